@@ -1,0 +1,48 @@
+# Makefile — the two front-door commands (`make demo`, `make check`) and helpers.
+# The real build is CMake; this file only sequences set-up, build and tests.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all setup build demo check test asan fuzz bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: setup $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The main job: check the theory holds on this machine, then solve an HJ problem.
+demo: build
+	@echo "== hjdl verify: the exact HJ <-> LSE correspondence, checked independently =="
+	./$(BUILD)/hjdl verify
+	@echo
+	@echo "== hjdl solve: Hopf-Cole solution of 3 atoms at 5 points (t = 0.5, eps = 0.1) =="
+	./$(BUILD)/hjdl solve --atoms examples/atoms.csv --x examples/points.csv --t 0.5 --eps 0.1
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# Unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: setup
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHJDL_SANITIZE=ON -DHJDL_OPENMP=OFF $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS)
+
+check: test asan
+
+fuzz: setup
+	bash fuzzing/run.sh $${FUZZ_SECONDS:-60}
+
+bench: build
+	@if [ -x $(BUILD)/hjdl_bench ]; then ./$(BUILD)/hjdl_bench; else echo "no benchmarks yet"; fi
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

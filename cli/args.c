@@ -1,0 +1,163 @@
+/* args.c — table-driven option parsing, help text and error reporting for the CLI. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+int cli_error(const char *cmd, const char *fmt, ...)
+{
+    fprintf(stderr, "hjdl %s: ", cmd);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_USAGE;
+}
+
+int cli_report(const char *cmd, const hj_error *err)
+{
+    fprintf(stderr, "hjdl %s: %s\n", cmd,
+            err->msg[0] ? err->msg : hj_status_string(err->code));
+    switch (err->code) {
+    case HJ_ENOMEM:
+    case HJ_EMAXITER:
+    case HJ_ERANGE:
+        return CLI_FAIL;
+    default:
+        return CLI_USAGE;
+    }
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, size_t nopts, const char *name, size_t len)
+{
+    for (size_t i = 0; i < nopts; i++)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+/* Store text into the option's destination; 0 on success. */
+static int store(const char *cmd, const cli_opt *o, const char *text)
+{
+    char *end = NULL;
+    errno = 0;
+    switch (o->kind) {
+    case CLI_FLAG:
+        *(int *)o->dest = 1;
+        return 0;
+    case CLI_STRING:
+        if (text[0] == '\0')
+            return cli_error(cmd, "--%s needs a non-empty value", o->name);
+        *(const char **)o->dest = text;
+        return 0;
+    case CLI_DOUBLE: {
+        double v = strtod(text, &end);
+        if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+            return cli_error(cmd, "--%s: '%s' is not a finite number", o->name, text);
+        *(double *)o->dest = v;
+        return 0;
+    }
+    case CLI_SIZE:
+    case CLI_U64: {
+        if (text[0] == '-' || text[0] == '\0')
+            return cli_error(cmd, "--%s: '%s' is not a non-negative integer", o->name, text);
+        unsigned long long v = strtoull(text, &end, 10);
+        if (*end != '\0' || errno == ERANGE)
+            return cli_error(cmd, "--%s: '%s' is not a non-negative integer", o->name, text);
+        if (o->kind == CLI_SIZE) {
+            if (v > SIZE_MAX)
+                return cli_error(cmd, "--%s: %s is too large", o->name, text);
+            *(size_t *)o->dest = (size_t)v;
+        } else {
+            *(uint64_t *)o->dest = (uint64_t)v;
+        }
+        return 0;
+    }
+    }
+    return cli_error(cmd, "internal: unknown option kind");
+}
+
+int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
+              const char **pos, size_t max_pos, size_t *npos, const char *cmd)
+{
+    size_t np = 0;
+    unsigned char seen[64] = {0};
+    int only_positional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_positional && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0))
+            return CLI_HELP;
+        if (!only_positional && strcmp(a, "--") == 0) {
+            only_positional = 1;
+            continue;
+        }
+        if (only_positional || a[0] != '-' || a[1] == '\0') {
+            if (np == max_pos)
+                return cli_error(cmd, "unexpected argument '%s' (see 'hjdl %s --help')", a, cmd);
+            pos[np++] = a;
+            continue;
+        }
+        if (a[1] != '-')
+            return cli_error(cmd, "unknown option '%s' (options are spelled --name; see 'hjdl %s --help')",
+                             a, cmd);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const cli_opt *o = find_opt(opts, nopts, name, len);
+        if (o == NULL)
+            return cli_error(cmd, "unknown option '--%.*s' (see 'hjdl %s --help')", (int)len, name, cmd);
+        size_t idx = (size_t)(o - opts);
+        if (idx < sizeof seen && seen[idx])
+            return cli_error(cmd, "option --%s given twice", o->name);
+        if (idx < sizeof seen)
+            seen[idx] = 1;
+        const char *val = NULL;
+        if (o->kind == CLI_FLAG) {
+            if (eq)
+                return cli_error(cmd, "--%s takes no value", o->name);
+        } else if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            return cli_error(cmd, "--%s needs a value (%s)", o->name, o->metavar ? o->metavar : "VALUE");
+        }
+        if (store(cmd, o, val) != 0)
+            return CLI_USAGE;
+    }
+    for (size_t k = 0; k < nopts && k < sizeof seen; k++)
+        if (opts[k].required && !seen[k])
+            return cli_error(cmd, "missing required option --%s (see 'hjdl %s --help')", opts[k].name, cmd);
+    if (npos)
+        *npos = np;
+    return CLI_OK;
+}
+
+void cli_print_help(FILE *f, const char *cmd, const char *synopsis,
+                    const char *description, const cli_opt *opts, size_t nopts)
+{
+    fprintf(f, "usage: hjdl %s %s\n\n%s\n", cmd, synopsis, description);
+    if (nopts)
+        fputs("\noptions:\n", f);
+    for (size_t i = 0; i < nopts; i++) {
+        char lhs[64];
+        if (opts[i].kind == CLI_FLAG)
+            snprintf(lhs, sizeof lhs, "--%s", opts[i].name);
+        else
+            snprintf(lhs, sizeof lhs, "--%s %s", opts[i].name, opts[i].metavar ? opts[i].metavar : "V");
+        fprintf(f, "  %-22s %s%s\n", lhs, opts[i].help, opts[i].required ? " (required)" : "");
+    }
+    fprintf(f, "  %-22s %s\n", "-h, --help", "show this help");
+}

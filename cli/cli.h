@@ -1,0 +1,71 @@
+/* cli.h — shared pieces of the hjdl command-line tool: option parsing, help, errors.
+ *
+ * The tool is a thin layer over libhjdl: it parses argv, reads files through
+ * the library, calls it, and turns hj_error messages into one line on stderr
+ * and an exit code. Exit codes: 0 success, 1 a verification/check failed,
+ * 2 bad usage or bad input.
+ */
+#ifndef HJDL_CLI_H
+#define HJDL_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hjdl/status.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_HELP = 3 };
+
+typedef enum cli_kind {
+    CLI_FLAG,     /* int: set to 1 when present */
+    CLI_STRING,   /* const char * */
+    CLI_DOUBLE,   /* double, finite */
+    CLI_SIZE,     /* size_t, >= 0 */
+    CLI_U64       /* uint64_t */
+} cli_kind;
+
+typedef struct cli_opt {
+    const char *name;      /* long name without dashes, e.g. "eps" */
+    cli_kind kind;
+    void *dest;            /* where the parsed value goes (keeps its default) */
+    const char *metavar;   /* e.g. "E" (NULL for flags) */
+    const char *help;      /* one line, mention the default */
+    int required;          /* 1: missing is a usage error */
+} cli_opt;
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;   /* one line for `hjdl --help` */
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+/* Parse argv[1..] (argv[0] is the command name) against opts. Positional
+ * arguments are collected into pos (at most max_pos). Prints a one-line
+ * error to stderr and returns CLI_USAGE on bad input; returns CLI_HELP when
+ * --help/-h was given (the caller prints help); CLI_OK otherwise. */
+int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
+              const char **pos, size_t max_pos, size_t *npos, const char *cmd);
+
+/* Print a command's help: synopsis line, description paragraph, options. */
+void cli_print_help(FILE *f, const char *cmd, const char *synopsis,
+                    const char *description, const cli_opt *opts, size_t nopts);
+
+/* "hjdl CMD: MESSAGE" on stderr for a failed library call; returns CLI_USAGE
+ * for input errors and CLI_FAIL for others (out of memory, no convergence). */
+int cli_report(const char *cmd, const hj_error *err);
+
+/* printf-style one-line error "hjdl CMD: ..." on stderr; returns CLI_USAGE. */
+int cli_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Seconds since an arbitrary epoch (monotonic). */
+double cli_now(void);
+
+/* Commands. */
+int cmd_verify(int argc, char **argv);
+int cmd_solve(int argc, char **argv);
+
+#endif /* HJDL_CLI_H */

@@ -1,0 +1,60 @@
+/* main.c — entry point of the hjdl command-line tool: dispatches to the commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command COMMANDS[] = {
+    {"verify", "run the self-checks C1-C6 (LSE = Hopf-Cole, PDE residual, diagram, ...)", cmd_verify},
+    {"solve", "evaluate the Hopf-Cole / Hopf-Lax solution of atoms at points", cmd_solve},
+};
+static const size_t NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0];
+
+static void usage(FILE *f)
+{
+    fputs("usage: hjdl COMMAND [OPTIONS]\n"
+          "       hjdl COMMAND --help\n"
+          "       hjdl --version\n\n"
+          "hjdl computes the Hamilton-Jacobi theory of deep learning: a log-sum-exp\n"
+          "layer f(x) = eps log sum_j exp((w_j.x + b_j)/eps) is exactly the Hopf-Cole\n"
+          "solution of the viscous HJ equation u_t + |grad u|^2 = eps Lap u whose\n"
+          "initial data are encoded in the weights.\n\n"
+          "commands:\n",
+          f);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fputs("\nStart with 'hjdl verify'. Exit codes: 0 success, 1 a check failed,\n"
+          "2 bad usage or bad input.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        if (argc > 2 && strcmp(cmd, "help") == 0) {
+            for (size_t i = 0; i < NCOMMANDS; i++)
+                if (strcmp(argv[2], COMMANDS[i].name) == 0) {
+                    char *sub[] = {argv[2], "--help", NULL};
+                    return COMMANDS[i].run(2, sub);
+                }
+            fprintf(stderr, "hjdl: unknown command '%s'\n", argv[2]);
+            return CLI_USAGE;
+        }
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("hjdl %s\n", HJDL_VERSION_STRING);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(cmd, COMMANDS[i].name) == 0)
+            return COMMANDS[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "hjdl: unknown command '%s' (run 'hjdl --help' for the list)\n", cmd);
+    return CLI_USAGE;
+}

@@ -1,0 +1,169 @@
+/* gibbs.c — the max-shifted log-sum-exp and Gibbs-weight primitives every core kernel uses. */
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core-impl.h"
+#include "hjdl/lse.h"
+
+double hj__lse_full(const double *z, size_t N, double eps, double *pi,
+                    double *m_out, double *log_s_out)
+{
+    double m = z[0];
+    for (size_t j = 1; j < N; j++)
+        if (z[j] > m)
+            m = z[j];
+    if (eps == 0.0) {
+        size_t ties = 0;
+        for (size_t j = 0; j < N; j++)
+            ties += (z[j] == m);
+        if (pi != NULL) {
+            double share = 1.0 / (double)ties;
+            for (size_t j = 0; j < N; j++)
+                pi[j] = (z[j] == m) ? share : 0.0;
+        }
+        if (m_out)
+            *m_out = m;
+        if (log_s_out)
+            *log_s_out = log((double)ties);
+        return m;
+    }
+    double s = 0.0;
+    if (pi != NULL) {
+        for (size_t j = 0; j < N; j++) {
+            double e = exp((z[j] - m) / eps);
+            pi[j] = e;
+            s += e;
+        }
+        double inv = 1.0 / s;
+        for (size_t j = 0; j < N; j++)
+            pi[j] *= inv;
+    } else {
+        for (size_t j = 0; j < N; j++)
+            s += exp((z[j] - m) / eps);
+    }
+    double log_s = log(s);
+    if (m_out)
+        *m_out = m;
+    if (log_s_out)
+        *log_s_out = log_s;
+    return m + eps * log_s;
+}
+
+double hj__gibbs_entropy(const double *z, const double *pi, size_t N, double eps,
+                         double m, double log_s)
+{
+    if (eps == 0.0)
+        return log_s; /* uniform over the ties */
+    /* H = -sum pi_j log pi_j = log_s - sum pi_j (z_j - m)/eps. Terms with
+     * pi_j == 0 are skipped: (z_j - m)/eps may be -inf there. */
+    double acc = 0.0;
+    for (size_t j = 0; j < N; j++)
+        if (pi[j] > 0.0)
+            acc += pi[j] * ((z[j] - m) / eps);
+    double H = log_s - acc;
+    return H > 0.0 ? H : 0.0; /* rounding can leave -1e-17 */
+}
+
+double hj_lse_vec(const double *z, size_t N, double eps, double *pi)
+{
+    return hj__lse_full(z, N, eps, pi, NULL, NULL);
+}
+
+double hj_softplus(double z, double eps)
+{
+    if (eps == 0.0)
+        return z > 0.0 ? z : 0.0;
+    /* max(0,z) + eps*log1p(exp(-|z|/eps)): exact form of the 2-term LSE. */
+    double r = z > 0.0 ? z : 0.0;
+    return r + eps * log1p(exp(-fabs(z) / eps));
+}
+
+double hj_softplus_grad(double z, double eps)
+{
+    if (eps == 0.0)
+        return z > 0.0 ? 1.0 : (z < 0.0 ? 0.0 : 0.5);
+    double e = exp(-fabs(z) / eps);
+    return z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+
+void hj__layer_logits(const hj_lse_layer *L, const double *x, double *z)
+{
+    const size_t d = L->d;
+    for (size_t j = 0; j < L->N; j++) {
+        const double *wj = L->w + j * d;
+        double acc = L->b[j];
+        for (size_t k = 0; k < d; k++)
+            acc += wj[k] * x[k];
+        z[j] = acc;
+    }
+}
+
+void hj__pi_mean(const double *pi, const double *v, size_t N, size_t d, double *mean)
+{
+    memset(mean, 0, d * sizeof *mean);
+    for (size_t j = 0; j < N; j++) {
+        double p = pi[j];
+        if (p == 0.0)
+            continue;
+        const double *vj = v + j * d;
+        for (size_t k = 0; k < d; k++)
+            mean[k] += p * vj[k];
+    }
+}
+
+void hj__pi_cov(const double *pi, const double *v, const double *mean, size_t N,
+                size_t d, double *cov)
+{
+    memset(cov, 0, d * d * sizeof *cov);
+    for (size_t j = 0; j < N; j++) {
+        double p = pi[j];
+        if (p == 0.0)
+            continue;
+        const double *vj = v + j * d;
+        for (size_t a = 0; a < d; a++) {
+            double da = p * (vj[a] - mean[a]);
+            for (size_t b = a; b < d; b++)
+                cov[a * d + b] += da * (vj[b] - mean[b]);
+        }
+    }
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b < a; b++)
+            cov[a * d + b] = cov[b * d + a];
+}
+
+int hj__sym_max_eig(const double *a, size_t d, double *lmax)
+{
+    if (d == 1) {
+        *lmax = a[0];
+        return 0;
+    }
+    double *tmp = malloc(d * d * sizeof *tmp);
+    double *ev = malloc(d * sizeof *ev);
+    if (tmp == NULL || ev == NULL) {
+        free(tmp);
+        free(ev);
+        return 1;
+    }
+    memcpy(tmp, a, d * d * sizeof *tmp);
+    lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)d, tmp,
+                                    (lapack_int)d, ev);
+    if (info == 0)
+        *lmax = ev[d - 1]; /* ascending order */
+    free(tmp);
+    free(ev);
+    return info != 0;
+}
+
+int hj__all_finite(const double *v, size_t n, size_t *bad)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+            if (bad)
+                *bad = i;
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -1,0 +1,464 @@
+/* npy.c — NumPy .npy files: parser (format 1.0/2.0/3.0), reader and atomic writer.
+ *
+ * Layout: "\x93NUMPY", major, minor (0), header length (uint16 LE for 1.0,
+ * uint32 LE for 2.0/3.0), then an ASCII/UTF-8 Python dict literal
+ *   {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+ * padded with blanks and ending in '\n', then the raw elements. The parser
+ * takes the three keys in any order with any spacing, either quote style,
+ * a trailing comma and Python 2 "3L" dimensions; anything else in the dict
+ * is an error. The data must be exactly prod(shape) * itemsize bytes.
+ */
+#include "io/io-impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+typedef struct npy_header {
+    int have_descr, have_fortran, have_shape;
+    char kind;        /* 'f', 'i' or 'u' */
+    size_t itemsize;  /* bytes per element: 1, 4 or 8 */
+    int big_endian;
+    int fortran;      /* column-major data */
+    size_t ndim;
+    size_t dims[2];   /* first two dimensions */
+} npy_header;
+
+typedef struct npy_lexer {
+    const char *s;    /* the header dict, s[0..n) */
+    size_t n;
+    size_t i;
+    const char *name;
+    hj_error *err;
+} npy_lexer;
+
+static hj_status lex_fail(const npy_lexer *lx, const char *what)
+{
+    return hj_error_set(lx->err, HJ_EFORMAT, "%s: bad .npy header at byte %zu: %s", lx->name,
+                        lx->i, what);
+}
+
+static void lex_ws(npy_lexer *lx)
+{
+    while (lx->i < lx->n && (lx->s[lx->i] == ' ' || lx->s[lx->i] == '\t' ||
+                             lx->s[lx->i] == '\n' || lx->s[lx->i] == '\r'))
+        lx->i++;
+}
+
+static int lex_peek(const npy_lexer *lx) { return lx->i < lx->n ? (unsigned char)lx->s[lx->i] : -1; }
+
+static hj_status lex_expect(npy_lexer *lx, char c, const char *what)
+{
+    lex_ws(lx);
+    if (lex_peek(lx) != (unsigned char)c)
+        return lex_fail(lx, what);
+    lx->i++;
+    return HJ_OK;
+}
+
+/* A '...' or "..." literal without escapes -> (*str, *len). */
+static hj_status lex_string(npy_lexer *lx, const char **str, size_t *len)
+{
+    lex_ws(lx);
+    int q = lex_peek(lx);
+    if (q != '\'' && q != '"')
+        return lex_fail(lx, "expected a quoted string");
+    size_t a = ++lx->i;
+    while (lx->i < lx->n && lx->s[lx->i] != (char)q) {
+        if (lx->s[lx->i] == '\\')
+            return lex_fail(lx, "escape sequences are not supported");
+        lx->i++;
+    }
+    if (lx->i >= lx->n)
+        return lex_fail(lx, "unterminated string");
+    *str = lx->s + a;
+    *len = lx->i - a;
+    lx->i++;
+    return HJ_OK;
+}
+
+static int word_at(const npy_lexer *lx, const char *w)
+{
+    size_t wl = strlen(w);
+    if (lx->n - lx->i < wl || memcmp(lx->s + lx->i, w, wl) != 0)
+        return 0;
+    if (lx->i + wl < lx->n) { /* not the start of a longer identifier */
+        char c = lx->s[lx->i + wl];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '_')
+            return 0;
+    }
+    return 1;
+}
+
+static hj_status lex_bool(npy_lexer *lx, int *v)
+{
+    lex_ws(lx);
+    if (word_at(lx, "True")) {
+        *v = 1;
+        lx->i += 4;
+    } else if (word_at(lx, "False")) {
+        *v = 0;
+        lx->i += 5;
+    } else {
+        return lex_fail(lx, "fortran_order must be True or False");
+    }
+    return HJ_OK;
+}
+
+/* '(' [int {',' int} [',']] ')' -> h->ndim, h->dims[0..1]. */
+static hj_status lex_shape(npy_lexer *lx, npy_header *h)
+{
+    hj_status st = lex_expect(lx, '(', "shape must be a tuple");
+    if (st != HJ_OK)
+        return st;
+    h->ndim = 0;
+    lex_ws(lx);
+    if (lex_peek(lx) == ')') {
+        lx->i++;
+        return HJ_OK;
+    }
+    for (;;) {
+        lex_ws(lx);
+        int c = lex_peek(lx);
+        if (c < '0' || c > '9')
+            return lex_fail(lx, "expected a dimension (a non-negative integer)");
+        size_t v = 0;
+        while ((c = lex_peek(lx)) >= '0' && c <= '9') {
+            size_t d = (size_t)(c - '0');
+            if (v > (SIZE_MAX - d) / 10)
+                return lex_fail(lx, "dimension too large");
+            v = v * 10 + d;
+            lx->i++;
+        }
+        if (lex_peek(lx) == 'L')
+            lx->i++; /* Python 2 long */
+        if (h->ndim < 2)
+            h->dims[h->ndim] = v;
+        h->ndim++;
+        lex_ws(lx);
+        c = lex_peek(lx);
+        if (c == ',') {
+            lx->i++;
+            lex_ws(lx);
+            if (lex_peek(lx) == ')') {
+                lx->i++;
+                return HJ_OK;
+            }
+            continue;
+        }
+        if (c == ')') {
+            lx->i++;
+            return HJ_OK;
+        }
+        return lex_fail(lx, "expected ',' or ')' in shape");
+    }
+}
+
+/* '<f8' and friends -> kind, itemsize, byte order. */
+static hj_status parse_descr(const npy_lexer *lx, const char *d, size_t n, npy_header *h)
+{
+    static const struct {
+        char kind;
+        size_t size;
+    } ok[] = {{'f', 8}, {'f', 4}, {'i', 4}, {'i', 8}, {'u', 1}, {'i', 1}};
+    if (n == 3 && d[2] >= '1' && d[2] <= '9') {
+        size_t size = (size_t)(d[2] - '0');
+        for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+            if (ok[k].kind != d[1] || ok[k].size != size)
+                continue;
+            int order_ok = size == 1 ? (d[0] == '|' || d[0] == '<' || d[0] == '>')
+                                     : (d[0] == '<' || d[0] == '>');
+            if (!order_ok)
+                break;
+            h->kind = d[1];
+            h->itemsize = size;
+            h->big_endian = d[0] == '>';
+            return HJ_OK;
+        }
+    }
+    char ex[40];
+    hj_io_excerpt(ex, sizeof ex, d, n);
+    return hj_error_set(lx->err, HJ_EFORMAT,
+                        "%s: unsupported .npy dtype '%s' (supported: <f8 >f8 <f4 >f4 <i4 >i4 "
+                        "<i8 >i8 |u1 |i1)",
+                        lx->name, ex);
+}
+
+static hj_status parse_dict(npy_lexer *lx, npy_header *h)
+{
+    hj_status st = lex_expect(lx, '{', "expected '{'");
+    if (st != HJ_OK)
+        return st;
+    for (;;) {
+        lex_ws(lx);
+        if (lex_peek(lx) == '}') {
+            lx->i++;
+            break;
+        }
+        const char *key;
+        size_t kl;
+        if ((st = lex_string(lx, &key, &kl)) != HJ_OK)
+            return st;
+        if ((st = lex_expect(lx, ':', "expected ':' after a key")) != HJ_OK)
+            return st;
+        lex_ws(lx);
+        int *seen;
+        if (kl == 5 && memcmp(key, "descr", 5) == 0) {
+            seen = &h->have_descr;
+            if (*seen)
+                return lex_fail(lx, "duplicate key 'descr'");
+            int c = lex_peek(lx);
+            if (c == '[' || c == '(' || c == '{')
+                return hj_error_set(lx->err, HJ_EFORMAT,
+                                    "%s: structured .npy dtypes are not supported", lx->name);
+            const char *d;
+            size_t dl;
+            if ((st = lex_string(lx, &d, &dl)) != HJ_OK)
+                return st;
+            if ((st = parse_descr(lx, d, dl, h)) != HJ_OK)
+                return st;
+        } else if (kl == 13 && memcmp(key, "fortran_order", 13) == 0) {
+            seen = &h->have_fortran;
+            if (*seen)
+                return lex_fail(lx, "duplicate key 'fortran_order'");
+            if ((st = lex_bool(lx, &h->fortran)) != HJ_OK)
+                return st;
+        } else if (kl == 5 && memcmp(key, "shape", 5) == 0) {
+            seen = &h->have_shape;
+            if (*seen)
+                return lex_fail(lx, "duplicate key 'shape'");
+            if ((st = lex_shape(lx, h)) != HJ_OK)
+                return st;
+        } else {
+            char ex[40];
+            hj_io_excerpt(ex, sizeof ex, key, kl);
+            return hj_error_set(lx->err, HJ_EFORMAT, "%s: unexpected key '%s' in the .npy header",
+                                lx->name, ex);
+        }
+        *seen = 1;
+        lex_ws(lx);
+        int c = lex_peek(lx);
+        if (c == ',') {
+            lx->i++;
+            continue;
+        }
+        if (c == '}') {
+            lx->i++;
+            break;
+        }
+        return lex_fail(lx, "expected ',' or '}'");
+    }
+    lex_ws(lx);
+    if (lx->i != lx->n)
+        return lex_fail(lx, "unexpected text after the dict");
+    if (!h->have_descr)
+        return hj_error_set(lx->err, HJ_EFORMAT, "%s: .npy header lacks 'descr'", lx->name);
+    if (!h->have_fortran)
+        return hj_error_set(lx->err, HJ_EFORMAT, "%s: .npy header lacks 'fortran_order'",
+                            lx->name);
+    if (!h->have_shape)
+        return hj_error_set(lx->err, HJ_EFORMAT, "%s: .npy header lacks 'shape'", lx->name);
+    return HJ_OK;
+}
+
+/* One element of h's dtype at p, as a double (int64 rounds to nearest). */
+static double decode(const unsigned char *p, const npy_header *h)
+{
+    uint64_t v = 0;
+    if (h->big_endian)
+        for (size_t k = 0; k < h->itemsize; k++)
+            v = (v << 8) | p[k];
+    else
+        for (size_t k = h->itemsize; k-- > 0;)
+            v = (v << 8) | p[k];
+    switch (h->itemsize) {
+    case 1:
+        if (h->kind == 'u')
+            return (double)(uint8_t)v;
+        else {
+            uint8_t u = (uint8_t)v;
+            int8_t s;
+            memcpy(&s, &u, 1);
+            return (double)s;
+        }
+    case 4: {
+        uint32_t u = (uint32_t)v;
+        if (h->kind == 'f') {
+            float f;
+            memcpy(&f, &u, 4);
+            return (double)f;
+        }
+        int32_t s;
+        memcpy(&s, &u, 4);
+        return (double)s;
+    }
+    default: {
+        if (h->kind == 'f') {
+            double d;
+            memcpy(&d, &v, 8);
+            return d;
+        }
+        int64_t s;
+        memcpy(&s, &v, 8);
+        return (double)s;
+    }
+    }
+}
+
+/* Parse a .npy image (see data.h). Messages read "NAME: ...". On success
+ * *out owns its data (names NULL); on failure *out is zeroed. */
+hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
+                       hj_error *err)
+{
+    if (out == NULL)
+        return hj_error_set(err, HJ_EINVAL, "hj_npy_parse: NULL output");
+    memset(out, 0, sizeof *out);
+    if (name == NULL)
+        name = "<npy>";
+    if (buf == NULL && len > 0)
+        return hj_error_set(err, HJ_EINVAL, "%s: NULL buffer", name);
+    const unsigned char *b = buf;
+    if (len < sizeof npy_magic || memcmp(b, npy_magic, sizeof npy_magic) != 0)
+        return hj_error_set(err, HJ_EFORMAT, "%s: not a .npy file (bad magic string)", name);
+    if (len < 8)
+        return hj_error_set(err, HJ_EFORMAT, "%s: truncated .npy preamble", name);
+    unsigned major = b[6], minor = b[7];
+    if (major < 1 || major > 3 || minor != 0)
+        return hj_error_set(err, HJ_EFORMAT, "%s: unsupported .npy format version %u.%u", name,
+                            major, minor);
+    size_t pre = major == 1 ? 10 : 12;
+    if (len < pre)
+        return hj_error_set(err, HJ_EFORMAT, "%s: truncated .npy preamble", name);
+    size_t hlen = (size_t)b[8] | (size_t)b[9] << 8;
+    if (major >= 2)
+        hlen |= (size_t)b[10] << 16 | (size_t)b[11] << 24;
+    if (hlen > len - pre)
+        return hj_error_set(err, HJ_EFORMAT,
+                            "%s: truncated .npy header (%zu bytes announced, %zu present)", name,
+                            hlen, len - pre);
+
+    npy_header h = {0};
+    npy_lexer lx = {(const char *)b + pre, hlen, 0, name, err};
+    hj_status st = parse_dict(&lx, &h);
+    if (st != HJ_OK)
+        return st;
+    if (h.ndim == 0 || h.ndim > 2)
+        return hj_error_set(err, HJ_EFORMAT,
+                            "%s: %zu-dimensional array (only 1-D and 2-D are supported)", name,
+                            h.ndim);
+    size_t rows = h.dims[0], cols = h.ndim == 2 ? h.dims[1] : 1;
+    if (rows == 0 || cols == 0)
+        return hj_error_set(err, HJ_EFORMAT, "%s: empty array (shape %zu x %zu)", name, rows,
+                            cols);
+    if (rows > SIZE_MAX / cols || rows * cols > SIZE_MAX / h.itemsize)
+        return hj_error_set(err, HJ_EFORMAT, "%s: shape %zu x %zu is too large", name, rows, cols);
+    size_t need = rows * cols * h.itemsize, have = len - pre - hlen;
+    if (have < need)
+        return hj_error_set(err, HJ_EFORMAT,
+                            "%s: truncated .npy data (shape %zu x %zu needs %zu bytes, %zu present)",
+                            name, rows, cols, need, have);
+    if (have > need)
+        return hj_error_set(err, HJ_EFORMAT, "%s: %zu unexpected bytes after the .npy data", name,
+                            have - need);
+
+    st = hj_matrix_alloc(out, rows, cols, err);
+    if (st != HJ_OK)
+        return st;
+    const unsigned char *p = b + pre + hlen;
+    for (size_t k = 0; k < rows * cols; k++, p += h.itemsize) {
+        /* element k sits at (i, j) = C order: (k / cols, k % cols),
+         * Fortran order: (k % rows, k / rows) */
+        size_t i = h.fortran ? k % rows : k / cols, j = h.fortran ? k / rows : k % cols;
+        double v = decode(p, &h);
+        if (!isfinite(v)) {
+            hj_matrix_free(out);
+            return hj_error_set(err, HJ_ENAN, "%s: element [%zu, %zu] (0-based) is %s", name, i,
+                                j, isnan(v) ? "NaN" : "infinite");
+        }
+        out->data[i * cols + j] = v;
+    }
+    return HJ_OK;
+}
+
+/* Read and parse a .npy file; messages are named by `path`. */
+hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err)
+{
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (path == NULL || out == NULL)
+        return hj_error_set(err, HJ_EINVAL, "hj_npy_read: NULL path or output");
+    char *buf;
+    size_t len;
+    hj_status st = hj_io_read_file(path, &buf, &len, err);
+    if (st != HJ_OK)
+        return st;
+    st = hj_npy_parse(buf, len, path, out, err);
+    free(buf);
+    return st;
+}
+
+hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err)
+{
+    if (f == NULL)
+        return hj_error_set(err, HJ_EINVAL, "hj_npy_write: NULL stream");
+    hj_status st = hj_io_check_writable(m, "hj_npy_write", err);
+    if (st != HJ_OK)
+        return st;
+    unsigned char head[256];
+    memcpy(head, npy_magic, sizeof npy_magic);
+    head[6] = 1;
+    head[7] = 0;
+    int dl = snprintf((char *)head + 10, sizeof head - 10,
+                      "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", m->rows,
+                      m->cols);
+    if (dl < 0 || (size_t)dl + 10 + 64 >= sizeof head)
+        return hj_error_set(err, HJ_EINVAL, "hj_npy_write: header does not fit");
+    /* pad with blanks so that the data starts on a 64-byte boundary */
+    size_t total = 10 + (size_t)dl + 1;
+    size_t pad = (64 - total % 64) % 64;
+    memset(head + 10 + dl, ' ', pad);
+    head[10 + (size_t)dl + pad] = '\n';
+    total += pad;
+    size_t hlen = total - 10;
+    head[8] = (unsigned char)(hlen & 0xff);
+    head[9] = (unsigned char)(hlen >> 8);
+    fwrite(head, 1, total, f);
+
+    unsigned char chunk[8 * 512];
+    size_t n = m->rows * m->cols, used = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t v;
+        memcpy(&v, &m->data[k], 8);
+        for (int byte = 0; byte < 8; byte++)
+            chunk[used++] = (unsigned char)(v >> (8 * byte)); /* little-endian */
+        if (used == sizeof chunk || k + 1 == n) {
+            fwrite(chunk, 1, used, f);
+            used = 0;
+        }
+    }
+    if (fflush(f) != 0 || ferror(f))
+        return hj_error_set(err, HJ_EIO, "write error: %s", strerror(errno));
+    return HJ_OK;
+}
+
+static hj_status npy_job_write(FILE *f, const void *ctx, hj_error *err)
+{
+    return hj_io_npy_write_stream(f, ctx, err);
+}
+
+/* Write m as .npy 1.0, '<f8', C order, shape (rows, cols), atomically (see
+ * hj_io_write_atomic). HJ_EINVAL for an empty matrix, HJ_ENAN for NaN/Inf. */
+hj_status hj_npy_write(const char *path, const hj_matrix *m, hj_error *err)
+{
+    if (path == NULL || path[0] == '\0')
+        return hj_error_set(err, HJ_EINVAL, "hj_npy_write: empty path");
+    hj_status st = hj_io_check_writable(m, path, err);
+    if (st != HJ_OK)
+        return st;
+    return hj_io_write_atomic(path, npy_job_write, m, err);
+}
