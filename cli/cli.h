@@ -64,8 +64,22 @@ int cli_error(const char *cmd, const char *fmt, ...)
 /* Seconds since an arbitrary epoch (monotonic). */
 double cli_now(void);
 
+/* Progress display for long runs (stderr): a bar on a terminal, about ten
+ * plain lines per phase otherwise; nothing when quiet. */
+typedef struct cli_progress {
+    const char *label;
+    int quiet, tty;
+    double t0, last;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *label, int quiet);
+void cli_progress_update(cli_progress *p, const char *phase, size_t step, size_t total, double loss);
+
 /* Commands. */
 int cmd_verify(int argc, char **argv);
 int cmd_solve(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_initial_data(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 #endif /* HJDL_CLI_H */

@@ -7,6 +7,10 @@
 static const cli_command COMMANDS[] = {
     {"verify", "run the self-checks C1-C6 (LSE = Hopf-Cole, PDE residual, diagram, ...)", cmd_verify},
     {"solve", "evaluate the Hopf-Cole / Hopf-Lax solution of atoms at points", cmd_solve},
+    {"fit", "train a model (choose the initial data of an HJ equation) and save it", cmd_fit},
+    {"predict", "evaluate a saved model, with closed-form attributions", cmd_predict},
+    {"initial-data", "print the atoms (y_j, g_j) a trained readout encodes", cmd_initial_data},
+    {"info", "describe a saved model", cmd_info},
 };
 static const size_t NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0];
 

@@ -769,10 +769,10 @@ static void gradient_and_hessian_should_match_finite_differences(void **state)
                     fd_ctx cc = {&L, k};
                     for (size_t l = 0; l < d; l++) {
                         double fdg = nr_fd1(grad_fn, &cc, x, l, h);
-                        nr_close(&ch, H[k * d + l], fdg, 1e-7 * sc, "N=%zu d=%zu rep=%d eps=%g H[%zu][%zu]", N, d,
+                        nr_close(&ch, H[k * d + l], fdg, 1e-9 * sc, "N=%zu d=%zu rep=%d eps=%g H[%zu][%zu]", N, d,
                                  rep, eps, k, l);
                         double fdn = nr_fd1(naive_grad_fn, &cc, x, l, h);
-                        nr_close(&chn, H[k * d + l], fdn, 1e-7 * sc, "N=%zu d=%zu rep=%d eps=%g H[%zu][%zu]", N, d,
+                        nr_close(&chn, H[k * d + l], fdn, 1e-9 * sc, "N=%zu d=%zu rep=%d eps=%g H[%zu][%zu]", N, d,
                                  rep, eps, k, l);
                         double fd2 = nr_fd2(f_fn, &ctx, x, k, l, 1e-2 * eps / mw);
                         nr_close(&ch2, H[k * d + l], fd2, 1e-6 * sc + 1e-10 * Zs * sc / eps,

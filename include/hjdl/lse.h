@@ -61,7 +61,7 @@ hj_status hj_lse_forward(const hj_lse_layer *L, const double *x, size_t n,
 
 /* Exact Hessian at one point x (d): hess (d, d) = Cov_pi(w) / eps.
  * At eps == 0 an entry is 0 where Cov_pi is 0 (unique arg-max: f is locally
- * affine) and +inf otherwise (a kink). */
+ * affine) and +-inf (the sign of the covariance entry) otherwise (a kink). */
 hj_status hj_lse_hessian(const hj_lse_layer *L, const double *x, double *hess,
                          hj_error *err);
 

@@ -89,10 +89,10 @@ hj_status hj_entropy_eval(const hj_lse_layer *L, const double *x, double *H,
                     cov[a * d + b] += sa * (wj[b] - wbar[b]);
             }
         }
-        double e2 = eps * eps;
+        /* divide by eps twice: eps^2 underflows to 0 below ~1e-162 */
         for (size_t a = 0; a < d; a++)
             for (size_t b = a; b < d; b++) {
-                double v = -cov[a * d + b] / e2;
+                double v = -cov[a * d + b] / eps / eps;
                 hess[a * d + b] = v;
                 hess[b * d + a] = v;
             }

@@ -1,0 +1,323 @@
+/* cli_data.c — data loading, metrics and prediction files for the training commands. */
+#include "cli_data.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hjdl/data.h"
+#include "hjdl/rng.h"
+
+void cli_data_options_default(cli_data_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+void cli_data_free(cli_data *D)
+{
+    if (D->x_train != D->x_train_raw)
+        free(D->x_train);
+    free(D->x_train_raw);
+    free(D->y_train);
+    free(D->x_test_raw);
+    free(D->y_test);
+    hj_preprocess_free(&D->pre);
+    memset(D, 0, sizeof *D);
+}
+
+/* Index of the target column: a header name, a 1-based number, or the last. */
+static int target_column(const hj_matrix *M, const char *target, const char *path, size_t *col,
+                         const char *cmd)
+{
+    if (target == NULL) {
+        *col = M->cols - 1;
+        return CLI_OK;
+    }
+    if (M->names)
+        for (size_t k = 0; k < M->cols; k++)
+            if (strcmp(M->names[k], target) == 0) {
+                *col = k;
+                return CLI_OK;
+            }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(target, &end, 10);
+    if (*end == '\0' && v >= 1 && v <= M->cols && errno == 0) {
+        *col = (size_t)v - 1;
+        return CLI_OK;
+    }
+    return cli_error(cmd, "--target %s: %s has no such column (%zu columns)", target, path, M->cols);
+}
+
+/* Split a read matrix into features (n, cols-1) and target (n). */
+static int split_xy(const hj_matrix *M, size_t col, double **x, double **y, const char *cmd)
+{
+    const size_t n = M->rows, d = M->cols - 1;
+    *x = malloc((n * d > 0 ? n * d : 1) * sizeof **x);
+    *y = malloc(n * sizeof **y);
+    if (*x == NULL || *y == NULL)
+        return cli_error(cmd, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t k2 = 0;
+        for (size_t k = 0; k < M->cols; k++) {
+            if (k == col)
+                (*y)[i] = M->data[i * M->cols + k];
+            else
+                (*x)[i * d + k2++] = M->data[i * M->cols + k];
+        }
+    }
+    return CLI_OK;
+}
+
+/* Labels must be integers 0..C-1; returns C (max + 1) through *classes. */
+static int check_labels(const double *y, size_t n, const char *path, size_t limit_classes,
+                        size_t *classes, const char *cmd)
+{
+    double mx = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] < 0 || y[i] != floor(y[i]) || y[i] > 1e6)
+            return cli_error(cmd, "%s: data row %zu: label %g is not a class index 0, 1, 2, ...", path, i + 1, y[i]);
+        if (limit_classes && y[i] >= (double)limit_classes)
+            return cli_error(cmd, "%s: data row %zu: label %g is not one of the %zu training classes", path,
+                             i + 1, y[i], limit_classes);
+        mx = fmax(mx, y[i]);
+    }
+    *classes = (size_t)mx + 1;
+    return CLI_OK;
+}
+
+int cli_data_load(const cli_data_options *o, uint64_t seed, cli_data *D, const char *cmd)
+{
+    memset(D, 0, sizeof *D);
+    hj_error err = {0};
+    int rc = CLI_OK;
+    if ((o->data == NULL) == (o->dataset == NULL))
+        return cli_error(cmd, "give exactly one of --data FILE or --dataset NAME");
+    if (!(o->holdout >= 0.0 && o->holdout < 1.0))
+        return cli_error(cmd, "--holdout must be in [0, 1) (got %g)", o->holdout);
+    if (o->standardize && o->pca)
+        return cli_error(cmd, "--standardize and --pca are exclusive (--pca standardises its components)");
+    int classify;
+    if (o->task == NULL)
+        classify = o->dataset != NULL;
+    else if (strcmp(o->task, "regression") == 0)
+        classify = 0;
+    else if (strcmp(o->task, "classification") == 0)
+        classify = 1;
+    else
+        return cli_error(cmd, "--task must be regression or classification (got '%s')", o->task);
+
+    if (o->dataset) {
+        if (o->test || o->target || o->holdout > 0)
+            return cli_error(cmd, "--test, --target and --holdout apply to --data, not --dataset");
+        if (!classify)
+            return cli_error(cmd, "--dataset %s is a classification data set", o->dataset);
+        hj_dataset ds;
+        if (hj_dataset_load(o->dataset, NULL, &ds, &err) != HJ_OK)
+            return cli_report(cmd, &err);
+        D->d_raw = ds.x_train.cols;
+        D->n_classes = ds.n_classes;
+        D->n_train = ds.x_train.rows, D->n_test = ds.x_test.rows;
+        D->x_train_raw = ds.x_train.data, ds.x_train.data = NULL;
+        D->y_train = ds.y_train.data, ds.y_train.data = NULL;
+        D->x_test_raw = ds.x_test.data, ds.x_test.data = NULL;
+        D->y_test = ds.y_test.data, ds.y_test.data = NULL;
+        hj_dataset_free(&ds);
+    } else {
+        hj_matrix M = {0}, T = {0};
+        size_t col = 0;
+        if (hj_matrix_read(o->data, &M, &err) != HJ_OK)
+            return cli_report(cmd, &err);
+        if (M.cols < 2) {
+            hj_matrix_free(&M);
+            return cli_error(cmd, "%s: need at least 2 columns (features and a target), found %zu", o->data, M.cols);
+        }
+        if ((rc = target_column(&M, o->target, o->data, &col, cmd)) != CLI_OK ||
+            (rc = split_xy(&M, col, &D->x_train_raw, &D->y_train, cmd)) != CLI_OK) {
+            hj_matrix_free(&M);
+            return rc;
+        }
+        D->d_raw = M.cols - 1, D->n_train = M.rows;
+        if (o->test) {
+            if (hj_matrix_read(o->test, &T, &err) != HJ_OK) {
+                hj_matrix_free(&M);
+                return cli_report(cmd, &err);
+            }
+            if (T.cols != M.cols) {
+                rc = cli_error(cmd, "%s: %zu columns, but the training data %s have %zu", o->test, T.cols, o->data, M.cols);
+            } else {
+                rc = split_xy(&T, col, &D->x_test_raw, &D->y_test, cmd);
+                D->n_test = T.rows;
+            }
+        }
+        hj_matrix_free(&M);
+        hj_matrix_free(&T);
+        if (rc != CLI_OK)
+            return rc;
+        if (o->holdout > 0) {
+            /* seeded shuffle, the last fraction becomes the test set */
+            size_t n = D->n_train, nt = (size_t)floor(o->holdout * (double)n);
+            if (nt == 0 || nt >= n)
+                return cli_error(cmd, "--holdout %g of %zu points leaves an empty split", o->holdout, n);
+            if (D->n_test)
+                return cli_error(cmd, "give --test or --holdout, not both");
+            size_t *perm = malloc(n * sizeof *perm);
+            double *xs = malloc(n * D->d_raw * sizeof *xs), *ys = malloc(n * sizeof *ys);
+            if (!perm || !xs || !ys) {
+                free(perm), free(xs), free(ys);
+                return cli_error(cmd, "out of memory");
+            }
+            hj_rng r;
+            hj_rng_seed(&r, seed ^ 0x5eedf00dULL);
+            for (size_t i = 0; i < n; i++)
+                perm[i] = i;
+            for (size_t i = n - 1; i > 0; i--) {
+                size_t j = (size_t)(hj_rng_next(&r) % (i + 1)), tmp = perm[i];
+                perm[i] = perm[j], perm[j] = tmp;
+            }
+            for (size_t i = 0; i < n; i++) {
+                memcpy(xs + i * D->d_raw, D->x_train_raw + perm[i] * D->d_raw, D->d_raw * sizeof *xs);
+                ys[i] = D->y_train[perm[i]];
+            }
+            free(perm), free(D->x_train_raw), free(D->y_train);
+            D->x_train_raw = xs, D->y_train = ys;
+            D->n_train = n - nt, D->n_test = nt;
+            D->x_test_raw = malloc(nt * D->d_raw * sizeof *xs);
+            D->y_test = malloc(nt * sizeof *ys);
+            if (!D->x_test_raw || !D->y_test)
+                return cli_error(cmd, "out of memory");
+            memcpy(D->x_test_raw, xs + (n - nt) * D->d_raw, nt * D->d_raw * sizeof *xs);
+            memcpy(D->y_test, ys + (n - nt), nt * sizeof *ys);
+        }
+        if (classify) {
+            if ((rc = check_labels(D->y_train, D->n_train, o->data, 0, &D->n_classes, cmd)) != CLI_OK)
+                return rc;
+            if (D->n_classes < 2)
+                return cli_error(cmd, "%s: classification needs at least 2 classes, the labels have 1", o->data);
+            size_t ct;
+            if (D->n_test && (rc = check_labels(D->y_test, D->n_test, o->test ? o->test : o->data,
+                                                D->n_classes, &ct, cmd)) != CLI_OK)
+                return rc;
+        }
+    }
+    if (o->limit && o->limit < D->n_train)
+        D->n_train = o->limit;
+    if (o->test_limit && o->test_limit < D->n_test)
+        D->n_test = o->test_limit;
+    if (D->n_train == 0)
+        return cli_error(cmd, "no training data");
+
+    hj_preprocess_kind kind = o->pca ? HJ_PRE_PCA : o->standardize ? HJ_PRE_STANDARDIZE : HJ_PRE_NONE;
+    if (o->pca > D->d_raw)
+        return cli_error(cmd, "--pca %zu exceeds the %zu input features", o->pca, D->d_raw);
+    if (hj_preprocess_fit(&D->pre, kind, D->x_train_raw, D->n_train, D->d_raw, o->pca, &err) != HJ_OK)
+        return cli_report(cmd, &err);
+    D->d = D->pre.d_out;
+    if (kind == HJ_PRE_NONE) {
+        D->x_train = D->x_train_raw;
+    } else {
+        D->x_train = malloc(D->n_train * D->d * sizeof *D->x_train);
+        if (D->x_train == NULL)
+            return cli_error(cmd, "out of memory");
+        if (hj_preprocess_apply(&D->pre, D->x_train_raw, D->n_train, D->x_train, &err) != HJ_OK)
+            return cli_report(cmd, &err);
+    }
+    return CLI_OK;
+}
+
+int cli_fit_progress(const hj_train_progress *p, void *ctx)
+{
+    cli_progress_update(ctx, p->phase, p->step, p->total, p->loss);
+    return 0;
+}
+
+void cli_print_metrics(const char *label, const hj_model *m, const double *pred, const double *y, size_t n)
+{
+    const size_t C = m->arch.n_classes;
+    if (C == 0) {
+        double s = 0.0;
+        for (size_t i = 0; i < n; i++)
+            s += (pred[i] - y[i]) * (pred[i] - y[i]);
+        printf("%s rmse %.6g\n", label, sqrt(s / (double)n));
+        return;
+    }
+    size_t correct = 0;
+    double ce = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double *F = pred + i * C;
+        size_t arg = 0;
+        double mx = F[0], s = 0.0;
+        for (size_t c = 1; c < C; c++)
+            if (F[c] > mx)
+                mx = F[c], arg = c;
+        for (size_t c = 0; c < C; c++)
+            s += exp(F[c] - mx);
+        correct += arg == (size_t)y[i];
+        ce += mx + log(s) - F[(size_t)y[i]];
+    }
+    printf("%s accuracy %.4f\n%s cross-entropy %.6g\n", label, (double)correct / (double)n, label,
+           ce / (double)n);
+}
+
+int cli_write_predictions(const char *path, const hj_model *m, const double *pred, size_t n,
+                          const double *pi_top, const size_t *idx_top, size_t K, const char *cmd)
+{
+    const size_t C = m->arch.n_classes, base = C ? 1 + C : 1, cols = base + 2 * K;
+    hj_matrix out = {0};
+    hj_error err = {0};
+    char **names = calloc(cols, sizeof *names);
+    int rc = CLI_OK;
+    if (names == NULL || hj_matrix_alloc(&out, n, cols, &err) != HJ_OK) {
+        free(names);
+        return cli_error(cmd, "out of memory");
+    }
+    for (size_t k = 0; k < cols && rc == CLI_OK; k++) {
+        names[k] = malloc(32);
+        if (names[k] == NULL) {
+            rc = cli_error(cmd, "out of memory");
+            break;
+        }
+        if (k == 0)
+            strcpy(names[k], C ? "class" : "prediction");
+        else if (k < base)
+            snprintf(names[k], 32, "p_%zu", k - 1);
+        else
+            snprintf(names[k], 32, (k - base) % 2 == 0 ? "neuron_%zu" : "pi_%zu", (k - base) / 2 + 1);
+    }
+    for (size_t i = 0; i < n && rc == CLI_OK; i++) {
+        double *row = out.data + i * cols;
+        if (C == 0) {
+            row[0] = pred[i];
+        } else {
+            const double *F = pred + i * C;
+            size_t arg = 0;
+            double mx = F[0], s = 0.0;
+            for (size_t c = 1; c < C; c++)
+                if (F[c] > mx)
+                    mx = F[c], arg = c;
+            for (size_t c = 0; c < C; c++)
+                s += exp(F[c] - mx);
+            row[0] = (double)arg;
+            for (size_t c = 0; c < C; c++)
+                row[1 + c] = exp(F[c] - mx) / s;
+        }
+        for (size_t k = 0; k < K; k++) {
+            row[base + 2 * k] = (double)idx_top[i * K + k];
+            row[base + 2 * k + 1] = pi_top[i * K + k];
+        }
+    }
+    if (rc == CLI_OK) {
+        hj_status st = path ? hj_matrix_write(path, &out, (const char *const *)names, &err)
+                            : hj_csv_write_stream(stdout, &out, (const char *const *)names, &err);
+        if (st != HJ_OK)
+            rc = cli_report(cmd, &err);
+    }
+    for (size_t k = 0; k < cols; k++)
+        free(names[k]);
+    free(names);
+    hj_matrix_free(&out);
+    return rc;
+}

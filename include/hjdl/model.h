@@ -1,0 +1,167 @@
+/* model.h — trainable models built from HJ layers, with exact hand-written
+ * gradients, and their files (.hjm).
+ *
+ * An architecture is a comma-separated list of layers, e.g.
+ *     dense:12,resnet:12,gibbs:16,lse:16
+ * ending in exactly one readout:
+ *   lse:N        regression: y = f_eps(h) = eps log sum_j exp((w_j.h + b_j)/eps)
+ *                (y = a f + c with learned a, c when output_scale is on);
+ *   lse-class:N  classifier: one LSE over its own N neurons per class,
+ *                F_c(h) = LSE_eps over class c's neurons, softmax
+ *                cross-entropy across the classes.
+ * Hidden layers (any number, before the readout):
+ *   dense:H      h' = softplus_eps(A h + c)                  A (H, in), c (H)
+ *   resnet:H     h' = h + s softplus_eps(A h + c), in == H   A (H, H), c (H)
+ *                (s = 1/K for K residual layers: a time-1 Euler discretisation)
+ *   gibbs:M      h' = sum_j pi_j(h) v_j, pi = softmax((k_j.h + beta_j)/eps)
+ *                over M learned slots                        K (M, in), beta (M), V (M, in)
+ * One eps (>= 0, 0 = ReLU / max-plus) is shared by every layer. With a
+ * single `lse:N` layer the model *is* the Hopf–Cole solution of the atoms
+ * y_j = 2t w_j, g_j = -b_j - t|w_j|^2 (see hopf.h; hj_model_initial_data).
+ *
+ * Parameters live in one flat array (n_params); each layer owns a slice
+ * [offset, offset + count) laid out in the order of the shapes above
+ * (lse: w (N, in) then b (N); lse-class: w (C*N, in) then b (C*N), class c
+ * owning neurons c*N .. c*N+N-1; output scale: a then c after the readout).
+ */
+#ifndef HJDL_MODEL_H
+#define HJDL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hjdl/dataset.h"
+#include "hjdl/optim.h"
+#include "hjdl/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HJ_MAX_LAYERS 32
+
+typedef enum hj_layer_kind {
+    HJ_LAYER_DENSE = 0,
+    HJ_LAYER_RESNET,
+    HJ_LAYER_GIBBS,
+    HJ_LAYER_LSE,
+    HJ_LAYER_LSE_CLASS
+} hj_layer_kind;
+
+typedef struct hj_layer {
+    hj_layer_kind kind;
+    size_t width;    /* H, M, or N (neurons per class for lse-class) */
+    size_t in;       /* input width */
+    size_t out;      /* output width (1 for lse, n_classes for lse-class) */
+    size_t offset;   /* first parameter in the flat array */
+    size_t count;    /* number of parameters */
+} hj_layer;
+
+typedef struct hj_arch {
+    size_t n_layers;
+    hj_layer layers[HJ_MAX_LAYERS];
+    size_t d_in;          /* model input width (after preprocessing) */
+    size_t n_classes;     /* 0: regression, >= 2: classifier */
+    int output_scale;     /* regression only: learned y = a f + c */
+    size_t n_params;      /* including the output scale */
+} hj_arch;
+
+/* Parse an architecture string for input width d_in. The readout must be
+ * last and match the task (lse for n_classes == 0, lse-class otherwise);
+ * impossible stacks are refused with a message saying why, e.g.
+ * "layer 1 (resnet:12): a residual layer keeps its width, but its input is 2-dimensional". */
+hj_status hj_arch_parse(const char *spec, size_t d_in, size_t n_classes, int output_scale,
+                        hj_arch *arch, hj_error *err);
+/* The string form ("dense:12,lse:16") into buf (always NUL-terminated). */
+void hj_arch_format(const hj_arch *arch, char *buf, size_t len);
+
+typedef struct hj_model {
+    hj_arch arch;
+    double eps;           /* temperature / viscosity of every layer, >= 0 */
+    double t;             /* HJ time for the initial-data map, > 0 */
+    double *params;       /* (n_params), owned */
+    hj_preprocess pre;    /* input transform (raw features -> d_in), owned */
+} hj_model;
+
+/* Allocate and initialise parameters deterministically from seed:
+ * weights ~ N(0, 1/in), biases 0, Gibbs values ~ N(0, 1/in), output scale
+ * a = 1, c = 0. pre is set to HJ_PRE_NONE with d_raw = d_out = d_in. */
+hj_status hj_model_init(hj_model *m, const hj_arch *arch, double eps, double t, uint64_t seed,
+                        hj_error *err);
+void hj_model_free(hj_model *m);
+/* Deep copy. */
+hj_status hj_model_copy(hj_model *dst, const hj_model *src, hj_error *err);
+/* Output width: 1 for regression, n_classes for classifiers. */
+size_t hj_model_n_out(const hj_model *m);
+
+/* ---- evaluation and gradients -------------------------------------------- */
+
+/* Scratch for batches of up to `capacity` points: the activations and Gibbs
+ * weights the backward pass needs. One workspace per thread of use. */
+typedef struct hj_workspace hj_workspace;
+hj_status hj_workspace_alloc(hj_workspace **ws, const hj_model *m, size_t capacity,
+                             hj_error *err);
+void hj_workspace_free(hj_workspace *ws);
+
+/* Forward pass on n points of x (n, d_in), already preprocessed;
+ * out (n, n_out): the regression value, or the class scores F_c. Points are
+ * processed in chunks of the workspace capacity. */
+hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+                           double *out, hj_error *err);
+
+/* Mean loss over n points (n <= capacity) and its gradient (n_params,
+ * overwritten; may be NULL for the loss alone). y (n): target values, or
+ * class indices 0..C-1 stored as doubles. Loss: mean squared error
+ * (regression) or mean softmax cross-entropy over the class scores. */
+hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *x,
+                             const double *y, size_t n, double *loss, double *grad,
+                             hj_error *err);
+
+/* Readout attribution: the Gibbs weights of the readout LSE at each point
+ * (of the predicted class's neurons for classifiers), the K largest with
+ * their neuron indices, descending. pi_top (n, K), idx_top (n, K);
+ * K <= N. */
+hj_status hj_model_attribution(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+                               size_t K, double *pi_top, size_t *idx_top, hj_error *err);
+
+/* Atoms (y_j, g_j) of the readout LSE layer at time t (t <= 0: the model's
+ * t): y (N_total, in) and g (N_total) with N_total = N (lse) or C*N
+ * (lse-class). The initial-value problem that training selected. */
+hj_status hj_model_initial_data(const hj_model *m, double t, double *y, double *g,
+                                hj_error *err);
+/* N_total and the readout's input width. */
+void hj_model_readout_shape(const hj_model *m, size_t *n_atoms, size_t *dim);
+
+/* ---- convenience ------------------------------------------------------ */
+
+/* Predictions for raw inputs x_raw (n, pre.d_raw): applies the stored
+ * preprocessing, then the forward pass. out (n, n_out). */
+hj_status hj_model_predict(const hj_model *m, const double *x_raw, size_t n, double *out,
+                           hj_error *err);
+
+/* Train in place on x (n, d_in, already preprocessed) and y (n) with the
+ * optimiser options (opt->n_data is set to n here). The objective is the
+ * mean loss of hj_model_loss_grad; full-batch evaluations larger than the
+ * chunk size are accumulated chunk by chunk. res may be NULL. */
+hj_status hj_model_train(hj_model *m, const double *x, const double *y, size_t n,
+                         const hj_train_options *opt, hj_train_result *res, hj_error *err);
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Save as a .hjm text file: magic line "HJDL-MODEL 1", then key/value lines
+ * (arch, eps, t, dims, preprocessing arrays), the parameters with %.17g
+ * (exact round trip), and a final "crc32 XXXXXXXX" line over all bytes
+ * before it. Written atomically (temp file + rename). */
+hj_status hj_model_save(const hj_model *m, const char *path, hj_error *err);
+/* Load and validate every field; truncated, corrupted (CRC mismatch),
+ * inconsistent or future-version files are refused with a message naming
+ * the file and line. */
+hj_status hj_model_load(hj_model *m, const char *path, hj_error *err);
+/* The same from a buffer (for fuzzing); name is used in messages. */
+hj_status hj_model_parse(hj_model *m, const char *text, size_t len, const char *name,
+                         hj_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HJDL_MODEL_H */

@@ -1,0 +1,28 @@
+/* linalg.c — GEMM through CBLAS (OpenBLAS) or a plain triple loop. */
+#include "common/linalg.h"
+
+#ifdef HJDL_HAVE_CBLAS
+#include <cblas.h>
+#endif
+
+void hj__gemm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const double *A,
+              size_t lda, const double *B, size_t ldb, double beta, double *C, size_t ldc)
+{
+    if (m == 0 || n == 0)
+        return;
+#ifdef HJDL_HAVE_CBLAS
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+#else
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            double s = 0.0;
+            for (size_t p = 0; p < k; p++) {
+                double a = ta ? A[p * lda + i] : A[i * lda + p];
+                double b = tb ? B[j * ldb + p] : B[p * ldb + j];
+                s += a * b;
+            }
+            C[i * ldc + j] = alpha * s + (beta == 0.0 ? 0.0 : beta * C[i * ldc + j]);
+        }
+#endif
+}

@@ -1,0 +1,371 @@
+/* model.c — forward pass, loss and exact backward pass of layer stacks; attribution; initial data.
+ *
+ * Shapes (n rows = points of the current chunk, row-major):
+ *   act[l]      (n, in_l)   input of layer l (act[0] is the caller's x)
+ *   pre[l]      dense/resnet: a = h A^T + c (n, H); gibbs: pi (n, M);
+ *               lse: pi (n, N); lse-class: pi (n, C*N), normalised per class
+ *   fval        readout LSE values before the output scale (n) or (n, C)
+ *   gout        dL/d(output) (n, n_out); gbuf[0..1] ping-pong dL/d(act) (n, max width)
+ *   gtmp        (n, max(H, M, N*C)) scratch for dL/d(pre-activation)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/linalg.h"
+#include "core/core-impl.h"
+#include "hjdl/hopf.h"
+#include "hjdl/lse.h"
+#include "hjdl/model.h"
+
+struct hj_workspace {
+    size_t capacity;
+    double *act[HJ_MAX_LAYERS + 1];
+    double *pre[HJ_MAX_LAYERS];
+    double *fval;
+    double *gout;
+    double *gbuf[2];
+    double *gtmp;
+    double *mem;
+};
+
+/* Width of the pre-activation cache of a layer. */
+static size_t pre_width(const hj_layer *L)
+{
+    return L->kind == HJ_LAYER_LSE_CLASS ? L->width * L->out : L->width;
+}
+
+hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capacity, hj_error *err)
+{
+    if (out == NULL || m == NULL || capacity == 0)
+        return hj_error_set(err, HJ_EINVAL, "workspace: NULL model or zero capacity");
+    *out = NULL;
+    const hj_arch *A = &m->arch;
+    size_t maxw = A->d_in, maxpre = 1, total = 0;
+    for (size_t l = 0; l < A->n_layers; l++) {
+        const hj_layer *L = &A->layers[l];
+        maxw = L->out > maxw ? L->out : maxw;
+        maxpre = pre_width(L) > maxpre ? pre_width(L) : maxpre;
+        total += L->out + pre_width(L);
+    }
+    size_t nout = hj_model_n_out(m);
+    total += nout /* fval */ + nout /* gout */ + 2 * maxw + maxpre;
+    if (total > (size_t)-1 / sizeof(double) / capacity)
+        return hj_error_set(err, HJ_ENOMEM, "workspace: %zu points is too many", capacity);
+    hj_workspace *ws = calloc(1, sizeof *ws);
+    double *mem = malloc(total * capacity * sizeof *mem);
+    if (ws == NULL || mem == NULL) {
+        free(ws);
+        free(mem);
+        return hj_error_set(err, HJ_ENOMEM, "workspace: cannot allocate %zu doubles", total * capacity);
+    }
+    ws->capacity = capacity;
+    ws->mem = mem;
+    double *p = mem;
+    for (size_t l = 0; l < A->n_layers; l++) {
+        ws->act[l + 1] = p;
+        p += A->layers[l].out * capacity;
+        ws->pre[l] = p;
+        p += pre_width(&A->layers[l]) * capacity;
+    }
+    ws->fval = p, p += nout * capacity;
+    ws->gout = p, p += nout * capacity;
+    ws->gbuf[0] = p, p += maxw * capacity;
+    ws->gbuf[1] = p, p += maxw * capacity;
+    ws->gtmp = p;
+    *out = ws;
+    return HJ_OK;
+}
+
+void hj_workspace_free(hj_workspace *ws)
+{
+    if (ws == NULL)
+        return;
+    free(ws->mem);
+    free(ws);
+}
+
+/* Step size of the residual layers: 1/K for K residual layers. */
+static double resnet_step(const hj_arch *A)
+{
+    size_t K = 0;
+    for (size_t l = 0; l < A->n_layers; l++)
+        K += A->layers[l].kind == HJ_LAYER_RESNET;
+    return K ? 1.0 / (double)K : 1.0;
+}
+
+/* out (n, rows) = in (n, L->in) W^T + bias, W (rows, in). */
+static void affine(const double *in, size_t n, size_t d, const double *W, const double *bias,
+                   size_t rows, double *out)
+{
+    hj__gemm(0, 1, n, rows, d, 1.0, in, d, W, d, 0.0, out, rows);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < rows; j++)
+            out[i * rows + j] += bias[j];
+}
+
+/* Forward through all layers for n <= capacity points; returns the output (n, n_out). */
+static const double *forward_chunk(const hj_model *m, hj_workspace *ws, const double *x, size_t n)
+{
+    const hj_arch *A = &m->arch;
+    const double eps = m->eps, s = resnet_step(A);
+    const double *in = x;
+    for (size_t l = 0; l < A->n_layers; l++) {
+        const hj_layer *L = &A->layers[l];
+        const double *P = m->params + L->offset;
+        double *pre = ws->pre[l], *out = ws->act[l + 1];
+        const size_t d = L->in, W = L->width;
+        switch (L->kind) {
+        case HJ_LAYER_DENSE:
+        case HJ_LAYER_RESNET:
+            affine(in, n, d, P, P + W * d, W, pre);
+            for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < W; k++) {
+                    double sp = hj_softplus(pre[i * W + k], eps);
+                    out[i * W + k] = L->kind == HJ_LAYER_DENSE ? sp : in[i * d + k] + s * sp;
+                }
+            break;
+        case HJ_LAYER_GIBBS: {
+            const double *K = P, *beta = P + W * d, *V = P + W * d + W;
+            affine(in, n, d, K, beta, W, pre);
+            for (size_t i = 0; i < n; i++)
+                hj__lse_full(pre + i * W, W, eps, pre + i * W, NULL, NULL);
+            hj__gemm(0, 0, n, d, W, 1.0, pre, W, V, d, 0.0, out, d);
+            break;
+        }
+        case HJ_LAYER_LSE:
+        case HJ_LAYER_LSE_CLASS: {
+            const size_t C = L->out, blocks = L->kind == HJ_LAYER_LSE ? 1 : C, NT = W * blocks;
+            affine(in, n, d, P, P + NT * d, NT, pre);
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp parallel for schedule(static) if (n * NT >= HJ_PARALLEL_MIN_WORK)
+#endif
+            for (size_t i = 0; i < n; i++)
+                for (size_t c = 0; c < blocks; c++) {
+                    double *z = pre + i * NT + c * W;
+                    double f = hj__lse_full(z, W, eps, z, NULL, NULL);
+                    ws->fval[i * blocks + c] = f;
+                    out[i * blocks + c] = f;
+                }
+            if (A->output_scale) {
+                const double a = m->params[A->n_params - 2], c0 = m->params[A->n_params - 1];
+                for (size_t i = 0; i < n; i++)
+                    out[i] = a * out[i] + c0;
+            }
+            break;
+        }
+        }
+        in = out;
+    }
+    return in;
+}
+
+hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+                           double *out, hj_error *err)
+{
+    if (m == NULL || ws == NULL || (x == NULL && n > 0) || (out == NULL && n > 0))
+        return hj_error_set(err, HJ_EINVAL, "forward: NULL argument");
+    const size_t nout = hj_model_n_out(m), d = m->arch.d_in;
+    size_t bad;
+    if (n > 0 && !hj__all_finite(x, n * d, &bad))
+        return hj_error_set(err, HJ_ENAN, "forward: input x[%zu][%zu] is not finite", bad / d, bad % d);
+    for (size_t start = 0; start < n; start += ws->capacity) {
+        size_t len = n - start < ws->capacity ? n - start : ws->capacity;
+        const double *o = forward_chunk(m, ws, x + start * d, len);
+        memcpy(out + start * nout, o, len * nout * sizeof *out);
+    }
+    return HJ_OK;
+}
+
+/* acc (cols) += column sums of G (n, cols). */
+static void add_colsum(const double *G, size_t n, size_t cols, double *acc)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < cols; j++)
+            acc[j] += G[i * cols + j];
+}
+
+/* Backward from ws->gout through every layer, accumulating into grad (zeroed here). */
+static void backward_chunk(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+                           double *grad)
+{
+    const hj_arch *A = &m->arch;
+    const double eps = m->eps, s = resnet_step(A);
+    memset(grad, 0, A->n_params * sizeof *grad);
+    const double *G = ws->gout;
+    for (size_t li = A->n_layers; li-- > 0;) {
+        const hj_layer *L = &A->layers[li];
+        const double *P = m->params + L->offset;
+        double *dP = grad + L->offset;
+        const double *in = li == 0 ? x : ws->act[li];
+        const double *pre = ws->pre[li];
+        double *Gin = li == 0 ? NULL : ws->gbuf[li % 2];
+        double *T = ws->gtmp;
+        const size_t d = L->in, W = L->width;
+        switch (L->kind) {
+        case HJ_LAYER_LSE:
+        case HJ_LAYER_LSE_CLASS: {
+            const size_t blocks = L->kind == HJ_LAYER_LSE ? 1 : L->out, NT = W * blocks;
+            double scale = 1.0;
+            if (A->output_scale) {
+                double *dsc = grad + A->n_params - 2;
+                for (size_t i = 0; i < n; i++) {
+                    dsc[0] += G[i] * ws->fval[i];
+                    dsc[1] += G[i];
+                }
+                scale = m->params[A->n_params - 2];
+            }
+            for (size_t i = 0; i < n; i++)
+                for (size_t c = 0; c < blocks; c++) {
+                    double gf = scale * G[i * blocks + c];
+                    for (size_t j = 0; j < W; j++)
+                        T[i * NT + c * W + j] = gf * pre[i * NT + c * W + j];
+                }
+            hj__gemm(1, 0, NT, d, n, 1.0, T, NT, in, d, 1.0, dP, d);
+            add_colsum(T, n, NT, dP + NT * d);
+            if (Gin)
+                hj__gemm(0, 0, n, d, NT, 1.0, T, NT, P, d, 0.0, Gin, d);
+            break;
+        }
+        case HJ_LAYER_DENSE:
+        case HJ_LAYER_RESNET: {
+            const double f = L->kind == HJ_LAYER_DENSE ? 1.0 : s;
+            for (size_t k = 0; k < n * W; k++)
+                T[k] = f * G[k] * hj_softplus_grad(pre[k], eps);
+            hj__gemm(1, 0, W, d, n, 1.0, T, W, in, d, 1.0, dP, d);
+            add_colsum(T, n, W, dP + W * d);
+            if (Gin) {
+                if (L->kind == HJ_LAYER_RESNET)
+                    memcpy(Gin, G, n * d * sizeof *Gin);
+                hj__gemm(0, 0, n, d, W, 1.0, T, W, P, d, L->kind == HJ_LAYER_RESNET ? 1.0 : 0.0, Gin, d);
+            }
+            break;
+        }
+        case HJ_LAYER_GIBBS: {
+            const double *K = P, *V = P + W * d + W;
+            double *dK = dP, *dbeta = dP + W * d, *dV = dP + W * d + W;
+            /* dV = pi^T G;  T = G V^T;  dS = pi (T - <pi, T>) / eps */
+            hj__gemm(1, 0, W, d, n, 1.0, pre, W, G, d, 1.0, dV, d);
+            hj__gemm(0, 1, n, W, d, 1.0, G, d, V, d, 0.0, T, W);
+            for (size_t i = 0; i < n; i++) {
+                const double *pi = pre + i * W;
+                double *t = T + i * W;
+                double mean = 0.0;
+                for (size_t j = 0; j < W; j++)
+                    mean += pi[j] * t[j];
+                for (size_t j = 0; j < W; j++)
+                    t[j] = eps > 0.0 ? pi[j] * (t[j] - mean) / eps : 0.0;
+            }
+            hj__gemm(1, 0, W, d, n, 1.0, T, W, in, d, 1.0, dK, d);
+            add_colsum(T, n, W, dbeta);
+            if (Gin)
+                hj__gemm(0, 0, n, d, W, 1.0, T, W, K, d, 0.0, Gin, d);
+            break;
+        }
+        }
+        G = Gin;
+    }
+}
+
+hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *x,
+                             const double *y, size_t n, double *loss, double *grad,
+                             hj_error *err)
+{
+    if (m == NULL || ws == NULL || x == NULL || y == NULL || loss == NULL)
+        return hj_error_set(err, HJ_EINVAL, "loss: NULL argument");
+    if (n == 0)
+        return hj_error_set(err, HJ_EINVAL, "loss: no data points");
+    if (n > ws->capacity)
+        return hj_error_set(err, HJ_EINVAL, "loss: %zu points exceed the workspace capacity %zu",
+                            n, ws->capacity);
+    const size_t C = m->arch.n_classes, d = m->arch.d_in;
+    size_t bad;
+    if (!hj__all_finite(x, n * d, &bad))
+        return hj_error_set(err, HJ_ENAN, "loss: input x[%zu][%zu] is not finite", bad / d, bad % d);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(y[i]))
+            return hj_error_set(err, HJ_ENAN, "loss: target %zu is not finite", i);
+        if (C && (y[i] < 0 || y[i] >= (double)C || y[i] != floor(y[i])))
+            return hj_error_set(err, HJ_EINVAL, "loss: label %g of point %zu is not a class 0..%zu",
+                                y[i], i, C - 1);
+    }
+    const double *out = forward_chunk(m, ws, x, n);
+    double total = 0.0;
+    if (C == 0) {
+        for (size_t i = 0; i < n; i++) {
+            double r = out[i] - y[i];
+            total += r * r;
+            ws->gout[i] = 2.0 * r / (double)n;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const double *F = out + i * C;
+            double *g = ws->gout + i * C;
+            double lse = hj__lse_full(F, C, 1.0, g, NULL, NULL); /* g = softmax(F) */
+            size_t k = (size_t)y[i];
+            total += lse - F[k];
+            for (size_t c = 0; c < C; c++)
+                g[c] = (g[c] - (c == k)) / (double)n;
+        }
+    }
+    *loss = total / (double)n;
+    if (grad)
+        backward_chunk(m, ws, x, n, grad);
+    return HJ_OK;
+}
+
+/* Readout index of the last layer and the Gibbs block used for point i. */
+hj_status hj_model_attribution(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+                               size_t K, double *pi_top, size_t *idx_top, hj_error *err)
+{
+    if (m == NULL || ws == NULL || (n > 0 && (x == NULL || pi_top == NULL || idx_top == NULL)))
+        return hj_error_set(err, HJ_EINVAL, "attribution: NULL argument");
+    const hj_arch *A = &m->arch;
+    const size_t last = A->n_layers - 1, W = A->layers[last].width, d = A->d_in;
+    const size_t blocks = A->n_classes ? A->n_classes : 1;
+    if (K == 0 || K > W)
+        return hj_error_set(err, HJ_EINVAL, "attribution: K = %zu must be in 1..%zu (neurons per readout)", K, W);
+    size_t bad;
+    if (n > 0 && !hj__all_finite(x, n * d, &bad))
+        return hj_error_set(err, HJ_ENAN, "attribution: input x[%zu][%zu] is not finite", bad / d, bad % d);
+    for (size_t start = 0; start < n; start += ws->capacity) {
+        size_t len = n - start < ws->capacity ? n - start : ws->capacity;
+        const double *out = forward_chunk(m, ws, x + start * d, len);
+        for (size_t i = 0; i < len; i++) {
+            size_t c = 0;
+            for (size_t k = 1; k < blocks; k++)
+                if (out[i * blocks + k] > out[i * blocks + c])
+                    c = k;
+            const double *pi = ws->pre[last] + i * W * blocks + c * W;
+            double *pt = pi_top + (start + i) * K;
+            size_t *it = idx_top + (start + i) * K;
+            /* insertion into a sorted top-K list: O(W K) */
+            size_t have = 0;
+            for (size_t j = 0; j < W; j++) {
+                double v = pi[j];
+                if (have == K && v <= pt[K - 1])
+                    continue;
+                size_t pos = have < K ? have++ : K - 1;
+                while (pos > 0 && pt[pos - 1] < v) {
+                    pt[pos] = pt[pos - 1];
+                    it[pos] = it[pos - 1];
+                    pos--;
+                }
+                pt[pos] = v;
+                it[pos] = c * W + j;
+            }
+        }
+    }
+    return HJ_OK;
+}
+
+hj_status hj_model_initial_data(const hj_model *m, double t, double *y, double *g, hj_error *err)
+{
+    if (m == NULL || y == NULL || g == NULL)
+        return hj_error_set(err, HJ_EINVAL, "initial data: NULL argument");
+    const hj_layer *R = &m->arch.layers[m->arch.n_layers - 1];
+    size_t N, d;
+    hj_model_readout_shape(m, &N, &d);
+    const double *w = m->params + R->offset, *b = w + N * d;
+    return hj_weights_to_atoms(w, b, N, d, t > 0.0 ? t : m->t, NULL, y, g, err);
+}

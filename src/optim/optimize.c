@@ -1,0 +1,176 @@
+/* optimize.c — hj_optimize: argument checks, phase sequencing, loss trace, final full-data loss. */
+#include "hjdl/optim.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "optim/optim-impl.h"
+
+const char *hj__nonfinite_name(double x)
+{
+    if (isnan(x))
+        return "NaN";
+    if (isinf(x))
+        return x > 0 ? "+inf" : "-inf";
+    return "finite";
+}
+
+hj_status hj__objective_error(hj_error *err, hj_status st, const hj_error *e, const char *fmt,
+                              ...)
+{
+    if (err == NULL)
+        return st;
+    if (e != NULL && e->msg[0] != '\0')
+        *err = *e;
+    else
+        hj_error_set(err, st, "objective failed: %s", hj_status_string(st));
+    err->code = st;
+    char head[HJ_ERROR_MSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    hj_error_prefix(err, "%s", head);
+    return st;
+}
+
+int hj__report(const hj__optrun *run, const char *phase, size_t step, size_t total,
+               size_t epoch, double loss)
+{
+    if (run->opt->callback == NULL)
+        return 0;
+    hj_train_progress p;
+    p.phase = phase;
+    p.step = step;
+    p.total = total;
+    p.epoch = epoch;
+    p.loss = loss;
+    return run->opt->callback(&p, run->opt->callback_ctx) != 0;
+}
+
+int hj__report_due(const hj__optrun *run, size_t step)
+{
+    const size_t every = run->opt->report_every;
+    return every > 0 && step % every == 0;
+}
+
+/* Contract (see optim.h). Details fixed here:
+ *   - opt->n_data must be > 0 here (hj_train_options_check accepts 0, so
+ *     options can be checked before the data is loaded).
+ *   - res may be NULL (nothing is returned but params). On failure res gets
+ *     loss_trace = NULL, final_loss = NaN and steps = the steps completed,
+ *     so there is nothing to free.
+ *   - On HJ_ENAN or an objective error params are restored to the last
+ *     point whose loss and gradient were finite (Adam/SGD: the point of the
+ *     previous step; L-BFGS: the best point evaluated); the objective's own
+ *     status and message are returned, prefixed with the phase and step.
+ *   - HJ_OPT_LBFGS ignores batch/epochs (always full batch); the Adam phase
+ *     of HJ_OPT_ADAM_LBFGS follows batch/epochs like plain Adam.
+ *   - res->stopped is 1 only if the callback stopped the run while planned
+ *     work remained (a stop request at the final report changes nothing).
+ */
+hj_status hj_optimize(hj_objective_fn f, void *ctx, double *params, size_t n_params,
+                      const hj_train_options *opt, hj_train_result *res, hj_error *err)
+{
+    if (res != NULL) {
+        res->final_loss = NAN;
+        res->steps = 0;
+        res->stopped = 0;
+        res->loss_trace = NULL;
+    }
+    if (f == NULL)
+        return hj_error_set(err, HJ_EINVAL, "objective function is NULL");
+    if (params == NULL)
+        return hj_error_set(err, HJ_EINVAL, "parameter vector is NULL");
+    if (n_params == 0)
+        return hj_error_set(err, HJ_EINVAL, "no parameters to optimise (n_params = 0)");
+    hj_status st = hj_train_options_check(opt, err);
+    if (st != HJ_OK)
+        return st;
+    if (opt->n_data == 0)
+        return hj_error_set(err, HJ_EINVAL,
+                            "n_data must be > 0: set it to the number of data points the "
+                            "objective indexes (1 for a plain function)");
+    if (n_params > SIZE_MAX / (4 * sizeof(double)))
+        return hj_error_set(err, HJ_ENOMEM, "%zu parameters are too many", n_params);
+    if (opt->optimizer != HJ_OPT_ADAM && opt->optimizer != HJ_OPT_SGD &&
+        n_params > (size_t)INT_MAX)
+        return hj_error_set(err, HJ_EINVAL, "L-BFGS handles at most %d parameters (got %zu)",
+                            INT_MAX, n_params);
+    for (size_t i = 0; i < n_params; i++)
+        if (!isfinite(params[i]))
+            return hj_error_set(err, HJ_ENAN, "initial params[%zu] is %s", i,
+                                hj__nonfinite_name(params[i]));
+
+    size_t cap;
+    switch (opt->optimizer) {
+    case HJ_OPT_LBFGS: cap = opt->iters; break;
+    case HJ_OPT_ADAM_LBFGS: cap = hj__first_order_steps(opt) + opt->lbfgs_iters; break;
+    default: cap = hj__first_order_steps(opt); break;
+    }
+    if (cap > SIZE_MAX / sizeof(double))
+        return hj_error_set(err, HJ_ENOMEM, "loss trace of %zu steps is too long", cap);
+    hj__optrun run;
+    memset(&run, 0, sizeof run);
+    run.f = f;
+    run.ctx = ctx;
+    run.n = n_params;
+    run.opt = opt;
+    run.cap = cap;
+    run.trace = malloc(cap * sizeof *run.trace);
+    double *grad = malloc(n_params * sizeof *grad);
+    if (run.trace == NULL || grad == NULL) {
+        free(run.trace);
+        free(grad);
+        return hj_error_set(err, HJ_ENOMEM, "cannot allocate a loss trace of %zu steps", cap);
+    }
+
+    switch (opt->optimizer) {
+    case HJ_OPT_ADAM:
+    case HJ_OPT_SGD:
+        st = hj__first_order_phase(&run, opt->optimizer, params, 1, err);
+        break;
+    case HJ_OPT_LBFGS:
+        st = hj__lbfgs_phase(&run, params, opt->iters, err);
+        break;
+    case HJ_OPT_ADAM_LBFGS:
+        st = hj__first_order_phase(&run, HJ_OPT_ADAM, params, 0, err);
+        if (st == HJ_OK && !run.stopped)
+            st = hj__lbfgs_phase(&run, params, opt->lbfgs_iters, err);
+        break;
+    }
+
+    double loss = NAN;
+    if (st == HJ_OK) {
+        hj_error e;
+        hj_error_clear(&e);
+        st = f(ctx, params, NULL, opt->n_data, &loss, grad, &e);
+        if (st != HJ_OK)
+            hj__objective_error(err, st, &e, "final full-data evaluation: ");
+        else if (!isfinite(loss))
+            st = hj_error_set(err, HJ_ENAN,
+                              "the full-data loss at the final parameters is %s (after %zu steps)",
+                              hj__nonfinite_name(loss), run.steps);
+    }
+    free(grad);
+
+    if (res != NULL)
+        res->steps = run.steps;
+    if (st != HJ_OK || res == NULL || run.steps == 0) {
+        free(run.trace);
+        run.trace = NULL;
+    }
+    if (st != HJ_OK)
+        return st;
+    if (res != NULL) {
+        res->final_loss = loss;
+        res->stopped = run.stopped;
+        res->loss_trace = run.trace;
+    }
+    return HJ_OK;
+}

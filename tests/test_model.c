@@ -1,0 +1,257 @@
+/* test_model.c — every layer's exact gradient vs central finite differences; readout attribution and initial data. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hjdl/hopf.h"
+#include "hjdl/model.h"
+#include "hjdl/rng.h"
+
+/* Build a model for arch on d inputs (C classes), random data x (n, d), y (n). */
+static void make_problem(const char *spec, size_t d, size_t C, int scale, double eps, uint64_t seed,
+                         size_t n, hj_model *m, double **x, double **y)
+{
+    hj_arch arch;
+    hj_error err = {0};
+    assert_int_equal(hj_arch_parse(spec, d, C, scale, &arch, &err), HJ_OK);
+    assert_int_equal(hj_model_init(m, &arch, eps, 0.8, seed, &err), HJ_OK);
+    hj_rng r;
+    hj_rng_seed(&r, seed + 17);
+    /* perturb every parameter so biases and output scale are exercised too */
+    for (size_t k = 0; k < arch.n_params; k++)
+        m->params[k] += 0.3 * hj_rng_normal(&r);
+    *x = malloc(n * d * sizeof **x);
+    *y = malloc(n * sizeof **y);
+    for (size_t i = 0; i < n * d; i++)
+        (*x)[i] = hj_rng_range(&r, -1.5, 1.5);
+    for (size_t i = 0; i < n; i++)
+        (*y)[i] = C ? (double)(hj_rng_next(&r) % C) : hj_rng_normal(&r);
+}
+
+/* Max relative difference between the analytic gradient and central differences. */
+static double gradient_error(hj_model *m, const double *x, const double *y, size_t n)
+{
+    hj_workspace *ws;
+    hj_error err = {0};
+    assert_int_equal(hj_workspace_alloc(&ws, m, n, &err), HJ_OK);
+    const size_t P = m->arch.n_params;
+    double *g = malloc(P * sizeof *g), loss, lp, lm, worst = 0.0, gmax = 0.0;
+    assert_int_equal(hj_model_loss_grad(m, ws, x, y, n, &loss, g, &err), HJ_OK);
+    for (size_t k = 0; k < P; k++)
+        gmax = fmax(gmax, fabs(g[k]));
+    for (size_t k = 0; k < P; k++) {
+        double save = m->params[k], h = 1e-5 * fmax(1.0, fabs(save));
+        m->params[k] = save + h;
+        assert_int_equal(hj_model_loss_grad(m, ws, x, y, n, &lp, NULL, &err), HJ_OK);
+        m->params[k] = save - h;
+        assert_int_equal(hj_model_loss_grad(m, ws, x, y, n, &lm, NULL, &err), HJ_OK);
+        m->params[k] = save;
+        double fd = (lp - lm) / (2.0 * h);
+        worst = fmax(worst, fabs(fd - g[k]) / fmax(gmax, 1e-8));
+    }
+    free(g);
+    hj_workspace_free(ws);
+    return worst;
+}
+
+static void check_arch(const char *spec, size_t d, size_t C, int scale, double eps)
+{
+    hj_model m;
+    double *x, *y;
+    make_problem(spec, d, C, scale, eps, 42, 23, &m, &x, &y);
+    double e = gradient_error(&m, x, y, 23);
+    if (!(e < 1e-7))
+        fail_msg("%s (d=%zu C=%zu scale=%d eps=%g): gradient vs finite differences %.3e", spec, d, C,
+                 scale, eps, e);
+    free(x), free(y);
+    hj_model_free(&m);
+}
+
+static void every_layer_gradient_should_match_finite_differences(void **state)
+{
+    (void)state;
+    static const double eps_list[] = {0.25, 1.0, 3.0};
+    for (size_t e = 0; e < 3; e++) {
+        double eps = eps_list[e];
+        check_arch("lse:7", 3, 0, 0, eps);
+        check_arch("lse:7", 3, 0, 1, eps);
+        check_arch("lse-class:4", 3, 3, 0, eps);
+        check_arch("dense:5,lse:6", 2, 0, 0, eps);
+        check_arch("dense:4,resnet:4,resnet:4,lse:5", 3, 0, 0, eps);
+        check_arch("gibbs:6,lse:5", 3, 0, 0, eps);
+        check_arch("dense:6,gibbs:5,lse-class:3", 4, 4, 0, eps);
+        check_arch("dense:12,resnet:12,gibbs:16,lse:16", 2, 0, 1, eps);
+    }
+}
+
+/* A single lse:N model is the Hopf–Cole solution of its initial data:
+ * f(x) + u(x, t) = |x|^2/(4t) with u from hopf.h on the exported atoms. */
+static void lse_model_should_equal_hopf_cole_of_its_initial_data(void **state)
+{
+    (void)state;
+    hj_model m;
+    double *x, *y;
+    const size_t n = 40, d = 3, N = 9;
+    make_problem("lse:9", d, 0, 0, 0.37, 5, n, &m, &x, &y);
+    hj_error err = {0};
+    double *f = malloc(n * sizeof *f), *u = malloc(n * sizeof *u);
+    double *ya = malloc(N * d * sizeof *ya), *ga = malloc(N * sizeof *ga);
+    assert_int_equal(hj_model_predict(&m, x, n, f, &err), HJ_OK);
+    assert_int_equal(hj_model_initial_data(&m, 0.0, ya, ga, &err), HJ_OK);
+    hj_atoms atoms = {N, d, ya, ga};
+    hj_hc_out out = {0};
+    out.u = u;
+    assert_int_equal(hj_hopf_cole_eval(&atoms, NULL, x, n, m.t, m.eps, &out, &err), HJ_OK);
+    for (size_t i = 0; i < n; i++) {
+        double q = 0.0;
+        for (size_t k = 0; k < d; k++)
+            q += x[i * d + k] * x[i * d + k];
+        q /= 4.0 * m.t;
+        assert_true(fabs(f[i] + u[i] - q) <= 1e-12 * fmax(1.0, fabs(q)));
+    }
+    free(f), free(u), free(ya), free(ga), free(x), free(y);
+    hj_model_free(&m);
+}
+
+/* Attribution: top-K of the readout Gibbs weights, against a naive softmax + sort. */
+static void attribution_should_be_the_largest_gibbs_weights(void **state)
+{
+    (void)state;
+    hj_model m;
+    double *x, *y;
+    const size_t n = 15, d = 2, N = 11, K = 4;
+    make_problem("lse:11", d, 0, 0, 0.5, 9, n, &m, &x, &y);
+    hj_workspace *ws;
+    hj_error err = {0};
+    assert_int_equal(hj_workspace_alloc(&ws, &m, 4, &err), HJ_OK); /* forces chunking */
+    double pt[15 * 4];
+    size_t it[15 * 4];
+    assert_int_equal(hj_model_attribution(&m, ws, x, n, K, pt, it, &err), HJ_OK);
+    const double *w = m.params, *b = m.params + N * d;
+    for (size_t i = 0; i < n; i++) {
+        double z[11], zmax = -INFINITY, s = 0.0, p[11];
+        for (size_t j = 0; j < N; j++) {
+            z[j] = b[j] + w[j * d] * x[i * d] + w[j * d + 1] * x[i * d + 1];
+            zmax = fmax(zmax, z[j]);
+        }
+        for (size_t j = 0; j < N; j++)
+            s += p[j] = exp((z[j] - zmax) / m.eps);
+        for (size_t j = 0; j < N; j++)
+            p[j] /= s;
+        for (size_t k = 0; k < K; k++) {
+            /* the k-th largest by counting */
+            size_t j = it[i * K + k], larger = 0;
+            for (size_t q = 0; q < N; q++)
+                larger += p[q] > p[j];
+            assert_int_equal(larger, k);
+            assert_true(fabs(pt[i * K + k] - p[j]) < 1e-14);
+        }
+    }
+    assert_int_not_equal(hj_model_attribution(&m, ws, x, n, N + 1, pt, it, &err), HJ_OK);
+    hj_workspace_free(ws);
+    free(x), free(y);
+    hj_model_free(&m);
+}
+
+static void impossible_architectures_should_be_refused_with_reasons(void **state)
+{
+    (void)state;
+    hj_arch a;
+    hj_error err = {0};
+    assert_int_equal(hj_arch_parse("resnet:12,lse:4", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_non_null(strstr(err.msg, "keeps its width"));
+    assert_int_equal(hj_arch_parse("dense:4", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_non_null(strstr(err.msg, "readout"));
+    assert_int_equal(hj_arch_parse("lse:4,dense:3", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_int_equal(hj_arch_parse("lse:0", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_int_equal(hj_arch_parse("lse:x", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_int_equal(hj_arch_parse("conv:3,lse:4", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown layer"));
+    assert_int_equal(hj_arch_parse("lse:4", 2, 10, 0, &a, &err), HJ_EINVAL);
+    assert_non_null(strstr(err.msg, "lse-class"));
+    assert_int_equal(hj_arch_parse("lse-class:4", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_int_equal(hj_arch_parse("lse:4,", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_int_equal(hj_arch_parse("", 2, 0, 0, &a, &err), HJ_EINVAL);
+    assert_int_equal(hj_arch_parse("dense:12,resnet:12,gibbs:16,lse:16", 2, 0, 0, &a, &err), HJ_OK);
+    char buf[64];
+    hj_arch_format(&a, buf, sizeof buf);
+    assert_string_equal(buf, "dense:12,resnet:12,gibbs:16,lse:16");
+    /* parameter count by hand: dense 12*2+12, resnet 12*12+12, gibbs 16*12*2+16, lse 16*12+16 */
+    assert_int_equal(a.n_params, 36 + 156 + 400 + 208);
+}
+
+static void bad_labels_and_nan_inputs_should_be_refused(void **state)
+{
+    (void)state;
+    hj_model m;
+    double *x, *y;
+    make_problem("lse-class:3", 2, 3, 0, 1.0, 3, 5, &m, &x, &y);
+    hj_workspace *ws;
+    hj_error err = {0};
+    double loss;
+    assert_int_equal(hj_workspace_alloc(&ws, &m, 5, &err), HJ_OK);
+    y[2] = 3.0;
+    assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 5, &loss, NULL, &err), HJ_EINVAL);
+    assert_non_null(strstr(err.msg, "label"));
+    y[2] = 1.5;
+    assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 5, &loss, NULL, &err), HJ_EINVAL);
+    y[2] = 1.0;
+    x[3] = NAN;
+    assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 5, &loss, NULL, &err), HJ_ENAN);
+    assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 6, &loss, NULL, &err), HJ_EINVAL);
+    hj_workspace_free(ws);
+    free(x), free(y);
+    hj_model_free(&m);
+}
+
+/* Train a little, predict, save, load, predict again: bit-identical; and
+ * training twice from the same seed gives bit-identical parameters. */
+static void fit_save_load_predict_should_round_trip_bit_for_bit(void **state)
+{
+    (void)state;
+    const size_t n = 64;
+    hj_model m, m2, m3;
+    double *x, *y, *x2, *y2;
+    make_problem("dense:5,gibbs:4,lse-class:3", 3, 3, 0, 0.4, 11, n, &m, &x, &y);
+    make_problem("dense:5,gibbs:4,lse-class:3", 3, 3, 0, 0.4, 11, n, &m2, &x2, &y2);
+    hj_train_options o;
+    hj_train_options_default(&o);
+    o.iters = 40, o.batch = 16, o.lr = 0.01, o.seed = 5;
+    hj_error err = {0};
+    assert_int_equal(hj_model_train(&m, x, y, n, &o, NULL, &err), HJ_OK);
+    assert_int_equal(hj_model_train(&m2, x2, y2, n, &o, NULL, &err), HJ_OK);
+    assert_memory_equal(m.params, m2.params, m.arch.n_params * sizeof(double));
+    double *p1 = malloc(n * 3 * sizeof *p1), *p2 = malloc(n * 3 * sizeof *p2);
+    assert_int_equal(hj_model_predict(&m, x, n, p1, &err), HJ_OK);
+    char path[] = "/tmp/hjdl_test_model_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(hj_model_save(&m, path, &err), HJ_OK);
+    assert_int_equal(hj_model_load(&m3, path, &err), HJ_OK);
+    remove(path);
+    assert_int_equal(hj_model_predict(&m3, x, n, p2, &err), HJ_OK);
+    assert_memory_equal(p1, p2, n * 3 * sizeof(double));
+    free(p1), free(p2), free(x), free(y), free(x2), free(y2);
+    hj_model_free(&m), hj_model_free(&m2), hj_model_free(&m3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_layer_gradient_should_match_finite_differences),
+        cmocka_unit_test(lse_model_should_equal_hopf_cole_of_its_initial_data),
+        cmocka_unit_test(attribution_should_be_the_largest_gibbs_weights),
+        cmocka_unit_test(impossible_architectures_should_be_refused_with_reasons),
+        cmocka_unit_test(bad_labels_and_nan_inputs_should_be_refused),
+        cmocka_unit_test(fit_save_load_predict_should_round_trip_bit_for_bit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
