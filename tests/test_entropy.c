@@ -371,13 +371,6 @@ static void entropy_at_eps0_should_be_log_of_tie_count(void **state)
 
 /* ---- error paths ------------------------------------------------------------------------- */
 
-static void expect_error(nr_check *c, hj_status st, const hj_error *e, const char *what)
-{
-    nr_true(c, st != HJ_OK, "%s: returned HJ_OK", what);
-    nr_true(c, st == HJ_OK || e->code == st, "%s: err.code %d != returned %d", what, (int)e->code, (int)st);
-    nr_true(c, st == HJ_OK || e->msg[0] != '\0', "%s: empty err.msg", what);
-}
-
 static void invalid_arguments_should_be_refused_with_message(void **state)
 {
     (void)state;
@@ -396,22 +389,22 @@ static void invalid_arguments_should_be_refused_with_message(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hj_error_clear(&e);
         snprintf(what, sizeof what, "hj_entropy_eval(%s)", bad[i].what);
-        expect_error(&c, hj_entropy_eval(&bad[i].L, x, &H, g, Hs, &e), &e, what);
+        nr_expect_error(&c, hj_entropy_eval(&bad[i].L, x, &H, g, Hs, &e), &e, what);
         hj_error_clear(&e);
         snprintf(what, sizeof what, "hj_entropy_batch(%s)", bad[i].what);
-        expect_error(&c, hj_entropy_batch(&bad[i].L, x, 1, Hb, &e), &e, what);
+        nr_expect_error(&c, hj_entropy_batch(&bad[i].L, x, 1, Hb, &e), &e, what);
     }
     hj_lse_layer L = {2, 2, w, b, 1.0};
     hj_error_clear(&e);
-    expect_error(&c, hj_entropy_eval(&L, xn, &H, g, Hs, &e), &e, "hj_entropy_eval(NaN in x)");
+    nr_expect_error(&c, hj_entropy_eval(&L, xn, &H, g, Hs, &e), &e, "hj_entropy_eval(NaN in x)");
     hj_error_clear(&e);
-    expect_error(&c, hj_entropy_eval(&L, NULL, &H, g, Hs, &e), &e, "hj_entropy_eval(x = NULL)");
+    nr_expect_error(&c, hj_entropy_eval(&L, NULL, &H, g, Hs, &e), &e, "hj_entropy_eval(x = NULL)");
     hj_error_clear(&e);
-    expect_error(&c, hj_entropy_eval(&L, x, NULL, g, Hs, &e), &e, "hj_entropy_eval(H = NULL)");
+    nr_expect_error(&c, hj_entropy_eval(&L, x, NULL, g, Hs, &e), &e, "hj_entropy_eval(H = NULL)");
     hj_error_clear(&e);
-    expect_error(&c, hj_entropy_batch(&L, xn, 1, Hb, &e), &e, "hj_entropy_batch(NaN in x)");
+    nr_expect_error(&c, hj_entropy_batch(&L, xn, 1, Hb, &e), &e, "hj_entropy_batch(NaN in x)");
     hj_error_clear(&e);
-    expect_error(&c, hj_entropy_batch(&L, x, 1, NULL, &e), &e, "hj_entropy_batch(H = NULL)");
+    nr_expect_error(&c, hj_entropy_batch(&L, x, 1, NULL, &e), &e, "hj_entropy_batch(H = NULL)");
     nr_true(&c, hj_entropy_eval(&bad[0].L, x, &H, g, Hs, NULL) != HJ_OK, "hj_entropy_eval(eps<0, err=NULL) OK");
     hj_error_clear(&e);
     nr_true(&c, hj_entropy_eval(&L, x, &H, g, Hs, &e) == HJ_OK && e.msg[0] == '\0',

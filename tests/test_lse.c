@@ -879,13 +879,6 @@ static void hessian_norm_should_equal_lambda_max_and_respect_bounds(void **state
 
 /* ---- error paths ------------------------------------------------------------------------- */
 
-static void expect_error(nr_check *c, hj_status st, const hj_error *e, const char *what)
-{
-    nr_true(c, st != HJ_OK, "%s: returned HJ_OK", what);
-    nr_true(c, st == HJ_OK || e->code == st, "%s: err.code %d != returned %d", what, (int)e->code, (int)st);
-    nr_true(c, st == HJ_OK || e->msg[0] != '\0', "%s: empty err.msg", what);
-}
-
 static void invalid_arguments_should_be_refused_with_message(void **state)
 {
     (void)state;
@@ -912,16 +905,16 @@ static void invalid_arguments_should_be_refused_with_message(void **state)
         hj_error e;
         hj_error_clear(&e);
         snprintf(what, sizeof what, "hj_lse_check(%s)", bad[i].what);
-        expect_error(&c, hj_lse_check(&bad[i].L, &e), &e, what);
+        nr_expect_error(&c, hj_lse_check(&bad[i].L, &e), &e, what);
         hj_error_clear(&e);
         snprintf(what, sizeof what, "hj_lse_forward(%s)", bad[i].what);
-        expect_error(&c, hj_lse_forward(&bad[i].L, x, 1, f, pi, g, &e), &e, what);
+        nr_expect_error(&c, hj_lse_forward(&bad[i].L, x, 1, f, pi, g, &e), &e, what);
         hj_error_clear(&e);
         snprintf(what, sizeof what, "hj_lse_hessian(%s)", bad[i].what);
-        expect_error(&c, hj_lse_hessian(&bad[i].L, x, H, &e), &e, what);
+        nr_expect_error(&c, hj_lse_hessian(&bad[i].L, x, H, &e), &e, what);
         hj_error_clear(&e);
         snprintf(what, sizeof what, "hj_lse_hessian_norm(%s)", bad[i].what);
-        expect_error(&c, hj_lse_hessian_norm(&bad[i].L, x, 1, nrm, &e), &e, what);
+        nr_expect_error(&c, hj_lse_hessian_norm(&bad[i].L, x, 1, nrm, &e), &e, what);
         /* err may be NULL */
         nr_true(&c, hj_lse_forward(&bad[i].L, x, 1, f, pi, g, NULL) != HJ_OK, "hj_lse_forward(%s, err=NULL) OK",
                 bad[i].what);
@@ -929,21 +922,21 @@ static void invalid_arguments_should_be_refused_with_message(void **state)
     hj_lse_layer L = {3, 2, w, b, 1.0};
     hj_error e;
     hj_error_clear(&e);
-    expect_error(&c, hj_lse_forward(&L, xn, 1, f, pi, g, &e), &e, "hj_lse_forward(NaN in x)");
+    nr_expect_error(&c, hj_lse_forward(&L, xn, 1, f, pi, g, &e), &e, "hj_lse_forward(NaN in x)");
     hj_error_clear(&e);
-    expect_error(&c, hj_lse_forward(&L, NULL, 1, f, pi, g, &e), &e, "hj_lse_forward(x = NULL)");
+    nr_expect_error(&c, hj_lse_forward(&L, NULL, 1, f, pi, g, &e), &e, "hj_lse_forward(x = NULL)");
     hj_error_clear(&e);
-    expect_error(&c, hj_lse_forward(&L, x, 1, NULL, pi, g, &e), &e, "hj_lse_forward(f = NULL)");
+    nr_expect_error(&c, hj_lse_forward(&L, x, 1, NULL, pi, g, &e), &e, "hj_lse_forward(f = NULL)");
     hj_error_clear(&e);
-    expect_error(&c, hj_lse_forward(NULL, x, 1, f, pi, g, &e), &e, "hj_lse_forward(L = NULL)");
+    nr_expect_error(&c, hj_lse_forward(NULL, x, 1, f, pi, g, &e), &e, "hj_lse_forward(L = NULL)");
     hj_error_clear(&e);
-    expect_error(&c, hj_lse_hessian(&L, xn, H, &e), &e, "hj_lse_hessian(NaN in x)");
+    nr_expect_error(&c, hj_lse_hessian(&L, xn, H, &e), &e, "hj_lse_hessian(NaN in x)");
     hj_error_clear(&e);
-    expect_error(&c, hj_lse_hessian(&L, x, NULL, &e), &e, "hj_lse_hessian(hess = NULL)");
+    nr_expect_error(&c, hj_lse_hessian(&L, x, NULL, &e), &e, "hj_lse_hessian(hess = NULL)");
     hj_error_clear(&e);
-    expect_error(&c, hj_lse_hessian_norm(&L, xn, 1, nrm, &e), &e, "hj_lse_hessian_norm(NaN in x)");
+    nr_expect_error(&c, hj_lse_hessian_norm(&L, xn, 1, nrm, &e), &e, "hj_lse_hessian_norm(NaN in x)");
     hj_error_clear(&e);
-    expect_error(&c, hj_lse_hessian_norm(&L, x, 1, NULL, &e), &e, "hj_lse_hessian_norm(norm = NULL)");
+    nr_expect_error(&c, hj_lse_hessian_norm(&L, x, 1, NULL, &e), &e, "hj_lse_hessian_norm(norm = NULL)");
     /* a valid call leaves err untouched and succeeds */
     hj_error_clear(&e);
     nr_true(&c, hj_lse_forward(&L, x, 1, f, pi, g, &e) == HJ_OK && e.code == HJ_OK && e.msg[0] == '\0',

@@ -47,4 +47,8 @@ hj_status hj_io_check_writable(const hj_matrix *m, const char *who, hj_error *er
 /* .npy (format 1.0, <f8, C order, 2-D) to an open stream. */
 hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err);
 
+/* 1 when s[0..n) is exactly a decimal number [+-](D+[.D*] | .D+)[(e|E)[+-]D+]
+ * (no spaces, no hex, no inf/nan); the syntax every hjdl text format accepts. */
+int hj_io_number_syntax(const char *s, size_t n);
+
 #endif /* HJDL_IO_IMPL_H */

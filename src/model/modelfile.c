@@ -42,6 +42,8 @@
 #include "hjdl/model.h"
 #include "io/io-impl.h"
 
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
 #define HJM_MAGIC "HJDL-MODEL"
 #define HJM_VERSION 1
 #define HJM_MAX_PARAMS ((size_t)1000000000) /* parameters in one file */
@@ -342,41 +344,6 @@ static hj_status want_key(reader *r, const char *key, const char **v, size_t *vn
     return HJ_OK;
 }
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-
-/* Decimal syntax [+-](D+[.D*] | .D+)[(e|E)[+-]D+] over exactly s[0..n). */
-static int number_syntax(const char *s, size_t n)
-{
-    size_t i = 0, digits = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-'))
-        i++;
-    while (i < n && is_digit(s[i])) {
-        i++;
-        digits++;
-    }
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && is_digit(s[i])) {
-            i++;
-            digits++;
-        }
-    }
-    if (digits == 0)
-        return 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        size_t ed = 0;
-        while (i < n && is_digit(s[i])) {
-            i++;
-            ed++;
-        }
-        if (ed == 0)
-            return 0;
-    }
-    return i == n;
-}
 
 /* Case-insensitive: does s[0..n) (after an optional sign) start with word? */
 static int starts_with_word(const char *s, size_t n, const char *word)
@@ -408,7 +375,7 @@ static hj_status parse_double(const reader *r, const char *s, size_t n, const ch
         return fail(r, HJ_ENAN, r->line, "%s is infinite; a model must hold finite numbers", what);
     if (n == 0)
         return fail(r, HJ_EFORMAT, r->line, "%s is empty (values are separated by single spaces)", what);
-    if (n >= HJM_MAX_NUMBER || !number_syntax(s, n)) {
+    if (n >= HJM_MAX_NUMBER || !hj_io_number_syntax(s, n)) {
         hj_io_excerpt(ex, sizeof ex, s, n);
         return fail(r, HJ_EFORMAT, r->line, "%s is not a decimal number: '%s'", what, ex);
     }

@@ -577,3 +577,10 @@ int nr_check_report(const nr_check *c)
     fflush(stdout);
     return c->nfail == 0;
 }
+
+void nr_expect_error(nr_check *c, hj_status st, const hj_error *e, const char *what)
+{
+    nr_true(c, st != HJ_OK, "%s: returned HJ_OK", what);
+    nr_true(c, st == HJ_OK || e->code == st, "%s: err.code %d != returned %d", what, (int)e->code, (int)st);
+    nr_true(c, st == HJ_OK || e->msg[0] != '\0', "%s: empty err.msg", what);
+}

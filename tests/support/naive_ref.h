@@ -2,6 +2,8 @@
 #ifndef HJDL_TESTS_NAIVE_REF_H
 #define HJDL_TESTS_NAIVE_REF_H
 
+#include "hjdl/status.h"
+
 /*
  * Everything here is deliberately simple: long double arithmetic, explicit
  * sums, textbook formulas. None of it calls libhjdl, so a test that compares
@@ -154,5 +156,8 @@ int nr_true(nr_check *c, int cond, const char *fmt, ...)
 /* Print "name: n checks, worst ratio ..., where ..." and return 1 if every
  * comparison passed. */
 int nr_check_report(const nr_check *c);
+/* Record that a library call failed properly: a non-OK status equal to
+ * err->code, with a non-empty message. */
+void nr_expect_error(nr_check *c, hj_status st, const hj_error *e, const char *what);
 
 #endif /* HJDL_TESTS_NAIVE_REF_H */
