@@ -1,0 +1,15 @@
+/* experiments-impl.h — the experiment entry points (one file each, exp_NAME.c) and shared helpers. */
+#ifndef HJDL_EXPERIMENTS_IMPL_H
+#define HJDL_EXPERIMENTS_IMPL_H
+
+#include "hjdl/experiment.h"
+
+hj_status hj__exp_identity(const hj_experiment_options *opt, hj_result *res, hj_error *err);
+hj_status hj__exp_attention(const hj_experiment_options *opt, hj_result *res, hj_error *err);
+hj_status hj__exp_recovery(const hj_experiment_options *opt, hj_result *res, hj_error *err);
+hj_status hj__exp_quadrature(const hj_experiment_options *opt, hj_result *res, hj_error *err);
+hj_status hj__exp_scaling(const hj_experiment_options *opt, hj_result *res, hj_error *err);
+hj_status hj__exp_intrinsic(const hj_experiment_options *opt, hj_result *res, hj_error *err);
+hj_status hj__exp_generalization(const hj_experiment_options *opt, hj_result *res, hj_error *err);
+
+#endif /* HJDL_EXPERIMENTS_IMPL_H */

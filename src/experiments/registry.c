@@ -1,0 +1,107 @@
+/* registry.c — the list of experiments and the driver that runs one into OUT/NAME. */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "experiments/experiments-impl.h"
+#include "hjdl/experiment.h"
+
+static const hj_experiment EXPERIMENTS[] = {
+    {"identity", "C1-C6", "LSE = Hopf-Cole, PDE residual, the four-vertex diagram, semigroup, ReLU, attention: tables and figures", hj__exp_identity},
+    {"attention", "C6", "attention = Gibbs average for d_k = 4..64; LSE-transformer identities per layer", hj__exp_attention},
+    {"recovery", "C7", "training selects initial data: recovered atoms approach g*(y) = |y| as eps -> 0", hj__exp_recovery},
+    {"quadrature", "C8", "grid atoms, Lipschitz initial data: error vs N, slopes -1/d for d = 1, 2, 4", hj__exp_quadrature},
+    {"scaling", "C8", "trained LSE networks with eps = N^(-1/d) on |x|: test error exponents vs -1/d", hj__exp_scaling},
+    {"intrinsic", "C8", "data on a d_int-dimensional manifold in D = 32: the exponent follows d_int", hj__exp_intrinsic},
+    {"generalization", "C9", "Hopf-Cole estimator on noisy Lipschitz data: test RMSE ~ n^(-1/(d+2))", hj__exp_generalization},
+};
+
+size_t hj_experiment_count(void) { return sizeof EXPERIMENTS / sizeof EXPERIMENTS[0]; }
+
+const hj_experiment *hj_experiment_at(size_t i)
+{
+    return i < hj_experiment_count() ? &EXPERIMENTS[i] : NULL;
+}
+
+const hj_experiment *hj_experiment_find(const char *name)
+{
+    for (size_t i = 0; name && i < hj_experiment_count(); i++)
+        if (strcmp(EXPERIMENTS[i].name, name) == 0)
+            return &EXPERIMENTS[i];
+    return NULL;
+}
+
+void hj_experiment_options_default(hj_experiment_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->out_dir = "hjdl-out";
+    o->eps = NAN;
+    o->seed = 1;
+}
+
+void hj_experiment_progress(const hj_experiment_options *opt, const char *experiment,
+                            const char *stage, double fraction)
+{
+    if (opt && opt->progress)
+        opt->progress(experiment, stage, fraction, opt->progress_ctx);
+}
+
+/* mkdir -p for path (mode 0755). */
+static hj_status make_dirs(const char *path, hj_error *err)
+{
+    char buf[1024];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf)
+        return hj_error_set(err, HJ_EINVAL, "output directory path is empty or too long");
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return hj_error_set(err, HJ_EIO, "%s: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return hj_error_set(err, HJ_EIO, "%s: not a directory", path);
+    return HJ_OK;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options *opt,
+                            hj_result *res, hj_error *err)
+{
+    if (e == NULL || opt == NULL || res == NULL)
+        return hj_error_set(err, HJ_EINVAL, "experiment: NULL argument");
+    memset(res, 0, sizeof *res);
+    snprintf(res->experiment, sizeof res->experiment, "%s", e->name);
+    int k = snprintf(res->dir, sizeof res->dir, "%s/%s", opt->out_dir ? opt->out_dir : "hjdl-out", e->name);
+    if (k < 0 || (size_t)k >= sizeof res->dir)
+        return hj_error_set(err, HJ_EINVAL, "experiment %s: output path too long", e->name);
+    hj_status st = make_dirs(res->dir, err);
+    if (st != HJ_OK)
+        return st;
+    double t0 = now_seconds();
+    hj_experiment_progress(opt, e->name, "start", 0.0);
+    st = e->run(opt, res, err);
+    res->seconds = now_seconds() - t0;
+    if (st != HJ_OK) {
+        hj_error_prefix(err, "experiment %s: ", e->name);
+        return st;
+    }
+    hj_experiment_progress(opt, e->name, "done", 1.0);
+    char path[1100];
+    if ((st = hj_result_path(res, "summary.json", path, sizeof path, err)) != HJ_OK)
+        return st;
+    return hj_result_write_summary(res, path, err);
+}

@@ -1,0 +1,240 @@
+/* result.c — experiment results (params, metrics, checks, claims, figures) and summary.json. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hjdl/data.h"
+#include "hjdl/experiment.h"
+#include "io/io-impl.h"
+
+const char *hj_verdict_name(hj_verdict v)
+{
+    switch (v) {
+    case HJ_VERDICT_AGREES: return "agrees";
+    case HJ_VERDICT_DISAGREES: return "disagrees";
+    case HJ_VERDICT_INCONCLUSIVE: return "inconclusive";
+    }
+    return "inconclusive";
+}
+
+hj_verdict hj_verdict_two_sigma(double predicted, double measured, double uncertainty,
+                                double max_uncertainty)
+{
+    if (!isfinite(measured) || !isfinite(uncertainty) || uncertainty > max_uncertainty)
+        return HJ_VERDICT_INCONCLUSIVE;
+    return fabs(measured - predicted) <= 2.0 * uncertainty ? HJ_VERDICT_AGREES : HJ_VERDICT_DISAGREES;
+}
+
+void hj_verdict_two_sigma_rule(double max_uncertainty, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "agrees if |measured - predicted| <= 2 x uncertainty; inconclusive if the "
+             "uncertainty exceeds %g or is not finite; disagrees otherwise",
+             max_uncertainty);
+}
+
+/* Grow an array of `size`-byte items to hold one more. */
+static int grow(void **items, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 1;
+    size_t c = *cap ? 2 * *cap : 16;
+    void *p = realloc(*items, c * size);
+    if (p == NULL)
+        return 0;
+    *items = p;
+    *cap = c;
+    return 1;
+}
+
+static hj_status add_kv(hj_kv **arr, size_t *n, size_t *cap, const char *key, const char *text,
+                        double v, hj_error *err)
+{
+    if (key == NULL)
+        return hj_error_set(err, HJ_EINVAL, "result: NULL key");
+    if (!grow((void **)arr, cap, *n, sizeof **arr))
+        return hj_error_set(err, HJ_ENOMEM, "result: out of memory");
+    hj_kv *kv = &(*arr)[(*n)++];
+    memset(kv, 0, sizeof *kv);
+    snprintf(kv->key, sizeof kv->key, "%s", key);
+    if (text) {
+        kv->is_text = 1;
+        snprintf(kv->text, sizeof kv->text, "%s", text);
+    }
+    kv->value = v;
+    return HJ_OK;
+}
+
+hj_status hj_result_param_num(hj_result *r, const char *key, double v, hj_error *err)
+{
+    return add_kv(&r->params, &r->n_params, &r->cap_params, key, NULL, v, err);
+}
+
+hj_status hj_result_param_text(hj_result *r, const char *key, const char *text, hj_error *err)
+{
+    return add_kv(&r->params, &r->n_params, &r->cap_params, key, text ? text : "", 0.0, err);
+}
+
+hj_status hj_result_metric(hj_result *r, const char *key, double v, hj_error *err)
+{
+    return add_kv(&r->metrics, &r->n_metrics, &r->cap_metrics, key, NULL, v, err);
+}
+
+hj_status hj_result_check(hj_result *r, const char *claim, const char *name, double value,
+                          double threshold, hj_error *err)
+{
+    return hj_check_add(&r->checks, claim, name, value, threshold, err);
+}
+
+hj_status hj_result_claim(hj_result *r, const char *claim, const char *statement,
+                          double predicted, double measured, double uncertainty,
+                          hj_verdict verdict, const char *rule, hj_error *err)
+{
+    if (claim == NULL || statement == NULL)
+        return hj_error_set(err, HJ_EINVAL, "result: NULL claim");
+    if (!grow((void **)&r->claims, &r->cap_claims, r->n_claims, sizeof *r->claims))
+        return hj_error_set(err, HJ_ENOMEM, "result: out of memory");
+    hj_claim *c = &r->claims[r->n_claims++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->claim, sizeof c->claim, "%s", claim);
+    snprintf(c->statement, sizeof c->statement, "%s", statement);
+    snprintf(c->rule, sizeof c->rule, "%s", rule ? rule : "");
+    c->predicted = predicted;
+    c->measured = measured;
+    c->uncertainty = uncertainty;
+    c->verdict = verdict;
+    return HJ_OK;
+}
+
+hj_status hj_result_figure(hj_result *r, const char *file, const char *caption, hj_error *err)
+{
+    if (file == NULL)
+        return hj_error_set(err, HJ_EINVAL, "result: NULL figure");
+    if (!grow((void **)&r->figures, &r->cap_figures, r->n_figures, sizeof *r->figures))
+        return hj_error_set(err, HJ_ENOMEM, "result: out of memory");
+    hj_figure *f = &r->figures[r->n_figures++];
+    snprintf(f->file, sizeof f->file, "%s", file);
+    snprintf(f->caption, sizeof f->caption, "%s", caption ? caption : "");
+    return HJ_OK;
+}
+
+void hj_result_note(hj_result *r, const char *fmt, ...)
+{
+    size_t used = strlen(r->notes);
+    if (used + 2 >= sizeof r->notes)
+        return;
+    if (used > 0)
+        r->notes[used++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->notes + used, sizeof r->notes - used, fmt, ap);
+    va_end(ap);
+}
+
+void hj_result_free(hj_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->params);
+    free(r->metrics);
+    hj_check_list_free(&r->checks);
+    free(r->claims);
+    free(r->figures);
+    memset(r, 0, sizeof *r);
+}
+
+hj_status hj_result_path(const hj_result *r, const char *file, char *buf, size_t len, hj_error *err)
+{
+    int k = snprintf(buf, len, "%s/%s", r->dir, file);
+    if (k < 0 || (size_t)k >= len)
+        return hj_error_set(err, HJ_EINVAL, "path too long: %s/%s", r->dir, file);
+    return HJ_OK;
+}
+
+static void write_kvs(FILE *f, const hj_kv *kv, size_t n)
+{
+    fputc('{', f);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", f);
+        hj_json_write_string(f, kv[i].key);
+        fputs(": ", f);
+        if (kv[i].is_text)
+            hj_json_write_string(f, kv[i].text);
+        else
+            hj_json_write_number(f, kv[i].value);
+    }
+    fputc('}', f);
+}
+
+static hj_status write_summary(FILE *f, const void *ctx, hj_error *err)
+{
+    const hj_result *r = ctx;
+    fputs("{\"experiment\": ", f);
+    hj_json_write_string(f, r->experiment);
+    fputs(",\n \"params\": ", f);
+    write_kvs(f, r->params, r->n_params);
+    fputs(",\n \"metrics\": ", f);
+    write_kvs(f, r->metrics, r->n_metrics);
+    fputs(",\n \"checks\": ", f);
+    hj_status st = hj_check_list_write_json(f, &r->checks, err);
+    if (st != HJ_OK)
+        return st;
+    fputs(",\n \"claims\": [", f);
+    for (size_t i = 0; i < r->n_claims; i++) {
+        const hj_claim *c = &r->claims[i];
+        fputs(i ? ",\n  {" : "\n  {", f);
+        fputs("\"claim\": ", f);
+        hj_json_write_string(f, c->claim);
+        fputs(", \"statement\": ", f);
+        hj_json_write_string(f, c->statement);
+        fputs(", \"predicted\": ", f);
+        hj_json_write_number(f, c->predicted);
+        fputs(", \"measured\": ", f);
+        hj_json_write_number(f, c->measured);
+        fputs(", \"uncertainty\": ", f);
+        hj_json_write_number(f, c->uncertainty);
+        fputs(", \"verdict\": ", f);
+        hj_json_write_string(f, hj_verdict_name(c->verdict));
+        fputs(", \"rule\": ", f);
+        hj_json_write_string(f, c->rule);
+        fputc('}', f);
+    }
+    fputs(r->n_claims ? "\n ],\n \"figures\": [" : "],\n \"figures\": [", f);
+    for (size_t i = 0; i < r->n_figures; i++) {
+        fputs(i ? ", {\"file\": " : "{\"file\": ", f);
+        hj_json_write_string(f, r->figures[i].file);
+        fputs(", \"caption\": ", f);
+        hj_json_write_string(f, r->figures[i].caption);
+        fputc('}', f);
+    }
+    fputs("],\n \"notes\": ", f);
+    hj_json_write_string(f, r->notes);
+    fputs(",\n \"seconds\": ", f);
+    hj_json_write_number(f, r->seconds);
+    fputs("}\n", f);
+    return ferror(f) ? hj_error_set(err, HJ_EIO, "write error") : HJ_OK;
+}
+
+hj_status hj_result_write_summary(const hj_result *r, const char *path, hj_error *err)
+{
+    hj_io_c_locale loc;
+    hj_status st = hj_io_c_locale_enter(&loc, err);
+    if (st != HJ_OK)
+        return st;
+    st = hj_io_write_atomic(path, write_summary, r, err);
+    hj_io_c_locale_leave(&loc);
+    return st;
+}
+
+hj_status hj_result_write_csv(const hj_result *r, const char *file, const char *const *names,
+                              const double *data, size_t rows, size_t cols, hj_error *err)
+{
+    char path[1200];
+    hj_status st = hj_result_path(r, file, path, sizeof path, err);
+    if (st != HJ_OK)
+        return st;
+    hj_matrix m = {rows, cols, (double *)data, NULL};
+    return hj_csv_write(path, &m, names, err);
+}
