@@ -81,5 +81,7 @@ int cmd_fit(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_initial_data(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
 
 #endif /* HJDL_CLI_H */

@@ -11,6 +11,8 @@ static const cli_command COMMANDS[] = {
     {"predict", "evaluate a saved model, with closed-form attributions", cmd_predict},
     {"initial-data", "print the atoms (y_j, g_j) a trained readout encodes", cmd_initial_data},
     {"info", "describe a saved model", cmd_info},
+    {"experiment", "run one experiment of the reproduction suite ('list' names them)", cmd_experiment},
+    {"reproduce", "run every experiment and write an HTML report of checks and claims", cmd_reproduce},
 };
 static const size_t NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0];
 

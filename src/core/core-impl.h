@@ -42,6 +42,9 @@ static inline double hj__over_eps(double c, double eps)
     return c == 0.0 ? 0.0 : (c > 0.0 ? INFINITY : -INFINITY);
 }
 
+/* v[i] = exp(v[i]) for i < n (vectorised where the CPU allows; src/core/vexp.c). */
+void hj__exp_inplace(double *v, size_t n);
+
 /* Entropy of the Gibbs weights: -sum pi log pi (0 log 0 = 0). */
 double hj__gibbs_entropy(const double *z, const double *pi, size_t N, double eps,
                          double m, double log_s);

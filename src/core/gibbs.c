@@ -31,11 +31,11 @@ double hj__lse_full(const double *z, size_t N, double eps, double *pi,
     }
     double s = 0.0;
     if (pi != NULL) {
-        for (size_t j = 0; j < N; j++) {
-            double e = exp((z[j] - m) / eps);
-            pi[j] = e;
-            s += e;
-        }
+        for (size_t j = 0; j < N; j++)
+            pi[j] = (z[j] - m) / eps;
+        hj__exp_inplace(pi, N);
+        for (size_t j = 0; j < N; j++)
+            s += pi[j];
         double inv = 1.0 / s;
         for (size_t j = 0; j < N; j++)
             pi[j] *= inv;

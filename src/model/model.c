@@ -17,6 +17,7 @@
 #include "hjdl/hopf.h"
 #include "hjdl/lse.h"
 #include "hjdl/model.h"
+#include "model/model-impl.h"
 
 struct hj_workspace {
     size_t capacity;
@@ -289,6 +290,8 @@ hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *
             return hj_error_set(err, HJ_EINVAL, "loss: label %g of point %zu is not a class 0..%zu",
                                 y[i], i, C - 1);
     }
+    if (m->arch.n_layers == 1)
+        return hj__readout_only_loss_grad(m, x, y, n, loss, grad, err);
     const double *out = forward_chunk(m, ws, x, n);
     double total = 0.0;
     if (C == 0) {
