@@ -19,13 +19,18 @@ $(BUILD)/CMakeCache.txt:
 build: setup $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
-# The main job: check the theory holds on this machine, then solve an HJ problem.
+# The main job: check the theory holds on this machine, solve an HJ problem,
+# and reproduce the paper's claims (quick mode) into an HTML report.
 demo: build
 	@echo "== hjdl verify: the exact HJ <-> LSE correspondence, checked independently =="
 	./$(BUILD)/hjdl verify
 	@echo
 	@echo "== hjdl solve: Hopf-Cole solution of 3 atoms at 5 points (t = 0.5, eps = 0.1) =="
 	./$(BUILD)/hjdl solve --atoms examples/atoms.csv --x examples/points.csv --t 0.5 --eps 0.1
+	@echo
+	@echo "== hjdl reproduce --quick: every experiment, checks and claims, figures =="
+	./$(BUILD)/hjdl reproduce --quick --out hjdl-out
+	@echo "open hjdl-out/report.html in a browser"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

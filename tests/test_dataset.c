@@ -1135,7 +1135,7 @@ static void fashion_mnist_should_load_with_documented_shape_and_classes(void **s
     free(img);
     free(ip);
 
-    /* PCA-50 of the first 10000 training images: fast, orthonormal, whitening,
+    /* PCA-50 of the first 10000 training images: orthonormal, whitening,
      * and each of the first five axes an eigenvector of the covariance
      * (residual |C v - lambda v| from two passes over the data, done here). */
     const size_t n = 10000, d = 784, k = 50;
@@ -1145,12 +1145,7 @@ static void fashion_mnist_should_load_with_documented_shape_and_classes(void **s
     double t_fit = now_seconds() - t0;
     assert_int_equal(st, HJ_OK);
     print_message("PCA-%zu fit on %zu x %zu in %.3f s\n", k, n, d, t_fit);
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-    const double budget = 2.0;
-#else
-    const double budget = 20.0;
-#endif
-    assert_true(t_fit < budget);
+    /* (speed is measured by benchmarks, not asserted in tests) */
     assert_orthonormal_signed(p.components, k, d, 1e-10);
     double *Y = malloc(n * k * sizeof *Y);
     assert_non_null(Y);

@@ -17,7 +17,7 @@
 #define HJ_PI 3.14159265358979323846
 
 /* Batches smaller than this run on one thread (thread start-up dominates). */
-#define HJ_PARALLEL_MIN_WORK 20000
+#define HJ_PARALLEL_MIN_WORK 200000
 
 /* LSE of z (N) with everything the derived quantities need:
  *   returns f = m + eps*log(s); *m = max z; *log_s = log s,

@@ -463,13 +463,12 @@ static hj_status part_diagram(ictx *c)
     p.title = "Four vertices of the diagram (d = 1)";
     p.xlabel = "x";
     p.ylabel = "u(x, t)";
-    p.n_series = 6;
+    p.n_series = 5;
     p.series[0] = (hj_plot_series){"diagram.csv", 1, 2, 0, "network (LSE), eps", "lines", NULL};
     p.series[1] = (hj_plot_series){"diagram.csv", 1, 4, 0, "grid PDE (Crank-Nicolson), eps", "points", NULL};
     p.series[2] = (hj_plot_series){"diagram.csv", 1, 5, 0, "convex (dual Newton), eps", "points", NULL};
     p.series[3] = (hj_plot_series){"diagram.csv", 1, 7, 0, "tropical: Hopf-Lax, eps = 0", "lines", NULL};
     p.series[4] = (hj_plot_series){"diagram.csv", 1, 8, 0, "Godunov grid, eps = 0", "points", NULL};
-    p.series[5] = (hj_plot_series){"diagram.csv", 1, 3, 0, "Hopf-Cole closed form, eps", "points", NULL};
     char cap[512];
     snprintf(cap, sizeof cap,
              "Four-vertex diagram for g0(y) = sqrt(1+y^2) + 0.3 sin 2y (t = %g, eps = %g, %zu "

@@ -150,7 +150,7 @@ int hj_plot_available(void)
     int code;
     if (run_program(exe, argv, NULL, out, sizeof out, &code) != 0)
         return 0;
-    return code == 0;
+    return code == 0 || code == -1; /* -1: status lost (SIGCHLD ignored) */
 }
 
 /* ---- validation ------------------------------------------------------------ */
@@ -287,15 +287,20 @@ static hj_status write_script(FILE *f, const void *ctx, hj_error *err)
           f);
     fputs("set datafile missing NaN\n\n", f);
 
-    fputs("# look\n", f);
+    fputs("# look (the svg terminal draws points larger than pngcairo)\n", f);
+    fputs("point_size = (term eq 'svg') ? 0.8 : 1.1\n", f);
     for (int i = 0; i < 8; i++)
-        fprintf(f, "set linetype %d lc rgb '%s' lw 2 pt %d ps 1.1\n", i + 1, COLOURS[i],
+        fprintf(f, "set linetype %d lc rgb '%s' lw 2 pt %d ps point_size\n", i + 1, COLOURS[i],
                 POINT_TYPES[i]);
     fputs("set linetype cycle 8\n", f);
     fputs("set border lw 1.2\n", f);
-    fputs("set grid xtics ytics mxtics mytics lc rgb '#dddddd' lw 1, lc rgb '#f0f0f0' lw 1\n",
+    fputs("set style line 100 lc rgb '#d4d4d4' lw 1 dt 1\n", f);
+    fputs("set style line 101 lc rgb '#ececec' lw 1 dt 1\n", f);
+    fputs("set grid xtics ytics mxtics mytics back ls 100, ls 101\n", f);
+    /* the key goes below the axes: it never hides data, whatever the trend */
+    fputs("set key below center horizontal nobox samplen 3 spacing 1.3 width 2\n",
           f);
-    fputs("set key top right opaque box lc rgb '#bbbbbb' samplen 3 spacing 1.2\n", f);
+    fputs("set rmargin 5\n", f);
     fputs("set tics out nomirror\n", f);
     fputs("set bars small\n", f);
     fputs("set samples 400\n", f);
@@ -315,11 +320,11 @@ static hj_status write_script(FILE *f, const void *ctx, hj_error *err)
         fputc('\n', f);
     }
     if (p->logx)
-        fputs("set logscale x 10\nset mxtics 10\n", f);
+        fputs("set logscale x 10\nset mxtics 10\nset format x '%g'\n", f);
     else
         fputs("set mxtics 2\n", f);
     if (p->logy)
-        fputs("set logscale y 10\nset mytics 10\n", f);
+        fputs("set logscale y 10\nset mytics 10\nset format y '%g'\n", f);
     else
         fputs("set mytics 2\n", f);
     fputc('\n', f);
@@ -423,7 +428,9 @@ static hj_status render_one(const char *exe, const char *dir, const char *name, 
      * another series still has data; a figure silently missing a series is
      * wrong, so it is an error here. */
     int missing = strstr(errbuf, "Cannot find or open file") != NULL;
-    if (code != 0 || missing || !nonempty_file(tmp_path)) {
+    /* code -1: the status was lost (e.g. SIGCHLD ignored by the caller);
+     * then the output file decides. */
+    if (code > 0 || missing || !nonempty_file(tmp_path)) {
         char msg[400];
         one_line(errbuf, msg, sizeof msg);
         unlink(tmp_path);
