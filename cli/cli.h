@@ -81,6 +81,10 @@ int cmd_fit(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_initial_data(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_landscape(int argc, char **argv);
+int cmd_certify(int argc, char **argv);
+int cmd_attack(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
 

@@ -11,6 +11,10 @@ static const cli_command COMMANDS[] = {
     {"predict", "evaluate a saved model, with closed-form attributions", cmd_predict},
     {"initial-data", "print the atoms (y_j, g_j) a trained readout encodes", cmd_initial_data},
     {"info", "describe a saved model", cmd_info},
+    {"explain", "top-K closed-form attributions, entropy and regime of points", cmd_explain},
+    {"landscape", "critical points and fold bifurcations of the entropy landscape", cmd_landscape},
+    {"certify", "certified robustness radius of a classifier, per point", cmd_certify},
+    {"attack", "FGSM / PGD attacks: clean and robust accuracy", cmd_attack},
     {"experiment", "run one experiment of the reproduction suite ('list' names them)", cmd_experiment},
     {"reproduce", "run every experiment and write an HTML report of checks and claims", cmd_reproduce},
 };
@@ -28,7 +32,7 @@ static void usage(FILE *f)
           "commands:\n",
           f);
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(f, "  %-13s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fputs("\nStart with 'hjdl verify'. Exit codes: 0 success, 1 a check failed,\n"
           "2 bad usage or bad input.\n",
           f);

@@ -243,6 +243,45 @@ static void fit_save_load_predict_should_round_trip_bit_for_bit(void **state)
     hj_model_free(&m), hj_model_free(&m2), hj_model_free(&m3);
 }
 
+/* dL/dx from hj_model_input_gradient vs central differences of the outputs. */
+static void input_gradient_should_match_finite_differences(void **state)
+{
+    (void)state;
+    static const char *archs[] = {"lse:6", "dense:5,resnet:5,gibbs:4,lse:6", "dense:4,lse-class:3"};
+    static const size_t classes[] = {0, 0, 3};
+    for (size_t a = 0; a < 3; a++) {
+        hj_model m;
+        double *x, *y;
+        const size_t n = 7, d = 3;
+        make_problem(archs[a], d, classes[a], 0, 0.6, 21, n, &m, &x, &y);
+        const size_t no = hj_model_n_out(&m);
+        hj_workspace *ws;
+        hj_error err = {0};
+        assert_int_equal(hj_workspace_alloc(&ws, &m, 3, &err), HJ_OK); /* chunked */
+        double gout[7 * 3], gx[7 * 3], op[3], om[3], xp[3];
+        for (size_t k = 0; k < n * no; k++)
+            gout[k] = 0.5 + 0.25 * (double)(k % 5);
+        assert_int_equal(hj_model_input_gradient(&m, ws, x, n, gout, gx, &err), HJ_OK);
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < d; k++) {
+                const double h = 1e-6;
+                memcpy(xp, x + i * d, sizeof xp);
+                xp[k] += h;
+                assert_int_equal(hj_model_forward(&m, ws, xp, 1, op, &err), HJ_OK);
+                xp[k] -= 2 * h;
+                assert_int_equal(hj_model_forward(&m, ws, xp, 1, om, &err), HJ_OK);
+                double fd = 0.0;
+                for (size_t c = 0; c < no; c++)
+                    fd += gout[i * no + c] * (op[c] - om[c]) / (2 * h);
+                if (fabs(fd - gx[i * d + k]) > 1e-7 * fmax(1.0, fabs(fd)))
+                    fail_msg("%s point %zu coord %zu: analytic %.12g vs FD %.12g", archs[a], i, k, gx[i * d + k], fd);
+            }
+        hj_workspace_free(ws);
+        free(x), free(y);
+        hj_model_free(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +291,7 @@ int main(void)
         cmocka_unit_test(impossible_architectures_should_be_refused_with_reasons),
         cmocka_unit_test(bad_labels_and_nan_inputs_should_be_refused),
         cmocka_unit_test(fit_save_load_predict_should_round_trip_bit_for_bit),
+        cmocka_unit_test(input_gradient_should_match_finite_differences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

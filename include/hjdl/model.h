@@ -117,6 +117,13 @@ hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *
                              const double *y, size_t n, double *loss, double *grad,
                              hj_error *err);
 
+/* Vector-Jacobian product with respect to the inputs: for each point i,
+ * gx_i = sum_c gout[i][c] d out_c / d x_i, x (n, d_in) preprocessed,
+ * gout (n, n_out), gx (n, d_in). With gout = e_c it is the input gradient of
+ * output c (at eps = 0: a subgradient, pi uniform on ties). */
+hj_status hj_model_input_gradient(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+                                  const double *gout, double *gx, hj_error *err);
+
 /* Readout attribution: the Gibbs weights of the readout LSE at each point
  * (of the predicted class's neurons for classifiers), the K largest with
  * their neuron indices, descending. pi_top (n, K), idx_top (n, K);

@@ -16,6 +16,14 @@ static const hj_experiment EXPERIMENTS[] = {
     {"scaling", "C8", "trained LSE networks with eps = N^(-1/d) on |x|: test error exponents vs -1/d", hj__exp_scaling},
     {"intrinsic", "C8", "data on a d_int-dimensional manifold in D = 32: the exponent follows d_int", hj__exp_intrinsic},
     {"generalization", "C9", "Hopf-Cole estimator on noisy Lipschitz data: test RMSE ~ n^(-1/(d+2))", hj__exp_generalization},
+    {"pmp", "C11", "residual networks: backprop = Pontryagin co-state; MSA vs Adam; viscosity = noise (Monte Carlo)", hj__exp_pmp},
+    {"architectures", "C11", "ResNet, RNN, LSTM, SSM, transformer as HJ discretisations: state, Hamiltonian, co-state, viscosity", hj__exp_architectures},
+    {"influence", "C12", "closed-form O(N) leave-one-out and neuron ablation vs brute force; attribution vs retraining", hj__exp_influence},
+    {"bifurcation", "C13", "critical points of the entropy landscape by continuation in eps; folds merging basins", hj__exp_bifurcation},
+    {"phase", "C13", "entropy vs eps at query points: particle <-> wave; synthetic clusters and Fashion-MNIST", hj__exp_phase},
+    {"robustness", "C10", "exact curvature of trained 1-D LSE nets vs the bound max|w|^2/eps and tighter certificates", hj__exp_robustness},
+    {"hessian-fmnist", "C10", "Fashion-MNIST PCA-50, N = 128: measured curvature vs bounds across eps", hj__exp_hessian_fmnist},
+    {"adversarial", "C10", "lse-class on Fashion-MNIST: clean / PGD-robust accuracy and certified radius vs eps", hj__exp_adversarial},
 };
 
 size_t hj_experiment_count(void) { return sizeof EXPERIMENTS / sizeof EXPERIMENTS[0]; }

@@ -27,6 +27,7 @@ struct hj_workspace {
     double *gout;
     double *gbuf[2];
     double *gtmp;
+    double *pgrad;   /* (n_params) scratch when the caller wants no parameter gradient */
     double *mem;
 };
 
@@ -51,10 +52,10 @@ hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capac
     }
     size_t nout = hj_model_n_out(m);
     total += nout /* fval */ + nout /* gout */ + 2 * maxw + maxpre;
-    if (total > (size_t)-1 / sizeof(double) / capacity)
+    if (total > (size_t)-1 / sizeof(double) / capacity - A->n_params)
         return hj_error_set(err, HJ_ENOMEM, "workspace: %zu points is too many", capacity);
     hj_workspace *ws = calloc(1, sizeof *ws);
-    double *mem = malloc(total * capacity * sizeof *mem);
+    double *mem = malloc((total * capacity + A->n_params) * sizeof *mem);
     if (ws == NULL || mem == NULL) {
         free(ws);
         free(mem);
@@ -73,7 +74,8 @@ hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capac
     ws->gout = p, p += nout * capacity;
     ws->gbuf[0] = p, p += maxw * capacity;
     ws->gbuf[1] = p, p += maxw * capacity;
-    ws->gtmp = p;
+    ws->gtmp = p, p += maxpre * capacity;
+    ws->pgrad = p;
     *out = ws;
     return HJ_OK;
 }
@@ -187,9 +189,13 @@ static void add_colsum(const double *G, size_t n, size_t cols, double *acc)
 }
 
 /* Backward from ws->gout through every layer, accumulating into grad (zeroed here). */
+/* grad (n_params) receives the parameter gradient (NULL: computed into
+ * workspace scratch and dropped); gx (n, d_in), if not NULL, dL/dx. */
 static void backward_chunk(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
-                           double *grad)
+                           double *grad, double *gx)
 {
+    if (grad == NULL)
+        grad = ws->pgrad;
     const hj_arch *A = &m->arch;
     const double eps = m->eps, s = resnet_step(A);
     memset(grad, 0, A->n_params * sizeof *grad);
@@ -200,7 +206,7 @@ static void backward_chunk(const hj_model *m, hj_workspace *ws, const double *x,
         double *dP = grad + L->offset;
         const double *in = li == 0 ? x : ws->act[li];
         const double *pre = ws->pre[li];
-        double *Gin = li == 0 ? NULL : ws->gbuf[li % 2];
+        double *Gin = li == 0 ? gx : ws->gbuf[li % 2];
         double *T = ws->gtmp;
         const size_t d = L->in, W = L->width;
         switch (L->kind) {
@@ -313,7 +319,25 @@ hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *
     }
     *loss = total / (double)n;
     if (grad)
-        backward_chunk(m, ws, x, n, grad);
+        backward_chunk(m, ws, x, n, grad, NULL);
+    return HJ_OK;
+}
+
+hj_status hj_model_input_gradient(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+                                  const double *gout, double *gx, hj_error *err)
+{
+    if (m == NULL || ws == NULL || (n > 0 && (x == NULL || gout == NULL || gx == NULL)))
+        return hj_error_set(err, HJ_EINVAL, "input gradient: NULL argument");
+    const size_t d = m->arch.d_in, nout = hj_model_n_out(m);
+    size_t bad;
+    if (n > 0 && !hj__all_finite(x, n * d, &bad))
+        return hj_error_set(err, HJ_ENAN, "input gradient: x[%zu][%zu] is not finite", bad / d, bad % d);
+    for (size_t start = 0; start < n; start += ws->capacity) {
+        size_t len = n - start < ws->capacity ? n - start : ws->capacity;
+        forward_chunk(m, ws, x + start * d, len);
+        memcpy(ws->gout, gout + start * nout, len * nout * sizeof *gout);
+        backward_chunk(m, ws, x + start * d, len, NULL, gx + start * d);
+    }
     return HJ_OK;
 }
 

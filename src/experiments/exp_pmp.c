@@ -1,0 +1,8 @@
+/* exp_pmp.c — placeholder: this experiment is being written. */
+#include "experiments/experiments-impl.h"
+
+hj_status hj__exp_pmp(const hj_experiment_options *opt, hj_result *res, hj_error *err)
+{
+    (void)opt, (void)res;
+    return hj_error_set(err, HJ_EINVAL, "not implemented yet");
+}
