@@ -1,8 +1,269 @@
-/* cmd_explain.c — placeholder: `hjdl explain` is being written. */
+/* cmd_explain.c — `hjdl explain`: per-point attribution summary (entropy, effective atoms, regime, top-K Gibbs weights). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "hjdl/data.h"
+#include "hjdl/dataset.h"
+#include "hjdl/hopf.h"
+#include "hjdl/influence.h"
+#include "hjdl/model.h"
+
+static const char *DESCRIPTION =
+    "Explains each point of X by the Gibbs (attribution) weights of a Hopf-Cole\n"
+    "solution, pi_j(x) proportional to exp(-(g_j + |x - y_j|^2/(4t))/eps), over its atoms:\n"
+    "either the atoms in ATOMS (rows y_1..y_d, g; --t and --eps required), or the\n"
+    "atoms of a saved MODEL's readout LSE layer (the point goes through the\n"
+    "model's preprocessing and hidden layers first; for a classifier the weights\n"
+    "are those of the predicted class's neurons, as in 'hjdl predict --attribution').\n\n"
+    "Output: CSV, one row per point, columns\n"
+    "    entropy,n_eff,regime,atom_1,pi_1,...,atom_K,pi_K\n"
+    "entropy H = -sum_j pi_j log pi_j in [0, log N]; n_eff = exp(H), the effective\n"
+    "number of atoms; regime, a number code (the CSV holds numbers only):\n"
+    "    0 particle   h <  1/3\n"
+    "    1 mixed      1/3 <= h <= 2/3\n"
+    "    2 wave       h >  2/3\n"
+    "with h = H/log N (N atoms; N = 1 is particle). h = 1/2 is where a kernel over\n"
+    "N spread atoms covers sqrt(N) of them, which happens at the critical scaling\n"
+    "eps ~ eps* = N^(-1/d): particle lies below eps*, wave above. atom_k is the\n"
+    "0-based row of the k-th largest weight in ATOMS (for a model: the readout\n"
+    "neuron index, classes numbered c*N + j), pi_k its weight; descending, equal\n"
+    "weights by larger logit then smaller index. Output goes to stdout unless --out\n"
+    "is given (.csv or .npy by extension; written atomically).";
+
+/* Column names entropy,n_eff,regime,atom_1,pi_1,...; NULL on out of memory. */
+static char **make_names(size_t K)
+{
+    const size_t cols = 3 + 2 * K;
+    char **names = calloc(cols, sizeof *names);
+    if (names == NULL)
+        return NULL;
+    for (size_t k = 0; k < cols; k++) {
+        names[k] = malloc(32);
+        if (names[k] == NULL) {
+            for (size_t j = 0; j < k; j++)
+                free(names[j]);
+            free(names);
+            return NULL;
+        }
+        if (k < 3)
+            strcpy(names[k], k == 0 ? "entropy" : k == 1 ? "n_eff" : "regime");
+        else
+            snprintf(names[k], 32, (k - 3) % 2 == 0 ? "atom_%zu" : "pi_%zu", (k - 3) / 2 + 1);
+    }
+    return names;
+}
+
+static void fill_row(double *row, const hj_explain *s, const double *pt, const size_t *it, size_t K)
+{
+    row[0] = s->entropy;
+    row[1] = s->n_eff;
+    row[2] = (double)s->regime;
+    for (size_t k = 0; k < K; k++) {
+        row[3 + 2 * k] = (double)it[k];
+        row[4 + 2 * k] = pt[k];
+    }
+}
+
+/* Atoms mode: out (n, 3 + 2K) filled. */
+static int explain_atoms(const char *atoms_path, const hj_matrix *X, const char *x_path, double t,
+                         double eps, size_t K, int K_given, hj_matrix *out, size_t *Kout)
+{
+    hj_error err = {0};
+    hj_matrix A = {0};
+    int rc = CLI_OK;
+    double *y = NULL, *g = NULL, *pt = NULL;
+    size_t *it = NULL;
+    hj_explain *sum = NULL;
+    if (hj_matrix_read(atoms_path, &A, &err) != HJ_OK) {
+        rc = cli_report("explain", &err);
+        goto done;
+    }
+    if (A.cols < 2) {
+        rc = cli_error("explain", "%s: atoms need at least 2 columns (y_1..y_d, g), found %zu", atoms_path, A.cols);
+        goto done;
+    }
+    const size_t d = A.cols - 1, N = A.rows, n = X->rows;
+    if (X->cols != d) {
+        rc = cli_error("explain", "%s: points have %zu columns but the atoms in %s are %zu-dimensional", x_path,
+                       X->cols, atoms_path, d);
+        goto done;
+    }
+    if (!K_given)
+        K = N < 3 ? N : 3;
+    if (K > N) {
+        rc = cli_error("explain", "--top %zu exceeds the %zu atoms in %s", K, N, atoms_path);
+        goto done;
+    }
+    y = malloc(N * d * sizeof *y);
+    g = malloc(N * sizeof *g);
+    pt = malloc((n * K + 1) * sizeof *pt);
+    it = malloc((n * K + 1) * sizeof *it);
+    sum = malloc(n * sizeof *sum);
+    if (!y || !g || !pt || !it || !sum || hj_matrix_alloc(out, n, 3 + 2 * K, &err) != HJ_OK) {
+        rc = cli_error("explain", "out of memory");
+        goto done;
+    }
+    for (size_t j = 0; j < N; j++) {
+        memcpy(y + j * d, A.data + j * A.cols, d * sizeof *y);
+        g[j] = A.data[j * A.cols + d];
+    }
+    hj_atoms at = {N, d, y, g};
+    if (hj_explain_atoms(&at, NULL, X->data, n, t, eps, K, sum, pt, it, &err) != HJ_OK) {
+        rc = cli_report("explain", &err);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        fill_row(out->data + i * out->cols, sum + i, pt + i * K, it + i * K, K);
+    *Kout = K;
+done:
+    hj_matrix_free(&A);
+    free(y), free(g), free(pt), free(it), free(sum);
+    return rc;
+}
+
+/* Model mode: the readout's Gibbs weights via hj_model_attribution with all
+ * N weights, in chunks of points so no (n, N) matrix is held. */
+static int explain_model(const char *model_path, const hj_matrix *X, const char *x_path, size_t K,
+                         int K_given, hj_matrix *out, size_t *Kout)
+{
+    hj_error err = {0};
+    hj_model m = {0};
+    hj_workspace *ws = NULL;
+    double *xt = NULL, *pall = NULL, *pt = NULL;
+    size_t *iall = NULL, *it = NULL;
+    int rc = CLI_OK;
+    if (hj_model_load(&m, model_path, &err) != HJ_OK) {
+        rc = cli_report("explain", &err);
+        goto done;
+    }
+    if (X->cols != m.pre.d_raw) {
+        rc = cli_error("explain", "%s: %zu columns, but the model %s takes %zu input features", x_path, X->cols,
+                       model_path, m.pre.d_raw);
+        goto done;
+    }
+    size_t Ntot;
+    hj_model_readout_shape(&m, &Ntot, NULL);
+    const size_t W = m.arch.n_classes ? Ntot / m.arch.n_classes : Ntot, n = X->rows;
+    if (!K_given)
+        K = W < 3 ? W : 3;
+    if (K > W) {
+        rc = cli_error("explain", "--top %zu exceeds the %zu neurons of the readout%s", K, W,
+                       m.arch.n_classes ? " (per class)" : "");
+        goto done;
+    }
+    size_t chunk = (size_t)1 << 16;
+    chunk = chunk / W > 0 ? chunk / W : 1;
+    chunk = chunk < n ? chunk : n;
+    xt = malloc(chunk * m.arch.d_in * sizeof *xt);
+    pall = malloc(chunk * W * sizeof *pall);
+    iall = malloc(chunk * W * sizeof *iall);
+    pt = malloc((K + 1) * sizeof *pt);
+    it = malloc((K + 1) * sizeof *it);
+    if (!xt || !pall || !iall || !pt || !it || hj_matrix_alloc(out, n, 3 + 2 * K, &err) != HJ_OK) {
+        rc = cli_error("explain", "out of memory");
+        goto done;
+    }
+    if (hj_workspace_alloc(&ws, &m, chunk, &err) != HJ_OK) {
+        rc = cli_report("explain", &err);
+        goto done;
+    }
+    for (size_t start = 0; start < n; start += chunk) {
+        const size_t len = n - start < chunk ? n - start : chunk;
+        if (hj_preprocess_apply(&m.pre, X->data + start * X->cols, len, xt, &err) != HJ_OK ||
+            hj_model_attribution(&m, ws, xt, len, W, pall, iall, &err) != HJ_OK) {
+            hj_error_prefix(&err, "%s: ", x_path);
+            rc = cli_report("explain", &err);
+            goto done;
+        }
+        for (size_t i = 0; i < len; i++) {
+            hj_explain s;
+            if (hj_explain_pi(pall + i * W, W, K, &s, pt, it, &err) != HJ_OK) {
+                rc = cli_report("explain", &err);
+                goto done;
+            }
+            for (size_t k = 0; k < K; k++)   /* positions in the sorted list -> neuron indices */
+                it[k] = iall[i * W + it[k]];
+            fill_row(out->data + (start + i) * out->cols, &s, pt, it, K);
+        }
+    }
+    *Kout = K;
+done:
+    hj_workspace_free(ws);
+    hj_model_free(&m);
+    free(xt), free(pall), free(iall), free(pt), free(it);
+    return rc;
+}
 
 int cmd_explain(int argc, char **argv)
 {
-    (void)argc, (void)argv;
-    return cli_error("explain", "not implemented yet");
+    const char *atoms_path = NULL, *x_path = NULL, *out_path = NULL, *pos[1];
+    double t = NAN, eps = NAN;
+    size_t K = (size_t)-1, npos = 0;   /* (size_t)-1: --top not given */
+    const cli_opt opts[] = {
+        {"x", CLI_STRING, &x_path, "FILE", "points to explain, one row each (raw features for a model)", 1},
+        {"atoms", CLI_STRING, &atoms_path, "FILE", "initial data: rows y_1..y_d, g (instead of MODEL)", 0},
+        {"t", CLI_DOUBLE, &t, "T", "time, > 0 (with --atoms)", 0},
+        {"eps", CLI_DOUBLE, &eps, "E", "viscosity, >= 0 (with --atoms; 0: Hopf-Lax, weights uniform on ties)", 0},
+        {"top", CLI_SIZE, &K, "K", "number of largest weights listed (default 3, or N if fewer atoms)", 0},
+        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+    };
+    const size_t nopts = sizeof opts / sizeof opts[0];
+    int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "explain");
+    if (rc == CLI_HELP) {
+        cli_print_help(stdout, "explain", "MODEL --x FILE [--top K] [--out FILE]\n"
+                                          "       hjdl explain --atoms FILE --t T --eps E --x FILE [--top K] [--out FILE]",
+                       DESCRIPTION, opts, nopts);
+        return CLI_OK;
+    }
+    if (rc != CLI_OK)
+        return rc;
+    const int K_given = K != (size_t)-1;
+    if (npos == 1 && atoms_path)
+        return cli_error("explain", "give either a MODEL or --atoms, not both");
+    if (npos == 0 && !atoms_path)
+        return cli_error("explain", "give a MODEL file or --atoms FILE (see 'hjdl explain --help')");
+    if (npos == 1 && (!isnan(t) || !isnan(eps)))
+        return cli_error("explain", "--t and --eps go with --atoms; a model carries its own t and eps");
+    if (atoms_path) {
+        if (isnan(t))
+            return cli_error("explain", "missing required option --t (with --atoms)");
+        if (isnan(eps))
+            return cli_error("explain", "missing required option --eps (with --atoms)");
+        if (!(t > 0.0))
+            return cli_error("explain", "--t must be > 0 (got %g)", t);
+        if (eps < 0.0)
+            return cli_error("explain", "--eps must be >= 0 (got %g)", eps);
+    }
+    hj_error err = {0};
+    hj_matrix X = {0}, out = {0};
+    char **names = NULL;
+    size_t Kused = 0;
+    if (hj_matrix_read(x_path, &X, &err) != HJ_OK) {
+        rc = cli_report("explain", &err);
+        goto done;
+    }
+    rc = atoms_path ? explain_atoms(atoms_path, &X, x_path, t, eps, K, K_given, &out, &Kused)
+                    : explain_model(pos[0], &X, x_path, K, K_given, &out, &Kused);
+    if (rc != CLI_OK)
+        goto done;
+    names = make_names(Kused);
+    if (names == NULL) {
+        rc = cli_error("explain", "out of memory");
+        goto done;
+    }
+    hj_status st = out_path ? hj_matrix_write(out_path, &out, (const char *const *)names, &err)
+                            : hj_csv_write_stream(stdout, &out, (const char *const *)names, &err);
+    if (st != HJ_OK)
+        rc = cli_report("explain", &err);
+done:
+    if (names)
+        for (size_t k = 0; k < 3 + 2 * Kused; k++)
+            free(names[k]);
+    free(names);
+    hj_matrix_free(&X);
+    hj_matrix_free(&out);
+    return rc;
 }

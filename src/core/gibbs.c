@@ -7,6 +7,9 @@
 #include "core/core-impl.h"
 #include "hjdl/lse.h"
 
+/* Smallest exponent passed to the vector exp (see hj__lse_full). */
+#define HJ_EXP_FLOOR (-708.0)
+
 double hj__lse_full(const double *z, size_t N, double eps, double *pi,
                     double *m_out, double *log_s_out)
 {
@@ -31,9 +34,20 @@ double hj__lse_full(const double *z, size_t N, double eps, double *pi,
     }
     double s = 0.0;
     if (pi != NULL) {
-        for (size_t j = 0; j < N; j++)
-            pi[j] = (z[j] - m) / eps;
+        /* Exponents below -708 (weights under ~3e-308) are clamped there and
+         * the weights flushed to 0 afterwards: the vector exp takes a slow
+         * path deep in underflow, and such weights cannot change any sum. */
+        int flushed = 0;
+        for (size_t j = 0; j < N; j++) {
+            double t = (z[j] - m) / eps;
+            flushed |= t < HJ_EXP_FLOOR;
+            pi[j] = t < HJ_EXP_FLOOR ? HJ_EXP_FLOOR : t;
+        }
         hj__exp_inplace(pi, N);
+        if (flushed) /* exp(-708) = 3.3e-308: flush everything that small */
+            for (size_t j = 0; j < N; j++)
+                if (pi[j] < 1e-307)
+                    pi[j] = 0.0;
         for (size_t j = 0; j < N; j++)
             s += pi[j];
         double inv = 1.0 / s;

@@ -553,11 +553,14 @@ static hj_status si_params(const si_cfg *c, hj_result *res, int threads, hj_erro
 {
     hj_status st;
     char buf[192];
+    const char *target = c->D ? "f = |s| = |x| (noiseless)" : "f(x) = |x| (noiseless)";
+    const char *inputs = c->D ? "s ~ U[-2,2]^d_int, x = Q s in R^D" : "x ~ U[-2,2]^d";
+    const char *eps = !isnan(c->eps) ? "fixed (override)" : c->D ? "N^(-1/d_int)" : "N^(-1/d)";
     if ((st = hj_result_param_num(res, "quick", (double)c->quick, err)) ||
-        (st = hj_result_param_text(res, "target", c->D ? "f = |s| = |x| (noiseless)" : "f(x) = |x| (noiseless)", err)) ||
-        (st = hj_result_param_text(res, "inputs", c->D ? "s ~ U[-2,2]^d_int, x = Q s in R^D" : "x ~ U[-2,2]^d", err)) ||
+        (st = hj_result_param_text(res, "target", target, err)) ||
+        (st = hj_result_param_text(res, "inputs", inputs, err)) ||
         (st = hj_result_param_text(res, "model", "lse:N, no output scale, t = 1", err)) ||
-        (st = hj_result_param_text(res, "eps", isnan(c->eps) ? (c->D ? "N^(-1/d_int)" : "N^(-1/d)") : "fixed (override)", err)) ||
+        (st = hj_result_param_text(res, "eps", eps, err)) ||
         (st = hj_result_param_text(res, "optimizer", "adam, full batch", err)) ||
         (st = hj_result_param_num(res, "lr", SI_LR, err)) ||
         (st = hj_result_param_num(res, "steps", (double)c->steps, err)) ||
@@ -758,6 +761,11 @@ static hj_status si_report_dim(const si_cfg *c, hj_result *res, const si_run *ru
                    c->D ? "d_int" : "d", k, fit->mean, fit->uncertainty, fit->k, fit->pooled,
                    fit->pooled_se, pred, hj_verdict_name(v), z, end_rmse[0], c->grid[i][0],
                    end_rmse[1], c->grid[i][ng - 1], fit->train_pooled);
+    if (fit->k >= 2 && fit->pooled_se > 3.0 * fit->seed_se)
+        hj_result_note(res, "(The pooled fit's SE is %.0fx the seed SE: its residuals include the "
+                            "seed-to-seed differences in the level of the error, while the "
+                            "per-seed slopes vary little, sd %.3f.)",
+                       fit->pooled_se / fit->seed_se, fit->sd);
     if (c->D) {
         const double amb = -1.0 / (double)c->D;
         const double za = fabs(fit->mean - amb) / fit->uncertainty;
@@ -767,13 +775,211 @@ static hj_status si_report_dim(const si_cfg *c, hj_result *res, const si_run *ru
                           : in_k && in_a  ? "neither over the other (both within 2 SE)"
                           : z < za        ? "neither (it is closer to -1/d_int)"
                                           : "neither (it is closer to -1/D)";
-        hj_result_note(res, "  Ambient alternative -1/D = %.4f is %.1f SE away: the measurement "
+        hj_result_note(res, "Ambient alternative -1/D = %.4f is %.1f SE away: the measurement "
                             "supports %s.", amb, za, sup);
         snprintf(key, sizeof key, "%s%zu_se_from_ambient", pre, k);
         if ((st = hj_result_metric(res, key, za, err)) != HJ_OK)
             return st;
     }
     return HJ_OK;
+}
+
+/* The raw table, one row per run: scaling.csv (d, N, seed, eps, test_rmse,
+ * train_rmse, seconds) or intrinsic.csv (d_int, D, N, seed, ...). */
+static hj_status si_write_raw(const si_cfg *c, hj_result *res, const si_run *runs, size_t n_runs,
+                              hj_error *err)
+{
+    static const char *const names_s[] = {"d", "N", "seed", "eps", "test_rmse", "train_rmse",
+                                          "seconds"};
+    static const char *const names_i[] = {"d_int", "D", "N", "seed", "eps",
+                                          "test_rmse", "train_rmse", "seconds"};
+    const size_t cols = c->D ? 8 : 7;
+    double *table = malloc(n_runs * cols * sizeof *table);
+    if (table == NULL)
+        return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", c->name);
+    for (size_t j = 0; j < n_runs; j++) {
+        const si_run *r = &runs[j];
+        double *row = table + cols * j;
+        *row++ = (double)c->dims[r->di];
+        if (c->D)
+            *row++ = (double)c->D;
+        row[0] = (double)r->N, row[1] = (double)r->s, row[2] = r->eps;
+        row[3] = r->test_rmse, row[4] = r->train_rmse, row[5] = r->seconds;
+    }
+    hj_status st = hj_result_write_csv(res, c->D ? "intrinsic.csv" : "scaling.csv",
+                                       c->D ? names_i : names_s, table, n_runs, cols, err);
+    free(table);
+    return st;
+}
+
+/* Fits per dimension (fits, and the centroid of the log points clx, cly for
+ * the figure), the per-N table NAME_by_N.csv and the per-seed slopes
+ * NAME_slopes.csv. */
+static hj_status si_summaries(const si_cfg *c, hj_result *res, const si_run *runs,
+                              const size_t *base, si_fit *fits, double *clx, double *cly,
+                              hj_error *err)
+{
+    static const char *const by_s[] = {"d", "N", "eps", "test_rmse_mean", "test_rmse_seed_se",
+                                       "test_rmse_fit", "train_rmse_mean", "n_seeds"};
+    static const char *const by_i[] = {"d_int", "N", "eps", "test_rmse_mean", "test_rmse_seed_se",
+                                       "test_rmse_fit", "train_rmse_mean", "n_seeds"};
+    static const char *const sl_s[] = {"d", "seed", "slope", "slope_se"};
+    static const char *const sl_i[] = {"d_int", "seed", "slope", "slope_se"};
+    const size_t S = c->seeds;
+    double *slopes = malloc(c->n_dims * S * 4 * sizeof *slopes);
+    double *by_n = malloc(c->n_dims * SI_MAX_GRID * 8 * sizeof *by_n);
+    double *v = malloc(3 * S * sizeof *v); /* per-seed slopes, then test and train RMSE */
+    if (slopes == NULL || by_n == NULL || v == NULL) {
+        free(slopes), free(by_n), free(v);
+        return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", c->name);
+    }
+    double *te = v + S, *tr = v + 2 * S;
+    size_t n_slope_rows = 0, n_by = 0;
+    for (size_t i = 0; i < c->n_dims; i++) {
+        si_fit_dim(c, runs, base[i], i, &fits[i], slopes, &n_slope_rows, v);
+        double sx = 0.0, sy = 0.0;
+        size_t cnt = 0;
+        for (size_t g = 0; g < c->n_grid[i]; g++) {
+            size_t m = 0;
+            for (size_t s = 0; s < S; s++) {
+                const si_run *r = &runs[base[i] + g * S + s];
+                if (isfinite(r->test_rmse) && r->test_rmse > 0.0) {
+                    te[m] = r->test_rmse;
+                    tr[m++] = r->train_rmse;
+                    sx += log((double)r->N);
+                    sy += log(r->test_rmse);
+                    cnt++;
+                }
+            }
+            double mean, sd, trm;
+            hj_mean_sd(te, m, &mean, &sd);
+            hj_mean_sd(tr, m, &trm, NULL);
+            double *row = by_n + 8 * n_by++;
+            row[0] = (double)c->dims[i], row[1] = (double)c->grid[i][g];
+            row[2] = si_eps(c, c->dims[i], c->grid[i][g]);
+            row[3] = mean, row[4] = m > 1 ? sd / sqrt((double)m) : 0.0;
+            row[5] = exp(fits[i].log_pref) * pow((double)c->grid[i][g], fits[i].pooled);
+            row[6] = trm, row[7] = (double)m;
+        }
+        clx[i] = cnt ? sx / (double)cnt : NAN;
+        cly[i] = cnt ? sy / (double)cnt : NAN;
+    }
+    hj_status st = hj_result_write_csv(res, c->D ? "intrinsic_by_N.csv" : "scaling_by_N.csv",
+                                       c->D ? by_i : by_s, by_n, n_by, 8, err);
+    if (st == HJ_OK)
+        st = hj_result_write_csv(res, c->D ? "intrinsic_slopes.csv" : "scaling_slopes.csv",
+                                 c->D ? sl_i : sl_s, slopes, n_slope_rows, 4, err);
+    free(slopes), free(by_n), free(v);
+    return st;
+}
+
+/* The checks (things that hold whenever hjdl is correct) and run metrics. */
+static hj_status si_checks(const si_cfg *c, hj_result *res, const si_run *runs, const size_t *base,
+                           size_t n_runs, double iso, hj_error *err)
+{
+    double ratio = 0.0, mse_rel = 0.0, lip_ratio = 0.0;
+    size_t viol = 0, diverged = 0;
+    for (size_t j = 0; j < n_runs; j++) {
+        ratio = si_max(ratio, runs[j].loss_ratio);
+        mse_rel = si_max(mse_rel, runs[j].mse_rel);
+        lip_ratio = si_max(lip_ratio, runs[j].lip_ratio);
+        viol += runs[j].lip_viol;
+        diverged += (size_t)runs[j].diverged;
+    }
+    char name[128];
+    hj_status st;
+    snprintf(name, sizeof name, "training loss decreased in all %zu runs (max final/initial loss)",
+             n_runs);
+    if ((st = hj_result_check(res, "C8", name, ratio, 1.0, err)) != HJ_OK)
+        return st;
+    if ((st = hj_result_check(res, "C8",
+                              "final training loss = MSE of hj_model_predict on the training set "
+                              "(max rel. diff.)",
+                              mse_rel, SI_MSE_TOL, err)) != HJ_OK)
+        return st;
+    for (size_t i = 0; i < c->n_dims; i++) {
+        const si_run *r = &runs[base[i] + (c->n_grid[i] - 1) * c->seeds];
+        snprintf(name, sizeof name,
+                 "trained model %s = %zu, N = %zu: f + u_HopfCole = |x|^2/(4t) (max rel. error)",
+                 c->D ? "d_int" : "d", c->dims[i], r->N);
+        if ((st = hj_result_check(res, "C1", name, r->ident_rel, SI_IDENTITY_TOL, err)) != HJ_OK)
+            return st;
+    }
+    snprintf(name, sizeof name,
+             "|f(x)-f(x')| <= max_j|w_j| |x-x'| on %zu pairs per trained model (violations)",
+             (size_t)(2 * SI_LIP_PAIRS));
+    if ((st = hj_result_check(res, "C3", name, (double)viol, 0.0, err)) != HJ_OK)
+        return st;
+    if (c->D && (st = hj_result_check(res, "C8",
+                                      "embedding is an isometry: max | |Q s| - |s| | / |s|", iso,
+                                      SI_ISO_TOL, err)) != HJ_OK)
+        return st;
+    if ((st = hj_result_metric(res, "runs", (double)n_runs, err)) ||
+        (st = hj_result_metric(res, "runs_diverged", (double)diverged, err)) ||
+        (st = hj_result_metric(res, "max_loss_ratio", ratio, err)) ||
+        (st = hj_result_metric(res, "lipschitz_max_ratio", lip_ratio, err)))
+        return st;
+    if (diverged)
+        hj_result_note(res, "%zu of %zu runs stopped on a non-finite loss.", diverged, n_runs);
+    return HJ_OK;
+}
+
+static void si_note_protocol(const si_cfg *c, hj_result *res)
+{
+    if (c->D)
+        hj_result_note(res,
+                       "Protocol: per (d_int, N, seed) an lse:N model on the D = %zu inputs x = Q s "
+                       "(eps = N^(-1/d_int), t = 1) is trained by full-batch Adam (lr %g, %zu "
+                       "steps) on %zu points s ~ U[-2,2]^d_int with target |s| = |x|; test RMSE "
+                       "against the noiseless target on %zu fresh points of the manifold. The "
+                       "embedding is linear (orthonormal Q): the cleanest test, the model still "
+                       "has D-dimensional weights and is not told about the manifold.",
+                       c->D, SI_LR, c->steps, c->n_train, c->n_test);
+    else
+        hj_result_note(res,
+                       "Protocol: per (d, N, seed) an lse:N model (eps = N^(-1/d), t = 1) is "
+                       "trained by full-batch Adam (lr %g, %zu steps) on %zu points x ~ "
+                       "U[-2,2]^d with y = |x|; test RMSE against the noiseless target on %zu "
+                       "fresh points.",
+                       SI_LR, c->steps, c->n_train, c->n_test);
+    hj_result_note(res,
+                   "Exponents: least-squares slope of log test RMSE on log N per seed (a seed's "
+                   "data are shared by all N); claims use the mean over seeds +/- sd/sqrt(seeds).");
+}
+
+/* Notes after the per-dimension ones: the trend across d_int, the mode and budget. */
+static void si_note_closing(const si_cfg *c, hj_result *res, const si_fit *fits)
+{
+    if (c->D && c->n_dims >= 2) {
+        /* does the exponent move with d_int at all (the ambient prediction says it does not)? */
+        char list[128];
+        size_t o = 0;
+        int monotone = 1;
+        for (size_t i = 0; i < c->n_dims && o < sizeof list; i++) {
+            int k = snprintf(list + o, sizeof list - o, "%s%.3f", i ? ", " : "", fits[i].mean);
+            o += k > 0 ? (size_t)k : 0;
+            if (i > 0 && !(fits[i].mean > fits[i - 1].mean))
+                monotone = 0;
+        }
+        hj_result_note(res, "Across d_int = %zu..%zu the exponents are %s: %s, while the ambient "
+                            "dimension is the same (%zu) for all.",
+                       c->dims[0], c->dims[c->n_dims - 1], list,
+                       monotone ? "the exponent flattens as d_int grows"
+                                : "the exponent does not flatten monotonically as d_int grows",
+                       c->D);
+    }
+    if (c->quick)
+        hj_result_note(res, "Quick mode: %zu seeds, %zu steps, %zu/%zu train/test points, 3 N "
+                            "values per dimension; the exponents are indicative only.",
+                       c->seeds, c->steps, c->n_train, c->n_test);
+    else if (c->default_grid && c->D == 0)
+        hj_result_note(res, "The N grids stop below the paper's upper ends (500, 500, 1000 for "
+                            "d = 1, 2, 4) so that the run fits its ~6-minute budget on 2 cores.");
+    else if (c->default_grid)
+        hj_result_note(res, "Budget: with D = %zu inputs an Adam step costs several times more "
+                            "than in low dimension, so %zu seeds and N up to 64-128 (4 values per "
+                            "d_int) keep the run near 5 minutes on 2 cores.",
+                       c->D, c->seeds);
 }
 
 static hj_status si_sweep(const hj_experiment_options *opt, hj_result *res, size_t D, hj_error *err)
@@ -796,12 +1002,7 @@ static hj_status si_sweep(const hj_experiment_options *opt, hj_result *res, size
     }
     si_data *data = calloc(c.n_dims * c.seeds, sizeof *data);
     si_run *runs = calloc(n_runs, sizeof *runs);
-    double *table = malloc(n_runs * 8 * sizeof *table);
-    double *slopes = malloc(c.n_dims * c.seeds * 4 * sizeof *slopes);
-    double *seed_slopes = malloc(c.seeds * sizeof *seed_slopes);
-    double *by_n = malloc(c.n_dims * SI_MAX_GRID * 8 * sizeof *by_n);
-    if (data == NULL || runs == NULL || table == NULL || slopes == NULL || seed_slopes == NULL ||
-        by_n == NULL) {
+    if (data == NULL || runs == NULL) {
         st = hj_error_set(err, HJ_ENOMEM, "%s: out of memory", c.name);
         goto done;
     }
@@ -833,158 +1034,24 @@ static hj_status si_sweep(const hj_experiment_options *opt, hj_result *res, size
     if ((st = si_run_all(opt, &c, data, runs, n_runs, err)) != HJ_OK)
         goto done;
     const double wall = si_now() - t0;
-
-    /* raw numbers */
     double train_sum = 0.0;
-    for (size_t j = 0; j < n_runs; j++) {
-        const si_run *r = &runs[j];
-        double *row = table + 8 * j;
-        row[0] = (double)c.dims[r->di], row[1] = (double)c.D, row[2] = (double)r->N;
-        row[3] = (double)r->s, row[4] = r->eps, row[5] = r->test_rmse, row[6] = r->train_rmse;
-        row[7] = r->seconds;
-        train_sum += r->seconds;
-    }
-    static const char *const raw_scaling[] = {"d", "N", "seed", "eps", "test_rmse", "train_rmse", "seconds"};
-    static const char *const raw_intr[] = {"d_int", "D", "N", "seed", "eps", "test_rmse", "train_rmse", "seconds"};
-    if (c.D) {
-        st = hj_result_write_csv(res, "intrinsic.csv", raw_intr, table, n_runs, 8, err);
-    } else { /* drop the D column */
-        for (size_t j = 0; j < n_runs; j++) {
-            double tmp[8];
-            memcpy(tmp, table + 8 * j, sizeof tmp);
-            double *row = table + 7 * j;
-            row[0] = tmp[0];
-            memcpy(row + 1, tmp + 2, 6 * sizeof *row);
-        }
-        st = hj_result_write_csv(res, "scaling.csv", raw_scaling, table, n_runs, 7, err);
-    }
-    if (st != HJ_OK)
-        goto done;
+    for (size_t j = 0; j < n_runs; j++)
+        train_sum += runs[j].seconds;
 
-    /* fits, claims, per-N summary */
     si_fit fits[SI_MAX_DIMS];
     double clx[SI_MAX_DIMS], cly[SI_MAX_DIMS];
-    size_t n_slope_rows = 0, n_by = 0;
-    for (size_t i = 0; i < c.n_dims; i++) {
-        si_fit_dim(&c, runs, base[i], i, &fits[i], slopes, &n_slope_rows, seed_slopes);
-        double sx = 0.0, sy = 0.0;
-        size_t cnt = 0;
-        for (size_t g = 0; g < c.n_grid[i]; g++) {
-            double v[1024], tr[1024];
-            size_t m = 0;
-            for (size_t s = 0; s < c.seeds && m < 1024; s++) {
-                const si_run *r = &runs[base[i] + g * c.seeds + s];
-                if (isfinite(r->test_rmse) && r->test_rmse > 0.0) {
-                    v[m] = r->test_rmse;
-                    tr[m++] = r->train_rmse;
-                    sx += log((double)r->N);
-                    sy += log(r->test_rmse);
-                    cnt++;
-                }
-            }
-            double mean, sd, trm;
-            hj_mean_sd(v, m, &mean, &sd);
-            hj_mean_sd(tr, m, &trm, NULL);
-            double *row = by_n + 8 * n_by++;
-            row[0] = (double)c.dims[i], row[1] = (double)c.grid[i][g];
-            row[2] = si_eps(&c, c.dims[i], c.grid[i][g]);
-            row[3] = mean, row[4] = m > 1 ? sd / sqrt((double)m) : 0.0;
-            row[5] = exp(fits[i].log_pref) * pow((double)c.grid[i][g], fits[i].pooled);
-            row[6] = trm, row[7] = (double)m;
-        }
-        clx[i] = cnt ? sx / (double)cnt : NAN;
-        cly[i] = cnt ? sy / (double)cnt : NAN;
-    }
-    static const char *const by_names_s[] = {"d", "N", "eps", "test_rmse_mean", "test_rmse_seed_se",
-                                             "test_rmse_fit", "train_rmse_mean", "n_seeds"};
-    static const char *const by_names_i[] = {"d_int", "N", "eps", "test_rmse_mean", "test_rmse_seed_se",
-                                             "test_rmse_fit", "train_rmse_mean", "n_seeds"};
-    static const char *const slope_names_s[] = {"d", "seed", "slope", "slope_se"};
-    static const char *const slope_names_i[] = {"d_int", "seed", "slope", "slope_se"};
-    if ((st = hj_result_write_csv(res, c.D ? "intrinsic_by_N.csv" : "scaling_by_N.csv",
-                                  c.D ? by_names_i : by_names_s, by_n, n_by, 8, err)) != HJ_OK ||
-        (st = hj_result_write_csv(res, c.D ? "intrinsic_slopes.csv" : "scaling_slopes.csv",
-                                  c.D ? slope_names_i : slope_names_s, slopes, n_slope_rows, 4,
-                                  err)) != HJ_OK)
+    if ((st = si_write_raw(&c, res, runs, n_runs, err)) != HJ_OK ||
+        (st = si_summaries(&c, res, runs, base, fits, clx, cly, err)) != HJ_OK)
         goto done;
-
-    if (c.D)
-        hj_result_note(res,
-                       "Protocol: per (d_int, N, seed) an lse:N model on the D = %zu inputs x = Q s "
-                       "(eps = N^(-1/d_int), t = 1) is trained by full-batch Adam (lr %g, %zu "
-                       "steps) on %zu points s ~ U[-2,2]^d_int with target |s| = |x|; test RMSE "
-                       "against the noiseless target on %zu fresh points of the manifold. The "
-                       "embedding is linear (orthonormal Q): the cleanest test, the model still "
-                       "has D-dimensional weights and is not told about the manifold.",
-                       c.D, SI_LR, c.steps, c.n_train, c.n_test);
-    else
-        hj_result_note(res,
-                       "Protocol: per (d, N, seed) an lse:N model (eps = N^(-1/d), t = 1) is "
-                       "trained by full-batch Adam (lr %g, %zu steps) on %zu points x ~ "
-                       "U[-2,2]^d with y = |x|; test RMSE against the noiseless target on %zu "
-                       "fresh points.",
-                       SI_LR, c.steps, c.n_train, c.n_test);
-    hj_result_note(res,
-                   "Exponents: least-squares slope of log test RMSE on log N per seed (a seed's "
-                   "data are shared by all N); claims use the mean over seeds +/- sd/sqrt(seeds).");
+    si_note_protocol(&c, res);
     for (size_t i = 0; i < c.n_dims; i++)
         if ((st = si_report_dim(&c, res, runs, base[i], i, &fits[i], err)) != HJ_OK)
             goto done;
-    if (c.quick)
-        hj_result_note(res, "Quick mode: %zu seeds, %zu steps, %zu/%zu train/test points, 3 N "
-                            "values per dimension; the exponents are indicative only.",
-                       c.seeds, c.steps, c.n_train, c.n_test);
-    else if (c.default_grid && c.D == 0)
-        hj_result_note(res, "The N grids stop below the paper's upper ends (500, 500, 1000 for "
-                            "d = 1, 2, 4) so that the run fits its ~6-minute budget on 2 cores.");
-    else if (c.default_grid)
-        hj_result_note(res, "Budget: with D = %zu inputs an Adam step costs several times more "
-                            "than in low dimension, so %zu seeds and N up to 64-128 (4 values per "
-                            "d_int) keep the run near 5 minutes on 2 cores.",
-                       c.D, c.seeds);
-
-    /* checks */
-    double ratio = 0.0, mse_rel = 0.0, lip_ratio = 0.0;
-    size_t viol = 0, diverged = 0;
-    for (size_t j = 0; j < n_runs; j++) {
-        ratio = si_max(ratio, runs[j].loss_ratio);
-        mse_rel = si_max(mse_rel, runs[j].mse_rel);
-        lip_ratio = si_max(lip_ratio, runs[j].lip_ratio);
-        viol += runs[j].lip_viol;
-        diverged += (size_t)runs[j].diverged;
-    }
-    char name[128];
-    snprintf(name, sizeof name, "training loss decreased in all %zu runs (max final/initial loss)", n_runs);
-    if ((st = hj_result_check(res, "C8", name, ratio, 1.0, err)) != HJ_OK)
+    si_note_closing(&c, res, fits);
+    if ((st = si_checks(&c, res, runs, base, n_runs, iso, err)) != HJ_OK ||
+        (st = hj_result_metric(res, "sweep_wall_seconds", wall, err)) != HJ_OK ||
+        (st = hj_result_metric(res, "train_seconds_sum", train_sum, err)) != HJ_OK)
         goto done;
-    if ((st = hj_result_check(res, "C8", "final training loss = MSE of hj_model_predict on the training set (max rel. diff.)",
-                              mse_rel, SI_MSE_TOL, err)) != HJ_OK)
-        goto done;
-    for (size_t i = 0; i < c.n_dims; i++) {
-        const si_run *r = &runs[base[i] + (c.n_grid[i] - 1) * c.seeds];
-        snprintf(name, sizeof name,
-                 "trained model %s = %zu, N = %zu: f + u_HopfCole = |x|^2/(4t) (max rel. error)",
-                 c.D ? "d_int" : "d", c.dims[i], r->N);
-        if ((st = hj_result_check(res, "C1", name, r->ident_rel, SI_IDENTITY_TOL, err)) != HJ_OK)
-            goto done;
-    }
-    snprintf(name, sizeof name, "|f(x)-f(x')| <= max_j|w_j| |x-x'| on %zu pairs per trained model (violations)",
-             (size_t)(2 * SI_LIP_PAIRS));
-    if ((st = hj_result_check(res, "C3", name, (double)viol, 0.0, err)) != HJ_OK)
-        goto done;
-    if (c.D && (st = hj_result_check(res, "C8", "embedding is an isometry: max | |Q s| - |s| | / |s|",
-                                     iso, SI_ISO_TOL, err)) != HJ_OK)
-        goto done;
-
-    if ((st = hj_result_metric(res, "runs", (double)n_runs, err)) ||
-        (st = hj_result_metric(res, "runs_diverged", (double)diverged, err)) ||
-        (st = hj_result_metric(res, "max_loss_ratio", ratio, err)) ||
-        (st = hj_result_metric(res, "lipschitz_max_ratio", lip_ratio, err)) ||
-        (st = hj_result_metric(res, "sweep_wall_seconds", wall, err)) ||
-        (st = hj_result_metric(res, "train_seconds_sum", train_sum, err)))
-        goto done;
-    if (diverged)
-        hj_result_note(res, "%zu of %zu runs stopped on a non-finite loss.", diverged, n_runs);
     hj_result_note(res, "Training: %zu runs, %.1f s of training in %.1f s wall (%d concurrent "
                         "runs, one thread each).", n_runs, train_sum, wall, threads);
 
@@ -994,7 +1061,7 @@ done:
     if (data)
         for (size_t j = 0; j < c.n_dims * c.seeds; j++)
             si_data_free(&data[j]);
-    free(data), free(runs), free(table), free(slopes), free(seed_slopes), free(by_n);
+    free(data), free(runs);
     return st;
 }
 

@@ -1,0 +1,262 @@
+/* test_exp_landscape.c — the bifurcation and phase experiments (C13) in quick mode: every check passes, summary.json carries the claims, and their CSVs agree with independent recomputations. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hjdl/data.h"
+#include "hjdl/experiment.h"
+#include "hjdl/landscape.h"
+
+typedef struct tmpdir {
+    char path[256];
+} tmpdir;
+
+static int make_tmp(void **state)
+{
+    tmpdir *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return -1;
+    snprintf(t->path, sizeof t->path, "/tmp/hjdl_test_exp_landscape_XXXXXX");
+    if (mkdtemp(t->path) == NULL) {
+        free(t);
+        return -1;
+    }
+    *state = t;
+    return 0;
+}
+
+/* Delete dir with its files and the files of its sub-directories. */
+static void rm_dir(const char *dir, int levels)
+{
+    DIR *dp = opendir(dir);
+    if (dp == NULL)
+        return;
+    struct dirent *ent;
+    char p[1024];
+    while ((ent = readdir(dp)) != NULL) {
+        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
+        struct stat sb;
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            if (levels > 0)
+                rm_dir(p, levels - 1);
+        } else {
+            unlink(p);
+        }
+    }
+    closedir(dp);
+    rmdir(dir);
+}
+
+static int drop_tmp(void **state)
+{
+    tmpdir *t = *state;
+    rm_dir(t->path, 1);
+    free(t);
+    return 0;
+}
+
+/* Run `name` quick into the temp dir: every check passes, every claim has a
+ * verdict, a rule and the SPEC id, summary.json names the experiment and
+ * holds one verdict per claim. */
+static void run_quick(const tmpdir *t, const char *name, hj_result *res)
+{
+    const hj_experiment *e = hj_experiment_find(name);
+    assert_non_null(e);
+    hj_experiment_options o;
+    hj_experiment_options_default(&o);
+    o.quick = 1;
+    o.out_dir = t->path;
+    hj_error err = {0};
+    if (hj_experiment_run(e, &o, res, &err) != HJ_OK)
+        fail_msg("%s: %s", name, err.msg);
+    assert_true(res->checks.n >= 4);
+    for (size_t i = 0; i < res->checks.n; i++) {
+        const hj_check *c = &res->checks.items[i];
+        if (!c->pass)
+            fail_msg("%s: check '%s' failed: %g > %g", name, c->name, c->value, c->threshold);
+        assert_string_equal(c->claim, "C13");
+    }
+    assert_true(res->n_claims >= 1);
+    for (size_t i = 0; i < res->n_claims; i++) {
+        const hj_claim *c = &res->claims[i];
+        assert_string_equal(c->claim, "C13");
+        assert_true(c->verdict == HJ_VERDICT_AGREES || c->verdict == HJ_VERDICT_DISAGREES ||
+                    c->verdict == HJ_VERDICT_INCONCLUSIVE);
+        assert_true(strlen(c->rule) > 0);
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/summary.json", res->dir);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 18];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char want[96];
+    snprintf(want, sizeof want, "\"experiment\": \"%s\"", name);
+    assert_non_null(strstr(buf, want));
+    size_t nv = 0;
+    for (const char *p = buf; (p = strstr(p, "\"verdict\": ")) != NULL; p++)
+        nv++;
+    assert_int_equal(nv, res->n_claims);
+}
+
+static void load_csv(const hj_result *res, const char *file, hj_matrix *m)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", res->dir, file);
+    hj_error err = {0};
+    if (hj_csv_read(path, m, &err) != HJ_OK)
+        fail_msg("%s", err.msg);
+}
+
+/* H(x; eps) from the definition, in long double (t = 1). */
+static long double naive_H(const double *y, const double *g, size_t N, double eps, double x1,
+                           double x2)
+{
+    long double a[256], m = -INFINITY, Z = 0.0L, H = 0.0L;
+    for (size_t j = 0; j < N; j++) {
+        long double d1 = (long double)x1 - y[2 * j], d2 = (long double)x2 - y[2 * j + 1];
+        a[j] = -((long double)g[j] + (d1 * d1 + d2 * d2) / 4.0L) / eps;
+        if (a[j] > m)
+            m = a[j];
+    }
+    for (size_t j = 0; j < N; j++)
+        Z += expl(a[j] - m);
+    for (size_t j = 0; j < N; j++) {
+        long double lp = a[j] - m - logl(Z);
+        H -= expl(lp) * lp;
+    }
+    return H;
+}
+
+/* Central-difference gradient norm, Hessian (hxx, hxy, hyy) of naive_H. */
+static void naive_derivs(const double *y, const double *g, size_t N, double eps, double x1,
+                         double x2, double h, double *gn, double *hs)
+{
+    long double f[3][3];
+    for (int a = -1; a <= 1; a++)
+        for (int b = -1; b <= 1; b++)
+            f[a + 1][b + 1] = naive_H(y, g, N, eps, x1 + a * h, x2 + b * h);
+    long double gx = (f[2][1] - f[0][1]) / (2 * h), gy = (f[1][2] - f[1][0]) / (2 * h);
+    *gn = (double)sqrtl(gx * gx + gy * gy);
+    hs[0] = (double)((f[2][1] - 2 * f[1][1] + f[0][1]) / (h * h));
+    hs[2] = (double)((f[1][2] - 2 * f[1][1] + f[1][0]) / (h * h));
+    hs[1] = (double)((f[2][2] - f[2][0] - f[0][2] + f[0][0]) / (4 * h * h));
+}
+
+/* bifurcation: each listed fold is, by finite differences of the naive H
+ * built from atoms.csv, a critical point whose Hessian has a vanishing
+ * eigenvalue (relative to the other); the fold list is sorted in eps; at the
+ * compared eps values grid and continuation agree and at least 20 were
+ * compared; the basin counts across the folds changed by the predicted
+ * amounts. */
+static void bifurcation_quick_passes_and_folds_are_singular(void **state)
+{
+    hj_result res;
+    run_quick(*state, "bifurcation", &res);
+    hj_matrix at = {0}, fo = {0}, mc = {0}, bf = {0};
+    load_csv(&res, "atoms.csv", &at);
+    load_csv(&res, "folds.csv", &fo);
+    load_csv(&res, "minima_grid_vs_continuation.csv", &mc);
+    load_csv(&res, "basins_across_folds.csv", &bf);
+    const size_t N = at.rows;
+    assert_int_equal(N, 16);
+    double y[32], g[16];
+    for (size_t j = 0; j < N; j++)
+        y[2 * j] = at.data[3 * j], y[2 * j + 1] = at.data[3 * j + 1], g[j] = at.data[3 * j + 2];
+    /* the atoms are SPEC's: 8 with g = 0 near (-1,-1), 8 with g = 1 near (1,1) */
+    for (size_t j = 0; j < N; j++) {
+        double c = j < 8 ? -1.0 : 1.0;
+        assert_true(g[j] == (j < 8 ? 0.0 : 1.0));
+        assert_true(fabs(y[2 * j] - c) < 2.0 && fabs(y[2 * j + 1] - c) < 2.0);
+    }
+    assert_int_equal(fo.cols, 8); /* eps,x_1,x_2,type,H,direction,lambda_rel,check */
+    assert_true(fo.rows >= 3);
+    double worst_g = 0.0, worst_l = 0.0;
+    for (size_t i = 0; i < fo.rows; i++) {
+        const double *r = fo.data + i * fo.cols;
+        if (i > 0)
+            assert_true(r[0] >= fo.data[(i - 1) * fo.cols]);
+        double gn, hs[3];
+        const double h = 2e-4 * sqrt(r[0]);
+        naive_derivs(y, g, N, r[0], r[1], r[2], h, &gn, hs);
+        double tr = 0.5 * (hs[0] + hs[2]), dd = sqrt(0.25 * (hs[0] - hs[2]) * (hs[0] - hs[2]) + hs[1] * hs[1]);
+        double l1 = tr - dd, l2 = tr + dd;
+        double big = fmax(fabs(l1), fabs(l2)), small = fmin(fabs(l1), fabs(l2));
+        worst_g = fmax(worst_g, gn * r[0] / fmax(big * r[0] * r[0], 1e-300));
+        worst_l = fmax(worst_l, small / big);
+        assert_true(r[3] == 0.0 || r[3] == 1.0); /* minimum-saddle or saddle-maximum */
+        assert_true(r[7] == 1.0);
+    }
+    printf("  %zu folds: max |grad H| / (|lambda_max| eps) %.1e, max |lambda_min/lambda_max| %.1e (finite differences)\n",
+           fo.rows, worst_g, worst_l);
+    assert_true(worst_g <= 1e-5);
+    assert_true(worst_l <= 1e-3);
+    assert_true(mc.rows >= 20);
+    for (size_t i = 0; i < mc.rows; i++)
+        assert_true(mc.data[i * 4 + 1] == mc.data[i * 4 + 2]);
+    for (size_t i = 0; i < bf.rows; i++) {
+        const double *r = bf.data + i * 7;
+        assert_true(r[2] < r[0] && r[3] > r[0]);
+        assert_true(r[5] - r[4] == r[6]);
+    }
+    hj_matrix_free(&at), hj_matrix_free(&fo), hj_matrix_free(&mc), hj_matrix_free(&bf);
+    hj_result_free(&res);
+}
+
+/* phase: the synthetic curves equal H/log N of the naive H at the three
+ * queries (atoms regenerated from the documented generator and seed 1), and
+ * at each reported eps_half the naive H equals log N / 2. */
+static void phase_quick_passes_and_curves_recompute(void **state)
+{
+    hj_result res;
+    run_quick(*state, "phase", &res);
+    hj_matrix cu = {0}, tr = {0};
+    load_csv(&res, "phase_synthetic.csv", &cu);
+    load_csv(&res, "transitions_synthetic.csv", &tr);
+    double y[32], g[16];
+    hj_landscape_two_clusters(8, 0.4, 1, y, g);
+    const double q[3][2] = {{-1, -1}, {1, 1}, {0, 0}}, logN = log(16.0);
+    double worst = 0.0;
+    assert_int_equal(cu.cols, 4);
+    assert_true(cu.rows >= 30);
+    for (size_t i = 0; i < cu.rows; i++) {
+        const double *r = cu.data + i * 4;
+        for (int k = 0; k < 3; k++)
+            worst = fmax(worst, fabs((double)naive_H(y, g, 16, r[0], q[k][0], q[k][1]) / logN - r[1 + k]));
+    }
+    double worst_half = 0.0;
+    for (size_t i = 0; i < tr.rows; i++) {
+        const double *r = tr.data + i * 6;
+        if (r[0] != 1.0)
+            continue;
+        worst_half = fmax(worst_half, fabs((double)naive_H(y, g, 16, r[4], r[2], r[3]) - 0.5 * logN));
+        assert_true(fabs(log10(r[4] / 0.25) - r[5]) <= 1e-12);
+    }
+    printf("  phase curves vs naive H: %.1e; H(eps_half) - log N/2: %.1e\n", worst, worst_half);
+    assert_true(worst <= 1e-12);
+    assert_true(worst_half <= 1e-9);
+    hj_matrix_free(&cu), hj_matrix_free(&tr);
+    hj_result_free(&res);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(bifurcation_quick_passes_and_folds_are_singular, make_tmp, drop_tmp),
+        cmocka_unit_test_setup_teardown(phase_quick_passes_and_curves_recompute, make_tmp, drop_tmp),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
