@@ -37,8 +37,10 @@ static const char *DESCRIPTION =
     "  basins.csv           (d = 1, 2) eps,minima,basins: minima on the branches and\n"
     "                       basins of the flow -grad H on a grid (the region that\n"
     "                       flows out of the grid, where H -> 0, counts as one)\n"
-    "Default range: E1 = eps*/25, E2 = 25 eps*. A summary and the fold list go to\n"
-    "stdout. Exit status 1 when a fold fails its eigenvalue check.";
+    "Default range: E1 = eps*/25, E2 = 25 eps*. The domain is the atoms' box widened\n"
+    "on each side by half its longest side, and twice, four, eight times that while\n"
+    "a branch of minima crosses its edge. A summary and the fold list go to stdout.\n"
+    "Exit status 1 when a fold fails its eigenvalue check.";
 
 /* mkdir -p. 0 or -1 (errno set). */
 static int make_dirs(const char *path)
@@ -84,7 +86,7 @@ static void render(const char *dir, const hj_plot *p, int *warned)
 static hj_status write_basins(hj_landscape *L, const hj_bifurcation *b, const char *path,
                               hj_error *err)
 {
-    const size_t n_eps = 25, d = b->d, nodes = d == 1 ? 2001 : 161;
+    const size_t n_eps = 25, d = b->d, nodes = d == 1 ? 2001 : 241;
     hj_matrix m = {0};
     hj_status st = hj_matrix_alloc(&m, n_eps, 3, err);
     for (size_t i = 0; i < n_eps && st == HJ_OK; i++) {
@@ -187,9 +189,16 @@ int cmd_landscape(int argc, char **argv)
     o.eps_min = e1, o.eps_max = e2, o.h_max = step, o.seed_levels = levels;
     if (o.h_min >= step)
         o.h_min = step * 1e-6;
-    if (hj_landscape_continue(L, &o, &b, &err) != HJ_OK) {
-        rc = cli_report("landscape", &err);
-        goto done;
+    /* widen the domain (pad 0.5, x2 up to 4) while a branch of minima crosses
+     * its edge, so that minima appear and vanish only at folds */
+    for (o.pad = 0.5;; o.pad *= 2.0) {
+        if (hj_landscape_continue(L, &o, &b, &err) != HJ_OK) {
+            rc = cli_report("landscape", &err);
+            goto done;
+        }
+        if (b.n_min_exits == 0 || o.pad >= 4.0)
+            break;
+        hj_bifurcation_free(&b);
     }
     /* everything computed: now the files */
     if (make_dirs(out_dir) != 0) {
@@ -268,9 +277,16 @@ int cmd_landscape(int argc, char **argv)
     for (size_t i = 0; i < b.n_folds; i++)
         bad += !b.folds[i].ok;
     printf("%zu atoms in %zu-D, t = %g, eps in [%g, %g], eps* = %g\n", N, d, t, e1, e2, es);
+    printf("domain [%g, %g]", b.lo[0], b.hi[0]);
+    for (size_t k = 1; k < d && k < 4; k++)
+        printf(" x [%g, %g]", b.lo[k], b.hi[k]);
+    printf("%s\n", d > 4 ? " x ..." : "");
     printf("%zu branches, %zu branch points, %zu folds (%zu pass the eigenvalue check)%s\n",
            b.n_branches, b.n_points, b.n_folds, b.n_folds - bad,
            b.n_incomplete ? "; some branch ends stopped early (numerically degenerate)" : "");
+    if (b.n_min_exits)
+        printf("note: %zu branch(es) of minima cross the domain's edge even at its widest\n",
+               b.n_min_exits);
     if (b.n_folds) {
         printf("%-22s", "eps");
         for (size_t k = 0; k < d && k < 4; k++)

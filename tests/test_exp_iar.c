@@ -4,140 +4,34 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "hjdl/data.h"
 #include "hjdl/experiment.h"
 
-/* A scratch output directory, removed (two levels deep) at the end. */
-typedef struct scratch {
-    char dir[256];
-} scratch;
+#include "exp_support.h"
 
 static int setup(void **state)
 {
-    scratch *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -1;
-    snprintf(s->dir, sizeof s->dir, "/tmp/hjdl_test_exp_iar_XXXXXX");
-    if (mkdtemp(s->dir) == NULL) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-/* Remove the files of dir (and one level of sub-directories), then dir. */
-static void remove_tree(const char *dir, int depth)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            if (depth > 0)
-                remove_tree(path, depth - 1);
-        } else {
-            unlink(path);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int teardown(void **state)
-{
-    scratch *s = *state;
-    remove_tree(s->dir, 1);
-    free(s);
-    return 0;
+    return es_make_tmp(state, "iar");
 }
 
 /* Run experiment `name` in quick mode into the scratch dir and assert the
  * outcome every experiment must have. res is left filled for the caller. */
-static void run_quick(const scratch *s, const char *name, hj_result *res)
+static void run_quick(const es_tmpdir *t, const char *name, hj_result *res)
 {
-    const hj_experiment *e = hj_experiment_find(name);
-    assert_non_null(e);
     hj_experiment_options o;
-    hj_experiment_options_default(&o);
-    o.quick = 1;
-    o.out_dir = s->dir;
-    hj_error err = {0};
-    hj_status st = hj_experiment_run(e, &o, res, &err);
-    if (st != HJ_OK)
-        fail_msg("experiment %s failed: %s", name, err.msg);
-    assert_true(res->checks.n > 0);
-    for (size_t i = 0; i < res->checks.n; i++) {
-        const hj_check *c = &res->checks.items[i];
-        if (!c->pass)
-            fail_msg("%s: check failed: [%s] %s: %g > %g", name, c->claim, c->name, c->value,
-                     c->threshold);
-        assert_true(c->claim[0] == 'C');
-    }
-    for (size_t i = 0; i < res->n_claims; i++) {
-        const hj_claim *c = &res->claims[i];
-        assert_true(c->verdict == HJ_VERDICT_AGREES || c->verdict == HJ_VERDICT_DISAGREES ||
-                    c->verdict == HJ_VERDICT_INCONCLUSIVE);
-        assert_true(strlen(c->rule) > 0);
-        assert_true(strlen(c->statement) > 0);
-    }
+    es_quick_options(t, &o);
+    es_run(name, &o, res);
+    es_assert_checks_pass(res, name, 1, NULL);
+    for (size_t i = 0; i < res->checks.n; i++)
+        assert_true(res->checks.items[i].claim[0] == 'C');
+    es_assert_claims(res, NULL, ES_CLAIM_STATEMENT);
     /* summary.json exists and names the experiment, with a verdict per claim */
-    char path[1200];
-    snprintf(path, sizeof path, "%s/summary.json", res->dir);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char text[1 << 18];
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[len] = '\0';
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"experiment\": \"%s\"", name);
-    assert_non_null(strstr(text, needle));
-    size_t verdicts = 0;
-    for (const char *p = text; (p = strstr(p, "\"verdict\": \"")) != NULL; p++)
-        verdicts++;
-    assert_int_equal(verdicts, res->n_claims);
-}
-
-static void read_csv(const hj_result *res, const char *file, hj_matrix *m)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", res->dir, file);
-    hj_error err = {0};
-    if (hj_csv_read(path, m, &err) != HJ_OK)
-        fail_msg("%s: %s", path, err.msg);
-}
-
-static double param(const hj_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->n_params; i++)
-        if (strcmp(res->params[i].key, key) == 0)
-            return res->params[i].value;
-    fail_msg("param %s missing", key);
-    return NAN;
-}
-
-static double metric(const hj_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->n_metrics; i++)
-        if (strcmp(res->metrics[i].key, key) == 0)
-            return res->metrics[i].value;
-    fail_msg("metric %s missing", key);
-    return NAN;
+    es_assert_summary(res, name, 1);
 }
 
 /* identity: checks of the whole verify suite are included; the C1 table has
@@ -149,10 +43,10 @@ static void identity_quick_passes_and_tables_hold(void **state)
 {
     hj_result res;
     run_quick(*state, "identity", &res);
-    assert_true(metric(&res, "verify_checks") >= 50);
-    assert_true(res.checks.n > (size_t)metric(&res, "verify_checks"));
+    assert_true(es_metric(&res, "verify_checks") >= 50);
+    assert_true(res.checks.n > (size_t)es_metric(&res, "verify_checks"));
     hj_matrix m = {0};
-    read_csv(&res, "c1_identity_vs_eps.csv", &m);
+    es_read_csv(&res, "c1_identity_vs_eps.csv", &m);
     assert_int_equal(m.cols, 3);
     assert_true(m.rows >= 8);
     assert_true(m.data[0] == 0.0);
@@ -164,15 +58,15 @@ static void identity_quick_passes_and_tables_hold(void **state)
     assert_true(fabs(m.data[(m.rows - 1) * 3] - 1e3) < 1e-9);
     hj_matrix_free(&m);
 
-    read_csv(&res, "tropical_arrow.csv", &m);
-    const double N = param(&res, "tropical_N");
+    es_read_csv(&res, "tropical_arrow.csv", &m);
+    const double N = es_param(&res, "tropical_N");
     assert_int_equal(m.cols, 7);
     for (size_t r = 0; r < m.rows; r++) {
         const double *row = m.data + r * 7, eps = row[0];
         assert_true(fabs(row[3] - eps * log(N)) <= 1e-15 * eps * log(N));
         assert_true(row[1] >= 0.0 && row[1] <= eps * log(N));
     }
-    if (metric(&res, "tropical_kinks_on_points") > 0) {
+    if (es_metric(&res, "tropical_kinks_on_points") > 0) {
         const double eps = m.data[0], kink = m.data[5];
         assert_true(fabs(kink / (eps * log(2.0)) - 1.0) < 1e-6);
     }
@@ -180,7 +74,7 @@ static void identity_quick_passes_and_tables_hold(void **state)
 
     /* the diagram: every vertex column close to the Hopf–Cole column; the
      * eps -> 0 gap inside [0, eps log N] */
-    read_csv(&res, "diagram.csv", &m);
+    es_read_csv(&res, "diagram.csv", &m);
     assert_int_equal(m.cols, 11);
     for (size_t r = 0; r < m.rows; r++) {
         const double *row = m.data + r * 11;
@@ -201,7 +95,7 @@ static void attention_quick_passes_and_tables_hold(void **state)
     hj_result res;
     run_quick(*state, "attention", &res);
     hj_matrix m = {0};
-    read_csv(&res, "attention_vs_dk.csv", &m);
+    es_read_csv(&res, "attention_vs_dk.csv", &m);
     assert_int_equal(m.rows, 5);
     assert_int_equal(m.cols, 6);
     static const double dks[] = {4, 8, 16, 32, 64};
@@ -213,7 +107,7 @@ static void attention_quick_passes_and_tables_hold(void **state)
         assert_true(row[3] <= 1e-7);
     }
     hj_matrix_free(&m);
-    read_csv(&res, "transformer_layers.csv", &m);
+    es_read_csv(&res, "transformer_layers.csv", &m);
     assert_int_equal(m.rows, 4);
     for (size_t r = 0; r < m.rows; r++) {
         const double *row = m.data + r * m.cols;
@@ -222,8 +116,8 @@ static void attention_quick_passes_and_tables_hold(void **state)
             assert_true(row[k] >= 0.0 && row[k] <= 1.0 + 1e-12);
     }
     hj_matrix_free(&m);
-    assert_true(metric(&res, "timing_tiled_seconds") > 0.0);
-    assert_true(metric(&res, "timing_reference_seconds") > 0.0);
+    assert_true(es_metric(&res, "timing_tiled_seconds") > 0.0);
+    assert_true(es_metric(&res, "timing_reference_seconds") > 0.0);
     hj_result_free(&res);
 }
 
@@ -237,9 +131,9 @@ static void recovery_quick_passes_and_D_recomputes(void **state)
     assert_int_equal(res.n_claims, 1);
     assert_string_equal(res.claims[0].claim, "C7");
     hj_matrix A = {0}, D = {0};
-    read_csv(&res, "recovery_atoms.csv", &A);
-    read_csv(&res, "recovery_D.csv", &D);
-    const size_t N = (size_t)param(&res, "neurons");
+    es_read_csv(&res, "recovery_atoms.csv", &A);
+    es_read_csv(&res, "recovery_D.csv", &D);
+    const size_t N = (size_t)es_param(&res, "neurons");
     assert_int_equal(A.cols, 6);
     assert_int_equal(A.rows, D.rows * N);
     for (size_t r = 0; r < D.rows; r++) {
@@ -277,9 +171,9 @@ static void recovery_quick_passes_and_D_recomputes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(identity_quick_passes_and_tables_hold, setup, teardown),
-        cmocka_unit_test_setup_teardown(attention_quick_passes_and_tables_hold, setup, teardown),
-        cmocka_unit_test_setup_teardown(recovery_quick_passes_and_D_recomputes, setup, teardown),
+        cmocka_unit_test_setup_teardown(identity_quick_passes_and_tables_hold, setup, es_drop_tmp),
+        cmocka_unit_test_setup_teardown(attention_quick_passes_and_tables_hold, setup, es_drop_tmp),
+        cmocka_unit_test_setup_teardown(recovery_quick_passes_and_D_recomputes, setup, es_drop_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

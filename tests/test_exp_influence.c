@@ -4,107 +4,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "hjdl/data.h"
 #include "hjdl/experiment.h"
 #include "hjdl/plot.h"
 
-typedef struct tmpdir {
-    char path[256];
-} tmpdir;
+#include "exp_support.h"
 
 static int make_tmp(void **state)
 {
-    tmpdir *t = calloc(1, sizeof *t);
-    if (t == NULL)
-        return -1;
-    snprintf(t->path, sizeof t->path, "/tmp/hjdl_test_exp_influence_XXXXXX");
-    if (mkdtemp(t->path) == NULL) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
-}
-
-/* Delete dir with its files and those of its sub-directories. */
-static void rm_dir(const char *dir, int levels)
-{
-    DIR *dp = opendir(dir);
-    if (dp == NULL)
-        return;
-    struct dirent *ent;
-    char p[1024];
-    while ((ent = readdir(dp)) != NULL) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
-        struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            if (levels > 0)
-                rm_dir(p, levels - 1);
-        } else {
-            unlink(p);
-        }
-    }
-    closedir(dp);
-    rmdir(dir);
-}
-
-static int drop_tmp(void **state)
-{
-    tmpdir *t = *state;
-    rm_dir(t->path, 1);
-    free(t);
-    return 0;
-}
-
-static double metric(const hj_result *r, const char *key)
-{
-    for (size_t i = 0; i < r->n_metrics; i++)
-        if (strcmp(r->metrics[i].key, key) == 0)
-            return r->metrics[i].value;
-    fail_msg("metric %s missing", key);
-    return NAN;
-}
-
-static void load_csv(const hj_result *res, const char *file, hj_matrix *m)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", res->dir, file);
-    hj_error err = {0};
-    if (hj_csv_read(path, m, &err) != HJ_OK)
-        fail_msg("%s", err.msg);
-}
-
-static int file_exists(const hj_result *res, const char *file)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", res->dir, file);
-    struct stat sb;
-    return stat(path, &sb) == 0 && sb.st_size > 0;
-}
-
-/* Plain least-squares slope of y on x. */
-static double ols_slope(const double *x, const double *y, size_t n)
-{
-    double mx = 0.0, my = 0.0;
-    for (size_t i = 0; i < n; i++)
-        mx += x[i], my += y[i];
-    mx /= (double)n, my /= (double)n;
-    double sxy = 0.0, sxx = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-    }
-    return sxy / sxx;
+    return es_make_tmp(state, "influence");
 }
 
 /* Average ranks (1-based; ties get the mean of their positions), O(n^2). */
@@ -154,33 +67,20 @@ static double *column(const hj_matrix *m, size_t c)
 
 static void influence_quick_passes_and_csv_recomputes(void **state)
 {
-    const tmpdir *t = *state;
-    const hj_experiment *e = hj_experiment_find("influence");
-    assert_non_null(e);
     hj_experiment_options o;
-    hj_experiment_options_default(&o);
-    o.quick = 1;
-    o.out_dir = t->path;
+    es_quick_options(*state, &o);
     hj_result res;
-    hj_error err = {0};
-    if (hj_experiment_run(e, &o, &res, &err) != HJ_OK)
-        fail_msg("influence: %s", err.msg);
+    es_run("influence", &o, &res);
 
     /* every check passes; (a) alone gives 6, (b) 4 more when the data set is installed */
-    const int fm = metric(&res, "fmnist_available") == 1.0;
-    assert_true(res.checks.n >= (size_t)(fm ? 10 : 6));
-    for (size_t i = 0; i < res.checks.n; i++) {
-        const hj_check *c = &res.checks.items[i];
-        if (!c->pass)
-            fail_msg("check '%s' failed: %g > %g", c->name, c->value, c->threshold);
-        assert_string_equal(c->claim, "C12");
-    }
+    const int fm = es_metric(&res, "fmnist_available") == 1.0;
+    es_assert_checks_pass(&res, "influence", (size_t)(fm ? 10 : 6), "C12");
     assert_int_equal(res.n_claims, 0);   /* the paper predicts no number here */
-    assert_true(file_exists(&res, "summary.json"));
+    assert_true(es_file_exists(&res, "summary.json"));
 
     /* exactness table: 4 N x 2 points x 7 cases; eps per case from the documented rules */
     hj_matrix m = {0};
-    load_csv(&res, "influence_exactness.csv", &m);
+    es_read_csv(&res, "influence_exactness.csv", &m);
     assert_int_equal(m.cols, 6);
     assert_int_equal(m.rows, 4 * 2 * 7);
     double worst[3][2] = {{0}};
@@ -206,15 +106,15 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
     for (int g = 0; g < 3; g++) {
         char key[96];
         snprintf(key, sizeof key, "max_rel_diff_loo_%s", gk[g]);
-        assert_true(metric(&res, key) == worst[g][0]);
+        assert_true(es_metric(&res, key) == worst[g][0]);
         snprintf(key, sizeof key, "max_rel_diff_ablation_%s", gk[g]);
-        assert_true(metric(&res, key) == worst[g][1]);
+        assert_true(es_metric(&res, key) == worst[g][1]);
     }
     hj_matrix_free(&m);
 
     /* timing: exponents are OLS slopes on logs, recomputed here; brute force
      * costs more than the closed form at the largest N */
-    load_csv(&res, "influence_timing.csv", &m);
+    es_read_csv(&res, "influence_timing.csv", &m);
     assert_int_equal(m.cols, 5);
     assert_int_equal(m.rows, 4);
     static const char *const tk[4] = {"loo_closed_form", "loo_brute_force", "ablation_closed_form",
@@ -228,10 +128,10 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
         }
         char key[96];
         snprintf(key, sizeof key, "time_exponent_%s", tk[w]);
-        assert_true(fabs(metric(&res, key) - ols_slope(lx, ly, 4)) <= 1e-9);
+        assert_true(fabs(es_metric(&res, key) - es_ols(lx, ly, 4, NULL)) <= 1e-9);
     }
     const double *last = m.data + 3 * 5;
-    assert_true(fabs(metric(&res, "speedup_at_Nmax_loo") - last[2] / last[1]) <= 1e-12 * last[2] / last[1]);
+    assert_true(fabs(es_metric(&res, "speedup_at_Nmax_loo") - last[2] / last[1]) <= 1e-12 * last[2] / last[1]);
     assert_true(last[2] > last[1] && last[4] > last[3]);
     hj_matrix_free(&m);
 
@@ -241,11 +141,11 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
         for (int k = 0; k < 2; k++) {
             char file[128], key[128];
             snprintf(file, sizeof file, "influence_fmnist_removed_%s.csv", tag[k]);
-            load_csv(&res, file, &m);
+            es_read_csv(&res, file, &m);
             assert_int_equal(m.cols, 7);
             assert_int_equal(m.rows, 15);
             snprintf(key, sizeof key, "spearman_retrain_n_removed_%s", tag[k]);
-            assert_true(metric(&res, key) == 15.0);
+            assert_true(es_metric(&res, key) == 15.0);
             for (size_t r = 0; r < m.rows; r++) {
                 const double *row = m.data + r * 7;
                 assert_true(row[0] >= 0 && row[0] < 100 && (row[1] == 0 || row[1] == 1));
@@ -255,16 +155,16 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
             }
             double *R = column(&m, 4), *KL = column(&m, 5), *G = column(&m, 6);
             snprintf(key, sizeof key, "spearman_retrain_vs_koh_liang_%s", tag[k]);
-            assert_true(fabs(metric(&res, key) - naive_spearman(R, KL, m.rows)) <= 1e-12);
+            assert_true(fabs(es_metric(&res, key) - naive_spearman(R, KL, m.rows)) <= 1e-12);
             snprintf(key, sizeof key, "spearman_retrain_vs_gibbs_proxy_%s", tag[k]);
-            assert_true(fabs(metric(&res, key) - naive_spearman(R, G, m.rows)) <= 1e-12);
+            assert_true(fabs(es_metric(&res, key) - naive_spearman(R, G, m.rows)) <= 1e-12);
             snprintf(key, sizeof key, "model_cg_relative_residual_%s", tag[k]);
-            assert_true(metric(&res, key) <= 1e-6);
+            assert_true(es_metric(&res, key) <= 1e-6);
             free(R), free(KL), free(G);
             hj_matrix_free(&m);
         }
         /* Gibbs classifier table: per-point correlations and their mean */
-        load_csv(&res, "influence_fmnist_gibbs.csv", &m);
+        es_read_csv(&res, "influence_fmnist_gibbs.csv", &m);
         assert_int_equal(m.cols, 6);
         assert_int_equal(m.rows, 40);
         double s = 0.0, s2 = 0.0;
@@ -276,14 +176,14 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
             s += row[4];
             s2 += row[5];
         }
-        assert_true(fabs(metric(&res, "gibbs_spearman_pi_vs_abs_loo_mean") - s / 40.0) <= 1e-12);
-        assert_true(fabs(metric(&res, "gibbs_spearman_pi_vs_abs_loss_loo_mean") - s2 / 40.0) <= 1e-12);
+        assert_true(fabs(es_metric(&res, "gibbs_spearman_pi_vs_abs_loo_mean") - s / 40.0) <= 1e-12);
+        assert_true(fabs(es_metric(&res, "gibbs_spearman_pi_vs_abs_loss_loo_mean") - s2 / 40.0) <= 1e-12);
         hj_matrix_free(&m);
     }
     if (hj_plot_available()) {
-        assert_true(file_exists(&res, "influence_timing.png"));
+        assert_true(es_file_exists(&res, "influence_timing.png"));
         if (fm)
-            assert_true(file_exists(&res, "influence_retrain_vs_koh_liang.svg"));
+            assert_true(es_file_exists(&res, "influence_retrain_vs_koh_liang.svg"));
     }
     hj_result_free(&res);
 }
@@ -291,7 +191,7 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(influence_quick_passes_and_csv_recomputes, make_tmp, drop_tmp),
+        cmocka_unit_test_setup_teardown(influence_quick_passes_and_csv_recomputes, make_tmp, es_drop_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,16 +66,18 @@ static int drop_tmp(void **state)
     return 0;
 }
 
-/* Run `name` quick into the temp dir: every check passes, every claim has a
+/* Run `name` quick (seeds atom draws; 0: the default) into the temp dir:
+ * every check passes, every claim has a
  * verdict, a rule and the SPEC id, summary.json names the experiment and
  * holds one verdict per claim. */
-static void run_quick(const tmpdir *t, const char *name, hj_result *res)
+static void run_quick(const tmpdir *t, const char *name, size_t seeds, hj_result *res)
 {
     const hj_experiment *e = hj_experiment_find(name);
     assert_non_null(e);
     hj_experiment_options o;
     hj_experiment_options_default(&o);
     o.quick = 1;
+    o.seeds = seeds;
     o.out_dir = t->path;
     hj_error err = {0};
     if (hj_experiment_run(e, &o, res, &err) != HJ_OK)
@@ -165,7 +167,7 @@ static void naive_derivs(const double *y, const double *g, size_t N, double eps,
 static void bifurcation_quick_passes_and_folds_are_singular(void **state)
 {
     hj_result res;
-    run_quick(*state, "bifurcation", &res);
+    run_quick(*state, "bifurcation", 1, &res); /* one draw: fast under the sanitizers */
     hj_matrix at = {0}, fo = {0}, mc = {0}, bf = {0};
     load_csv(&res, "atoms.csv", &at);
     load_csv(&res, "folds.csv", &fo);
@@ -222,7 +224,7 @@ static void bifurcation_quick_passes_and_folds_are_singular(void **state)
 static void phase_quick_passes_and_curves_recompute(void **state)
 {
     hj_result res;
-    run_quick(*state, "phase", &res);
+    run_quick(*state, "phase", 0, &res);
     hj_matrix cu = {0}, tr = {0};
     load_csv(&res, "phase_synthetic.csv", &cu);
     load_csv(&res, "transitions_synthetic.csv", &tr);

@@ -4,121 +4,32 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "hjdl/data.h"
 #include "hjdl/experiment.h"
 
-typedef struct scratch {
-    char dir[256];
-} scratch;
+#include "exp_support.h"
 
 static int setup(void **state)
 {
-    scratch *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -1;
-    snprintf(s->dir, sizeof s->dir, "/tmp/hjdl_test_exp_pmp_XXXXXX");
-    if (mkdtemp(s->dir) == NULL) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
+    return es_make_tmp(state, "pmp");
 }
 
-/* Remove the files of dir (and one level of sub-directories), then dir. */
-static void remove_tree(const char *dir, int depth)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            if (depth > 0)
-                remove_tree(path, depth - 1);
-        } else {
-            unlink(path);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int teardown(void **state)
-{
-    scratch *s = *state;
-    remove_tree(s->dir, 1);
-    free(s);
-    return 0;
-}
-
-static void run_quick(const scratch *s, const char *name, hj_result *res)
+static void run_quick(const es_tmpdir *t, const char *name, hj_result *res)
 {
     const hj_experiment *e = hj_experiment_find(name);
     assert_non_null(e);
     assert_string_equal(e->claims, "C11");
     hj_experiment_options o;
-    hj_experiment_options_default(&o);
-    o.quick = 1;
-    o.out_dir = s->dir;
-    hj_error err = {0};
-    if (hj_experiment_run(e, &o, res, &err) != HJ_OK)
-        fail_msg("experiment %s failed: %s", name, err.msg);
-    assert_true(res->checks.n > 0);
-    for (size_t i = 0; i < res->checks.n; i++) {
-        const hj_check *c = &res->checks.items[i];
-        if (!c->pass)
-            fail_msg("%s: check failed: [%s] %s: %g > %g", name, c->claim, c->name, c->value, c->threshold);
-        assert_string_equal(c->claim, "C11");
-    }
-    for (size_t i = 0; i < res->n_claims; i++) {
-        const hj_claim *c = &res->claims[i];
-        assert_true(c->verdict == HJ_VERDICT_AGREES || c->verdict == HJ_VERDICT_DISAGREES ||
-                    c->verdict == HJ_VERDICT_INCONCLUSIVE);
-        assert_true(strlen(c->rule) > 0);
-    }
-    char path[1200];
-    snprintf(path, sizeof path, "%s/summary.json", res->dir);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char text[1 << 18];
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[len] = '\0';
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"experiment\": \"%s\"", name);
-    assert_non_null(strstr(text, needle));
-}
-
-static void read_csv(const hj_result *res, const char *file, hj_matrix *m)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", res->dir, file);
-    hj_error err = {0};
-    if (hj_csv_read(path, m, &err) != HJ_OK)
-        fail_msg("%s: %s", path, err.msg);
-}
-
-static double metric(const hj_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->n_metrics; i++)
-        if (strcmp(res->metrics[i].key, key) == 0)
-            return res->metrics[i].value;
-    fail_msg("metric %s missing", key);
-    return NAN;
+    es_quick_options(t, &o);
+    es_run(name, &o, res);
+    es_assert_checks_pass(res, name, 1, "C11");
+    es_assert_claims(res, NULL, 0);
+    es_assert_summary(res, name, 0);
 }
 
 /* pmp: the gradient table under the thresholds; both optimisers start from the same loss;
@@ -131,7 +42,7 @@ static void pmp_quick_passes_and_tables_hold(void **state)
     run_quick(*state, "pmp", &res);
     assert_int_equal(res.n_claims, 2);
     hj_matrix m = {0};
-    read_csv(&res, "resnet_gradients.csv", &m);
+    es_read_csv(&res, "resnet_gradients.csv", &m);
     assert_int_equal(m.cols, 4);
     assert_int_equal(m.rows, 2);
     for (size_t r = 0; r < m.rows; r++) {
@@ -141,17 +52,17 @@ static void pmp_quick_passes_and_tables_hold(void **state)
     }
     hj_matrix_free(&m);
 
-    read_csv(&res, "msa_vs_adam.csv", &m);
+    es_read_csv(&res, "msa_vs_adam.csv", &m);
     assert_int_equal(m.cols, 6);
     assert_true(m.rows >= 2);
     assert_true(fabs(m.data[1] - m.data[2]) <= 1e-12 * m.data[1]);   /* same initial loss */
     assert_true(fabs(m.data[4] - m.data[5]) <= 1e-12 * m.data[4]);
     const double *last = m.data + (m.rows - 1) * 6;
     assert_true(last[1] < m.data[1]);   /* Adam lowered the loss */
-    assert_true(fabs(metric(&res, "adam_final_loss_geomean") - last[1]) <= 1e-12 * last[1]);
+    assert_true(fabs(es_metric(&res, "adam_final_loss_geomean") - last[1]) <= 1e-12 * last[1]);
     hj_matrix_free(&m);
 
-    read_csv(&res, "noisy_control_mc.csv", &m);
+    es_read_csv(&res, "noisy_control_mc.csv", &m);
     assert_int_equal(m.cols, 9);
     assert_true(m.rows >= 3);
     for (size_t r = 0; r < m.rows; r++) {
@@ -163,7 +74,7 @@ static void pmp_quick_passes_and_tables_hold(void **state)
     const double *first = m.data, *fin = m.data + (m.rows - 1) * 9;
     assert_true(fin[8] < first[8]);
     assert_true(fabs(fin[2] - fin[6]) <= 3.0 * fin[3]);
-    assert_true(fabs(metric(&res, "mc_exact_value") - fin[6]) <= 1e-15);
+    assert_true(fabs(es_metric(&res, "mc_exact_value") - fin[6]) <= 1e-15);
     hj_matrix_free(&m);
     hj_result_free(&res);
 }
@@ -176,7 +87,7 @@ static void architectures_quick_passes_and_tables_hold(void **state)
     hj_result res;
     run_quick(*state, "architectures", &res);
     hj_matrix m = {0};
-    read_csv(&res, "architectures.csv", &m);
+    es_read_csv(&res, "architectures.csv", &m);
     assert_int_equal(m.rows, 5);
     assert_int_equal(m.cols, 6);
     for (size_t r = 0; r < 5; r++) {
@@ -189,14 +100,14 @@ static void architectures_quick_passes_and_tables_hold(void **state)
     }
     assert_true(m.data[3 * 6 + 5] >= 0.0 && m.data[3 * 6 + 5] <= 1e-10);   /* SSM Riccati */
     hj_matrix_free(&m);
-    read_csv(&res, "transformer_entropy.csv", &m);
+    es_read_csv(&res, "transformer_entropy.csv", &m);
     assert_int_equal(m.cols, 5);
     for (size_t i = 0; i < m.rows; i++)
         for (size_t k = 1; k < 5; k++)
             assert_true(m.data[i * 5 + k] >= 0.0 && m.data[i * 5 + k] <= 1.0 + 1e-12);
     hj_matrix_free(&m);
-    assert_true(metric(&res, "transformer_mean_test_mse") < metric(&res, "transformer_mean_baseline_mse"));
-    assert_true(metric(&res, "transformer_first_test_mse") < metric(&res, "transformer_first_baseline_mse"));
+    assert_true(es_metric(&res, "transformer_mean_test_mse") < es_metric(&res, "transformer_mean_baseline_mse"));
+    assert_true(es_metric(&res, "transformer_first_test_mse") < es_metric(&res, "transformer_first_baseline_mse"));
     char path[1200];
     snprintf(path, sizeof path, "%s/architectures_table.csv", res.dir);
     FILE *f = fopen(path, "r");
@@ -215,5 +126,5 @@ int main(void)
         cmocka_unit_test(pmp_quick_passes_and_tables_hold),
         cmocka_unit_test(architectures_quick_passes_and_tables_hold),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, es_drop_tmp);
 }

@@ -4,139 +4,33 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "hjdl/data.h"
 #include "hjdl/experiment.h"
 
-typedef struct tmpdir {
-    char path[256];
-} tmpdir;
+#include "exp_support.h"
 
 static int make_tmp(void **state)
 {
-    tmpdir *t = calloc(1, sizeof *t);
-    if (t == NULL)
-        return -1;
-    snprintf(t->path, sizeof t->path, "/tmp/hjdl_test_exp_qg_XXXXXX");
-    if (mkdtemp(t->path) == NULL) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
-}
-
-/* Delete dir with its files and the files of its sub-directories. */
-static void rm_dir(const char *dir, int levels)
-{
-    DIR *dp = opendir(dir);
-    if (dp == NULL)
-        return;
-    struct dirent *ent;
-    char p[1024];
-    while ((ent = readdir(dp)) != NULL) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
-        struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            if (levels > 0)
-                rm_dir(p, levels - 1);
-        } else {
-            unlink(p);
-        }
-    }
-    closedir(dp);
-    rmdir(dir);
-}
-
-static int drop_tmp(void **state)
-{
-    tmpdir *t = *state;
-    rm_dir(t->path, 1);
-    free(t);
-    return 0;
+    return es_make_tmp(state, "qg");
 }
 
 /* Run `name` quick into the temp dir; every check must pass, every claim
  * must carry a verdict and the given SPEC id, summary.json must exist and
  * hold one verdict per claim. */
-static void run_quick(const tmpdir *t, const char *name, const char *spec_id, hj_result *res)
+static void run_quick(const es_tmpdir *t, const char *name, const char *spec_id, hj_result *res)
 {
-    const hj_experiment *e = hj_experiment_find(name);
-    assert_non_null(e);
     hj_experiment_options o;
-    hj_experiment_options_default(&o);
-    o.quick = 1;
-    o.out_dir = t->path;
-    hj_error err = {0};
-    if (hj_experiment_run(e, &o, res, &err) != HJ_OK)
-        fail_msg("%s: %s", name, err.msg);
-    assert_true(res->checks.n >= 5);
-    for (size_t i = 0; i < res->checks.n; i++) {
-        const hj_check *c = &res->checks.items[i];
-        if (!c->pass)
-            fail_msg("%s: check '%s' failed: %g > %g", name, c->name, c->value, c->threshold);
-        assert_string_equal(c->claim, spec_id);
-    }
+    es_quick_options(t, &o);
+    es_run(name, &o, res);
+    es_assert_checks_pass(res, name, 5, spec_id);
     assert_true(res->n_claims >= 3);
-    for (size_t i = 0; i < res->n_claims; i++) {
-        const hj_claim *c = &res->claims[i];
-        assert_string_equal(c->claim, spec_id);
-        assert_true(c->verdict == HJ_VERDICT_AGREES || c->verdict == HJ_VERDICT_DISAGREES ||
-                    c->verdict == HJ_VERDICT_INCONCLUSIVE);
-        assert_true(isfinite(c->measured) && isfinite(c->predicted));
-        assert_true(strlen(c->rule) > 0);
-    }
-    char path[1200];
-    snprintf(path, sizeof path, "%s/summary.json", res->dir);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char buf[1 << 18];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char want[96];
-    snprintf(want, sizeof want, "\"experiment\": \"%s\"", name);
-    assert_non_null(strstr(buf, want));
-    size_t nv = 0;
-    for (const char *p = buf; (p = strstr(p, "\"verdict\": ")) != NULL; p++)
-        nv++;
-    assert_int_equal(nv, res->n_claims);
-}
-
-static void load_csv(const hj_result *res, const char *file, hj_matrix *m)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", res->dir, file);
-    hj_error err = {0};
-    if (hj_csv_read(path, m, &err) != HJ_OK)
-        fail_msg("%s", err.msg);
-}
-
-/* Plain least-squares slope of y on x (n points), written out here. */
-static double ols_slope(const double *x, const double *y, size_t n)
-{
-    double mx = 0.0, my = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= (double)n;
-    my /= (double)n;
-    double sxy = 0.0, sxx = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-    }
-    return sxy / sxx;
+    es_assert_claims(res, spec_id, ES_CLAIM_FINITE);
+    es_assert_summary(res, name, 1);
 }
 
 /* quadrature: N = m^d and eps = 1/m in every row; the grid error is >= 0 and
@@ -150,7 +44,7 @@ static void quadrature_quick_passes_and_csv_recomputes(void **state)
     run_quick(*state, "quadrature", "C8", &res);
     assert_int_equal(res.n_claims, 3);
     hj_matrix m = {0};
-    load_csv(&res, "quadrature.csv", &m);
+    es_read_csv(&res, "quadrature.csv", &m);
     assert_int_equal(m.cols, 8);
     static const double dims[3] = {1, 2, 4};
     for (size_t c = 0; c < 3; c++) {
@@ -172,7 +66,7 @@ static void quadrature_quick_passes_and_csv_recomputes(void **state)
             ly[k++] = log(row[4]);
         }
         assert_true(k >= 5);
-        double s = ols_slope(lx, ly, k);
+        double s = es_ols(lx, ly, k, NULL);
         assert_true(fabs(s - res.claims[c].measured) <= 1e-9);
         assert_true(fabs(res.claims[c].predicted + 1.0 / dims[c]) <= 1e-15);
     }
@@ -192,7 +86,7 @@ static void generalization_quick_passes_and_csv_recomputes(void **state)
     run_quick(*state, "generalization", "C9", &res);
     assert_int_equal(res.n_claims, 6);
     hj_matrix m = {0};
-    load_csv(&res, "generalization.csv", &m);
+    es_read_csv(&res, "generalization.csv", &m);
     assert_int_equal(m.cols, 6);
     const size_t S = 2, NN = 6;
     assert_int_equal(m.rows, 3 * 2 * S * NN);
@@ -230,7 +124,7 @@ static void generalization_quick_passes_and_csv_recomputes(void **state)
                 }
                 assert_int_equal(k, NN);
                 assert_true(rlast < 0.5 * sqrt(d / 12.0));
-                slopes[s] = ols_slope(lx, ly, k);
+                slopes[s] = es_ols(lx, ly, k, NULL);
             }
             const hj_claim *cl = &res.claims[di * 2 + (size_t)rule];
             double mean = 0.5 * (slopes[0] + slopes[1]);
@@ -247,8 +141,8 @@ static void generalization_quick_passes_and_csv_recomputes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(quadrature_quick_passes_and_csv_recomputes, make_tmp, drop_tmp),
-        cmocka_unit_test_setup_teardown(generalization_quick_passes_and_csv_recomputes, make_tmp, drop_tmp),
+        cmocka_unit_test_setup_teardown(quadrature_quick_passes_and_csv_recomputes, make_tmp, es_drop_tmp),
+        cmocka_unit_test_setup_teardown(generalization_quick_passes_and_csv_recomputes, make_tmp, es_drop_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

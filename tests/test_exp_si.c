@@ -4,12 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "hjdl/data.h"
@@ -28,118 +25,25 @@
 #define SI_TEST_ITERS 0 /* the experiment's quick default */
 #endif
 
-typedef struct scratch {
-    char dir[256];
-} scratch;
+#include "exp_support.h"
 
 static int setup(void **state)
 {
-    scratch *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -1;
-    snprintf(s->dir, sizeof s->dir, "/tmp/hjdl_test_exp_si_XXXXXX");
-    if (mkdtemp(s->dir) == NULL) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-/* Delete dir with its files and the files of its sub-directories. */
-static void remove_dir(const char *dir, int depth)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            if (depth > 0)
-                remove_dir(path, depth - 1);
-        } else {
-            unlink(path);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int teardown(void **state)
-{
-    scratch *s = *state;
-    remove_dir(s->dir, 1);
-    free(s);
-    return 0;
-}
-
-static double metric_of(const hj_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->n_metrics; i++)
-        if (strcmp(res->metrics[i].key, key) == 0)
-            return res->metrics[i].value;
-    fail_msg("metric %s missing", key);
-    return NAN;
-}
-
-static double param_of(const hj_result *res, const char *key)
-{
-    for (size_t i = 0; i < res->n_params; i++)
-        if (strcmp(res->params[i].key, key) == 0)
-            return res->params[i].value;
-    fail_msg("param %s missing", key);
-    return NAN;
+    return es_make_tmp(state, "si");
 }
 
 /* Quick run of `name`: all checks pass, every claim has a verdict and a
  * rule, summary.json names the experiment and holds one verdict per claim. */
-static void run_quick(const scratch *s, const char *name, hj_result *res)
+static void run_quick(const es_tmpdir *t, const char *name, hj_result *res)
 {
-    const hj_experiment *e = hj_experiment_find(name);
-    assert_non_null(e);
     hj_experiment_options o;
-    hj_experiment_options_default(&o);
-    o.quick = 1;
+    es_quick_options(t, &o);
     o.iters = SI_TEST_ITERS;
-    o.out_dir = s->dir;
-    hj_error err = {0};
-    if (hj_experiment_run(e, &o, res, &err) != HJ_OK)
-        fail_msg("experiment %s failed: %s", name, err.msg);
-    assert_true(res->checks.n >= 5);
-    for (size_t i = 0; i < res->checks.n; i++) {
-        const hj_check *c = &res->checks.items[i];
-        if (!c->pass)
-            fail_msg("%s: check failed: [%s] %s: %g > %g", name, c->claim, c->name, c->value,
-                     c->threshold);
-    }
+    es_run(name, &o, res);
+    es_assert_checks_pass(res, name, 5, NULL);
     assert_int_equal(res->n_claims, 3);
-    for (size_t i = 0; i < res->n_claims; i++) {
-        const hj_claim *c = &res->claims[i];
-        assert_string_equal(c->claim, "C8");
-        assert_true(c->verdict == HJ_VERDICT_AGREES || c->verdict == HJ_VERDICT_DISAGREES ||
-                    c->verdict == HJ_VERDICT_INCONCLUSIVE);
-        assert_true(strlen(c->rule) > 0 && strlen(c->statement) > 0);
-    }
-    char path[1200];
-    snprintf(path, sizeof path, "%s/summary.json", res->dir);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char text[1 << 18];
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[len] = '\0';
-    char needle[96];
-    snprintf(needle, sizeof needle, "\"experiment\": \"%s\"", name);
-    assert_non_null(strstr(text, needle));
-    size_t verdicts = 0;
-    for (const char *p = text; (p = strstr(p, "\"verdict\": \"")) != NULL; p++)
-        verdicts++;
-    assert_int_equal(verdicts, res->n_claims);
+    es_assert_claims(res, "C8", ES_CLAIM_STATEMENT);
+    es_assert_summary(res, name, 1);
     assert_true(strlen(res->notes) > 0);
 }
 
@@ -170,25 +74,15 @@ static hj_verdict ref_verdict(double pred, double meas, double unc)
     return fabs(meas - pred) <= 2.0 * unc ? HJ_VERDICT_AGREES : HJ_VERDICT_DISAGREES;
 }
 
-/* Read OUT/NAME/file as a matrix. */
-static void read_table(const hj_result *res, const char *file, hj_matrix *m)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", res->dir, file);
-    hj_error err = {0};
-    if (hj_csv_read(path, m, &err) != HJ_OK)
-        fail_msg("%s: %s", path, err.msg);
-}
-
 /* The raw table (rows: one run; columns k, N, seed, eps, test, train at the
  * given positions): eps = N^(-1/k), errors positive, and per-(k, seed)
  * slopes whose mean and standard error are the claims' numbers. */
 static void recompute_claims(const hj_result *res, const hj_matrix *m, size_t ck, size_t cN,
                              size_t cs, size_t ceps, size_t ctest, size_t ctrain)
 {
-    const size_t seeds = (size_t)param_of(res, "seeds"), cols = m->cols;
+    const size_t seeds = (size_t)es_param(res, "seeds"), cols = m->cols;
     assert_true(seeds >= 2);
-    assert_int_equal(m->rows, (size_t)metric_of(res, "runs"));
+    assert_int_equal(m->rows, (size_t)es_metric(res, "runs"));
     for (size_t r = 0; r < m->rows; r++) {
         const double *row = m->data + r * cols;
         const double eps = pow(row[cN], -1.0 / row[ck]);
@@ -232,7 +126,7 @@ static void scaling_quick_passes_and_claims_recompute(void **state)
     hj_result res;
     run_quick(*state, "scaling", &res);
     hj_matrix m = {0};
-    read_table(&res, "scaling.csv", &m);
+    es_read_csv(&res, "scaling.csv", &m);
     assert_int_equal(m.cols, 7); /* d, N, seed, eps, test_rmse, train_rmse, seconds */
     recompute_claims(&res, &m, 0, 1, 2, 3, 4, 5);
     hj_matrix_free(&m);
@@ -244,7 +138,7 @@ static void intrinsic_quick_passes_and_claims_recompute(void **state)
     hj_result res;
     run_quick(*state, "intrinsic", &res);
     hj_matrix m = {0};
-    read_table(&res, "intrinsic.csv", &m);
+    es_read_csv(&res, "intrinsic.csv", &m);
     assert_int_equal(m.cols, 8); /* d_int, D, N, seed, eps, test_rmse, train_rmse, seconds */
     for (size_t r = 0; r < m.rows; r++)
         assert_true(m.data[r * 8 + 1] == 32.0);
@@ -258,15 +152,13 @@ static void intrinsic_quick_passes_and_claims_recompute(void **state)
 /* Impossible overrides are refused before any training. */
 static void bad_overrides_are_refused(void **state)
 {
-    const scratch *s = *state;
+    const es_tmpdir *t = *state;
     const char *names[2] = {"scaling", "intrinsic"};
     for (size_t k = 0; k < 2; k++) {
         hj_experiment_options o;
         hj_result res;
         hj_error err = {0};
-        hj_experiment_options_default(&o);
-        o.quick = 1;
-        o.out_dir = s->dir;
+        es_quick_options(t, &o);
         o.d = 9;
         assert_int_equal(hj_experiment_run(hj_experiment_find(names[k]), &o, &res, &err), HJ_EINVAL);
         hj_result_free(&res);
@@ -285,9 +177,9 @@ static void bad_overrides_are_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(scaling_quick_passes_and_claims_recompute, setup, teardown),
-        cmocka_unit_test_setup_teardown(intrinsic_quick_passes_and_claims_recompute, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_overrides_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(scaling_quick_passes_and_claims_recompute, setup, es_drop_tmp),
+        cmocka_unit_test_setup_teardown(intrinsic_quick_passes_and_claims_recompute, setup, es_drop_tmp),
+        cmocka_unit_test_setup_teardown(bad_overrides_are_refused, setup, es_drop_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

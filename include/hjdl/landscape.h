@@ -116,17 +116,23 @@ typedef struct hj_landscape_options {
     size_t max_steps;        /* per branch and direction (20000) */
     size_t seed_levels;      /* eps levels, log-spaced, where multi-start Newton seeds
                                 branches (16; >= 2, the ends included) */
-    size_t grid_seeds;       /* seeding grid nodes per dimension (0: 96, 20, 6 for
-                                d = 1, 2, 3 and none above) */
+    size_t grid_seeds;       /* seeding grid nodes per dimension over the atoms' box
+                                (0: 96, 20, 6 for d = 1, 2, 3, none above); half as
+                                many over the whole domain */
     size_t neighbours;       /* also seed at midpoints to this many nearest atoms (8) */
 } hj_landscape_options;
 
 void hj_landscape_options_default(hj_landscape_options *o);
 
-/* All critical points found at eps by multi-start damped Newton inside the
- * domain: seeds at the atoms, the midpoints to their nearest neighbours and
- * a coarse grid; duplicates (closer than 1e-7 * diameter) merged. out is
- * (re)initialised; free with hj_crit_list_free. Points sorted by x_1. */
+/* All critical points found at eps by multi-start inside the domain. Seeds:
+ * the atoms, the midpoints to their nearest neighbours, a grid of
+ * grid_seeds^d nodes over the atoms' box (widened by 10%) and one of
+ * (grid_seeds/2)^d over the domain. From each seed: damped Newton (to any
+ * critical point), and except from the midpoints a modified-Newton descent
+ * and ascent (to the minimum and the maximum whose basins hold the seed).
+ * Duplicates (closer than
+ * 1e-7 * diameter) merged. out is (re)initialised; free with
+ * hj_crit_list_free. Points sorted by x_1. */
 hj_status hj_landscape_critical_points(hj_landscape *L, double eps,
                                        const hj_landscape_options *o, hj_crit_list *out,
                                        hj_error *err);

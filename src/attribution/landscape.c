@@ -215,6 +215,7 @@ static void kernel(hj_landscape *L, double eps, const double *x)
     const size_t N = L->N, d = L->d;
     const double q = 1.0 / (4.0 * L->t);
     double m = -INFINITY;
+    size_t jm = 0;
     for (size_t j = 0; j < N; j++) {
         const double *yj = L->y + j * d;
         double s2 = 0.0;
@@ -225,15 +226,18 @@ static void kernel(hj_landscape *L, double eps, const double *x)
         double a = -(L->g[j] + q * s2) / eps;
         L->l[j] = a;
         if (a > m)
-            m = a;
+            m = a, jm = j;
     }
-    double Z = 0.0;
+    /* Z = 1 + rest; log Z by log1p keeps H relatively accurate where one
+     * atom dominates (H ~ rest * log(1/rest), far below rounding of 1) */
+    double rest = 0.0;
     for (size_t j = 0; j < N; j++) {
         L->l[j] -= m;
         L->pi[j] = exp(L->l[j]);
-        Z += L->pi[j];
+        if (j != jm)
+            rest += L->pi[j];
     }
-    const double logZ = log(Z);
+    const double Z = 1.0 + rest, logZ = log1p(rest);
     double H = 0.0;
     for (size_t j = 0; j < N; j++) {
         L->pi[j] /= Z;
@@ -560,7 +564,6 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
     memcpy(x, x0, d * sizeof *x);
     st = HJ_EMAXITER;
     size_t it = 0;
-    int polish = 0;
     for (it = 0; it < 100; it++) {
         double scale = residual(L, eps, x, F, J);
         double phi = norm2(F, d);
@@ -572,8 +575,10 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
         memcpy(A, J, d * d * sizeof *A);
         for (size_t k = 0; k < d; k++)
             dx[k] = -F[k];
+        int lm = 0;
         if (lu_solve(A, dx, d, 1e-13 * scale) != 0) {
             double mu = 1e-8 * scale * scale;
+            lm = 1;
             for (size_t a = 0; a < d; a++) {
                 rhs[a] = 0.0;
                 for (size_t b = 0; b < d; b++) {
@@ -601,8 +606,19 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
                 dx[k] *= maxstep / len;
             len = maxstep;
         }
-        if (polish && len <= xtol) {
+        /* converged when the full Newton step is negligible: take it and stop
+         * (a small Levenberg–Marquardt step proves nothing: J is singular) */
+        if (len <= xtol && lm) {
+            st = hj_error_set(err, HJ_EMAXITER, "landscape: Newton stalled at a singular Hessian");
+            break;
+        }
+        if (len <= xtol) {
+            for (size_t k = 0; k < d; k++)
+                xt[k] = x[k] + dx[k];
+            if (inside(xt, lo, hi, d))
+                memcpy(x, xt, d * sizeof *x);
             st = HJ_OK;
+            it++;
             break;
         }
         /* backtracking on |F| */
@@ -620,7 +636,7 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
             }
             residual(L, eps, xt, Ft, NULL);
             double phit = norm2(Ft, d);
-            if (phit <= (1.0 - 1e-4 * alpha) * phi || (len * alpha <= xtol && phit <= phi)) {
+            if (phit <= (1.0 - 1e-4 * alpha) * phi) {
                 accepted = 1;
                 break;
             }
@@ -633,8 +649,8 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
                 st = hj_error_set(err, HJ_EDOM, "landscape: Newton left the domain");
                 break;
             }
-            /* no decrease possible: converged when the step is already tiny */
-            if (len <= xtol * 10.0) {
+            /* no decrease possible: rounding level when the full step is already tiny */
+            if (len <= xtol * 100.0 && !lm) {
                 st = HJ_OK;
                 break;
             }
@@ -642,14 +658,6 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
             break;
         }
         memcpy(x, xt, d * sizeof *x);
-        if (alpha * len <= xtol) {
-            if (polish) {
-                st = HJ_OK;
-                it++;
-                break;
-            }
-            polish = 1; /* one more full step to reach rounding level */
-        }
     }
     if (st == HJ_EMAXITER && it >= 100)
         hj_error_set(err, HJ_EMAXITER, "landscape: Newton did not converge in 100 iterations");
@@ -657,6 +665,125 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
         *iters = it;
     free(mem);
     return st;
+}
+
+/* ---- descent to minima / ascent to maxima ------------------------------------- */
+
+/* Eigen-decomposition of the symmetric (d, d) matrix V in place: lam (d),
+ * eigenvectors in the columns of V (V[k*d + i] = component k of vector i).
+ * Closed form for d <= 2, LAPACK above. 0 or -1. */
+static int sym_eig(double *V, size_t d, double *lam)
+{
+    if (d == 1) {
+        lam[0] = V[0], V[0] = 1.0;
+        return 0;
+    }
+    if (d == 2) {
+        double a = V[0], b = V[1], c = V[3];
+        double tr = 0.5 * (a + c), df = 0.5 * (a - c), r = hypot(df, b);
+        double th = 0.5 * atan2(b, df), cs = cos(th), sn = sin(th);
+        lam[0] = tr - r, lam[1] = tr + r;
+        V[0] = -sn, V[2] = cs; /* vector of lam[0] */
+        V[1] = cs, V[3] = sn;  /* vector of lam[1] */
+        return 0;
+    }
+    return LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, V, (lapack_int)d, lam) == 0
+               ? 0 : -1;
+}
+
+/* Minimise sign * H (sign +1: to a minimum, -1: to a maximum) from x0 by a
+ * modified Newton method: the Hessian's eigenvalues replaced by their
+ * absolute values (floored at 1e-8 of the largest), steps of at most
+ * maxstep, backtracking on sign * H. Converged when the Hessian of sign * H
+ * is positive definite and the (then plain Newton) step is below
+ * 1e-11 * diam; the point must then classify as a minimum (maximum) with a
+ * vanishing gradient. 0 with x (d), or -1. Newton alone goes to whichever
+ * critical point is near; this finds the minimum (maximum) whose basin
+ * holds x0. mem: 5 d + d^2 doubles. */
+static int descend(hj_landscape *L, double eps, const double *x0, const double *lo,
+                   const double *hi, double sign, double maxstep, double diam, double *x,
+                   double *mem)
+{
+    const size_t d = L->d;
+    double *cur = mem, *g = mem + d, *p = mem + 2 * d, *xt = mem + 3 * d, *lam = mem + 4 * d;
+    double *V = mem + 5 * d;
+    const double xtol = 1e-11 * diam;
+    double trust = maxstep; /* the last accepted step, doubled: where the search starts */
+    memcpy(cur, x0, d * sizeof *cur);
+    for (int it = 0; it < 200; it++) {
+        double H, Ht;
+        hj_landscape_eval(L, eps, cur, &H, g, V, NULL, NULL);
+        if (H == 0.0)
+            return -1; /* underflow: the flat far field */
+        for (size_t k = 0; k < d; k++)
+            g[k] *= sign;
+        for (size_t k = 0; k < d * d; k++)
+            V[k] *= sign;
+        if (sym_eig(V, d, lam) != 0)
+            return -1;
+        double big = 0.0;
+        int pd = 1;
+        for (size_t k = 0; k < d; k++) {
+            big = fmax(big, fabs(lam[k]));
+            pd &= lam[k] > 1e-10 * big;
+        }
+        if (!(big > 0.0) || !isfinite(big))
+            return -1;
+        for (size_t k = 0; k < d; k++)
+            p[k] = 0.0;
+        for (size_t i = 0; i < d; i++) {
+            double gi = 0.0;
+            for (size_t k = 0; k < d; k++)
+                gi += V[k * d + i] * g[k];
+            double li = fmax(fabs(lam[i]), 1e-6 * big);
+            for (size_t k = 0; k < d; k++)
+                p[k] -= gi / li * V[k * d + i];
+        }
+        double len = norm2(p, d), slope = 0.0;
+        if (!isfinite(len))
+            return -1;
+        if (pd && len <= xtol) {
+            for (size_t k = 0; k < d; k++)
+                x[k] = cur[k] + p[k];
+            hj_crit_info info;
+            return hj_landscape_classify(L, eps, x, &info, NULL) == HJ_OK &&
+                           info.index == (sign > 0 ? 0 : (int)d) && info.grad_rel <= 1e-8
+                       ? 0 : -1;
+        }
+        if (len > trust) {
+            for (size_t k = 0; k < d; k++)
+                p[k] *= trust / len;
+            len = trust;
+        }
+        for (size_t k = 0; k < d; k++)
+            slope += g[k] * p[k];
+        double alpha = 1.0;
+        int ok = 0;
+        for (int ls = 0; ls < 40; ls++, alpha *= 0.5) {
+            for (size_t k = 0; k < d; k++)
+                xt[k] = cur[k] + alpha * p[k];
+            if (!inside(xt, lo, hi, d))
+                return -1;
+            hj_landscape_eval(L, eps, xt, &Ht, NULL, NULL, NULL, NULL);
+            if (sign * Ht <= sign * H + 1e-4 * alpha * slope) {
+                ok = 1;
+                break;
+            }
+        }
+        if (!ok) {
+            /* rounding level near a minimum: let Newton finish */
+            if (pd && hj_landscape_newton(L, eps, cur, lo, hi, x, NULL, NULL) == HJ_OK) {
+                hj_crit_info info;
+                return hj_landscape_classify(L, eps, x, &info, NULL) == HJ_OK &&
+                               info.index == (sign > 0 ? 0 : (int)d) && info.grad_rel <= 1e-8
+                           ? 0 : -1;
+            }
+            return -1;
+        }
+        memcpy(cur, xt, d * sizeof *cur);
+        trust = fmin(maxstep, 2.0 * alpha * len);
+    }
+    return -1;
 }
 
 /* ---- multi-start ------------------------------------------------------------------ */
@@ -749,20 +876,23 @@ hj_status hj_landscape_critical_points(hj_landscape *L, double eps, const hj_lan
     size_t ng = o->grid_seeds;
     if (ng == 0)
         ng = d == 1 ? 96 : d == 2 ? 20 : d == 3 ? 6 : 0;
-    size_t n_grid = 1;
+    /* two seed grids: ng^d over the atoms' box (widened by 10%) and
+     * (ng/2)^d over the whole domain, for minima far from the atoms */
+    size_t n_in = 1, n_out = 1, ng2 = ng / 2 > 1 ? ng / 2 : (ng ? 2 : 0);
     if (ng == 0 || d > 6)
-        n_grid = 0;
+        n_in = n_out = 0;
     else
         for (size_t k = 0; k < d; k++)
-            n_grid *= ng;
+            n_in *= ng, n_out *= ng2;
     size_t kn = o->neighbours < N ? o->neighbours : N - 1;
-    const size_t n_seeds = N + N * kn + n_grid;
+    const size_t n_seeds = N + N * kn + n_in + n_out;
     double *seeds = malloc(n_seeds * d * sizeof *seeds);
     double *lo = malloc(d * sizeof *lo), *hi = malloc(d * sizeof *hi);
     double *xs = malloc(d * sizeof *xs);
+    double *dmem = malloc((5 * d + d * d) * sizeof *dmem);
     key_idx *nb = malloc((N ? N : 1) * sizeof *nb);
     hj_status st = HJ_OK;
-    if (!seeds || !lo || !hi || !xs || !nb) {
+    if (!seeds || !lo || !hi || !xs || !dmem || !nb) {
         st = hj_error_set(err, HJ_ENOMEM, "landscape: out of memory");
         goto done;
     }
@@ -779,12 +909,12 @@ hj_status hj_landscape_critical_points(hj_landscape *L, double eps, const hj_lan
         for (size_t i = 0; i < N; i++) {
             if (i == j)
                 continue;
-            double s = 0.0;
+            double s2 = 0.0;
             for (size_t k = 0; k < d; k++) {
                 double e = L->y[i * d + k] - L->y[j * d + k];
-                s += e * e;
+                s2 += e * e;
             }
-            nb[m].key = s, nb[m].i = i, m++;
+            nb[m].key = s2, nb[m].i = i, m++;
         }
         qsort(nb, m, sizeof *nb, cmp_key);
         for (size_t a = 0; a < kn && a < m; a++) {
@@ -793,19 +923,40 @@ hj_status hj_landscape_critical_points(hj_landscape *L, double eps, const hj_lan
                 sd[k] = 0.5 * (L->y[j * d + k] + L->y[nb[a].i * d + k]);
         }
     }
-    for (size_t gi = 0; gi < n_grid; gi++) {
-        size_t rem = gi;
-        double *sd = seeds + (ns++) * d;
-        for (size_t k = 0; k < d; k++) {
-            size_t ik = rem % ng;
-            rem /= ng;
-            sd[k] = lo[k] + (hi[k] - lo[k]) * ((double)ik + 0.5) / (double)ng;
+    double side = 0.0;
+    for (size_t k = 0; k < d; k++)
+        side = fmax(side, L->box_hi[k] - L->box_lo[k]);
+    if (!(side > 0.0))
+        side = 1.0;
+    for (int pass = 0; pass < 2; pass++) {
+        const size_t cnt = pass == 0 ? n_in : n_out, per = pass == 0 ? ng : ng2;
+        for (size_t gi = 0; gi < cnt; gi++) {
+            size_t rem = gi;
+            double *sd = seeds + (ns++) * d;
+            for (size_t k = 0; k < d; k++) {
+                size_t ik = rem % per;
+                rem /= per;
+                double a = pass == 0 ? L->box_lo[k] - 0.1 * side : lo[k];
+                double b = pass == 0 ? L->box_hi[k] + 0.1 * side : hi[k];
+                sd[k] = a + (b - a) * ((double)ik + 0.5) / (double)per;
+            }
         }
     }
-    for (size_t i = 0; i < ns; i++) {
+    const size_t mid_lo = N, mid_hi = N + N * kn; /* the midpoint seeds */
+    for (size_t i = 0; i < ns * 3; i++) {
+        /* from each seed: Newton (any critical point), descent (a minimum),
+         * ascent (a maximum); from the midpoints, placed for saddles, Newton only */
+        const double *sd = seeds + (i / 3) * d;
         hj_error e2 = {0};
-        if (hj_landscape_newton(L, eps, seeds + i * d, lo, hi, xs, NULL, &e2) != HJ_OK)
+        if (i % 3 != 0 && i / 3 >= mid_lo && i / 3 < mid_hi)
             continue;
+        if (i % 3 == 0) {
+            if (hj_landscape_newton(L, eps, sd, lo, hi, xs, NULL, &e2) != HJ_OK)
+                continue;
+        } else if (descend(L, eps, sd, lo, hi, i % 3 == 1 ? 1.0 : -1.0, 0.05 * diam, diam, xs,
+                           dmem) != 0) {
+            continue;
+        }
         if (!inside(xs, lo, hi, d))
             continue;
         hj_crit_info info;
@@ -815,12 +966,12 @@ hj_status hj_landscape_critical_points(hj_landscape *L, double eps, const hj_lan
             continue;
         int dup = 0;
         for (size_t c = 0; c < out->n && !dup; c++) {
-            double s = 0.0;
+            double s2 = 0.0;
             for (size_t k = 0; k < d; k++) {
                 double e = out->x[c * d + k] - xs[k];
-                s += e * e;
+                s2 += e * e;
             }
-            if (sqrt(s) <= 1e-7 * diam)
+            if (sqrt(s2) <= 1e-7 * diam)
                 dup = 1;
         }
         if (dup)
@@ -857,7 +1008,7 @@ hj_status hj_landscape_critical_points(hj_landscape *L, double eps, const hj_lan
 done:
     if (st != HJ_OK)
         hj_crit_list_free(out);
-    free(seeds), free(lo), free(hi), free(xs), free(nb);
+    free(seeds), free(lo), free(hi), free(xs), free(nb), free(dmem);
     return st;
 }
 

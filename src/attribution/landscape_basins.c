@@ -31,7 +31,8 @@ static int refine_min(hj_landscape *L, double eps, const double *x, const double
     const size_t d = hj_landscape_dim(L);
     hj_crit_info info;
     if (hj_landscape_newton(L, eps, x, lo, hi, xr, NULL, NULL) != HJ_OK ||
-        hj_landscape_classify(L, eps, xr, &info, NULL) != HJ_OK || info.index != 0)
+        hj_landscape_classify(L, eps, xr, &info, NULL) != HJ_OK || info.index != 0 ||
+        !(info.grad_rel <= 1e-8))
         return 0;
     double dd = 0.0;
     for (size_t k = 0; k < d; k++)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/model.h"
 #include "hjdl/optim.h"
@@ -44,26 +45,6 @@ static const double RHO[N_RHO] = {0.25, 0.5, 1.0, 2.0};
 #define MAX_UNCERTAINTY 0.2
 #define NCOL (3 + 2 * N_RHO + 5)
 #define BISECT 12
-
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    if (n == 0)
-        return NAN;
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static double l2dist(const double *a, const double *b, size_t d)
 {
@@ -128,7 +109,7 @@ static hj_status one_run(const hj__fmnist_pca *D, const cfg *c, double eps, uint
     for (size_t i = 0; i < na; i++)
         rc[i] = ok[i] ? cert[i].radius : 0.0;
     memcpy(tmp, rc, na * sizeof *tmp);
-    ro->med_cert = median(tmp, na);
+    ro->med_cert = hj__exp_median(tmp, na);
     hj_attack_options o;
     hj_attack_options_default(&o);
     o.steps = c->steps, o.restarts = c->restarts, o.seed = seed;
@@ -186,23 +167,13 @@ static hj_status one_run(const hj__fmnist_pca *D, const cfg *c, double eps, uint
         mid[nmin++] = hi[i];
         ratios[nr++] = rc[i] / hi[i];
     }
-    ro->med_pgd = nmin ? median(mid, nmin) : 0.0; /* 0 when no point qualified */
-    ro->med_ratio = nr ? median(ratios, nr) : 0.0;
+    ro->med_pgd = nmin ? hj__exp_median(mid, nmin) : 0.0; /* 0 when no point qualified */
+    ro->med_ratio = nr ? hj__exp_median(ratios, nr) : 0.0;
 done:
     hj_workspace_free(ws);
     hj_model_free(&m);
     free(F), free(rc), free(xa), free(tmp), free(lo), free(hi), free(mid), free(cls), free(ok), free(cert);
     return st;
-}
-
-static void render(hj_result *res, const hj_plot *p, const char *caption)
-{
-    hj_error e = {0};
-    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
-        hj_result_note(res, "Figure %s not rendered (%s); its CSV and .gp script are kept.", p->name, e.msg);
-        return;
-    }
-    hj_result_figure(res, p->name, caption, NULL);
 }
 
 hj_status hj__exp_adversarial(const hj_experiment_options *opt, hj_result *res, hj_error *err)
@@ -254,9 +225,7 @@ hj_status hj__exp_adversarial(const hj_experiment_options *opt, hj_result *res, 
     for (size_t e = 0; e < N_EPS; e++)
         for (size_t s = 0; s < seeds; s++) {
             const size_t r = e * seeds + s;
-            char stage[64];
-            snprintf(stage, sizeof stage, "eps %g, seed %zu", EPS_LIST[e], s + 1);
-            hj_experiment_progress(opt, EXP, stage, 0.05 + 0.9 * (double)r / (double)runs);
+            hj__exp_progress_eps_seed(opt, EXP, EPS_LIST[e], s + 1, 0.05 + 0.9 * (double)r / (double)runs);
             run_out ro = {0};
             TRY(one_run(&D, &c, EPS_LIST[e], opt->seed + 1000 * s, &ro, err));
             double *row = tab + r * NCOL;
@@ -367,10 +336,10 @@ hj_status hj__exp_adversarial(const hj_experiment_options *opt, hj_result *res, 
         a->csv = "adversarial_mean.csv", a->xcol = 1, a->ycol = 5 + 2 * N_RHO,
         a->title = "median PGD minimal radius (bisection)";
         a->style = "points";
-        render(res, &p,
-               "Clean accuracy, PGD-l2 robust accuracy (upper bound of the true robust accuracy) and certified "
-               "accuracy (lower bound) at four radii, and the median certified and PGD-minimal radii, against eps "
-               "(means over seeds); radii in standardised PCA-50 units.");
+        hj__exp_figure(res, &p,
+                       "Clean accuracy, PGD-l2 robust accuracy (upper bound of the true robust accuracy) and certified "
+                       "accuracy (lower bound) at four radii, and the median certified and PGD-minimal radii, against eps "
+                       "(means over seeds); radii in standardised PCA-50 units.", NULL);
     }
     const double *m0 = mean, *m4 = mean + (N_EPS - 1) * NCOL;
     size_t best = 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/optim.h"
 #include "hjdl/plot.h"
@@ -43,48 +44,24 @@ typedef struct actx {
 
 enum { AR_RESNET, AR_ELMAN, AR_LSTM, AR_SSM, AR_TRANSFORMER, AR_N };
 
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
-
 static double *dnew(actx *c, size_t n)
 {
-    double *p = calloc(n ? n : 1, sizeof *p);
-    if (p == NULL)
-        hj_error_set(c->err, HJ_ENOMEM, "architectures: cannot allocate %zu doubles", n);
-    return p;
-}
-
-static void fill_normal(actx *c, double *v, size_t n, double scale)
-{
-    for (size_t i = 0; i < n; i++)
-        v[i] = scale * hj_rng_normal(&c->rng);
-}
-
-static double rel_diff(const double *a, const double *b, size_t n)
-{
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        num += (a[i] - b[i]) * (a[i] - b[i]);
-        den += b[i] * b[i];
-    }
-    return sqrt(num) / fmax(sqrt(den), 1e-300);
-}
-
-static hj_status figure(actx *c, const hj_plot *p, const char *caption)
-{
-    hj_error e = {0};
-    if (hj_plot_render(c->res->dir, p, &e) != HJ_OK) {
-        hj_result_note(c->res, "Figure %s was not rendered (%s); its CSV and .gp script are kept.",
-                       p->name, e.msg);
-        return HJ_OK;
-    }
-    return hj_result_figure(c->res, p->name, caption, c->err);
+    return hj__exp_dnew(AR_NAME, n, c->err);
 }
 
 /* ---- ResNet ----------------------------------------------------------------------------- */
+
+/* Fill the table row `id` (n_params np): co-state gradient g1 against reverse
+ * mode g2 and finite differences gfd (np each), co-states against finite
+ * differences dp; the extra column is NaN. Returns the row. */
+static double *set_row(actx *c, int id, size_t np, const double *g1, const double *g2, const double *gfd,
+                       double dp)
+{
+    double *row = c->tab[id];
+    row[0] = id, row[1] = (double)np, row[2] = hj__exp_rel_diff(g1, g2, np);
+    row[3] = hj__exp_rel_diff(g1, gfd, np), row[4] = dp, row[5] = NAN;
+    return row;
+}
 
 static hj_status resnet_loss(const hj_resnet *net, size_t from, const hj_pmp_target *tg,
                              const double *x, size_t n, double *work, double *loss, hj_error *err)
@@ -112,10 +89,10 @@ static hj_status arch_resnet(actx *c)
     double *P = dnew(c, (K + 1) * nD), *work = dnew(c, (K + 1) * nD), *xs = dnew(c, nD), *pfd = dnew(c, nD);
     if (!th || !R || !y || !x0 || !g1 || !g2 || !gfd || !X || !P || !work || !xs || !pfd)
         goto done;
-    fill_normal(c, th, np, 0.6);
-    fill_normal(c, R, m * D, 1.0);
-    fill_normal(c, y, n * m, 1.0);
-    fill_normal(c, x0, nD, 1.0);
+    hj__exp_fill_normal(&c->rng, th, np, 0.6);
+    hj__exp_fill_normal(&c->rng, R, m * D, 1.0);
+    hj__exp_fill_normal(&c->rng, y, n * m, 1.0);
+    hj__exp_fill_normal(&c->rng, x0, nD, 1.0);
     hj_resnet net = {K, D, 0.3, 1.0, th};
     hj_pmp_target tg = {m, R, y};
     double L = NAN;
@@ -144,11 +121,9 @@ static hj_status arch_resnet(actx *c)
             xs[j] = keep;
             pfd[j] = (lp - lm) / (2.0 * FD_STEP);
         }
-        dp = fmax(dp, rel_diff(P + k * nD, pfd, nD));
+        dp = fmax(dp, hj__exp_rel_diff(P + k * nD, pfd, nD));
     }
-    double *row = c->tab[AR_RESNET];
-    row[0] = AR_RESNET, row[1] = (double)np, row[2] = rel_diff(g1, g2, np);
-    row[3] = rel_diff(g1, gfd, np), row[4] = dp, row[5] = NAN;
+    set_row(c, AR_RESNET, np, g1, g2, gfd, dp);
     st = HJ_OK;
 done:
     free(th), free(R), free(y), free(x0), free(g1), free(g2), free(gfd), free(X), free(P), free(work);
@@ -185,10 +160,10 @@ static hj_status arch_recurrent(actx *c, hj_rnn_kind kind, int row_id)
     if (!th || !u || !y || !x0 || !g1 || !g2 || !gfd || !P || !X || !work || !xs || !pfd || !Pr || !qr ||
         !rr || !gv)
         goto done;
-    fill_normal(c, th, np, kind == HJ_RNN_SSM ? 1.0 : 0.5);
-    fill_normal(c, u, K * ni, 1.0);
-    fill_normal(c, y, K * no, 0.5);
-    fill_normal(c, x0, S, 0.5);
+    hj__exp_fill_normal(&c->rng, th, np, kind == HJ_RNN_SSM ? 1.0 : 0.5);
+    hj__exp_fill_normal(&c->rng, u, K * ni, 1.0);
+    hj__exp_fill_normal(&c->rng, y, K * no, 0.5);
+    hj__exp_fill_normal(&c->rng, x0, S, 0.5);
     if (kind == HJ_RNN_SSM) {   /* decay rates |A| = e^a in [0.2, 3], Delta = 0.3 */
         for (size_t a = 0; a < H; a++)
             th[a] = hj_rng_range(&c->rng, log(0.2), log(3.0));
@@ -222,24 +197,22 @@ static hj_status arch_recurrent(actx *c, hj_rnn_kind kind, int row_id)
             xs[j] = keep;
             pfd[j] = (lp - lm) / (2.0 * FD_STEP);
         }
-        dp = fmax(dp, rel_diff(P + k * S, pfd, S));
+        dp = fmax(dp, hj__exp_rel_diff(P + k * S, pfd, S));
     }
-    double *row = c->tab[row_id];
-    row[0] = row_id, row[1] = (double)np, row[2] = rel_diff(g1, g2, np);
-    row[3] = rel_diff(g1, gfd, np), row[4] = dp, row[5] = NAN;
+    double *row = set_row(c, row_id, np, g1, g2, gfd, dp);
     if (kind == HJ_RNN_SSM) {
         TRY(hj_ssm_value_recursion(&m, u, y, K, Pr, qr, rr, c->err));
         double worst_v = 0.0, worst_g = 0.0;
         for (size_t k = 0; k <= K; k++) {
             for (int trial = 0; trial < 3; trial++) {
-                fill_normal(c, xs, H, 2.0);
+                hj__exp_fill_normal(&c->rng, xs, H, 2.0);
                 double brute = NAN;
                 TRY(rnn_loss_to_go(&m, u, y, K, k, xs, work, &brute, c->err));
                 const double v = hj_ssm_value(Pr + k * H * H, qr + k * H, rr[k], H, xs, NULL);
                 worst_v = fmax(worst_v, fabs(v - brute) / fmax(1.0, fabs(brute)));
             }
             hj_ssm_value(Pr + k * H * H, qr + k * H, rr[k], H, X + k * H, gv);
-            worst_g = fmax(worst_g, rel_diff(gv, P + k * H, H));
+            worst_g = fmax(worst_g, hj__exp_rel_diff(gv, P + k * H, H));
         }
         row[5] = worst_v;
         TRY(hj_result_check(c->res, "C11",
@@ -301,17 +274,17 @@ static void tf_make_data(actx *c, int task, size_t n, size_t T, double *s, doubl
 static void tf_init(actx *c, size_t T, size_t D, size_t M, size_t L, double *th)
 {
     const size_t per = 3 * D * D + 2 * M * D + M;
-    fill_normal(c, th, D, 1.0);                 /* e */
-    fill_normal(c, th + D, T * D, 1.0);         /* pos */
+    hj__exp_fill_normal(&c->rng, th, D, 1.0);                 /* e */
+    hj__exp_fill_normal(&c->rng, th + D, T * D, 1.0);         /* pos */
     for (size_t l = 0; l < L; l++) {
         double *lp = th + D + T * D + l * per;
-        fill_normal(c, lp, 3 * D * D, 1.0 / sqrt((double)D));
-        fill_normal(c, lp + 3 * D * D, M * D, 1.0);
+        hj__exp_fill_normal(&c->rng, lp, 3 * D * D, 1.0 / sqrt((double)D));
+        hj__exp_fill_normal(&c->rng, lp + 3 * D * D, M * D, 1.0);
         memset(lp + 3 * D * D + M * D, 0, M * sizeof *lp);
-        fill_normal(c, lp + 3 * D * D + M * D + M, M * D, 0.1);
+        hj__exp_fill_normal(&c->rng, lp + 3 * D * D + M * D + M, M * D, 0.1);
     }
     double *r = th + D + T * D + L * per;
-    fill_normal(c, r, D, 1.0 / sqrt((double)D));
+    hj__exp_fill_normal(&c->rng, r, D, 1.0 / sqrt((double)D));
     r[D] = 0.0;
 }
 
@@ -336,10 +309,10 @@ static hj_status arch_transformer(actx *c)
     hj_train_result tr = {0};
     if (!thc || !sc || !yc || !g1 || !gfd || !th || !s || !y || !st_ || !yt || !bs || !by || !Hent || !etab)
         goto done;
-    fill_normal(c, thc, npc, 0.8);
+    hj__exp_fill_normal(&c->rng, thc, npc, 0.8);
     for (size_t i = 0; i < nc * Tc; i++)
         sc[i] = hj_rng_range(&c->rng, -1.0, 1.0);
-    fill_normal(c, yc, nc * Tc, 1.0);
+    hj__exp_fill_normal(&c->rng, yc, nc * Tc, 1.0);
     hj_transformer tfc = {Tc, Dc, Mc, Lc, 0.7, thc};
     double Lv = NAN;
     TRY(hj_transformer_loss_grad(&tfc, sc, yc, nc, &Lv, g1, NULL, c->err));
@@ -354,7 +327,7 @@ static hj_status arch_transformer(actx *c)
         gfd[i] = (lp - lm) / (2.0 * FD_STEP);
     }
     double *row = c->tab[AR_TRANSFORMER];
-    row[0] = AR_TRANSFORMER, row[1] = (double)npc, row[2] = NAN, row[3] = rel_diff(g1, gfd, npc);
+    row[0] = AR_TRANSFORMER, row[1] = (double)npc, row[2] = NAN, row[3] = hj__exp_rel_diff(g1, gfd, npc);
     row[4] = NAN, row[5] = NAN;
 
     static const char *const task_name[2] = {"mean", "first"};
@@ -425,10 +398,12 @@ static hj_status arch_transformer(actx *c)
     p.series[1] = (hj_plot_series){"transformer_entropy.csv", 1, 3, 0, "mean task, trained", "linespoints", NULL};
     p.series[2] = (hj_plot_series){"transformer_entropy.csv", 1, 4, 0, "first task, initial", "linespoints", NULL};
     p.series[3] = (hj_plot_series){"transformer_entropy.csv", 1, 5, 0, "first task, trained", "linespoints", NULL};
-    TRY(figure(c, &p, "Mean normalised entropy of the attention rows per layer of a 2-layer pre-LN transformer "
-                      "(attention + Gibbs feed-forward), before and after Adam training, on held-out sequences. "
-                      "Averaging every token ('mean') needs wave-like attention; copying one token ('first') "
-                      "needs particle-like attention."));
+    TRY(hj__exp_figure(c->res, &p,
+                       "Mean normalised entropy of the attention rows per layer of a 2-layer pre-LN transformer "
+                       "(attention + Gibbs feed-forward), before and after Adam training, on held-out sequences. "
+                       "Averaging every token ('mean') needs wave-like attention; copying one token ('first') "
+                       "needs particle-like attention.",
+                       c->err));
     hj_result_note(c->res,
                    "Transformer (full reverse-mode gradient, checked against finite differences): test MSE "
                    "'mean' %.3g (baseline %.3g), 'first' %.3g (baseline %.3g). Attention entropy H/log T by "

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/core-impl.h"
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/attention.h"
 #include "hjdl/hopf.h"
@@ -36,48 +36,9 @@ typedef struct actx {
     int quick;
 } actx;
 
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
-
 static double *dnew(actx *c, size_t n)
 {
-    double *p = calloc(n ? n : 1, sizeof *p);
-    if (p == NULL)
-        hj_error_set(c->err, HJ_ENOMEM, "attention: cannot allocate %zu doubles", n);
-    return p;
-}
-
-static void fill_normal(actx *c, double *v, size_t n, double scale)
-{
-    for (size_t i = 0; i < n; i++)
-        v[i] = scale * hj_rng_normal(&c->rng);
-}
-
-static double relerr(double a, double b, double scale)
-{
-    return fabs(a - b) / (scale > 1e-300 ? scale : 1e-300);
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Render a figure; a failure is recorded as a note, not an error. */
-static hj_status figure(actx *c, const hj_plot *p, const char *caption)
-{
-    hj_error e = {0};
-    if (hj_plot_render(c->res->dir, p, &e) != HJ_OK) {
-        hj_result_note(c->res, "Figure %s was not rendered (%s); its CSV and .gp script are kept.",
-                       p->name, e.msg);
-        return HJ_OK;
-    }
-    return hj_result_figure(c->res, p->name, caption, c->err);
+    return hj__exp_dnew(EXP, n, c->err);
 }
 
 /* ---- 1. kernels over d_k --------------------------------------------------- */
@@ -95,9 +56,9 @@ static hj_status kernels_for(actx *c, size_t dk, size_t n, size_t m, double *err
     double *og = dnew(c, n * dk), *zb = dnew(c, m), *q = dnew(c, dk);
     if (!Q || !K || !V || !o1 || !o2 || !l1 || !l2 || !og || !zb || !q)
         goto done;
-    fill_normal(c, Q, n * dk, 1.5);
-    fill_normal(c, K, m * dk, 1.5);
-    fill_normal(c, V, m * dv, 1.0);
+    hj__exp_fill_normal(&c->rng, Q, n * dk, 1.5);
+    hj__exp_fill_normal(&c->rng, K, m * dk, 1.5);
+    hj__exp_fill_normal(&c->rng, V, m * dv, 1.0);
     TRY(hj_attention_forward(Q, K, V, n, m, dk, dv, eps, o1, l1, c->err));
     TRY(hj_attention_reference(Q, K, V, n, m, dk, dv, eps, o2, l2, c->err));
     double vmax = 0.0, kmax = 0.0, worst = 0.0;
@@ -106,9 +67,9 @@ static hj_status kernels_for(actx *c, size_t dk, size_t n, size_t m, double *err
     for (size_t k = 0; k < m * dk; k++)
         kmax = fmax(kmax, fabs(K[k]));
     for (size_t k = 0; k < n * dv; k++)
-        worst = fmax(worst, relerr(o1[k], o2[k], vmax));
+        worst = fmax(worst, hj__exp_relerr(o1[k], o2[k], vmax));
     for (size_t i = 0; i < n; i++)
-        worst = fmax(worst, relerr(l1[i], l2[i], fmax(1.0, fabs(l2[i]))));
+        worst = fmax(worst, hj__exp_relerr(l1[i], l2[i], fmax(1.0, fabs(l2[i]))));
     *err_tiled = worst;
     /* V = K: the output is grad f_eps(q), f_eps = LSE layer with w = K, b = 0 */
     TRY(hj_attention_forward(Q, K, K, n, m, dk, dk, eps, og, NULL, c->err));
@@ -122,7 +83,7 @@ static hj_status kernels_for(actx *c, size_t dk, size_t n, size_t m, double *err
             TRY(hj_lse_forward(&L, q, 1, &fp, NULL, NULL, c->err));
             q[k] -= 2.0 * h;
             TRY(hj_lse_forward(&L, q, 1, &fm, NULL, NULL, c->err));
-            worst = fmax(worst, relerr((fp - fm) / (2.0 * h), og[i * dk + k], kmax));
+            worst = fmax(worst, hj__exp_relerr((fp - fm) / (2.0 * h), og[i * dk + k], kmax));
         }
     *err_fd = worst;
     st = HJ_OK;
@@ -185,7 +146,7 @@ static hj_status part_kernels(actx *c)
              "f_eps(q) = LSE_eps(q K^T) by central differences to %.2g (truncation + rounding of "
              "the differences, step 1e-5 eps).",
              n, m, wt, wf);
-    TRY(figure(c, &p, cap));
+    TRY(hj__exp_figure(c->res, &p, cap, c->err));
     st = HJ_OK;
 done:
     return st;
@@ -256,15 +217,15 @@ static hj_status part_transformer(actx *c)
     if (!X || !Hn || !Q || !K || !V || !A || !lse || !W || !Wf || !bf || !Vf || !y || !g || !zb ||
         !u || !f || !pi || !pih || !ent || !s || !tab)
         goto done;
-    fill_normal(c, X, T * D, 1.0);
+    hj__exp_fill_normal(&c->rng, X, T * D, 1.0);
     for (size_t layer = 0; layer < layers; layer++) {
         double *row = tab + layer * TL_COLS;
         double att_id = 0.0, att_avg = 0.0, att_ent = 0.0, ffn_id = 0.0, ffn_avg = 0.0;
         double h_att = 0.0, h_ffn = 0.0;
-        fill_normal(c, W, 3 * D * D, 1.0 / sqrt((double)D));
-        fill_normal(c, Wf, M * D, 0.8);
-        fill_normal(c, bf, M, 0.5);
-        fill_normal(c, Vf, M * D, 0.5);
+        hj__exp_fill_normal(&c->rng, W, 3 * D * D, 1.0 / sqrt((double)D));
+        hj__exp_fill_normal(&c->rng, Wf, M * D, 0.8);
+        hj__exp_fill_normal(&c->rng, bf, M, 0.5);
+        hj__exp_fill_normal(&c->rng, Vf, M * D, 0.5);
         /* attention sub-layer: keys are atoms (w_j = k_j, b_j = 0) */
         layer_norm(X, T, D, Hn);
         matmul(Hn, W, T, D, Q);
@@ -281,12 +242,12 @@ static hj_status part_transformer(actx *c)
             vmax = fmax(vmax, fabs(V[k]));
         for (size_t i = 0; i < T; i++) {
             double q = hj_hopf_quadratic(NULL, Q + i * D, D, t);
-            att_id = fmax(att_id, relerr(lse[i] + u[i], q, fmax(fabs(q), fabs(lse[i]))));
+            att_id = fmax(att_id, hj__exp_relerr(lse[i] + u[i], q, fmax(fabs(q), fabs(lse[i]))));
             for (size_t k = 0; k < D; k++) {
                 double a = 0.0;
                 for (size_t j = 0; j < T; j++)
                     a += pih[i * T + j] * V[j * D + k];
-                att_avg = fmax(att_avg, relerr(a, A[i * D + k], fmax(vmax, 1e-300)));
+                att_avg = fmax(att_avg, hj__exp_relerr(a, A[i * D + k], fmax(vmax, 1e-300)));
             }
             /* entropy of the attention row straight from the scores q.k */
             for (size_t j = 0; j < T; j++) {
@@ -312,7 +273,7 @@ static hj_status part_transformer(actx *c)
         TRY(hj_hopf_cole_eval(&fa, NULL, Hn, T, t, eps_ffn, &out2, c->err));
         for (size_t i = 0; i < T; i++) {
             double q = hj_hopf_quadratic(NULL, Hn + i * D, D, t);
-            ffn_id = fmax(ffn_id, relerr(f[i] + u[i], q, fmax(fabs(q), fabs(f[i]))));
+            ffn_id = fmax(ffn_id, hj__exp_relerr(f[i] + u[i], q, fmax(fabs(q), fabs(f[i]))));
             for (size_t k = 0; k < D; k++) {
                 double a1 = 0.0, a2 = 0.0;
                 for (size_t j = 0; j < M; j++) {
@@ -374,7 +335,7 @@ static hj_status part_transformer(actx *c)
              "the mapped atoms. Near 1 the solution is wave-like (many atoms share the weight), "
              "near 0 particle-like (one atom dominates).",
              layers, T, D, M);
-    TRY(figure(c, &p, cap));
+    TRY(hj__exp_figure(c->res, &p, cap, c->err));
     hj_result_note(c->res,
                    "Transformer (%zu layers): the HJ identity and the Gibbs-average form hold in "
                    "every layer (see checks). Mean attention entropy H/log n per layer %.3f, %.3f, "
@@ -402,16 +363,16 @@ static hj_status part_timing(actx *c)
     double *o1 = dnew(c, n * dv), *o2 = dnew(c, n * dv);
     if (!Q || !K || !V || !o1 || !o2)
         goto done;
-    fill_normal(c, Q, n * dk, 1.0);
-    fill_normal(c, K, m * dk, 1.0);
-    fill_normal(c, V, m * dv, 1.0);
+    hj__exp_fill_normal(&c->rng, Q, n * dk, 1.0);
+    hj__exp_fill_normal(&c->rng, K, m * dk, 1.0);
+    hj__exp_fill_normal(&c->rng, V, m * dv, 1.0);
     double best_t = INFINITY, best_r = INFINITY;
     for (size_t r = 0; r < reps; r++) {
-        double t0 = now_seconds();
+        double t0 = hj__exp_now_seconds();
         TRY(hj_attention_forward(Q, K, V, n, m, dk, dv, eps, o1, NULL, c->err));
-        double t1 = now_seconds();
+        double t1 = hj__exp_now_seconds();
         TRY(hj_attention_reference(Q, K, V, n, m, dk, dv, eps, o2, NULL, c->err));
-        double t2 = now_seconds();
+        double t2 = hj__exp_now_seconds();
         best_t = fmin(best_t, t1 - t0);
         best_r = fmin(best_r, t2 - t1);
     }
@@ -419,7 +380,7 @@ static hj_status part_timing(actx *c)
     for (size_t k = 0; k < m * dv; k++)
         vmax = fmax(vmax, fabs(V[k]));
     for (size_t k = 0; k < n * dv; k++)
-        worst = fmax(worst, relerr(o1[k], o2[k], vmax));
+        worst = fmax(worst, hj__exp_relerr(o1[k], o2[k], vmax));
     char nm[128];
     snprintf(nm, sizeof nm, "tiled = reference at n = m = %zu, d_k = %zu (timing run, rel)", n, dk);
     TRY(hj_result_check(c->res, "C6", nm, worst, 1e-13, c->err));

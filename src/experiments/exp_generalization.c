@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/hopf.h"
 #include "hjdl/plot.h"
@@ -79,6 +80,18 @@ static double gn_dist2(const double *a, const double *b, size_t d)
     return r;
 }
 
+/* The smallest squared distance from qi (d) to the n atoms a (n, d). */
+static double gn_rmin(const double *qi, const double *a, size_t n, size_t d)
+{
+    double rmin = INFINITY;
+    for (size_t j = 0; j < n; j++) {
+        double r = gn_dist2(qi, a + j * d, d);
+        if (r < rmin)
+            rmin = r;
+    }
+    return rmin;
+}
+
 /* Streaming Gibbs average: out_i = sum_j pi_j(q_i) v_j with
  * pi_j ∝ exp(-|q_i - a_j|^2/(4 t eps)), atoms a (n, d), values v (n),
  * queries q (nq, d), out (nq); eps > 0. Two passes over the atoms per query
@@ -95,12 +108,7 @@ static void gn_predict(const double *a, const double *v, size_t n, size_t d, con
 #endif
     for (long i = 0; i < nql; i++) {
         const double *qi = q + (size_t)i * d;
-        double rmin = INFINITY;
-        for (size_t j = 0; j < n; j++) {
-            double r = gn_dist2(qi, a + j * d, d);
-            if (r < rmin)
-                rmin = r;
-        }
+        const double rmin = gn_rmin(qi, a, n, d);
         double s = 0.0, p = 0.0;
         for (size_t j = 0; j < n; j++) {
             double w = exp(-(gn_dist2(qi, a + j * d, d) - rmin) * inv);
@@ -128,12 +136,7 @@ static void gn_predict_ladder(const double *a, const double *v, size_t n, size_t
     for (long i = 0; i < nql; i++) {
         const double *qi = q + (size_t)i * d;
         double s[64], p[64];
-        double rmin = INFINITY;
-        for (size_t j = 0; j < n; j++) {
-            double r = gn_dist2(qi, a + j * d, d);
-            if (r < rmin)
-                rmin = r;
-        }
+        const double rmin = gn_rmin(qi, a, n, d);
         for (size_t k = 0; k < K; k++)
             s[k] = p[k] = 0.0;
         for (size_t j = 0; j < n; j++) {
@@ -288,17 +291,6 @@ static hj_status gn_small_checks(hj_result *res, uint64_t seed, hj_error *err)
 }
 
 /* ---- figures -------------------------------------------------------------- */
-
-static void gn_render(hj_result *res, const hj_plot *p, const char *caption)
-{
-    hj_error e;
-    hj_error_clear(&e);
-    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
-        hj_result_note(res, "Figure %s not rendered: %s.", p->name, e.msg);
-        return;
-    }
-    hj_result_figure(res, p->name, caption, NULL);
-}
 
 /* ---- the experiment ------------------------------------------------------ */
 
@@ -614,10 +606,10 @@ hj_status hj__exp_generalization(const hj_experiment_options *opt, hj_result *re
             p.series[p.n_series++] = (hj_plot_series){"generalization_fit.csv", 3, 4, 0, titles[k + 1], "lines", filt[k + 1]};
             p.series[p.n_series++] = (hj_plot_series){"generalization_theory.csv", 3, 4, 0, titles[k + 2], "lines", filt[k + 2]};
         }
-        gn_render(res, &p,
-                  r == 0 ? "Test RMSE of the Hopf-Cole (Gibbs-average) estimator against the noiseless target, "
-                           "eps = c n^(-2/(d+2)); error bars are the spread over seeds; fitted and predicted slopes."
-                         : "The same with eps chosen per n on held-out data from the ladder 2^-k.");
+        hj__exp_figure(res, &p,
+                       r == 0 ? "Test RMSE of the Hopf-Cole (Gibbs-average) estimator against the noiseless target, "
+                                "eps = c n^(-2/(d+2)); error bars are the spread over seeds; fitted and predicted slopes."
+                              : "The same with eps chosen per n on held-out data from the ladder 2^-k.", NULL);
     }
     hj_result_note(res,
                    "Reading: with rule (a) the variance term sigma^2/(n b^d) scales exactly as n^(-2/(d+2)), so the "

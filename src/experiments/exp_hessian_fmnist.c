@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/lse.h"
 #include "hjdl/model.h"
@@ -39,24 +40,6 @@ static const char EXP[] = "hessian-fmnist";
 static const double EPS_LIST[N_EPS] = {0.1, 0.3, 1.0, 3.0, 10.0};
 #define MAX_UNCERTAINTY 0.25
 #define NCOL 15
-
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 typedef struct run_out {
     double acc, med_pred, max_curv, paper, meb, diam, ratio[3], med_ratio_meb, violations;
@@ -143,8 +126,8 @@ static hj_status one_run(const hj__fmnist_pca *D, size_t N, double eps, uint64_t
         for (size_t i = 0; i < nh; i++)
             ro->hvp_err = fmax(ro->hvp_err, fabs(h[i] - hl[i]) / B[c].best);
     }
-    ro->med_ratio_meb = median(rmeb, npts * C);
-    ro->med_pred = median(pred_curv, npts);
+    ro->med_ratio_meb = hj__exp_median(rmeb, npts * C);
+    ro->med_pred = hj__exp_median(pred_curv, npts);
 done:
     hj_workspace_free(ws);
     hj_model_free(&m);
@@ -152,28 +135,11 @@ done:
     return st;
 }
 
-static void render(hj_result *res, const hj_plot *p, const char *caption)
-{
-    hj_error e = {0};
-    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
-        hj_result_note(res, "Figure %s not rendered (%s); its CSV and .gp script are kept.", p->name, e.msg);
-        return;
-    }
-    hj_result_figure(res, p->name, caption, NULL);
-}
-
-/* Power-law claim over (eps, value) pairs; returns the verdict. */
+/* Power-law claim over (eps, value) pairs, slope -1 predicted; returns the verdict. */
 static hj_status claim_exponent(hj_result *res, const char *stmt, const double *x, const double *y, size_t n,
                                 double *slope, double *se, double *icpt, hj_verdict *v, hj_error *err)
 {
-    hj_error fe = {0};
-    *slope = *se = *icpt = NAN;
-    if (hj_fit_power_law(x, y, n, slope, icpt, se, &fe) != HJ_OK)
-        hj_result_note(res, "Power-law fit failed: %s.", fe.msg);
-    char rule[192];
-    hj_verdict_two_sigma_rule(MAX_UNCERTAINTY, rule, sizeof rule);
-    *v = hj_verdict_two_sigma(-1.0, *slope, *se, MAX_UNCERTAINTY);
-    return hj_result_claim(res, "C10", stmt, -1.0, *slope, *se, *v, rule, err);
+    return hj__exp_power_claim(res, "C10", stmt, x, y, n, -1.0, MAX_UNCERTAINTY, slope, se, icpt, v, err);
 }
 
 hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *res, hj_error *err)
@@ -216,9 +182,7 @@ hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *re
     for (size_t e = 0; e < N_EPS; e++)
         for (size_t s = 0; s < seeds; s++) {
             const size_t r = e * seeds + s;
-            char stage[64];
-            snprintf(stage, sizeof stage, "eps %g, seed %zu", EPS_LIST[e], s + 1);
-            hj_experiment_progress(opt, EXP, stage, 0.05 + 0.9 * (double)r / (double)runs);
+            hj__exp_progress_eps_seed(opt, EXP, EPS_LIST[e], s + 1, 0.05 + 0.9 * (double)r / (double)runs);
             run_out ro = {0};
             TRY(one_run(&D, N, EPS_LIST[e], opt->seed + 1000 * s, epochs, iters, npts, nhvp, ptab + r * npts * 8, &ro,
                         err));
@@ -244,14 +208,10 @@ hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *re
     TRY(hj_result_write_csv(res, "hessian_fmnist.csv", cols, tab, runs, NCOL, err));
     TRY(hj_result_write_csv(res, "points.csv", pcols, ptab, runs * npts, 8, err));
 
-    char name[128];
+    char over[64];
     const size_t pairs = runs * npts * D.n_classes;
-    snprintf(name, sizeof name, "||hess F_c|| / (max_j |w_j|^2/eps), max over %zu (point, class, run)", pairs);
-    TRY(hj_result_check(res, "C10", name, worst[0], 1.0, err));
-    snprintf(name, sizeof name, "||hess F_c|| / (R_MEB^2/eps), max over %zu (point, class, run)", pairs);
-    TRY(hj_result_check(res, "C10", name, worst[1], 1.0, err));
-    snprintf(name, sizeof name, "||hess F_c|| / (diam^2/(4 eps)), max over %zu (point, class, run)", pairs);
-    TRY(hj_result_check(res, "C10", name, worst[2], 1.0, err));
+    snprintf(over, sizeof over, "%zu (point, class, run)", pairs);
+    TRY(hj__exp_bound_checks(res, "||hess F_c||", "max_j |w_j|^2/eps", over, worst, err));
     TRY(hj_result_check(res, "C10", "(point, class, run) where any bound is violated (count)", viol, 0.0, err));
     TRY(hj_result_check(res, "C10", "matrix-free Lanczos vs LAPACK on the 50x50 covariance (rel. to bound)", lap,
                         1e-10, err));
@@ -312,23 +272,13 @@ hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *re
             a->csv = "hessian_fmnist.csv", a->xcol = 1, a->ycol = S[q].col, a->title = S[q].t;
             a->style = "points";
         }
-        char f1[128], t1[64], f2[128];
-        if (isfinite(s1)) {
-            snprintf(f1, sizeof f1, "exp(%.10g)*x**(%.10g)", i1, s1);
-            snprintf(t1, sizeof t1, "median fit: slope %.3f +/- %.3f", s1, se1);
-            double mlx = 0.0, mly = 0.0;
-            for (size_t i = 0; i < runs; i++)
-                mlx += log(le[i]) / (double)runs, mly += log(lmed[i]) / (double)runs;
-            snprintf(f2, sizeof f2, "exp(%.10g)*x**(-1)", mly + mlx);
-            p.functions[0] = f1, p.function_titles[0] = t1;
-            p.functions[1] = f2, p.function_titles[1] = "predicted slope -1";
-            p.n_functions = 2;
-        }
-        render(res, &p,
-               "Exact spectral norm of the class-score Hessians Cov_pi(w_c)/eps at Fashion-MNIST test points "
-               "(median for the predicted class, and the maximum over points and classes) against the global "
-               "bounds of the trained weights, vs eps (log-log); solid: fitted power law of the median; dashed: "
-               "slope -1.");
+        hj__exp_fit_text ft;
+        hj__exp_fit_lines(&p, le, lmed, runs, s1, se1, i1, -1.0, "median fit", &ft);
+        hj__exp_figure(res, &p,
+                       "Exact spectral norm of the class-score Hessians Cov_pi(w_c)/eps at Fashion-MNIST test points "
+                       "(median for the predicted class, and the maximum over points and classes) against the global "
+                       "bounds of the trained weights, vs eps (log-log); solid: fitted power law of the median; dashed: "
+                       "slope -1.", NULL);
     }
     hj_result_note(res,
                    "lse-class:%zu on Fashion-MNIST PCA-%zu: %zu (point, class, run) Hessians measured exactly; no "

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/entropic.h"
 #include "hjdl/hopf.h"
@@ -37,35 +38,9 @@ typedef struct ictx {
     int quick;
 } ictx;
 
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
-
 static double *dnew(ictx *c, size_t n)
 {
-    double *p = calloc(n ? n : 1, sizeof *p);
-    if (p == NULL)
-        hj_error_set(c->err, HJ_ENOMEM, "identity: cannot allocate %zu doubles", n);
-    return p;
-}
-
-static double relerr(double a, double b, double scale)
-{
-    return fabs(a - b) / (scale > 1e-300 ? scale : 1e-300);
-}
-
-/* Render a figure; a failure (no gnuplot, plot module missing a feature) is a note. */
-static hj_status figure(ictx *c, const hj_plot *p, const char *caption)
-{
-    hj_error e = {0};
-    if (hj_plot_render(c->res->dir, p, &e) != HJ_OK) {
-        hj_result_note(c->res, "Figure %s was not rendered (%s); its CSV and .gp script are kept.",
-                       p->name, e.msg);
-        return HJ_OK;
-    }
-    return hj_result_figure(c->res, p->name, caption, c->err);
+    return hj__exp_dnew(EXP, n, c->err);
 }
 
 /* ---- 0. the verify suite ------------------------------------------------- */
@@ -125,7 +100,7 @@ static hj_status part_c1(ictx *c)
         for (size_t i = 0; i < n; i++) {
             double q = hj_hopf_quadratic(NULL, x + i * d, d, t);
             double scale = fmax(fabs(q), fmax(fabs(f[i]), fabs(u[i])));
-            worst = fmax(worst, relerr(f[i] + u[i], q, scale));
+            worst = fmax(worst, hj__exp_relerr(f[i] + u[i], q, scale));
         }
         tab[r * 3] = eps;
         tab[r * 3 + 1] = worst;
@@ -166,7 +141,7 @@ static hj_status part_c1(ictx *c)
              "error of f_eps + u_eps = |x|^2/(4t) (t = %g) for eps from 1e-6 to 1e3; eps = 0 is "
              "the first row of the CSV (%.3g). Errors are rounding-level at every eps.",
              N, d, n, t, worst_zero);
-    TRY(figure(c, &p, cap));
+    TRY(hj__exp_figure(c->res, &p, cap, c->err));
     hj_result_note(c->res,
                    "C1: f_eps + u_eps = |x|^2/4t holds to %.2g relative over eps in {0} and "
                    "1e-6..1e3 (N = %zu, d = %zu).",
@@ -326,7 +301,7 @@ static hj_status part_tropical(ictx *c)
              "f_0 of f_eps - f_0 stays below eps log N at every eps (max ratio %.3f). At small eps "
              "the sup sits on a kink where two neurons tie, so it is eps log 2: log-log slope %.3f.",
              N, n_grid, n_kink, ratio_net, slope);
-    TRY(figure(c, &p, cap));
+    TRY(hj__exp_figure(c->res, &p, cap, c->err));
     hj_result_note(c->res,
                    "Tropical arrow: sup (f_eps - f_0) <= eps log N holds (max ratio %.3f); the "
                    "sup is attained at kinks of f_0, so it behaves as eps log 2 for small eps "
@@ -405,13 +380,13 @@ static hj_status part_diagram(ictx *c)
         row[5] = umax, row[6] = uhl[i], row[7] = vi, row[8] = uinf[i], row[9] = gap;
         row[10] = eps * logN;
         double s = fmax(1.0, fabs(uhc[i])), s0 = fmax(1.0, fabs(uhl[i]));
-        worst[0] = fmax(worst[0], relerr(unet, uhc[i], fmax(s, fmax(fabs(q), fabs(fe)))));
-        worst[1] = fmax(worst[1], relerr(unet, ucvx, s));
-        worst[2] = fmax(worst[2], relerr(uhc[i], ucvx, s));
+        worst[0] = fmax(worst[0], hj__exp_relerr(unet, uhc[i], fmax(s, fmax(fabs(q), fabs(fe)))));
+        worst[1] = fmax(worst[1], hj__exp_relerr(unet, ucvx, s));
+        worst[2] = fmax(worst[2], hj__exp_relerr(uhc[i], ucvx, s));
         worst[3] = fmax(worst[3], fabs(unet - vg));
         worst[4] = fmax(worst[4], fabs(uhc[i] - vg));
         worst[5] = fmax(worst[5], fabs(ucvx - vg));
-        worst[6] = fmax(worst[6], relerr(umax, uhl[i], fmax(s0, fmax(fabs(q), fabs(fz)))));
+        worst[6] = fmax(worst[6], hj__exp_relerr(umax, uhl[i], fmax(s0, fmax(fabs(q), fabs(fz)))));
         worst[7] = fmax(worst[7], fabs(uhl[i] - vi));
         worst[8] = fmax(worst[8], fabs(umax - vi));
         worst[9] = fmax(worst[9], fabs(uhl[i] - uinf[i]));
@@ -475,7 +450,7 @@ static hj_status part_diagram(ictx *c)
              "quadrature atoms): network, Hopf-Cole, grid PDE and convex solver agree (max pair "
              "difference %.2g); at eps = 0 max-plus, Hopf-Lax and the Godunov grid agree (%.2g).",
              t, eps, nq, fmax(fmax(worst[3], worst[4]), worst[5]), fmax(worst[7], worst[8]));
-    TRY(figure(c, &p, cap));
+    TRY(hj__exp_figure(c->res, &p, cap, c->err));
     hj_result_note(c->res,
                    "Diagram (d = 1, eps = %g): network = Hopf-Cole = convex to %.2g; grid PDE "
                    "within %.2g (h = %.3g); eps = 0 vertices within %.2g; the eps -> 0 gap is at "

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/dataset.h"
 #include "hjdl/hopf.h"
@@ -56,24 +56,6 @@
 static const char *const IF_CASE_NAMES[IF_NCASE] = {
     "eps = 0", "eps = 0, tie at the arg-max", "dominant atom, eps = gap/30", "dominant atom, eps = 1e-10 gap",
     "eps = eps*/10", "eps = eps*", "eps = 10 eps*"};
-
-static double if_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void if_render(hj_result *res, const hj_plot *p, const char *caption)
-{
-    hj_error e;
-    hj_error_clear(&e);
-    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
-        hj_result_note(res, "Figure %s not rendered: %s.", p->name, e.msg);
-        return;
-    }
-    hj_result_figure(res, p->name, caption, NULL);
-}
 
 static void if_swap_rows(double *a, size_t i, size_t j, size_t cols)
 {
@@ -284,13 +266,13 @@ static hj_status if_time(if_prob *p, if_work w, double min_s, double *per_call, 
     double best = INFINITY;
     for (int b = 0; b < 3; b++) {
         size_t reps = 0;
-        double t0 = if_now(), el;
+        double t0 = hj__exp_now_seconds(), el;
         do {
             hj_status st = if_do(p, w, err);
             if (st != HJ_OK)
                 return st;
             reps++;
-            el = if_now() - t0;
+            el = hj__exp_now_seconds() - t0;
         } while (el < min_s);
         best = fmin(best, el / (double)reps);
     }
@@ -450,9 +432,9 @@ static hj_status if_part_a(const hj_experiment_options *opt, hj_result *res, hj_
                 pl.function_titles[pl.n_functions++] = "";
             }
         }
-        if_render(res, &pl,
-                  "Time to obtain every leave-one-out (or ablation) change at one point: the closed form is one "
-                  "O(N) pass, brute force recomputes the predictor N times (O(N^2)); lines are the fitted power laws.");
+        hj__exp_figure(res, &pl,
+                       "Time to obtain every leave-one-out (or ablation) change at one point: the closed form is one "
+                       "O(N) pass, brute force recomputes the predictor N times (O(N^2)); lines are the fitted power laws.", NULL);
     }
     hj_result_note(res,
                    "(a) Closed form vs brute force on random problems (d = %zu, t = 1/2, %d value columns, N = %zu..%zu, "
@@ -1106,9 +1088,9 @@ static hj_status if_part_b(const hj_experiment_options *opt, hj_result *res, hj_
         pl.functions[0] = "x";
         pl.function_titles[0] = "y = x";
         pl.n_functions = 1;
-        if_render(res, &pl,
-                  "Leave-one-out retraining (same init, same number of full-batch Adam steps) vs the Koh-Liang "
-                  "influence (1/n) grad L_test^T (H + 0.01 I)^{-1} grad l_k, one point per removed training point.");
+        hj__exp_figure(res, &pl,
+                       "Leave-one-out retraining (same init, same number of full-batch Adam steps) vs the Koh-Liang "
+                       "influence (1/n) grad L_test^T (H + 0.01 I)^{-1} grad l_k, one point per removed training point.", NULL);
         char g0[96], g1[96];
         snprintf(g0, sizeof g0, "%s (Spearman %.2f, n = %zu)", runs[0].arch, runs[0].rho_rg, runs[0].n_rm);
         snprintf(g1, sizeof g1, "%s (Spearman %.2f, n = %zu)", runs[1].arch, runs[1].rho_rg, runs[1].n_rm);
@@ -1119,9 +1101,9 @@ static hj_status if_part_b(const hj_experiment_options *opt, hj_result *res, hj_
         pl.ylabel = "trained model: change measured by retraining";
         pl.series[pl.n_series++] = (hj_plot_series){"influence_fmnist_removed_lse_class4.csv", 7, 5, 0, g0, "points", NULL};
         pl.series[pl.n_series++] = (hj_plot_series){"influence_fmnist_removed_lse_class1.csv", 7, 5, 0, g1, "points", NULL};
-        if_render(res, &pl,
-                  "The same removed points: the Gibbs proxy is the closed-form leave-one-out change of the test "
-                  "cross-entropy of the Hopf-Cole classifier whose atoms are the training points.");
+        hj__exp_figure(res, &pl,
+                       "The same removed points: the Gibbs proxy is the closed-form leave-one-out change of the test "
+                       "cross-entropy of the Hopf-Cole classifier whose atoms are the training points.", NULL);
     }
     hj_result_note(res,
                    "(b2) compares, per removed training point k, the change of the mean test cross-entropy after "

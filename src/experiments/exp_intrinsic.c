@@ -1,4 +1,5 @@
 /* exp_intrinsic.c — C8 intrinsic dimension: data on a d_int-dimensional manifold in R^32 (d_int = 1, 2, 4); the exponent should follow d_int, not D. */
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 
 /*
@@ -19,9 +20,6 @@
  * trained model per d_int, the Lipschitz bound, and that the embedding is an
  * isometry.
  */
-
-/* The shared engine, defined in exp_scaling.c; D = ambient dimension (0 there). */
-hj_status hj__exp_si_sweep(const hj_experiment_options *opt, hj_result *res, size_t D, hj_error *err);
 
 #define INTRINSIC_AMBIENT_D 32
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "experiments/experiments-impl.h"
 #include "hjdl/dataset.h"
@@ -40,6 +41,13 @@
  */
 
 static const char EXP[] = "phase";
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 #define TRY(expr)                   \
     do {                            \
@@ -348,6 +356,8 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
     TRY(hj_result_param_text(res, "synthetic_queries", "(-1,-1), (1,1), (0,0)", err));
     TRY(hj_result_param_num(res, "fmnist_atoms_per_class", (double)per_f, err));
     TRY(hj_result_param_num(res, "fmnist_draws", (double)draws, err));
+    TRY(hj_result_param_num(res, "fmnist_seed_levels", opt->quick ? 8 : 16, err));
+    TRY(hj_result_param_num(res, "fmnist_seed_grid", opt->quick ? 12 : 20, err));
     TRY(hj_result_param_text(res, "fmnist_classes", "0 T-shirt/top (g = 0), 1 Trouser (g = 1)", err));
     TRY(hj_result_param_num(res, "seed", (double)opt->seed, err));
     if (isfinite(opt->eps) || opt->N || opt->d || opt->iters)
@@ -424,7 +434,10 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
     double qf[N_Q * 2], *Pf = NULL;
     int *labf = NULL, have = 0;
     size_t nff = 0;
+    double tl = now_s();
     TRY(fmnist_load(opt, res, per_f, &Pf, &labf, &nff, qf, &have, err));
+    if (have)
+        TRY(hj_result_metric(res, "fmnist_load_and_pca_seconds", now_s() - tl, err));
     if (have) {
         const double esf = pow((double)Nf, -0.5);
         size_t *perm = malloc(nff * sizeof *perm);
@@ -488,7 +501,11 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
         hj_landscape_options o;
         hj_landscape_options_default(&o);
         o.eps_min = e0, o.eps_max = e1;
+        if (opt->quick) /* fewer seeds: 8 levels, 4 neighbours, 12x12 grid */
+            o.seed_levels = 8, o.neighbours = 4, o.grid_seeds = 12;
+        double tc = now_s();
         TRY(hj_landscape_continue(Lf, &o, &bf, err));
+        TRY(hj_result_metric(res, "fmnist_continuation_seconds", now_s() - tc, err));
         char cp[1100], fp[1100];
         TRY(hj_result_path(res, "critical_points_fmnist.csv", cp, sizeof cp, err));
         TRY(hj_result_path(res, "folds_fmnist.csv", fp, sizeof fp, err));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/optim.h"
 #include "hjdl/plot.h"
@@ -39,39 +40,9 @@ typedef struct pctx {
     uint64_t seed;
 } pctx;
 
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
-
 static double *dnew(pctx *c, size_t n)
 {
-    double *p = calloc(n ? n : 1, sizeof *p);
-    if (p == NULL)
-        hj_error_set(c->err, HJ_ENOMEM, "pmp: cannot allocate %zu doubles", n);
-    return p;
-}
-
-static double rel_diff(const double *a, const double *b, size_t n)
-{
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        num += (a[i] - b[i]) * (a[i] - b[i]);
-        den += b[i] * b[i];
-    }
-    return sqrt(num) / fmax(sqrt(den), 1e-300);
-}
-
-static hj_status figure(pctx *c, const hj_plot *p, const char *caption)
-{
-    hj_error e = {0};
-    if (hj_plot_render(c->res->dir, p, &e) != HJ_OK) {
-        hj_result_note(c->res, "Figure %s was not rendered (%s); its CSV and .gp script are kept.",
-                       p->name, e.msg);
-        return HJ_OK;
-    }
-    return hj_result_figure(c->res, p->name, caption, c->err);
+    return hj__exp_dnew(PM_NAME, n, c->err);
 }
 
 /* ---- 1. gradients ------------------------------------------------------------------ */
@@ -125,7 +96,7 @@ static hj_status part_gradients(pctx *c)
         double L1 = NAN, L2 = NAN;
         TRY(hj_resnet_pmp_gradient(&net, &tg, x0, n, &L1, g1, X, P, c->err));
         TRY(hj_resnet_backprop(&net, &tg, x0, n, &L2, g2, c->err));
-        const double d_bp = rel_diff(g1, g2, np);
+        const double d_bp = hj__exp_rel_diff(g1, g2, np);
         char nm[128], key[64];
         snprintf(nm, sizeof nm, "ResNet eps = %g: co-state gradient h grad_theta H_k = reverse-mode backprop (rel)", eps);
         TRY(hj_result_check(c->res, "C11", nm, d_bp, 1e-12, c->err));
@@ -144,7 +115,7 @@ static hj_status part_gradients(pctx *c)
             th[i] = keep;
             gfd[i] = (lp - lm) / (2.0 * fd_step);
         }
-        const double d_fd = rel_diff(g1, gfd, np);
+        const double d_fd = hj__exp_rel_diff(g1, gfd, np);
         /* co-states: gradient of the loss-to-go in x_k, k = 0, K/2, K */
         double d_p = 0.0;
         const size_t ks[3] = {0, K / 2, K};
@@ -161,7 +132,7 @@ static hj_status part_gradients(pctx *c)
                 xs[j] = keep;
                 pfd[j] = (lp - lm) / (2.0 * fd_step);
             }
-            d_p = fmax(d_p, rel_diff(P + k * nD, pfd, nD));
+            d_p = fmax(d_p, hj__exp_rel_diff(P + k * nD, pfd, nD));
         }
         snprintf(nm, sizeof nm, "ResNet eps = %g: co-state gradient vs central differences of the loss (rel, step 1e-5)", eps);
         TRY(hj_result_check(c->res, "C11", nm, d_fd, 1e-6, c->err));
@@ -266,7 +237,7 @@ static hj_status part_msa(pctx *c)
             const size_t lp = D * D + D, nD = n * D;
             TRY(hj_resnet_extended_hamiltonian(&task.net, th0 + k * lp, X + k * nD, X + (k + 1) * nD,
                                                P + k * nD, P + (k + 1) * nD, n, mo.rho, NULL, gJ, c->err));
-            worst_ext = fmax(worst_ext, rel_diff(gJ, gb + k * lp, lp));
+            worst_ext = fmax(worst_ext, hj__exp_rel_diff(gJ, gb + k * lp, lp));
         }
         /* Adam */
         memcpy(th, th0, np * sizeof *th);
@@ -385,7 +356,7 @@ static hj_status part_msa(pctx *c)
              "(states and co-states swept, then each layer's extended Hamiltonian minimised by 4 "
              "Adam-scaled steps) and plain gradient descent. Final ratio MSA/Adam %.3g (at 10%% of the "
              "sweeps %.3g).", seeds, ratio, ratio_early);
-    TRY(figure(c, &p, cap));
+    TRY(hj__exp_figure(c->res, &p, cap, c->err));
     hj_result_note(c->res,
                    "MSA vs Adam (%zu seeds, %zu sweeps): final loss Adam %.3g, MSA %.3g, GD %.3g (geometric "
                    "means); ratio MSA/Adam %.3g (log %.2f +- %.2f; seeds %.3g..%.3g; %s); after 10%% of the sweeps "
@@ -554,7 +525,7 @@ static hj_status part_noise(pctx *c)
              "Expected cost of x_{k+1} = x_k + h alpha_k + sqrt(2 eps h) xi_k (eps = %g, d = %zu, %zu atoms, T = %g, "
              "tau = %g) under alpha = -2 grad u, %zu paths per h, with standard-error bars, against the "
              "Hopf-Cole value.", eps, d, N, T, tau, M);
-    TRY(figure(c, &p, cap));
+    TRY(hj__exp_figure(c->res, &p, cap, c->err));
     hj_plot q;
     memset(&q, 0, sizeof q);
     q.name = "noisy_control_bias";
@@ -575,8 +546,10 @@ static hj_status part_noise(pctx *c)
         q.functions[1] = fref;
         q.function_titles[1] = "order 1 (Euler-Maruyama, weak)";
     }
-    TRY(figure(c, &q, "Absolute bias of the Monte Carlo estimate against the exact value, with the "
-                      "least-squares power-law fit (h <= tau/4, bias > 4 s.e.) and the predicted first order."));
+    TRY(hj__exp_figure(c->res, &q,
+                       "Absolute bias of the Monte Carlo estimate against the exact value, with the "
+                       "least-squares power-law fit (h <= tau/4, bias > 4 s.e.) and the predicted first order.",
+                       c->err));
     hj_result_note(c->res,
                    "Noise: terminal cost g = u~_eps(., tau) (normalised Hopf-Cole, an exact solution), so the "
                    "value at horizon T is u~_eps(x0, T + tau) = %.6f. Finest h = 1/%zu: MC %.6f +- %.2g "

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/hopf.h"
 #include "hjdl/lse.h"
@@ -282,17 +283,14 @@ static hj_status qd_check_network(size_t d, size_t m, double eps, const double *
     }
     double *u = f + n;
     qd_grid_atoms(d, m, eps, y, g);
-    if ((st = hj_atoms_to_weights(y, g, N, d, QD_T, NULL, w, bb, err)) != HJ_OK)
-        goto done;
+    TRY(hj_atoms_to_weights(y, g, N, d, QD_T, NULL, w, bb, err));
     hj_lse_layer L = {N, d, w, bb, eps};
-    if ((st = hj_lse_forward(&L, x, n, f, NULL, NULL, err)) != HJ_OK)
-        goto done;
+    TRY(hj_lse_forward(&L, x, n, f, NULL, NULL, err));
     hj_atoms at = {N, d, y, g};
     hj_hc_out o;
     memset(&o, 0, sizeof o);
     o.u = u;
-    if ((st = hj_hopf_cole_eval(&at, NULL, x, n, QD_T, eps, &o, err)) != HJ_OK)
-        goto done;
+    TRY(hj_hopf_cole_eval(&at, NULL, x, n, QD_T, eps, &o, err));
     *worst = 0.0;
     for (size_t i = 0; i < n; i++) {
         double q = 0.0;
@@ -332,8 +330,7 @@ static hj_status qd_check_separable(size_t d, size_t m, double eps, const double
     hj_hc_out o;
     memset(&o, 0, sizeof o);
     o.u_norm = un;
-    if ((st = hj_hopf_cole_eval(&at, NULL, x, n, QD_T, eps, &o, err)) != HJ_OK)
-        goto done;
+    TRY(hj_hopf_cole_eval(&at, NULL, x, n, QD_T, eps, &o, err));
     const double h = 2.0 * QD_BOX / (double)(m - 1);
     double *sum = calloc(n, sizeof *sum);
     if (sum == NULL) {
@@ -422,8 +419,7 @@ static hj_status qd_check_visc_closed_form(double eps, const double *x0, size_t 
     hj_hc_out o;
     memset(&o, 0, sizeof o);
     o.u_norm = u;
-    if ((st = hj_hopf_cole_eval(&a, NULL, x0, n, QD_T, eps, &o, err)) != HJ_OK)
-        goto done;
+    TRY(hj_hopf_cole_eval(&a, NULL, x0, n, QD_T, eps, &o, err));
     *worst = 0.0;
     for (size_t i = 0; i < n; i++)
         *worst = fmax(*worst, fabs(u[i] - qd_visc1(x0[i] - QD_C[0], QD_T, eps)));
@@ -465,18 +461,6 @@ static hj_status qd_check_pde_atoms(size_t d, size_t m, double eps, double *wors
 }
 
 /* ---- figures -------------------------------------------------------------- */
-
-static void qd_render(hj_result *res, const hj_plot *p, const char *caption)
-{
-    hj_error e;
-    hj_error_clear(&e);
-    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
-        hj_result_note(res, "Figure %s was not rendered (%s); its gnuplot script and CSV are in the "
-                       "output folder.", p->name, e.msg);
-        return;
-    }
-    hj_result_figure(res, p->name, caption, NULL);
-}
 
 /* ---- the experiment ------------------------------------------------------ */
 
@@ -791,9 +775,9 @@ hj_status hj__exp_quadrature(const hj_experiment_options *opt, hj_result *res, h
                 p.function_titles[p.n_functions++] = funt[di];
             }
         }
-        qd_render(res, &p,
-                  "Error of the normalised Hopf-Cole solution of grid atoms (trapezoid weights, eps = N^(-1/d)) "
-                  "against the continuous Hopf-Lax solution, with least-squares fits and the predicted slopes -1/d.");
+        hj__exp_figure(res, &p,
+                       "Error of the normalised Hopf-Cole solution of grid atoms (trapezoid weights, eps = N^(-1/d)) "
+                       "against the continuous Hopf-Lax solution, with least-squares fits and the predicted slopes -1/d.", NULL);
 
         hj_plot q;
         memset(&q, 0, sizeof q);
@@ -811,9 +795,9 @@ hj_status hj__exp_quadrature(const hj_experiment_options *opt, hj_result *res, h
                 snprintf(qt[k], sizeof qt[0], "d = %zu %s", dims[di], cname[c]);
                 q.series[q.n_series++] = (hj_plot_series){"quadrature.csv", 3, 5 + c, 0, qt[k], "linespoints", qf[k]};
             }
-        qd_render(res, &q,
-                  "Total error, grid error (Hopf-Lax of the grid atoms, eps -> 0) and viscosity error "
-                  "(continuous normalised Hopf-Cole solution at the same eps) per dimension.");
+        hj__exp_figure(res, &q,
+                       "Total error, grid error (Hopf-Lax of the grid atoms, eps -> 0) and viscosity error "
+                       "(continuous normalised Hopf-Cole solution at the same eps) per dimension.", NULL);
     }
 
     hj_result_note(res,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/hopf.h"
 #include "hjdl/model.h"
@@ -44,30 +45,9 @@ typedef struct rctx {
     double ty[N_TRUE], tg[N_TRUE]; /* true atoms */
 } rctx;
 
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
-
 static double *dnew(rctx *c, size_t n)
 {
-    double *p = calloc(n ? n : 1, sizeof *p);
-    if (p == NULL)
-        hj_error_set(c->err, HJ_ENOMEM, "recovery: cannot allocate %zu doubles", n);
-    return p;
-}
-
-/* Render a figure; a failure is recorded as a note, not an error. */
-static hj_status figure(rctx *c, const hj_plot *p, const char *caption)
-{
-    hj_error e = {0};
-    if (hj_plot_render(c->res->dir, p, &e) != HJ_OK) {
-        hj_result_note(c->res, "Figure %s was not rendered (%s); its CSV and .gp script are kept.",
-                       p->name, e.msg);
-        return HJ_OK;
-    }
-    return hj_result_figure(c->res, p->name, caption, c->err);
+    return hj__exp_dnew(EXP, n, c->err);
 }
 
 /* The target in max-plus form: F(x) = max_k [x y_k/(2t) - g_k - y_k^2/(4t)];
@@ -495,7 +475,7 @@ hj_status hj__exp_recovery(const hj_experiment_options *opt, hj_result *res, hj_
                  "on more than 1%% of the data (pibar > 0.01) are drawn. Only %zu of the 8 true "
                  "atoms are active on the data range.",
                  N, seeds, n_active);
-        TRY(figure(&c, &p, cap));
+        TRY(hj__exp_figure(c.res, &p, cap, c.err));
     }
     {
         hj_plot p = {0};
@@ -513,7 +493,7 @@ hj_status hj__exp_recovery(const hj_experiment_options *opt, hj_result *res, hj_
                  "D(eps) for eps = 0.5, 0.1, 0.04 (%zu seeds): ratio D(0.04)/D(0.5) = %.3g +- %.2g; "
                  "verdict %s.",
                  seeds, R, u, hj_verdict_name(v));
-        TRY(figure(&c, &p, cap));
+        TRY(hj__exp_figure(c.res, &p, cap, c.err));
     }
     {
         hj_plot p = {0};
@@ -536,7 +516,7 @@ hj_status hj__exp_recovery(const hj_experiment_options *opt, hj_result *res, hj_
                  "the chord of g + y^2/4t. Beyond the %zu atoms active on the data range (|y| > "
                  "%.3g) the data do not determine g.",
                  n_active, hull_hi);
-        TRY(figure(&c, &p, cap));
+        TRY(hj__exp_figure(c.res, &p, cap, c.err));
     }
 
     /* notes */

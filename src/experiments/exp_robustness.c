@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/lse.h"
 #include "hjdl/model.h"
@@ -41,12 +42,6 @@ static const double EPS_LIST[N_EPS] = {0.08, 0.12, 0.2, 0.35, 0.6, 1.0};
 #define FD_H 1e-4
 #define FD_TOL 1e-5
 #define NCOL 14
-
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
 
 typedef struct run_stats {
     double rmse, max_curv, paper, meb, diam, ratio[3];
@@ -141,16 +136,6 @@ done:
     return st;
 }
 
-static void render(hj_result *res, const hj_plot *p, const char *caption)
-{
-    hj_error e = {0};
-    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
-        hj_result_note(res, "Figure %s not rendered (%s); its CSV and .gp script are kept.", p->name, e.msg);
-        return;
-    }
-    hj_result_figure(res, p->name, caption, NULL);
-}
-
 hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, hj_error *err)
 {
     const int quick = opt->quick;
@@ -182,9 +167,7 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
     double worst[3] = {0, 0, 0}, viol = 0.0, fd = 0.0, lap = 0.0, pvl = 0.0, gap = 0.0;
     for (size_t e = 0; e < N_EPS; e++) {
         for (size_t s = 0; s < seeds; s++) {
-            char stage[64];
-            snprintf(stage, sizeof stage, "eps %g, seed %zu", EPS_LIST[e], s + 1);
-            hj_experiment_progress(opt, EXP, stage, (double)(e * seeds + s) / (double)runs);
+            hj__exp_progress_eps_seed(opt, EXP, EPS_LIST[e], s + 1, (double)(e * seeds + s) / (double)runs);
             run_stats rs = {0};
             TRY(one_run(N, EPS_LIST[e], base + 1000 * s, n, iters, grid, ngrid,
                         s == 0 ? prof + e * ngrid * 6 : NULL, &rs, err));
@@ -213,13 +196,9 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
     TRY(hj_result_write_csv(res, "robustness.csv", cols, tab, runs, NCOL, err));
     TRY(hj_result_write_csv(res, "profile.csv", pcols, prof, N_EPS * ngrid, 6, err));
 
-    char name[128];
-    snprintf(name, sizeof name, "|f''(x)| / (max_j w_j^2/eps), max over %zu grid points x %zu runs", ngrid, runs);
-    TRY(hj_result_check(res, "C10", name, worst[0], 1.0, err));
-    snprintf(name, sizeof name, "|f''(x)| / (R_MEB^2/eps), max over %zu grid points x %zu runs", ngrid, runs);
-    TRY(hj_result_check(res, "C10", name, worst[1], 1.0, err));
-    snprintf(name, sizeof name, "|f''(x)| / (diam^2/(4 eps)), max over %zu grid points x %zu runs", ngrid, runs);
-    TRY(hj_result_check(res, "C10", name, worst[2], 1.0, err));
+    char over[64];
+    snprintf(over, sizeof over, "%zu grid points x %zu runs", ngrid, runs);
+    TRY(hj__exp_bound_checks(res, "|f''(x)|", "max_j w_j^2/eps", over, worst, err));
     TRY(hj_result_check(res, "C10", "grid points where any bound is violated (count)", viol, 0.0, err));
     TRY(hj_result_check(res, "C10", "exact Var_pi(w)/eps vs 2nd difference of the output, h=1e-4 (rel. to max)",
                         fd, FD_TOL, err));
@@ -230,16 +209,11 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
 
     /* claim: max curvature ~ eps^-1 */
     double slope = NAN, icpt = NAN, se = NAN;
-    hj_error fe = {0};
-    if (hj_fit_power_law(le, lc, runs, &slope, &icpt, &se, &fe) != HJ_OK)
-        hj_result_note(res, "Power-law fit failed: %s.", fe.msg);
-    char rule[192];
-    hj_verdict_two_sigma_rule(MAX_UNCERTAINTY, rule, sizeof rule);
-    const hj_verdict v = hj_verdict_two_sigma(-1.0, slope, se, MAX_UNCERTAINTY);
-    TRY(hj_result_claim(res, "C10",
-                        "Trained 1-D LSE nets on |x| (N = 30): the maximal input curvature max_x |f''(x)| "
-                        "scales like eps^-1 (the eps-dependence of Corollary 8.2's bound)",
-                        -1.0, slope, se, v, rule, err));
+    hj_verdict v;
+    TRY(hj__exp_power_claim(res, "C10",
+                            "Trained 1-D LSE nets on |x| (N = 30): the maximal input curvature max_x |f''(x)| "
+                            "scales like eps^-1 (the eps-dependence of Corollary 8.2's bound)",
+                            le, lc, runs, -1.0, MAX_UNCERTAINTY, &slope, &se, &icpt, &v, err));
     TRY(hj_result_metric(res, "curvature_exponent", slope, err));
     TRY(hj_result_metric(res, "curvature_exponent_se", se, err));
 
@@ -285,22 +259,12 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
             hj_plot_series *a = &p.series[p.n_series++];
             a->csv = "robustness.csv", a->xcol = 1, a->ycol = S[k].col, a->title = S[k].t, a->style = S[k].sty;
         }
-        char f1[128], f2[128], t1[64];
-        if (isfinite(slope)) {
-            snprintf(f1, sizeof f1, "exp(%.10g)*x**(%.10g)", icpt, slope);
-            snprintf(t1, sizeof t1, "fit: slope %.3f +/- %.3f", slope, se);
-            double mlx = 0.0, mly = 0.0;
-            for (size_t i = 0; i < runs; i++)
-                mlx += log(le[i]) / (double)runs, mly += log(lc[i]) / (double)runs;
-            snprintf(f2, sizeof f2, "exp(%.10g)*x**(-1)", mly + mlx);
-            p.functions[0] = f1, p.function_titles[0] = t1;
-            p.functions[1] = f2, p.function_titles[1] = "predicted slope -1";
-            p.n_functions = 2;
-        }
-        render(res, &p,
-               "Maximal exact curvature |f''| = Var_pi(w)/eps of trained lse:30 nets on |x| (one point per "
-               "seed) and the global bounds of each trained net, against eps (log-log); solid: fitted power "
-               "law; dashed: slope -1 through the centroid.");
+        hj__exp_fit_text ft;
+        hj__exp_fit_lines(&p, le, lc, runs, slope, se, icpt, -1.0, "fit", &ft);
+        hj__exp_figure(res, &p,
+                       "Maximal exact curvature |f''| = Var_pi(w)/eps of trained lse:30 nets on |x| (one point per "
+                       "seed) and the global bounds of each trained net, against eps (log-log); solid: fitted power "
+                       "law; dashed: slope -1 through the centroid.", NULL);
     }
     {
         hj_plot p = {0};
@@ -317,8 +281,8 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
             a->csv = "profile.csv", a->xcol = 2, a->ycol = 3, a->title = tt[e], a->style = "lines";
             a->filter = filt[e];
         }
-        render(res, &p, "Exact curvature |f''(x)| = Var_pi(w)/eps on the grid for each eps (seed 1): the kink of "
-                        "|x| at 0 is smoothed over a width ~ eps, with height ~ 1/eps.");
+        hj__exp_figure(res, &p, "Exact curvature |f''(x)| = Var_pi(w)/eps on the grid for each eps (seed 1): the kink of "
+                                "|x| at 0 is smoothed over a width ~ eps, with height ~ 1/eps.", NULL);
     }
 
     hj_result_note(res,

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef HJDL_HAVE_OPENMP
 #include <omp.h>
 #endif
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/hopf.h"
 #include "hjdl/model.h"
@@ -104,13 +104,6 @@ typedef struct si_run {
     hj_status st;           /* hard failure (not divergence) */
     hj_error err;
 } si_run;
-
-static double si_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* A seed derived from a and b (hj_rng_seed scrambles it further). */
 static uint64_t si_mix(uint64_t a, uint64_t b)
@@ -430,9 +423,9 @@ static void si_train_one(const si_cfg *c, size_t din, const si_data *data, si_ru
     o.seed = r->seed;
     hj_train_result tr;
     memset(&tr, 0, sizeof tr);
-    const double t0 = si_now();
+    const double t0 = hj__exp_now_seconds();
     st = hj_model_train(&m, data->xtr, data->ytr, c->n_train, &o, &tr, err);
-    r->seconds = si_now() - t0;
+    r->seconds = hj__exp_now_seconds() - t0;
     const double loss0 = tr.loss_trace && tr.steps > 0 ? tr.loss_trace[0] : NAN;
     free(tr.loss_trace);
     if (st == HJ_ENAN) { /* a result, not an error: the loss check below fails */
@@ -449,8 +442,7 @@ static void si_train_one(const si_cfg *c, size_t din, const si_data *data, si_ru
         st = hj_error_set(err, HJ_ENOMEM, "%s: out of memory", c->name);
         goto done;
     }
-    if ((st = hj_model_predict(&m, data->xtr, c->n_train, f, err)) != HJ_OK)
-        goto done;
+    TRY(hj_model_predict(&m, data->xtr, c->n_train, f, err));
     double mse = 0.0;
     for (size_t i = 0; i < c->n_train; i++)
         mse += (f[i] - data->ytr[i]) * (f[i] - data->ytr[i]);
@@ -458,8 +450,7 @@ static void si_train_one(const si_cfg *c, size_t din, const si_data *data, si_ru
     r->train_rmse = sqrt(mse);
     r->mse_rel = fabs(mse - tr.final_loss) / (tr.final_loss > 0.0 ? tr.final_loss : 1.0);
 
-    if ((st = hj_model_predict(&m, data->xte, c->n_test, f, err)) != HJ_OK)
-        goto done;
+    TRY(hj_model_predict(&m, data->xte, c->n_test, f, err));
     mse = 0.0;
     for (size_t i = 0; i < c->n_test; i++)
         mse += (f[i] - data->yte[i]) * (f[i] - data->yte[i]);
@@ -1030,10 +1021,9 @@ static hj_status si_sweep(const hj_experiment_options *opt, hj_result *res, size
                 r->cost = (double)r->N * (double)((c.D ? c.D : c.dims[i]) + 4) + 20.0;
             }
 
-    const double t0 = si_now();
-    if ((st = si_run_all(opt, &c, data, runs, n_runs, err)) != HJ_OK)
-        goto done;
-    const double wall = si_now() - t0;
+    const double t0 = hj__exp_now_seconds();
+    TRY(si_run_all(opt, &c, data, runs, n_runs, err));
+    const double wall = hj__exp_now_seconds() - t0;
     double train_sum = 0.0;
     for (size_t j = 0; j < n_runs; j++)
         train_sum += runs[j].seconds;
@@ -1045,8 +1035,7 @@ static hj_status si_sweep(const hj_experiment_options *opt, hj_result *res, size
         goto done;
     si_note_protocol(&c, res);
     for (size_t i = 0; i < c.n_dims; i++)
-        if ((st = si_report_dim(&c, res, runs, base[i], i, &fits[i], err)) != HJ_OK)
-            goto done;
+        TRY(si_report_dim(&c, res, runs, base[i], i, &fits[i], err));
     si_note_closing(&c, res, fits);
     if ((st = si_checks(&c, res, runs, base, n_runs, iso, err)) != HJ_OK ||
         (st = hj_result_metric(res, "sweep_wall_seconds", wall, err)) != HJ_OK ||
@@ -1065,9 +1054,7 @@ done:
     return st;
 }
 
-/* Entry point for exp_intrinsic.c (declared there; one engine, two experiments). */
-hj_status hj__exp_si_sweep(const hj_experiment_options *opt, hj_result *res, size_t D, hj_error *err);
-
+/* Entry point shared with exp_intrinsic.c (declared in exp-common.h; one engine, two experiments). */
 hj_status hj__exp_si_sweep(const hj_experiment_options *opt, hj_result *res, size_t D, hj_error *err)
 {
     if (opt == NULL || res == NULL)

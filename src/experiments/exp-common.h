@@ -1,0 +1,80 @@
+/* exp-common.h — small helpers shared by the experiment files exp_*.c (private, not installed). */
+#ifndef HJDL_EXP_COMMON_H
+#define HJDL_EXP_COMMON_H
+
+#include <stddef.h>
+
+#include "hjdl/experiment.h"
+#include "hjdl/plot.h"
+#include "hjdl/rng.h"
+#include "hjdl/stats.h"
+#include "hjdl/status.h"
+
+/* Evaluate a fallible call; on a non-OK status store it in the local
+ * `hj_status st` and jump to the function's single cleanup label `done`. */
+#define TRY(expr)                   \
+    do {                            \
+        if ((st = (expr)) != HJ_OK) \
+            goto done;              \
+    } while (0)
+
+/* calloc of n doubles (at least one), zeroed; NULL with HJ_ENOMEM recorded in
+ * err as "EXP: cannot allocate N doubles" on failure. */
+double *hj__exp_dnew(const char *exp, size_t n, hj_error *err);
+
+/* Render figure p into res->dir and record it with its caption. A failed
+ * render (no gnuplot, a plot feature missing) is recorded as a note and is
+ * not an error; only a failure to record the figure returns non-OK. err may
+ * be NULL (the caller then ignores the status). */
+hj_status hj__exp_figure(hj_result *res, const hj_plot *p, const char *caption, hj_error *err);
+
+/* Texts for hj__exp_fit_lines; they must live until the plot is rendered. */
+typedef struct hj__exp_fit_text {
+    char fit[128], fit_title[96], pred[128], pred_title[64];
+} hj__exp_fit_text;
+
+/* Add to p (log-log) two functions: the fitted power law exp(icpt) x^slope
+ * titled "LABEL: slope S +/- SE", and the line of the predicted slope
+ * `pred` through the centroid of (log x, log y) (x, y: n > 0 positive
+ * values). Nothing is added when slope is not finite. */
+void hj__exp_fit_lines(hj_plot *p, const double *x, const double *y, size_t n, double slope, double se,
+                       double icpt, double pred, const char *label, hj__exp_fit_text *t);
+
+/* Fit y ~ x^slope (hj_fit_power_law over n pairs; a failed fit is a note
+ * and leaves slope, se, icpt NaN) and record the claim `claim`: `stmt`,
+ * predicted slope `pred`, verdict hj_verdict_two_sigma with max_unc (also
+ * returned in *v, with its rule text). */
+hj_status hj__exp_power_claim(hj_result *res, const char *claim, const char *stmt, const double *x,
+                              const double *y, size_t n, double pred, double max_unc, double *slope,
+                              double *se, double *icpt, hj_verdict *v, hj_error *err);
+
+/* Record the three C10 checks worst[k] <= 1 of a measured curvature against
+ * the paper bound (text `paper`), the MEB bound R_MEB^2/eps and the diameter
+ * bound diam^2/(4 eps), named "LHS / (BOUND), max over OVER". */
+hj_status hj__exp_bound_checks(hj_result *res, const char *lhs, const char *paper, const char *over,
+                               const double worst[3], hj_error *err);
+
+/* Progress of a sweep over (eps, seed): stage text "eps E, seed S". */
+void hj__exp_progress_eps_seed(const hj_experiment_options *opt, const char *exp, double eps, size_t seed,
+                               double fraction);
+
+/* |a - b| / max(scale, 1e-300). */
+double hj__exp_relerr(double a, double b, double scale);
+
+/* ||a - b||_2 / max(||b||_2, 1e-300) over n entries. */
+double hj__exp_rel_diff(const double *a, const double *b, size_t n);
+
+/* v[i] = scale * standard normal draw from rng, i < n. */
+void hj__exp_fill_normal(hj_rng *rng, double *v, size_t n, double scale);
+
+/* Monotonic wall-clock time in seconds. */
+double hj__exp_now_seconds(void);
+
+/* Median of v (n), sorting v in place; NaN when n = 0. */
+double hj__exp_median(double *v, size_t n);
+
+/* The scaling / intrinsic sweep engine (exp_scaling.c): D = ambient dimension
+ * of the inputs (0: the latent dimension itself, the `scaling` experiment). */
+hj_status hj__exp_si_sweep(const hj_experiment_options *opt, hj_result *res, size_t D, hj_error *err);
+
+#endif /* HJDL_EXP_COMMON_H */

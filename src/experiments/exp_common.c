@@ -1,0 +1,121 @@
+/* exp_common.c — small helpers shared by the experiment files (see exp-common.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "experiments/exp-common.h"
+
+double *hj__exp_dnew(const char *exp, size_t n, hj_error *err)
+{
+    double *p = calloc(n ? n : 1, sizeof *p);
+    if (p == NULL)
+        hj_error_set(err, HJ_ENOMEM, "%s: cannot allocate %zu doubles", exp, n);
+    return p;
+}
+
+hj_status hj__exp_figure(hj_result *res, const hj_plot *p, const char *caption, hj_error *err)
+{
+    hj_error e = {0};
+    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
+        hj_result_note(res, "Figure %s was not rendered (%s); its CSV and .gp script are kept.", p->name,
+                       e.msg);
+        return HJ_OK;
+    }
+    return hj_result_figure(res, p->name, caption, err);
+}
+
+void hj__exp_fit_lines(hj_plot *p, const double *x, const double *y, size_t n, double slope, double se,
+                       double icpt, double pred, const char *label, hj__exp_fit_text *t)
+{
+    if (!isfinite(slope))
+        return;
+    snprintf(t->fit, sizeof t->fit, "exp(%.10g)*x**(%.10g)", icpt, slope);
+    snprintf(t->fit_title, sizeof t->fit_title, "%s: slope %.3f +/- %.3f", label, slope, se);
+    double mlx = 0.0, mly = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mlx += log(x[i]) / (double)n, mly += log(y[i]) / (double)n;
+    snprintf(t->pred, sizeof t->pred, "exp(%.10g)*x**(%g)", mly - pred * mlx, pred);
+    snprintf(t->pred_title, sizeof t->pred_title, "predicted slope %g", pred);
+    p->functions[0] = t->fit, p->function_titles[0] = t->fit_title;
+    p->functions[1] = t->pred, p->function_titles[1] = t->pred_title;
+    p->n_functions = 2;
+}
+
+hj_status hj__exp_power_claim(hj_result *res, const char *claim, const char *stmt, const double *x,
+                              const double *y, size_t n, double pred, double max_unc, double *slope,
+                              double *se, double *icpt, hj_verdict *v, hj_error *err)
+{
+    hj_error fe = {0};
+    *slope = *se = *icpt = NAN;
+    if (hj_fit_power_law(x, y, n, slope, icpt, se, &fe) != HJ_OK)
+        hj_result_note(res, "Power-law fit failed: %s.", fe.msg);
+    char rule[192];
+    hj_verdict_two_sigma_rule(max_unc, rule, sizeof rule);
+    *v = hj_verdict_two_sigma(pred, *slope, *se, max_unc);
+    return hj_result_claim(res, claim, stmt, pred, *slope, *se, *v, rule, err);
+}
+
+hj_status hj__exp_bound_checks(hj_result *res, const char *lhs, const char *paper, const char *over,
+                               const double worst[3], hj_error *err)
+{
+    const char *bound[3] = {paper, "R_MEB^2/eps", "diam^2/(4 eps)"};
+    for (size_t k = 0; k < 3; k++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s / (%s), max over %s", lhs, bound[k], over);
+        hj_status st = hj_result_check(res, "C10", name, worst[k], 1.0, err);
+        if (st != HJ_OK)
+            return st;
+    }
+    return HJ_OK;
+}
+
+void hj__exp_progress_eps_seed(const hj_experiment_options *opt, const char *exp, double eps, size_t seed,
+                               double fraction)
+{
+    char stage[64];
+    snprintf(stage, sizeof stage, "eps %g, seed %zu", eps, seed);
+    hj_experiment_progress(opt, exp, stage, fraction);
+}
+
+double hj__exp_relerr(double a, double b, double scale)
+{
+    return fabs(a - b) / (scale > 1e-300 ? scale : 1e-300);
+}
+
+double hj__exp_rel_diff(const double *a, const double *b, size_t n)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        num += (a[i] - b[i]) * (a[i] - b[i]);
+        den += b[i] * b[i];
+    }
+    return sqrt(num) / fmax(sqrt(den), 1e-300);
+}
+
+void hj__exp_fill_normal(hj_rng *rng, double *v, size_t n, double scale)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = scale * hj_rng_normal(rng);
+}
+
+double hj__exp_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double hj__exp_median(double *v, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
