@@ -4,123 +4,35 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
+#include "exp_support.h"
 #include "hjdl/data.h"
 #include "hjdl/experiment.h"
 #include "hjdl/landscape.h"
 
-typedef struct tmpdir {
-    char path[256];
-} tmpdir;
-
 static int make_tmp(void **state)
 {
-    tmpdir *t = calloc(1, sizeof *t);
-    if (t == NULL)
-        return -1;
-    snprintf(t->path, sizeof t->path, "/tmp/hjdl_test_exp_landscape_XXXXXX");
-    if (mkdtemp(t->path) == NULL) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
+    return es_make_tmp(state, "landscape");
 }
 
-/* Delete dir with its files and the files of its sub-directories. */
-static void rm_dir(const char *dir, int levels)
+/* Run `name` quick (seeds atom draws; 0: the default) into the scratch dir:
+ * every check passes and belongs to C13, every claim has a verdict, a rule
+ * and the SPEC id, summary.json names the experiment with one verdict per
+ * claim. */
+static void run_quick(const es_tmpdir *t, const char *name, size_t seeds, hj_result *res)
 {
-    DIR *dp = opendir(dir);
-    if (dp == NULL)
-        return;
-    struct dirent *ent;
-    char p[1024];
-    while ((ent = readdir(dp)) != NULL) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
-        struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            if (levels > 0)
-                rm_dir(p, levels - 1);
-        } else {
-            unlink(p);
-        }
-    }
-    closedir(dp);
-    rmdir(dir);
-}
-
-static int drop_tmp(void **state)
-{
-    tmpdir *t = *state;
-    rm_dir(t->path, 1);
-    free(t);
-    return 0;
-}
-
-/* Run `name` quick (seeds atom draws; 0: the default) into the temp dir:
- * every check passes, every claim has a
- * verdict, a rule and the SPEC id, summary.json names the experiment and
- * holds one verdict per claim. */
-static void run_quick(const tmpdir *t, const char *name, size_t seeds, hj_result *res)
-{
-    const hj_experiment *e = hj_experiment_find(name);
-    assert_non_null(e);
     hj_experiment_options o;
-    hj_experiment_options_default(&o);
-    o.quick = 1;
+    es_quick_options(t, &o);
     o.seeds = seeds;
-    o.out_dir = t->path;
-    hj_error err = {0};
-    if (hj_experiment_run(e, &o, res, &err) != HJ_OK)
-        fail_msg("%s: %s", name, err.msg);
-    assert_true(res->checks.n >= 4);
-    for (size_t i = 0; i < res->checks.n; i++) {
-        const hj_check *c = &res->checks.items[i];
-        if (!c->pass)
-            fail_msg("%s: check '%s' failed: %g > %g", name, c->name, c->value, c->threshold);
-        assert_string_equal(c->claim, "C13");
-    }
+    es_run(name, &o, res);
+    es_assert_checks_pass(res, name, 4, "C13");
     assert_true(res->n_claims >= 1);
-    for (size_t i = 0; i < res->n_claims; i++) {
-        const hj_claim *c = &res->claims[i];
-        assert_string_equal(c->claim, "C13");
-        assert_true(c->verdict == HJ_VERDICT_AGREES || c->verdict == HJ_VERDICT_DISAGREES ||
-                    c->verdict == HJ_VERDICT_INCONCLUSIVE);
-        assert_true(strlen(c->rule) > 0);
-    }
-    char path[1200];
-    snprintf(path, sizeof path, "%s/summary.json", res->dir);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char buf[1 << 18];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char want[96];
-    snprintf(want, sizeof want, "\"experiment\": \"%s\"", name);
-    assert_non_null(strstr(buf, want));
-    size_t nv = 0;
-    for (const char *p = buf; (p = strstr(p, "\"verdict\": ")) != NULL; p++)
-        nv++;
-    assert_int_equal(nv, res->n_claims);
-}
-
-static void load_csv(const hj_result *res, const char *file, hj_matrix *m)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", res->dir, file);
-    hj_error err = {0};
-    if (hj_csv_read(path, m, &err) != HJ_OK)
-        fail_msg("%s", err.msg);
+    es_assert_claims(res, "C13", ES_CLAIM_STATEMENT);
+    es_assert_summary(res, name, 1);
 }
 
 /* H(x; eps) from the definition, in long double (t = 1). */
@@ -169,10 +81,10 @@ static void bifurcation_quick_passes_and_folds_are_singular(void **state)
     hj_result res;
     run_quick(*state, "bifurcation", 1, &res); /* one draw: fast under the sanitizers */
     hj_matrix at = {0}, fo = {0}, mc = {0}, bf = {0};
-    load_csv(&res, "atoms.csv", &at);
-    load_csv(&res, "folds.csv", &fo);
-    load_csv(&res, "minima_grid_vs_continuation.csv", &mc);
-    load_csv(&res, "basins_across_folds.csv", &bf);
+    es_read_csv(&res, "atoms.csv", &at);
+    es_read_csv(&res, "folds.csv", &fo);
+    es_read_csv(&res, "minima_grid_vs_continuation.csv", &mc);
+    es_read_csv(&res, "basins_across_folds.csv", &bf);
     const size_t N = at.rows;
     assert_int_equal(N, 16);
     double y[32], g[16];
@@ -226,8 +138,8 @@ static void phase_quick_passes_and_curves_recompute(void **state)
     hj_result res;
     run_quick(*state, "phase", 0, &res);
     hj_matrix cu = {0}, tr = {0};
-    load_csv(&res, "phase_synthetic.csv", &cu);
-    load_csv(&res, "transitions_synthetic.csv", &tr);
+    es_read_csv(&res, "phase_synthetic.csv", &cu);
+    es_read_csv(&res, "transitions_synthetic.csv", &tr);
     double y[32], g[16];
     hj_landscape_two_clusters(8, 0.4, 1, y, g);
     const double q[3][2] = {{-1, -1}, {1, 1}, {0, 0}}, logN = log(16.0);
@@ -257,8 +169,8 @@ static void phase_quick_passes_and_curves_recompute(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(bifurcation_quick_passes_and_folds_are_singular, make_tmp, drop_tmp),
-        cmocka_unit_test_setup_teardown(phase_quick_passes_and_curves_recompute, make_tmp, drop_tmp),
+        cmocka_unit_test_setup_teardown(bifurcation_quick_passes_and_folds_are_singular, make_tmp, es_drop_tmp),
+        cmocka_unit_test_setup_teardown(phase_quick_passes_and_curves_recompute, make_tmp, es_drop_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,10 +90,11 @@ hj_status hj_landscape_classify(hj_landscape *L, double eps, const double *x,
 
 /* Damped Newton on grad_x H = 0 from x0 (d) with the exact Hessian and a
  * backtracking line search on |eps grad H|^2 (Levenberg–Marquardt step when
- * the Hessian is singular). Succeeds when the Newton step falls below
- * 1e-11 * (domain diameter); x (d) receives the point, *iters (may be NULL)
- * the iterations. HJ_EMAXITER without convergence, HJ_EDOM when an iterate
- * leaves the box [lo, hi] (lo, hi (d), NULL: no box). */
+ * the Hessian is singular). Succeeds when the full Newton step (not a
+ * Levenberg–Marquardt one) falls below 1e-11 * (domain diameter); x (d)
+ * receives the point, *iters (may be NULL) the iterations. HJ_EMAXITER
+ * without convergence (or stalled at a singular Hessian), HJ_EDOM when an
+ * iterate leaves the box [lo, hi] (lo, hi (d), NULL: no box). */
 hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, const double *lo,
                               const double *hi, double *x, size_t *iters, hj_error *err);
 

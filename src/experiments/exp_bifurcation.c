@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/landscape.h"
 #include "hjdl/plot.h"
@@ -38,30 +38,6 @@
 
 static const char EXP[] = "bifurcation";
 
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Render a figure; a failure (e.g. no gnuplot) becomes a note. */
-static hj_status figure(hj_result *res, const hj_plot *p, const char *caption, hj_error *err)
-{
-    hj_error e = {0};
-    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
-        hj_result_note(res, "Figure %s was not rendered (%s); its CSV and .gp script are kept.",
-                       p->name, e.msg);
-        return HJ_OK;
-    }
-    return hj_result_figure(res, p->name, caption, err);
-}
 
 /* Number of basins and of refined grid minima at eps. */
 static hj_status basins_at(hj_landscape *L, const double *lo, const double *hi, size_t n,
@@ -183,9 +159,9 @@ hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, 
     o.eps_min = e0, o.eps_max = e1, o.h_max = h;
     o.seed_levels = opt->quick ? 10 : 16;
     hj_experiment_progress(opt, EXP, "continuation", 0.02);
-    double t0 = now_s();
+    double t0 = hj__exp_now_seconds();
     TRY(continue_wide(L, &o, &b1, err));
-    double t1 = now_s();
+    double t1 = hj__exp_now_seconds();
     const size_t grid = grid_nodes(&b1, cell);
     TRY(hj_result_metric(res, "domain_pad", o.pad, err));
     TRY(hj_result_metric(res, "grid_nodes_per_side", (double)grid, err));
@@ -193,7 +169,7 @@ hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, 
     o.h_max = 0.5 * h;
     hj_experiment_progress(opt, EXP, "continuation, half step", 0.1);
     TRY(hj_landscape_continue(L, &o, &b2, err));
-    double t2 = now_s();
+    double t2 = hj__exp_now_seconds();
     o.h_max = h;
     TRY(hj_result_metric(res, "continuation_seconds", t1 - t0, err));
     TRY(hj_result_metric(res, "continuation_half_step_seconds", t2 - t1, err));
@@ -452,7 +428,7 @@ hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, 
         p.n_series = 3;
         if (b1.n_folds > 0)
             p.series[p.n_series++] = (hj_plot_series){"folds.csv", 1, 5, 0, "folds", "points", NULL};
-        TRY(figure(res, &p,
+        TRY(hj__exp_figure(res, &p,
                    "Bifurcation diagram: H at every critical point on the traced branches against eps "
                    "(log axis); branches end in pairs at the folds (diamonds).", err));
     }
@@ -466,7 +442,7 @@ hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, 
         p.series[0] = (hj_plot_series){"basins_vs_eps.csv", 1, 2, 0, "basins (grid)", "linespoints", NULL};
         p.series[1] = (hj_plot_series){"basins_vs_eps.csv", 1, 4, 0, "minima on the branches + 1", "lines", NULL};
         p.n_series = 2;
-        TRY(figure(res, &p,
+        TRY(hj__exp_figure(res, &p,
                    "Number of basins of the flow -grad H on the grid (the region draining out of the "
                    "grid, where H -> 0, is one basin) and the continuation's minima + 1, against eps.",
                    err));

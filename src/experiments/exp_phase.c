@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/dataset.h"
 #include "hjdl/hopf.h"
@@ -42,31 +42,8 @@
 
 static const char EXP[] = "phase";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-#define TRY(expr)                   \
-    do {                            \
-        if ((st = (expr)) != HJ_OK) \
-            goto done;              \
-    } while (0)
 
 #define N_Q 3
-
-static hj_status figure(hj_result *res, const hj_plot *p, const char *caption, hj_error *err)
-{
-    hj_error e = {0};
-    if (hj_plot_render(res->dir, p, &e) != HJ_OK) {
-        hj_result_note(res, "Figure %s was not rendered (%s); its CSV and .gp script are kept.",
-                       p->name, e.msg);
-        return HJ_OK;
-    }
-    return hj_result_figure(res, p->name, caption, err);
-}
 
 typedef struct pstats {
     double hopf_vs_landscape;  /* max |H_hopf - H_landscape| */
@@ -217,7 +194,7 @@ static hj_status phase_figure(hj_result *res, const char *name, const char *csv,
     p.series[2] = (hj_plot_series){csv, 1, 4, 0, "midpoint", "lines", NULL};
     p.series[3] = (hj_plot_series){star, 1, 2, 0, "eps* = N^(-1/d)", "lines", NULL};
     p.n_series = 4;
-    return figure(res, &p, caption, err);
+    return hj__exp_figure(res, &p, caption, err);
 }
 
 /* ---- Fashion-MNIST -------------------------------------------------------------- */
@@ -434,10 +411,10 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
     double qf[N_Q * 2], *Pf = NULL;
     int *labf = NULL, have = 0;
     size_t nff = 0;
-    double tl = now_s();
+    double tl = hj__exp_now_seconds();
     TRY(fmnist_load(opt, res, per_f, &Pf, &labf, &nff, qf, &have, err));
     if (have)
-        TRY(hj_result_metric(res, "fmnist_load_and_pca_seconds", now_s() - tl, err));
+        TRY(hj_result_metric(res, "fmnist_load_and_pca_seconds", hj__exp_now_seconds() - tl, err));
     if (have) {
         const double esf = pow((double)Nf, -0.5);
         size_t *perm = malloc(nff * sizeof *perm);
@@ -503,9 +480,9 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
         o.eps_min = e0, o.eps_max = e1;
         if (opt->quick) /* fewer seeds: 8 levels, 4 neighbours, 12x12 grid */
             o.seed_levels = 8, o.neighbours = 4, o.grid_seeds = 12;
-        double tc = now_s();
+        double tc = hj__exp_now_seconds();
         TRY(hj_landscape_continue(Lf, &o, &bf, err));
-        TRY(hj_result_metric(res, "fmnist_continuation_seconds", now_s() - tc, err));
+        TRY(hj_result_metric(res, "fmnist_continuation_seconds", hj__exp_now_seconds() - tc, err));
         char cp[1100], fp[1100];
         TRY(hj_result_path(res, "critical_points_fmnist.csv", cp, sizeof cp, err));
         TRY(hj_result_path(res, "folds_fmnist.csv", fp, sizeof fp, err));
@@ -535,7 +512,7 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
         p.n_series = 3;
         if (bf.n_folds > 0)
             p.series[p.n_series++] = (hj_plot_series){"folds_fmnist.csv", 1, 5, 0, "folds", "points", NULL};
-        TRY(figure(res, &p, "Bifurcation diagram of the Fashion-MNIST landscape (120 atoms): H at the "
+        TRY(hj__exp_figure(res, &p, "Bifurcation diagram of the Fashion-MNIST landscape (120 atoms): H at the "
                             "critical points against eps; folds as diamonds.", err));
         hj_result_note(res, "Fashion-MNIST: %zu folds between eps = %g and %g (%zu remove a minimum "
                             "as eps grows); the list is folds_fmnist.csv.", bf.n_folds, e0, e1, removing);
