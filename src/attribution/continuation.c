@@ -1,5 +1,6 @@
 /* continuation.c — branches of critical points of H(x; eps) followed in eps by pseudo-arclength continuation; fold detection and refinement. */
 #include "hjdl/landscape.h"
+#include "attribution/landscape-impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -62,12 +63,13 @@ typedef struct ctx {
     double *hv, *dx, *de;       /* d, d*d, d */
 } ctx;
 
-/* ---- small linear algebra (a copy of the solver in landscape.c, kept private) ---- */
+/* ---- small linear algebra ---- */
 
+/* Row-equilibrated Gaussian elimination: the border rows of the extended
+ * systems are O(1) while F and its derivatives can be exponentially small
+ * far from the atoms, so each row is scaled by its largest entry first. */
 static int lu_solve(double *A, double *b, size_t n)
 {
-    /* equilibrate rows first: the border rows are O(1) while F and its
-     * derivatives can be exponentially small far from the atoms */
     for (size_t i = 0; i < n; i++) {
         double big = 0.0;
         for (size_t j = 0; j < n; j++)
@@ -78,41 +80,7 @@ static int lu_solve(double *A, double *b, size_t n)
             A[i * n + j] /= big;
         b[i] /= big;
     }
-    const double tiny = 1e-15;
-    for (size_t k = 0; k < n; k++) {
-        size_t p = k;
-        double best = fabs(A[k * n + k]);
-        for (size_t i = k + 1; i < n; i++)
-            if (fabs(A[i * n + k]) > best)
-                best = fabs(A[i * n + k]), p = i;
-        if (!(best > tiny))
-            return -1;
-        if (p != k) {
-            for (size_t j = 0; j < n; j++) {
-                double tmp = A[k * n + j];
-                A[k * n + j] = A[p * n + j];
-                A[p * n + j] = tmp;
-            }
-            double tmp = b[k];
-            b[k] = b[p];
-            b[p] = tmp;
-        }
-        for (size_t i = k + 1; i < n; i++) {
-            double f = A[i * n + k] / A[k * n + k];
-            if (f == 0.0)
-                continue;
-            for (size_t j = k; j < n; j++)
-                A[i * n + j] -= f * A[k * n + j];
-            b[i] -= f * b[k];
-        }
-    }
-    for (size_t k = n; k-- > 0;) {
-        double s = b[k];
-        for (size_t j = k + 1; j < n; j++)
-            s -= A[k * n + j] * b[j];
-        b[k] = s / A[k * n + k];
-    }
-    return 0;
+    return hj__landscape_lu_solve(A, b, n, 1e-15);
 }
 
 static double nrm(const double *v, size_t n)

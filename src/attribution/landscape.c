@@ -1,5 +1,6 @@
 /* landscape.c — the entropy landscape H(x; eps) of Hopf–Cole atoms: exact derivatives, Newton, critical points. */
 #include "hjdl/landscape.h"
+#include "attribution/landscape-impl.h"
 
 #include <float.h>
 #include <math.h>
@@ -79,7 +80,7 @@ static double norm2(const double *v, size_t n)
 /* Solve A z = b in place (A (n, n) destroyed, b (n) becomes z) by Gaussian
  * elimination with partial pivoting. Returns 0, or -1 when a pivot is at
  * most tiny (numerically singular). */
-static int lu_solve(double *A, double *b, size_t n, double tiny)
+int hj__landscape_lu_solve(double *A, double *b, size_t n, double tiny)
 {
     for (size_t k = 0; k < n; k++) {
         size_t p = k;
@@ -576,7 +577,7 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
         for (size_t k = 0; k < d; k++)
             dx[k] = -F[k];
         int lm = 0;
-        if (lu_solve(A, dx, d, 1e-13 * scale) != 0) {
+        if (hj__landscape_lu_solve(A, dx, d, 1e-13 * scale) != 0) {
             double mu = 1e-8 * scale * scale;
             lm = 1;
             for (size_t a = 0; a < d; a++) {
@@ -591,7 +592,7 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
                     rhs[a] -= J[c * d + a] * F[c];
             }
             memcpy(dx, rhs, d * sizeof *dx);
-            if (lu_solve(A, dx, d, 0.0) != 0) {
+            if (hj__landscape_lu_solve(A, dx, d, 0.0) != 0) {
                 st = hj_error_set(err, HJ_EMAXITER, "landscape: singular Newton system");
                 break;
             }

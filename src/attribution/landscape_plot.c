@@ -1,16 +1,11 @@
 /* landscape_plot.c — landscape maps H(x; eps): grid CSV plus a gnuplot heat map (2-D) or curve (1-D). */
 #include "hjdl/landscape.h"
+#include "report/report-impl.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "hjdl/data.h"
 #include "hjdl/plot.h"
@@ -26,95 +21,6 @@ extern char **environ;
 
 #define MAP_W 760
 #define MAP_H 640
-
-static int find_exe(const char *prog, char *buf, size_t len)
-{
-    const char *path = getenv("PATH");
-    if (path == NULL || path[0] == '\0')
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path;;) {
-        const char *colon = strchr(p, ':');
-        size_t dl = colon ? (size_t)(colon - p) : strlen(p);
-        int k = dl == 0 ? snprintf(buf, len, "./%s", prog)
-                        : snprintf(buf, len, "%.*s/%s", (int)dl, p, prog);
-        struct stat sb;
-        if (k > 0 && (size_t)k < len && stat(buf, &sb) == 0 && S_ISREG(sb.st_mode) &&
-            access(buf, X_OK) == 0)
-            return 1;
-        if (colon == NULL)
-            return 0;
-        p = colon + 1;
-    }
-}
-
-/* Run exe argv in dir with stdin/stdout on /dev/null; the first bytes of
- * stderr go to errbuf. Returns the exit status, 128+signal, or -1 when it
- * could not run (errbuf says why). */
-static int run_in_dir(const char *exe, char *const argv[], const char *dir, char *errbuf,
-                      size_t errlen)
-{
-    int fds[2];
-    errbuf[0] = '\0';
-    if (pipe(fds) != 0) {
-        snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(errbuf, errlen, "fork: %s", strerror(errno));
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        int dn = open("/dev/null", O_RDWR);
-        if (dn >= 0) {
-            dup2(dn, 0);
-            dup2(dn, 1);
-            if (dn > 2)
-                close(dn);
-        }
-        dup2(fds[1], 2);
-        if (fds[1] != 2)
-            close(fds[1]);
-        if (chdir(dir) != 0)
-            _exit(126);
-        execve(exe, argv, environ);
-        _exit(127);
-    }
-    close(fds[1]);
-    size_t used = 0;
-    char chunk[256];
-    for (;;) {
-        ssize_t got = read(fds[0], chunk, sizeof chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        size_t g = (size_t)got;
-        if (used + 1 < errlen) {
-            size_t take = errlen - 1 - used < g ? errlen - 1 - used : g;
-            memcpy(errbuf + used, chunk, take);
-            used += take;
-        }
-    }
-    close(fds[0]);
-    errbuf[used] = '\0';
-    for (size_t i = 0; i < used; i++)
-        if (errbuf[i] == '\n' || errbuf[i] == '\r')
-            errbuf[i] = ' ';
-    int status = 0;
-    pid_t w;
-    do {
-        w = waitpid(pid, &status, 0);
-    } while (w < 0 && errno == EINTR);
-    if (w != pid)
-        return -1;
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
-}
 
 typedef struct gp_job {
     const char *name, *title;
@@ -316,33 +222,7 @@ hj_status hj_landscape_map_render(hj_landscape *L, double eps, const double *lo,
     hj_io_c_locale_leave(&loc);
     if (st != HJ_OK)
         goto done;
-    char exe[1024];
-    if (!find_exe("gnuplot", exe, sizeof exe)) {
-        st = hj_error_set(err, HJ_EIO, "map %s: gnuplot not found; the script %s was written",
-                          name, gp);
-        goto done;
-    }
-    static const char *const exts[2] = {"png", "svg"};
-    for (int e = 0; e < 2 && st == HJ_OK; e++) {
-        char expr[400], script[200], tmpname[220], tmp_path[1400], final_path[1400], msg[512];
-        snprintf(tmpname, sizeof tmpname, ".%s.%s.tmp.%ld", name, exts[e], (long)getpid());
-        snprintf(expr, sizeof expr, "term='%s'; outfile='%s'", exts[e], tmpname);
-        snprintf(script, sizeof script, "%s.gp", name);
-        snprintf(tmp_path, sizeof tmp_path, "%s/%s", dir, tmpname);
-        snprintf(final_path, sizeof final_path, "%s/%s.%s", dir, name, exts[e]);
-        char *argv[] = {exe, "-e", expr, script, NULL};
-        int code = run_in_dir(exe, argv, dir, msg, sizeof msg);
-        struct stat sb;
-        int made = stat(tmp_path, &sb) == 0 && sb.st_size > 0;
-        if (code != 0 || !made) {
-            unlink(tmp_path);
-            st = hj_error_set(err, HJ_EIO, "map %s (%s): gnuplot failed (status %d): %s", name,
-                              exts[e], code, msg[0] ? msg : "no output");
-        } else if (rename(tmp_path, final_path) != 0) {
-            st = hj_error_set(err, HJ_EIO, "%s: %s", final_path, strerror(errno));
-            unlink(tmp_path);
-        }
-    }
+    st = hj__plot_run_script(dir, name, err);
 done:
     free(grid), free(atoms), free(cp);
     return st;

@@ -1,5 +1,6 @@
 /* plot.c — figures: write a gnuplot script for CSV series and render it to PNG and SVG. */
 #include "hjdl/plot.h"
+#include "report/report-impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -448,6 +449,18 @@ static hj_status render_one(const char *exe, const char *dir, const char *name, 
     return HJ_OK;
 }
 
+hj_status hj__plot_run_script(const char *dir, const char *name, hj_error *err)
+{
+    char exe[1024];
+    if (!find_gnuplot(exe, sizeof exe))
+        return hj_error_set(err, HJ_EIO,
+                            "plot %s: gnuplot not found (install gnuplot-nox; scripts/setup "
+                            "does); the script %s/%s.gp was written",
+                            name, dir, name);
+    hj_status st = render_one(exe, dir, name, "png", err);
+    return st != HJ_OK ? st : render_one(exe, dir, name, "svg", err);
+}
+
 hj_status hj_plot_render(const char *dir, const hj_plot *p, hj_error *err)
 {
     hj_status st = validate(dir, p, err);
@@ -466,13 +479,5 @@ hj_status hj_plot_render(const char *dir, const hj_plot *p, hj_error *err)
     if (st != HJ_OK)
         return st;
 
-    char exe[1024];
-    if (!find_gnuplot(exe, sizeof exe))
-        return hj_error_set(err, HJ_EIO,
-                            "plot %s: gnuplot not found (install gnuplot-nox; scripts/setup "
-                            "does); the script %s was written",
-                            p->name, gp_path);
-    if ((st = render_one(exe, dir, p->name, "png", err)) != HJ_OK)
-        return st;
-    return render_one(exe, dir, p->name, "svg", err);
+    return hj__plot_run_script(dir, p->name, err);
 }
