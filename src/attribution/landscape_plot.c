@@ -2,6 +2,7 @@
 #include "hjdl/landscape.h"
 #include "report/report-impl.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
