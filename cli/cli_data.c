@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "hjdl/data.h"
+#include "hjdl/lse.h"
 #include "hjdl/rng.h"
 
 void cli_data_options_default(cli_data_options *o)
@@ -228,6 +229,18 @@ int cli_data_load(const cli_data_options *o, uint64_t seed, cli_data *D, const c
     return CLI_OK;
 }
 
+/* Softmax of class scores F (C) into p (C) (hj_lse_vec at temperature 1);
+ * returns log sum exp F; *arg = arg-max (first on ties). */
+static double class_softmax(const double *F, size_t C, double *p, size_t *arg)
+{
+    size_t a = 0;
+    for (size_t c = 1; c < C; c++)
+        if (F[c] > F[a])
+            a = c;
+    *arg = a;
+    return hj_lse_vec(F, C, 1.0, p);
+}
+
 int cli_fit_progress(const hj_train_progress *p, void *ctx)
 {
     cli_progress_update(ctx, p->phase, p->step, p->total, p->loss);
@@ -245,19 +258,18 @@ void cli_print_metrics(const char *label, const hj_model *m, const double *pred,
         return;
     }
     size_t correct = 0;
-    double ce = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double *F = pred + i * C;
-        size_t arg = 0;
-        double mx = F[0], s = 0.0;
-        for (size_t c = 1; c < C; c++)
-            if (F[c] > mx)
-                mx = F[c], arg = c;
-        for (size_t c = 0; c < C; c++)
-            s += exp(F[c] - mx);
-        correct += arg == (size_t)y[i];
-        ce += mx + log(s) - F[(size_t)y[i]];
+    double ce = 0.0, *p = malloc(C * sizeof *p);
+    if (p == NULL) {
+        printf("%s accuracy (out of memory)\n", label);
+        return;
     }
+    for (size_t i = 0; i < n; i++) {
+        size_t arg;
+        double lse = class_softmax(pred + i * C, C, p, &arg);
+        correct += arg == (size_t)y[i];
+        ce += lse - pred[i * C + (size_t)y[i]];
+    }
+    free(p);
     printf("%s accuracy %.4f\n%s cross-entropy %.6g\n", label, (double)correct / (double)n, label,
            ce / (double)n);
 }
@@ -292,17 +304,9 @@ int cli_write_predictions(const char *path, const hj_model *m, const double *pre
         if (C == 0) {
             row[0] = pred[i];
         } else {
-            const double *F = pred + i * C;
-            size_t arg = 0;
-            double mx = F[0], s = 0.0;
-            for (size_t c = 1; c < C; c++)
-                if (F[c] > mx)
-                    mx = F[c], arg = c;
-            for (size_t c = 0; c < C; c++)
-                s += exp(F[c] - mx);
+            size_t arg;
+            class_softmax(pred + i * C, C, row + 1, &arg);
             row[0] = (double)arg;
-            for (size_t c = 0; c < C; c++)
-                row[1 + c] = exp(F[c] - mx) / s;
         }
         for (size_t k = 0; k < K; k++) {
             row[base + 2 * k] = (double)idx_top[i * K + k];

@@ -42,35 +42,6 @@ static const char *DESCRIPTION =
     "a branch of minima crosses its edge. A summary and the fold list go to stdout.\n"
     "Exit status 1 when a fold fails its eigenvalue check.";
 
-/* mkdir -p. 0 or -1 (errno set). */
-static int make_dirs(const char *path)
-{
-    char buf[1024];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(buf, path, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        buf[i] = c;
-    }
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return -1;
-    if (!S_ISDIR(sb.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
 /* Render p into dir; on failure warn once (gnuplot missing) and go on. */
 static void render(const char *dir, const hj_plot *p, int *warned)
 {
@@ -201,8 +172,8 @@ int cmd_landscape(int argc, char **argv)
         hj_bifurcation_free(&b);
     }
     /* everything computed: now the files */
-    if (make_dirs(out_dir) != 0) {
-        rc = cli_error("landscape", "%s: %s", out_dir, strerror(errno));
+    if (hj_make_dirs(out_dir, &err) != HJ_OK) {
+        rc = cli_report("landscape", &err);
         goto done;
     }
     char crit[1200], folds[1200], bas[1200];

@@ -58,6 +58,11 @@ hj_status hj_csv_write(const char *path, const hj_matrix *m, const char *const *
                        hj_error *err);
 /* .npy (format 1.0, <f8, C order, 2-D), atomically. */
 hj_status hj_npy_write(const char *path, const hj_matrix *m, hj_error *err);
+/* mkdir -p: create path and its missing parents (mode 0755). HJ_EIO
+ * naming the component that failed, or when path exists but is not a
+ * directory. */
+hj_status hj_make_dirs(const char *path, hj_error *err);
+
 /* By extension, like hj_matrix_read. */
 hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *const *names,
                           hj_error *err);

@@ -1,5 +1,6 @@
 /* influence.c — exact closed-form leave-one-out and ablation changes of Gibbs predictors, and the explain summary. */
 #include "hjdl/influence.h"
+#include "core/core-impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -116,79 +117,6 @@ static double ablation_point(const double *a, size_t N, double eps, double *delt
 
 /* ---- top-K selection: a binary min-heap whose root is the worst kept entry ---- */
 
-/* Entry i ranks below entry j: smaller logit, or equal logit and larger index. */
-static int ranks_below(double ai, size_t i, double aj, size_t j)
-{
-    return ai < aj || (ai == aj && i > j);
-}
-
-static void heap_sift_down(double *key, size_t *idx, size_t n, size_t p)
-{
-    for (;;) {
-        size_t l = 2 * p + 1, r = l + 1, w = p;
-        if (l < n && ranks_below(key[l], idx[l], key[w], idx[w]))
-            w = l;
-        if (r < n && ranks_below(key[r], idx[r], key[w], idx[w]))
-            w = r;
-        if (w == p)
-            return;
-        double tk = key[p];
-        key[p] = key[w];
-        key[w] = tk;
-        size_t ti = idx[p];
-        idx[p] = idx[w];
-        idx[w] = ti;
-        p = w;
-    }
-}
-
-static void heap_sift_up(double *key, size_t *idx, size_t p)
-{
-    while (p > 0) {
-        size_t q = (p - 1) / 2;
-        if (!ranks_below(key[p], idx[p], key[q], idx[q]))
-            return;
-        double tk = key[p];
-        key[p] = key[q];
-        key[q] = tk;
-        size_t ti = idx[p];
-        idx[p] = idx[q];
-        idx[q] = ti;
-        p = q;
-    }
-}
-
-/* The K best of key (N) by (key desc, index asc), written best-first into
- * top_key (K) and top_idx (K). O(N log K). */
-static void select_top(const double *key, size_t N, size_t K, double *top_key, size_t *top_idx)
-{
-    if (K == 0)
-        return;
-    size_t n = 0;
-    for (size_t j = 0; j < N; j++) {
-        if (n < K) {
-            top_key[n] = key[j];
-            top_idx[n] = j;
-            heap_sift_up(top_key, top_idx, n);
-            n++;
-        } else if (ranks_below(top_key[0], top_idx[0], key[j], j)) {
-            top_key[0] = key[j];
-            top_idx[0] = j;
-            heap_sift_down(top_key, top_idx, K, 0);
-        }
-    }
-    /* heap sort: move the worst to the end repeatedly -> best-first order */
-    for (size_t m = n; m > 1; m--) {
-        double tk = top_key[0];
-        top_key[0] = top_key[m - 1];
-        top_key[m - 1] = tk;
-        size_t ti = top_idx[0];
-        top_idx[0] = top_idx[m - 1];
-        top_idx[m - 1] = ti;
-        heap_sift_down(top_key, top_idx, m - 1, 0);
-    }
-}
-
 /* ---- explain ---------------------------------------------------------------- */
 
 const char *hj_regime_name(hj_regime r)
@@ -261,7 +189,7 @@ static void explain_point(const double *a, size_t N, double eps, size_t K, hj_ex
     }
     fill_summary(H, N, out);
     if (K > 0) {
-        select_top(a, N, K, pi_top, idx_top);
+        hj__top_k(a, N, K, pi_top, idx_top);
         for (size_t k = 0; k < K; k++) {
             const size_t j = idx_top[k];
             pi_top[k] = (j == sp.j1 ? 1.0 : sp.r * f[j]) / sp.s;
@@ -451,7 +379,7 @@ hj_status hj_explain_pi(const double *pi, size_t N, size_t K, hj_explain *out, d
     if (fabs(sum - 1.0) > 1e-9 * (double)N)
         return hj_error_set(err, HJ_EDOM, "explain: weights sum to %.17g, not 1", sum);
     fill_summary(H, N, out);
-    select_top(pi, N, K, pi_top, idx_top);
+    hj__top_k(pi, N, K, pi_top, idx_top);
     return HJ_OK;
 }
 

@@ -1,6 +1,8 @@
 /* linalg.c — GEMM through CBLAS (OpenBLAS) or a plain triple loop. */
 #include "common/linalg.h"
 
+#include <math.h>
+
 #ifdef HJDL_HAVE_CBLAS
 #include <cblas.h>
 #endif
@@ -25,4 +27,23 @@ void hj__gemm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const 
             C[i * ldc + j] = alpha * s + (beta == 0.0 ? 0.0 : beta * C[i * ldc + j]);
         }
 #endif
+}
+
+void hj__layer_norm(const double *X, size_t T, size_t D, double eps, double *Y, double *rstd)
+{
+    for (size_t t = 0; t < T; t++) {
+        const double *x = X + t * D;
+        double mu = 0.0, var = 0.0;
+        for (size_t k = 0; k < D; k++)
+            mu += x[k];
+        mu /= (double)D;
+        for (size_t k = 0; k < D; k++)
+            var += (x[k] - mu) * (x[k] - mu);
+        var /= (double)D;
+        const double r = 1.0 / sqrt(var + eps);
+        if (rstd)
+            rstd[t] = r;
+        for (size_t k = 0; k < D; k++)
+            Y[t * D + k] = (x[k] - mu) * r;
+    }
 }

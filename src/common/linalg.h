@@ -12,4 +12,16 @@
 void hj__gemm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const double *A,
               size_t lda, const double *B, size_t ldb, double beta, double *C, size_t ldc);
 
+/* Layer normalisation without affine part, row by row: Y (T, D) =
+ * (X - mean) / sqrt(var + eps) per row of X (T, D); rstd (T), if not NULL,
+ * receives 1/sqrt(var + eps) (what the backward pass needs). */
+void hj__layer_norm(const double *X, size_t T, size_t D, double eps, double *Y, double *rstd);
+
+/* out (T, D) = X (T, D) W (D, D): the square projections of attention layers. */
+static inline void hj__matmul_square(const double *X, const double *W, size_t T, size_t D,
+                                     double *out)
+{
+    hj__gemm(0, 0, T, D, D, 1.0, X, D, W, D, 0.0, out, D);
+}
+
 #endif /* HJDL_COMMON_LINALG_H */

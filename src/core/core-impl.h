@@ -45,6 +45,10 @@ static inline double hj__over_eps(double c, double eps)
 /* v[i] = exp(v[i]) for i < n (vectorised where the CPU allows; src/core/vexp.c). */
 void hj__exp_inplace(double *v, size_t n);
 
+/* The K largest of key (N) (K <= N), best first into top_key (K) and
+ * top_idx (K); equal keys rank by the smaller index. O(N log K). */
+void hj__top_k(const double *key, size_t N, size_t K, double *top_key, size_t *top_idx);
+
 /* Entropy of the Gibbs weights: -sum pi log pi (0 log 0 = 0). */
 double hj__gibbs_entropy(const double *z, const double *pi, size_t N, double eps,
                          double m, double log_s);

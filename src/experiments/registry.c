@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
+#include "hjdl/data.h"
 #include "hjdl/experiment.h"
 
 static const hj_experiment EXPERIMENTS[] = {
@@ -56,36 +58,6 @@ void hj_experiment_progress(const hj_experiment_options *opt, const char *experi
         opt->progress(experiment, stage, fraction, opt->progress_ctx);
 }
 
-/* mkdir -p for path (mode 0755). */
-static hj_status make_dirs(const char *path, hj_error *err)
-{
-    char buf[1024];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof buf)
-        return hj_error_set(err, HJ_EINVAL, "output directory path is empty or too long");
-    memcpy(buf, path, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return hj_error_set(err, HJ_EIO, "%s: %s", buf, strerror(errno));
-        buf[i] = c;
-    }
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return hj_error_set(err, HJ_EIO, "%s: not a directory", path);
-    return HJ_OK;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options *opt,
                             hj_result *res, hj_error *err)
 {
@@ -96,13 +68,13 @@ hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options 
     int k = snprintf(res->dir, sizeof res->dir, "%s/%s", opt->out_dir ? opt->out_dir : "hjdl-out", e->name);
     if (k < 0 || (size_t)k >= sizeof res->dir)
         return hj_error_set(err, HJ_EINVAL, "experiment %s: output path too long", e->name);
-    hj_status st = make_dirs(res->dir, err);
+    hj_status st = hj_make_dirs(res->dir, err);
     if (st != HJ_OK)
         return st;
-    double t0 = now_seconds();
+    double t0 = hj__exp_now_seconds();
     hj_experiment_progress(opt, e->name, "start", 0.0);
     st = e->run(opt, res, err);
-    res->seconds = now_seconds() - t0;
+    res->seconds = hj__exp_now_seconds() - t0;
     if (st != HJ_OK) {
         hj_error_prefix(err, "experiment %s: ", e->name);
         return st;

@@ -214,3 +214,25 @@ hj_status hj_io_check_writable(const hj_matrix *m, const char *who, hj_error *er
         }
     return HJ_OK;
 }
+
+hj_status hj_make_dirs(const char *path, hj_error *err)
+{
+    char buf[1024];
+    size_t len = path ? strlen(path) : 0;
+    if (len == 0 || len >= sizeof buf)
+        return hj_error_set(err, HJ_EINVAL, "output directory path is empty or too long");
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return hj_error_set(err, HJ_EIO, "%s: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return hj_error_set(err, HJ_EIO, "%s: not a directory", path);
+    return HJ_OK;
+}

@@ -366,21 +366,9 @@ hj_status hj_model_attribution(const hj_model *m, hj_workspace *ws, const double
             const double *pi = ws->pre[last] + i * W * blocks + c * W;
             double *pt = pi_top + (start + i) * K;
             size_t *it = idx_top + (start + i) * K;
-            /* insertion into a sorted top-K list: O(W K) */
-            size_t have = 0;
-            for (size_t j = 0; j < W; j++) {
-                double v = pi[j];
-                if (have == K && v <= pt[K - 1])
-                    continue;
-                size_t pos = have < K ? have++ : K - 1;
-                while (pos > 0 && pt[pos - 1] < v) {
-                    pt[pos] = pt[pos - 1];
-                    it[pos] = it[pos - 1];
-                    pos--;
-                }
-                pt[pos] = v;
-                it[pos] = c * W + j;
-            }
+            hj__top_k(pi, W, K, pt, it);
+            for (size_t k = 0; k < K; k++)
+                it[k] += c * W;
         }
     }
     return HJ_OK;

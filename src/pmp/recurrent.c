@@ -97,6 +97,25 @@ hj_status hj_recurrent_check(const hj_recurrent *m, hj_error *err)
 
 /* ---- the state equation F ---------------------------------------------------- */
 
+
+/* The four LSTM gate pre-activations of unit j (input, forget, cell, output):
+ * z[g] = bg[g H + j] + Wg[g H + j] . (x_h, u), x_h the hidden half of x. */
+static void lstm_gates(const double *th, const hj__rnn_layout *Lo, const double *x, const double *u,
+                       size_t H, size_t ni, size_t j, double z[4])
+{
+    const size_t cols = H + ni;
+    for (size_t gte = 0; gte < 4; gte++) {
+        const size_t row = gte * H + j;
+        const double *w = th + Lo->Wg + row * cols;
+        double acc = th[Lo->bg + row];
+        for (size_t l = 0; l < H; l++)
+            acc += w[l] * x[l];
+        for (size_t q = 0; q < ni; q++)
+            acc += w[H + q] * u[q];
+        z[gte] = acc;
+    }
+}
+
 static void cell_step(const hj_recurrent *m, const hj__rnn_layout *Lo, const double *x,
                       const double *u, double *xo)
 {
@@ -114,19 +133,9 @@ static void cell_step(const hj_recurrent *m, const hj__rnn_layout *Lo, const dou
         }
         break;
     case HJ_RNN_LSTM: {
-        const size_t cols = H + ni;
         for (size_t j = 0; j < H; j++) {
             double z[4];
-            for (size_t gte = 0; gte < 4; gte++) {
-                const size_t row = gte * H + j;
-                const double *w = th + Lo->Wg + row * cols;
-                double acc = th[Lo->bg + row];
-                for (size_t l = 0; l < H; l++)
-                    acc += w[l] * x[l];
-                for (size_t q = 0; q < ni; q++)
-                    acc += w[H + q] * u[q];
-                z[gte] = acc;
-            }
+            lstm_gates(th, Lo, x, u, H, ni, j, z);
             const double gi = hj__sigmoid(z[0]), gf = hj__sigmoid(z[1]), gg = tanh(z[2]),
                          go = hj__sigmoid(z[3]);
             const double cn = gf * x[H + j] + gi * gg;
@@ -242,16 +251,7 @@ static double hamiltonian_acc(const hj_recurrent *m, const hj__rnn_layout *Lo, c
             const size_t cols = H + ni;
             for (size_t j = 0; j < H; j++) {
                 double z[4];
-                for (size_t gte = 0; gte < 4; gte++) {
-                    const size_t row = gte * H + j;
-                    const double *w = th + Lo->Wg + row * cols;
-                    double acc = th[Lo->bg + row];
-                    for (size_t l = 0; l < H; l++)
-                        acc += w[l] * x[l];
-                    for (size_t q = 0; q < ni; q++)
-                        acc += w[H + q] * u[q];
-                    z[gte] = acc;
-                }
+                lstm_gates(th, Lo, x, u, H, ni, j, z);
                 const double gi = hj__sigmoid(z[0]), gf = hj__sigmoid(z[1]), gg = tanh(z[2]),
                              go = hj__sigmoid(z[3]);
                 const double c = x[H + j], cn = gf * c + gi * gg, tc = tanh(cn);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/linalg.h"
 #include "hjdl/attention.h"
 #include "hjdl/lse.h"
 #include "hjdl/pmp.h"
@@ -77,24 +78,6 @@ static void cache_bind(tf_cache *c, double *mem, size_t T, size_t D, size_t M)
     (void)M;
 }
 
-static void layer_norm(const double *X, size_t T, size_t D, double *Y, double *rstd)
-{
-    for (size_t t = 0; t < T; t++) {
-        const double *x = X + t * D;
-        double mu = 0.0, var = 0.0;
-        for (size_t k = 0; k < D; k++)
-            mu += x[k];
-        mu /= (double)D;
-        for (size_t k = 0; k < D; k++)
-            var += (x[k] - mu) * (x[k] - mu);
-        var /= (double)D;
-        const double r = 1.0 / sqrt(var + LN_EPS);
-        rstd[t] = r;
-        for (size_t k = 0; k < D; k++)
-            Y[t * D + k] = (x[k] - mu) * r;
-    }
-}
-
 /* dX += LN backward of dY given the normalised output Y and 1/std per row. */
 static void layer_norm_back(const double *dY, const double *Y, const double *rstd, size_t T,
                             size_t D, double *dX)
@@ -111,18 +94,6 @@ static void layer_norm_back(const double *dY, const double *Y, const double *rst
         for (size_t k = 0; k < D; k++)
             dX[t * D + k] += rstd[t] * (dy[k] - m1 - yy[k] * m2);
     }
-}
-
-/* out (T, D) = X (T, D) W (D, D). */
-static void matmul(const double *X, const double *W, size_t T, size_t D, double *out)
-{
-    for (size_t t = 0; t < T; t++)
-        for (size_t k = 0; k < D; k++) {
-            double s = 0.0;
-            for (size_t j = 0; j < D; j++)
-                s += X[t * D + j] * W[j * D + k];
-            out[t * D + k] = s;
-        }
 }
 
 /* Softmax row P (T) of the scores q . k_j / eps; returns its entropy. */
@@ -169,10 +140,10 @@ static hj_status tf_forward_seq(const hj_transformer *tf, const tf_off *o, const
         const double *bf = Wf + M * D, *Vf = bf + M;
         if (l > 0)
             memcpy(cl->X, Xout, T * D * sizeof *Xout);
-        layer_norm(cl->X, T, D, cl->Hn, cl->r1);
-        matmul(cl->Hn, Wq, T, D, cl->Q);
-        matmul(cl->Hn, Wk, T, D, cl->K);
-        matmul(cl->Hn, Wv, T, D, cl->V);
+        hj__layer_norm(cl->X, T, D, LN_EPS, cl->Hn, cl->r1);
+        hj__matmul_square(cl->Hn, Wq, T, D, cl->Q);
+        hj__matmul_square(cl->Hn, Wk, T, D, cl->K);
+        hj__matmul_square(cl->Hn, Wv, T, D, cl->V);
         if ((st = hj_attention_forward(cl->Q, cl->K, cl->V, T, T, D, D, eps_att, Aout, NULL, err)) != HJ_OK)
             return st;
         for (size_t q = 0; q < T * D; q++)
@@ -180,7 +151,7 @@ static hj_status tf_forward_seq(const hj_transformer *tf, const tf_off *o, const
         if (ent != NULL)
             for (size_t t = 0; t < T; t++)
                 ent[l] += attn_row(cl->Q + t * D, cl->K, T, D, eps_att, P) / log((double)T);
-        layer_norm(cl->Xm, T, D, cl->Hn2, cl->r2);
+        hj__layer_norm(cl->Xm, T, D, LN_EPS, cl->Hn2, cl->r2);
         hj_lse_layer G = {M, D, Wf, bf, tf->eps_ffn};
         if ((st = hj_lse_forward(&G, cl->Hn2, T, f, cl->pi, NULL, err)) != HJ_OK)
             return st;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/linalg.h"
 #include "hjdl/attention.h"
 #include "hjdl/hopf.h"
 #include "hjdl/lse.h"
@@ -229,35 +230,6 @@ static hj_status attention_kernels(vctx *c)
     return st;
 }
 
-/* Layer norm of each row of X (T, D) into out, no affine part. */
-static void layer_norm(const double *X, size_t T, size_t D, double *out)
-{
-    for (size_t i = 0; i < T; i++) {
-        double mu = 0.0, var = 0.0;
-        for (size_t k = 0; k < D; k++)
-            mu += X[i * D + k];
-        mu /= (double)D;
-        for (size_t k = 0; k < D; k++)
-            var += (X[i * D + k] - mu) * (X[i * D + k] - mu);
-        var /= (double)D;
-        double r = 1.0 / sqrt(var + 1e-5);
-        for (size_t k = 0; k < D; k++)
-            out[i * D + k] = (X[i * D + k] - mu) * r;
-    }
-}
-
-/* out (T, D) = X (T, D) W (D, D). */
-static void matmul(const double *X, const double *W, size_t T, size_t D, double *out)
-{
-    for (size_t i = 0; i < T; i++)
-        for (size_t k = 0; k < D; k++) {
-            double s = 0.0;
-            for (size_t j = 0; j < D; j++)
-                s += X[i * D + j] * W[j * D + k];
-            out[i * D + k] = s;
-        }
-}
-
 /* An LSE transformer (pre-LayerNorm attention + Gibbs feed-forward, two
  * layers). Per layer and per token: the attention row's LSE and the FFN's
  * LSE each satisfy f + u = |q|^2/(4t), with u from the Hopf–Cole solution of
@@ -284,10 +256,10 @@ static hj_status transformer_block(vctx *c)
         vfill_normal(c, bf, M, 0.5);
         vfill_normal(c, Vf, M * D, 0.5);
         /* attention sub-layer */
-        layer_norm(X, T, D, Hn);
-        matmul(Hn, W, T, D, Q);
-        matmul(Hn, W + D * D, T, D, K);
-        matmul(Hn, W + 2 * D * D, T, D, V);
+        hj__layer_norm(X, T, D, 1e-5, Hn, NULL);
+        hj__matmul_square(Hn, W, T, D, Q);
+        hj__matmul_square(Hn, W + D * D, T, D, K);
+        hj__matmul_square(Hn, W + 2 * D * D, T, D, V);
         VTRY(hj_attention_forward(Q, K, V, T, T, D, D, eps_att, A, lse, c->err));
         /* keys as weights (b = 0) -> atoms; u at each query */
         VTRY(hj_weights_to_atoms(K, zb, T, D, t, NULL, y, g, c->err));
@@ -302,7 +274,7 @@ static hj_status transformer_block(vctx *c)
         for (size_t k = 0; k < T * D; k++)
             X[k] += A[k];
         /* Gibbs feed-forward sub-layer */
-        layer_norm(X, T, D, Hn);
+        hj__layer_norm(X, T, D, 1e-5, Hn, NULL);
         hj_lse_layer L = {M, D, Wf, bf, eps_ffn};
         VTRY(hj_lse_forward(&L, Hn, T, f, pi, NULL, c->err));
         VTRY(hj_weights_to_atoms(Wf, bf, M, D, t, NULL, y, g, c->err));
