@@ -31,6 +31,20 @@ demo: build
 	@echo "== hjdl reproduce --quick: every experiment, checks and claims, figures =="
 	./$(BUILD)/hjdl reproduce --quick --out hjdl-out
 	@echo "open hjdl-out/report.html in a browser"
+	@echo
+	@echo "== Python binding: .venv with hjdl (then: source .venv/bin/activate) =="
+	@$(MAKE) --no-print-directory python
+	$(VENV)/bin/python3 examples/quickstart.py --no-plot
+
+# Python binding: a venv that sees Debian's numpy, the package installed from ./python with
+# this build's libhjdl.so inside it, offline (no build isolation, no index), then a check.
+PYTHON_SYSTEM ?= /usr/bin/python3
+VENV          ?= .venv
+.PHONY: python
+python: build
+	@test -x $(VENV)/bin/python3 || $(PYTHON_SYSTEM) -m venv --system-site-packages $(VENV)
+	HJDL_BUILD_DIR=$(abspath $(BUILD)) $(VENV)/bin/pip install --quiet --no-index --no-build-isolation --no-deps --force-reinstall ./python
+	cd / && $(abspath $(VENV))/bin/python3 -c "import hjdl; print('hjdl', hjdl.__version__, 'from', hjdl.library_path())"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -46,8 +60,11 @@ check: test asan
 fuzz: setup
 	bash fuzzing/run.sh $${FUZZ_SECONDS:-60}
 
+# hjdl vs NumPy vs PyTorch, roofline fractions: bench-out/bench.csv, bench.png
+# (BENCH_QUICK=1 skips the minutes-long full `scaling` run; see bench/run.sh).
 bench: build
-	@if [ -x $(BUILD)/hjdl_bench ]; then ./$(BUILD)/hjdl_bench; else echo "no benchmarks yet"; fi
+	bash scripts/setup --bench
+	BUILD=$(BUILD) bash bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,47 +1,49 @@
-/* bench_main.c — `make bench`: timings of hjdl kernels at fixed sizes, medians of repeated runs.
+/* bench_main.c — `make bench`'s hjdl side: roofline, kernel timings (perf.h), influence, and the peer-check export.
  *
- * Benchmarks, not tests: nothing here asserts a time. Each kernel is run
- * REPS times after a warm-up; the median wall time is printed with the ratio
- * to its peer measured in the same run, and everything is written to
- * bench-out/bench.csv.
+ * Benchmarks, not tests: nothing here asserts a time. Modes:
  *
- * Current contents (issue 8 extends this runner with the PyTorch/NumPy peers):
- *   influence  all N leave-one-out changes at one point: closed form (O(N))
- *              vs brute-force recomputation (O(N^2)), N = 100 .. 10000.
- *   lse        LSE forward + Gibbs weights, n = 4000 points, N = 1000, d = 2 and 64.
+ *   hjdl_bench [--quick] [--out DIR] [--threads T]
+ *       the roofline of this machine, then each kernel at the sizes of
+ *       issue 8 (medians of REPS runs after a warm-up), and the influence
+ *       closed form against brute force. Writes DIR/roofline.csv,
+ *       DIR/hjdl.csv (one row per kernel x size: the columns bench/report.py
+ *       and the Python peers share) and DIR/influence.csv. --quick: fewer
+ *       repetitions. DIR defaults to bench-out.
+ *
+ *   hjdl_bench --export DIR
+ *       small problems of every kernel with hjdl's answers as .npy files
+ *       (inputs and outputs) plus DIR/meta.txt, for `bench/numpy_peer.py check` and torch_peer.py:
+ *       a peer that computes something else is not benchmarked.
+ *
+ *   hjdl_bench --adam-steps-csv FILE --steps S --grid d:N,d:N,...
+ *       seconds per Adam step of the `scaling` model at each (d, N), n = 4000,
+ *       S steps (the same subset the peers time for the projection).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
+#include "hjdl/data.h"
+#include "hjdl/hopf.h"
 #include "hjdl/influence.h"
 #include "hjdl/lse.h"
+#include "hjdl/model.h"
+#include "hjdl/perf.h"
 #include "hjdl/rng.h"
+#include "hjdl/runtime.h"
 #include "hjdl/stats.h"
 
-#define REPS 7
+#define FULL_REPS 7
+#define QUICK_REPS 3
 
-static double now(void)
+static int fail(const hj_error *err)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    fprintf(stderr, "hjdl_bench: %s\n", err->msg[0] ? err->msg : hj_status_string(err->code));
+    return 1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+/* ---- influence: closed form vs brute force (kept from the first `make bench`) ---- */
 
 /* Brute force: P_{-k} for every k by recomputing the Gibbs average without k. */
 static void loo_brute(const double *a, size_t N, double eps, const double *v, double *P0, double *delta)
@@ -71,18 +73,19 @@ static void loo_brute(const double *a, size_t N, double eps, const double *v, do
     }
 }
 
-int main(void)
+static int bench_influence(const char *dir, size_t reps)
 {
-    mkdir("bench-out", 0755);
-    FILE *csv = fopen("bench-out/bench.csv", "w");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/influence.csv", dir);
+    FILE *csv = fopen(path, "w");
     if (csv == NULL) {
-        perror("bench-out/bench.csv");
+        perror(path);
         return 1;
     }
-    fprintf(csv, "kernel,size,variant,median_seconds\n");
+    fprintf(csv, "N,closed_s,brute_s,ratio,max_abs_diff\n");
     hj_rng r;
     hj_rng_seed(&r, 1);
-    printf("influence: all N leave-one-out changes at one point (median of %d)\n", REPS);
+    printf("influence: all N leave-one-out changes at one point (median of %zu)\n", reps);
     printf("%8s %14s %14s %10s %12s\n", "N", "closed form s", "brute force s", "ratio", "max |diff|");
     static const size_t Ns[] = {100, 300, 1000, 3000, 10000};
     double xs[5], tc[5], tb[5];
@@ -90,63 +93,332 @@ int main(void)
         const size_t N = Ns[s];
         const double eps = 0.5;
         double *a = malloc(N * sizeof *a), *v = malloc(N * sizeof *v);
-        double *d1 = malloc(N * sizeof *d1), *d2 = malloc(N * sizeof *d2), P, P0;
+        double *d1 = malloc(N * sizeof *d1), *d2 = malloc(N * sizeof *d2), P = 0.0, P0 = 0.0;
+        if (a == NULL || v == NULL || d1 == NULL || d2 == NULL) {
+            fprintf(stderr, "hjdl_bench: out of memory\n");
+            return 1;
+        }
         for (size_t j = 0; j < N; j++) {
             a[j] = hj_rng_normal(&r);
             v[j] = hj_rng_normal(&r);
         }
-        double t1[REPS], t2[REPS];
-        const size_t reps_brute = N > 3000 ? 3 : REPS;
+        double t1[HJ_PERF_MAX_REPS], t2[HJ_PERF_MAX_REPS];
+        const size_t reps_brute = N > 3000 ? 3 : reps;
         hj_influence_loo_logits(a, N, eps, v, 1, &P, d1, NULL); /* warm-up */
-        for (int k = 0; k < REPS; k++) {
-            double t0 = now();
+        for (size_t k = 0; k < reps; k++) {
+            double t0 = hj_perf_now();
             hj_influence_loo_logits(a, N, eps, v, 1, &P, d1, NULL);
-            t1[k] = now() - t0;
+            t1[k] = hj_perf_now() - t0;
         }
         for (size_t k = 0; k < reps_brute; k++) {
-            double t0 = now();
+            double t0 = hj_perf_now();
             loo_brute(a, N, eps, v, &P0, d2);
-            t2[k] = now() - t0;
+            t2[k] = hj_perf_now() - t0;
         }
         double diff = fabs(P - P0);
         for (size_t j = 0; j < N; j++)
             diff = fmax(diff, fabs(d1[j] - d2[j]));
         xs[s] = (double)N;
-        tc[s] = median(t1, REPS);
-        tb[s] = median(t2, reps_brute);
+        hj_perf_summary(t1, reps, &tc[s], NULL, NULL);
+        hj_perf_summary(t2, reps_brute, &tb[s], NULL, NULL);
         printf("%8zu %14.3e %14.3e %10.1f %12.2e\n", N, tc[s], tb[s], tb[s] / tc[s], diff);
-        fprintf(csv, "influence,%zu,closed,%.6e\ninfluence,%zu,brute,%.6e\n", N, tc[s], N, tb[s]);
+        fprintf(csv, "%zu,%.6e,%.6e,%.6g,%.3e\n", N, tc[s], tb[s], tb[s] / tc[s], diff);
         free(a), free(v), free(d1), free(d2);
     }
     double ec, eb, lp, sec, seb;
     hj_fit_power_law(xs, tc, 5, &ec, &lp, &sec, NULL);
     hj_fit_power_law(xs, tb, 5, &eb, &lp, &seb, NULL);
     printf("fitted cost exponents: closed form N^%.2f +- %.2f, brute force N^%.2f +- %.2f\n\n", ec, sec, eb, seb);
-
-    printf("lse: forward + Gibbs weights, n = 4000, N = 1000 (median of %d)\n", REPS);
-    printf("%6s %14s %16s\n", "d", "seconds", "ns per (point,N)");
-    static const size_t ds[] = {2, 64};
-    for (size_t s = 0; s < 2; s++) {
-        const size_t n = 4000, N = 1000, d = ds[s];
-        double *w = malloc(N * d * sizeof *w), *b = calloc(N, sizeof *b), *x = malloc(n * d * sizeof *x);
-        double *f = malloc(n * sizeof *f), *pi = malloc(n * N * sizeof *pi), t[REPS];
-        for (size_t k = 0; k < N * d; k++)
-            w[k] = hj_rng_normal(&r) / sqrt((double)d);
-        for (size_t k = 0; k < n * d; k++)
-            x[k] = hj_rng_normal(&r);
-        hj_lse_layer L = {N, d, w, b, 0.5};
-        hj_lse_forward(&L, x, n, f, pi, NULL, NULL);
-        for (int k = 0; k < REPS; k++) {
-            double t0 = now();
-            hj_lse_forward(&L, x, n, f, pi, NULL, NULL);
-            t[k] = now() - t0;
-        }
-        double med = median(t, REPS);
-        printf("%6zu %14.3e %16.2f\n", d, med, 1e9 * med / (double)(n * N));
-        fprintf(csv, "lse_forward_pi,%zu,d%zu,%.6e\n", n * N, d, med);
-        free(w), free(b), free(x), free(f), free(pi);
-    }
     fclose(csv);
-    printf("\nwritten: bench-out/bench.csv\n");
     return 0;
+}
+
+/* ---- roofline and kernels -------------------------------------------------- */
+
+static const char *CSV_HEADER =
+    "kernel,n,N,d,eps,threads,reps,median_s,min_s,max_s,bound_s,fraction,throughput,check\n";
+
+static void csv_row(FILE *f, const hj_perf_timing *t)
+{
+    fprintf(f, "%s,%zu,%zu,%zu,%.17g,%zu,%zu,%.6e,%.6e,%.6e,%.6e,%.4f,%.6e,%.17g\n",
+            hj_perf_kernel_name(t->kernel), t->size.n, t->size.N, t->size.d, t->size.eps,
+            t->threads, t->reps, t->median, t->min, t->max, t->bound, t->fraction, t->throughput,
+            t->check);
+}
+
+static int bench_kernels(const char *dir, const hj_perf_options *o)
+{
+    hj_error err = {0};
+    char path[1024];
+    hj_roofline roof;
+    printf("roofline (%zu threads, median of %zu): ", o->threads ? o->threads : hj_get_threads(), o->reps);
+    fflush(stdout);
+    if (hj_perf_roofline(o, &roof, &err) != HJ_OK)
+        return fail(&err);
+    printf("R_exp %.3g exp/s, R_fma %.3g FMA/s (%s dgemm %zu^3), B_write %.3g GB/s\n\n", roof.r_exp,
+           roof.r_fma, roof.blas ? "OpenBLAS" : "plain-loop", roof.gemm_n, roof.b_write / 1e9);
+    snprintf(path, sizeof path, "%s/roofline.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        return 1;
+    }
+    fprintf(f, "threads,r_exp,r_fma,b_write,gemm_n,write_bytes,exp_len,blas\n%zu,%.6e,%.6e,%.6e,%zu,%zu,%zu,%d\n",
+            roof.threads, roof.r_exp, roof.r_fma, roof.b_write, roof.gemm_n, roof.write_bytes,
+            roof.exp_len, roof.blas);
+    fclose(f);
+
+    static const struct {
+        hj_perf_kernel k;
+        hj_perf_size s;
+    } CASES[] = {
+        {HJ_PERF_LSE, {4000, 1000, 2, NAN}},  {HJ_PERF_LSE, {4000, 1000, 64, NAN}},
+        {HJ_PERF_ADAM, {4000, 200, 2, NAN}},  {HJ_PERF_ADAM, {4000, 500, 1, NAN}},
+        {HJ_PERF_ADAM, {4000, 1000, 4, NAN}}, {HJ_PERF_HOPF_COLE, {100, 1000000, 2, NAN}},
+    };
+    snprintf(path, sizeof path, "%s/hjdl.csv", dir);
+    if ((f = fopen(path, "w")) == NULL) {
+        perror(path);
+        return 1;
+    }
+    fputs(CSV_HEADER, f);
+    printf("hjdl kernels (median of %zu; adam: seconds per step, %zu steps per run)\n", o->reps,
+           o->adam_steps);
+    printf("%-10s %6s %8s %4s %9s %12s %12s %12s %9s\n", "kernel", "n", "N", "d", "eps", "median s",
+           "min s", "bound s", "roofline");
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        hj_perf_timing t;
+        if (hj_perf_time(CASES[c].k, &CASES[c].s, o, &roof, &t, &err) != HJ_OK) {
+            fclose(f);
+            return fail(&err);
+        }
+        printf("%-10s %6zu %8zu %4zu %9.4g %12.4e %12.4e %12.4e %8.1f%%\n",
+               hj_perf_kernel_name(t.kernel), t.size.n, t.size.N, t.size.d, t.size.eps, t.median,
+               t.min, t.bound, 100.0 * t.fraction);
+        fflush(stdout);
+        csv_row(f, &t);
+    }
+    fclose(f);
+    printf("\n");
+    return 0;
+}
+
+/* ---- the peer check export ------------------------------------------------- */
+
+static hj_status write_npy(const char *dir, const char *name, const double *data, size_t rows,
+                           size_t cols, hj_error *err)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.npy", dir, name);
+    hj_matrix m = {rows, cols, (double *)data, NULL};
+    return hj_npy_write(path, &m, err);
+}
+
+static int export_checks(const char *dir)
+{
+    hj_error err = {0};
+    if (hj_make_dirs(dir, &err) != HJ_OK)
+        return fail(&err);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/meta.txt", dir);
+    FILE *meta = fopen(path, "w");
+    if (meta == NULL) {
+        perror(path);
+        return 1;
+    }
+    int rc = 1;
+    hj_perf_inputs in;
+    memset(&in, 0, sizeof in);
+    double *f = NULL, *pi = NULL, *u = NULL, *grad = NULL, *trace = NULL;
+    hj_model m = {0};
+    int have_model = 0;
+
+    /* lse: f and pi */
+    const hj_perf_size ls = {50, 40, 3, 0.3};
+    if (hj_perf_inputs_make(HJ_PERF_LSE, &ls, 7, &in, &err) != HJ_OK)
+        goto done;
+    f = malloc(ls.n * sizeof *f), pi = malloc(ls.n * ls.N * sizeof *pi);
+    if (f == NULL || pi == NULL)
+        goto oom;
+    hj_lse_layer L = {ls.N, ls.d, in.p, in.p + ls.N * ls.d, ls.eps};
+    if (hj_lse_forward(&L, in.x, ls.n, f, pi, NULL, &err) != HJ_OK ||
+        write_npy(dir, "lse_x", in.x, ls.n, ls.d, &err) != HJ_OK ||
+        write_npy(dir, "lse_w", in.p, ls.N, ls.d, &err) != HJ_OK ||
+        write_npy(dir, "lse_b", in.p + ls.N * ls.d, ls.N, 1, &err) != HJ_OK ||
+        write_npy(dir, "lse_f", f, ls.n, 1, &err) != HJ_OK ||
+        write_npy(dir, "lse_pi", pi, ls.n, ls.N, &err) != HJ_OK)
+        goto done;
+    fprintf(meta, "lse_eps %.17g\n", ls.eps);
+    hj_perf_inputs_free(&in);
+
+    /* adam: the loss before each of S steps, and the final parameters */
+    const hj_perf_size as = {200, 30, 2, NAN};
+    const size_t S = 5;
+    if (hj_perf_inputs_make(HJ_PERF_ADAM, &as, 7, &in, &err) != HJ_OK)
+        goto done;
+    char spec[32];
+    hj_arch arch;
+    snprintf(spec, sizeof spec, "lse:%zu", as.N);
+    if (hj_arch_parse(spec, as.d, 0, 0, &arch, &err) != HJ_OK ||
+        hj_model_init(&m, &arch, in.size.eps, in.t, 7, &err) != HJ_OK)
+        goto done;
+    have_model = 1;
+    const size_t P = as.N * as.d + as.N;
+    memcpy(m.params, in.p, P * sizeof *m.params);
+    hj_train_options o;
+    hj_train_options_default(&o);
+    o.optimizer = HJ_OPT_ADAM;
+    o.lr = in.lr;
+    o.iters = S;
+    hj_train_result tr;
+    memset(&tr, 0, sizeof tr);
+    if (hj_model_train(&m, in.x, in.y, as.n, &o, &tr, &err) != HJ_OK)
+        goto done;
+    trace = tr.loss_trace;
+    if (trace == NULL || tr.steps != S) {
+        fprintf(stderr, "hjdl_bench: Adam export: expected a loss trace of %zu steps\n", S);
+        goto done;
+    }
+    if (write_npy(dir, "adam_x", in.x, as.n, as.d, &err) != HJ_OK ||
+        write_npy(dir, "adam_y", in.y, as.n, 1, &err) != HJ_OK ||
+        write_npy(dir, "adam_p0", in.p, P, 1, &err) != HJ_OK ||
+        write_npy(dir, "adam_loss", trace, S, 1, &err) != HJ_OK ||
+        write_npy(dir, "adam_p", m.params, P, 1, &err) != HJ_OK)
+        goto done;
+    fprintf(meta, "adam_eps %.17g\nadam_lr %.17g\nadam_steps %zu\nadam_N %zu\nadam_d %zu\n"
+                  "adam_final_loss %.17g\nadam_beta1 %.17g\nadam_beta2 %.17g\nadam_adam_eps %.17g\n",
+            in.size.eps, in.lr, S, as.N, as.d, tr.final_loss, o.beta1, o.beta2, o.adam_eps);
+    hj_perf_inputs_free(&in);
+
+    /* hopf-cole: u and grad u */
+    const hj_perf_size hs = {20, 500, 2, 0.2};
+    if (hj_perf_inputs_make(HJ_PERF_HOPF_COLE, &hs, 7, &in, &err) != HJ_OK)
+        goto done;
+    u = malloc(hs.n * sizeof *u), grad = malloc(hs.n * hs.d * sizeof *grad);
+    if (u == NULL || grad == NULL)
+        goto oom;
+    hj_atoms atoms = {hs.N, hs.d, in.p, in.p + hs.N * hs.d};
+    hj_hc_out out;
+    memset(&out, 0, sizeof out);
+    out.u = u, out.grad = grad;
+    if (hj_hopf_cole_eval(&atoms, NULL, in.x, hs.n, in.t, hs.eps, &out, &err) != HJ_OK ||
+        write_npy(dir, "hc_x", in.x, hs.n, hs.d, &err) != HJ_OK ||
+        write_npy(dir, "hc_y", in.p, hs.N, hs.d, &err) != HJ_OK ||
+        write_npy(dir, "hc_g", in.p + hs.N * hs.d, hs.N, 1, &err) != HJ_OK ||
+        write_npy(dir, "hc_u", u, hs.n, 1, &err) != HJ_OK ||
+        write_npy(dir, "hc_grad", grad, hs.n, hs.d, &err) != HJ_OK)
+        goto done;
+    fprintf(meta, "hc_eps %.17g\nhc_t %.17g\n", hs.eps, in.t);
+    rc = 0;
+    goto done;
+oom:
+    hj_error_set(&err, HJ_ENOMEM, "out of memory");
+done:
+    if (rc != 0 && err.code != HJ_OK)
+        fail(&err);
+    if (fclose(meta) != 0)
+        rc = 1;
+    hj_perf_inputs_free(&in);
+    if (have_model)
+        hj_model_free(&m);
+    free(f), free(pi), free(u), free(grad), free(trace);
+    if (rc == 0)
+        printf("exported the peer-check problems to %s\n", dir);
+    return rc;
+}
+
+/* ---- per-step Adam times on a (d, N) grid, for the scaling projection ----- */
+
+static int adam_grid(const char *csv_path, const char *grid, size_t steps, const hj_perf_options *base)
+{
+    FILE *f = fopen(csv_path, "w");
+    if (f == NULL) {
+        perror(csv_path);
+        return 1;
+    }
+    fputs(CSV_HEADER, f);
+    hj_perf_options o = *base;
+    o.adam_steps = steps;
+    const char *p = grid;
+    while (*p) {
+        unsigned long d, N;
+        int used = 0;
+        if (sscanf(p, "%lu:%lu%n", &d, &N, &used) != 2) {
+            fprintf(stderr, "hjdl_bench: --grid: expected d:N[,d:N...] at '%s'\n", p);
+            fclose(f);
+            return 1;
+        }
+        p += used;
+        if (*p == ',')
+            p++;
+        hj_perf_size s = {4000, (size_t)N, (size_t)d, NAN};
+        hj_perf_timing t;
+        hj_error err = {0};
+        if (hj_perf_adam_step(&s, &o, NULL, &t, &err) != HJ_OK) {
+            fclose(f);
+            return fail(&err);
+        }
+        csv_row(f, &t);
+        printf("  adam d = %lu, N = %4lu: %.3e s per step\n", d, N, t.median);
+        fflush(stdout);
+    }
+    fclose(f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = "bench-out", *export_dir = NULL, *grid = NULL, *grid_csv = NULL;
+    int quick = 0;
+    size_t threads = 0, steps = 50;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const int has = i + 1 < argc;
+        if (strcmp(a, "--quick") == 0)
+            quick = 1;
+        else if (strcmp(a, "--out") == 0 && has)
+            dir = argv[++i];
+        else if (strcmp(a, "--export") == 0 && has)
+            export_dir = argv[++i];
+        else if (strcmp(a, "--threads") == 0 && has)
+            threads = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(a, "--grid") == 0 && has)
+            grid = argv[++i];
+        else if (strcmp(a, "--adam-steps-csv") == 0 && has)
+            grid_csv = argv[++i];
+        else if (strcmp(a, "--steps") == 0 && has)
+            steps = (size_t)strtoul(argv[++i], NULL, 10);
+        else {
+            fprintf(stderr, "usage: hjdl_bench [--quick] [--out DIR] [--threads T]\n"
+                            "       hjdl_bench --export DIR\n"
+                            "       hjdl_bench --adam-steps-csv FILE --grid d:N,... [--steps S] [--threads T]\n");
+            return 2;
+        }
+    }
+    if (export_dir)
+        return export_checks(export_dir);
+
+    hj_perf_options o;
+    hj_perf_options_default(&o);
+    o.threads = threads;
+    o.reps = quick ? QUICK_REPS : FULL_REPS;
+    if (threads)
+        hj_set_threads(threads);
+    if (grid || grid_csv) {
+        if (!grid || !grid_csv || steps == 0) {
+            fprintf(stderr, "hjdl_bench: --adam-steps-csv needs --grid and --steps >= 1\n");
+            return 2;
+        }
+        o.reps = 1;
+        return adam_grid(grid_csv, grid, steps, &o);
+    }
+    hj_error err = {0};
+    if (hj_make_dirs(dir, &err) != HJ_OK)
+        return fail(&err);
+    int rc = bench_kernels(dir, &o);
+    if (rc == 0)
+        rc = bench_influence(dir, o.reps);
+    if (rc == 0)
+        printf("written: %s/roofline.csv, %s/hjdl.csv, %s/influence.csv\n", dir, dir, dir);
+    return rc;
 }

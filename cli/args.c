@@ -11,6 +11,8 @@
 
 int cli_error(const char *cmd, const char *fmt, ...)
 {
+    if (cli_dist_rank() != 0) /* under mpirun rank 0 speaks for all (cli_dist.c) */
+        return CLI_USAGE;
     fprintf(stderr, "hjdl %s: ", cmd);
     va_list ap;
     va_start(ap, fmt);
@@ -22,8 +24,9 @@ int cli_error(const char *cmd, const char *fmt, ...)
 
 int cli_report(const char *cmd, const hj_error *err)
 {
-    fprintf(stderr, "hjdl %s: %s\n", cmd,
-            err->msg[0] ? err->msg : hj_status_string(err->code));
+    if (cli_dist_rank() == 0) /* under mpirun rank 0 speaks for all (cli_dist.c) */
+        fprintf(stderr, "hjdl %s: %s\n", cmd,
+                err->msg[0] ? err->msg : hj_status_string(err->code));
     switch (err->code) {
     case HJ_ENOMEM:
     case HJ_EMAXITER:

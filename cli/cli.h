@@ -74,6 +74,47 @@ typedef struct cli_progress {
 void cli_progress_init(cli_progress *p, const char *label, int quiet);
 void cli_progress_update(cli_progress *p, const char *phase, size_t step, size_t total, double loss);
 
+/* ---- distributed runs (mpirun -np P hjdl CMD ...; cli_dist.c) ---------- */
+struct hj_dist;
+/* Start the distributed runtime (dist.h), run the command, stop the
+ * runtime. Under mpirun, commands that do not split their work run on rank
+ * 0 only. HJDL_DIST_STATS=1 prints each rank's traffic and peak RSS. */
+int cli_dist_run(const cli_command *c, int argc, char **argv);
+/* The context of this run (a 1-process one when not under mpirun). */
+struct hj_dist *cli_dist(void);
+/* This process's rank (0 without MPI). */
+int cli_dist_rank(void);
+/* Collective failure check: every rank passes its own outcome (HJ_OK, or
+ * the status and message of what failed here). Returns CLI_OK when every
+ * rank succeeded; otherwise rank 0 prints ONE line "hjdl CMD: rank R
+ * failed: MESSAGE" (R the lowest failing rank; with one process the plain
+ * message, as before) and every rank returns the exit code of that
+ * status (cli_report). cli_error and cli_report print on rank 0 only, so
+ * errors every rank meets alike (bad options) appear once. */
+int cli_dist_fail(const char *cmd, hj_status local, const hj_error *local_err);
+
+/* Sharded atoms (solve/explain): fold rows [begin, end) of an atom file
+ * (rows y_1..y_d, g; opened with hj_rows_open) into the partial states
+ * P (n, 3 + dv) and top (may be NULL) at points x (n, d), in tiles of
+ * `tile` rows (0: the whole range at once). Memory: tile (d + 2) doubles. */
+struct hj_rows;
+struct hj_metric;
+struct hj_topk;
+hj_status cli_fold_atom_rows(struct hj_rows *rows, size_t begin, size_t end, size_t tile,
+                             const struct hj_metric *metric, const double *x, size_t n, double t,
+                             double eps, int with_grad, double *P, struct hj_topk *top, hj_error *err);
+
+/* ---- result tables (output.c) ------------------------------------------- */
+struct hj_matrix;
+/* Writes the name of column k (at most len bytes with the NUL) into buf. */
+typedef void (*cli_column_name_fn)(size_t k, char *buf, size_t len, const void *ctx);
+/* Write m with column names from name(k, ..., ctx) to path (CSV or .npy by
+ * extension, atomically: nothing is left on failure) or, when path is NULL,
+ * as CSV to stdout. Returns CLI_OK, or reports "hjdl CMD: ..." and returns
+ * the exit code. */
+int cli_write_table(const char *cmd, const char *path, const struct hj_matrix *m,
+                    cli_column_name_fn name, const void *ctx);
+
 /* Commands. */
 int cmd_verify(int argc, char **argv);
 int cmd_solve(int argc, char **argv);
@@ -87,5 +128,6 @@ int cmd_certify(int argc, char **argv);
 int cmd_attack(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif /* HJDL_CLI_H */

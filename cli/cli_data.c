@@ -274,32 +274,28 @@ void cli_print_metrics(const char *label, const hj_model *m, const double *pred,
            ce / (double)n);
 }
 
+/* Prediction columns: prediction | class,p_0..p_{C-1}; then neuron_k,pi_k.
+ * ctx: the number of classes C. */
+static void prediction_column_name(size_t k, char *buf, size_t len, const void *ctx)
+{
+    const size_t C = *(const size_t *)ctx, base = C ? 1 + C : 1;
+    if (k == 0)
+        snprintf(buf, len, "%s", C ? "class" : "prediction");
+    else if (k < base)
+        snprintf(buf, len, "p_%zu", k - 1);
+    else
+        snprintf(buf, len, (k - base) % 2 == 0 ? "neuron_%zu" : "pi_%zu", (k - base) / 2 + 1);
+}
+
 int cli_write_predictions(const char *path, const hj_model *m, const double *pred, size_t n,
                           const double *pi_top, const size_t *idx_top, size_t K, const char *cmd)
 {
     const size_t C = m->arch.n_classes, base = C ? 1 + C : 1, cols = base + 2 * K;
     hj_matrix out = {0};
     hj_error err = {0};
-    char **names = calloc(cols, sizeof *names);
-    int rc = CLI_OK;
-    if (names == NULL || hj_matrix_alloc(&out, n, cols, &err) != HJ_OK) {
-        free(names);
+    if (hj_matrix_alloc(&out, n, cols, &err) != HJ_OK)
         return cli_error(cmd, "out of memory");
-    }
-    for (size_t k = 0; k < cols && rc == CLI_OK; k++) {
-        names[k] = malloc(32);
-        if (names[k] == NULL) {
-            rc = cli_error(cmd, "out of memory");
-            break;
-        }
-        if (k == 0)
-            strcpy(names[k], C ? "class" : "prediction");
-        else if (k < base)
-            snprintf(names[k], 32, "p_%zu", k - 1);
-        else
-            snprintf(names[k], 32, (k - base) % 2 == 0 ? "neuron_%zu" : "pi_%zu", (k - base) / 2 + 1);
-    }
-    for (size_t i = 0; i < n && rc == CLI_OK; i++) {
+    for (size_t i = 0; i < n; i++) {
         double *row = out.data + i * cols;
         if (C == 0) {
             row[0] = pred[i];
@@ -313,15 +309,7 @@ int cli_write_predictions(const char *path, const hj_model *m, const double *pre
             row[base + 2 * k + 1] = pi_top[i * K + k];
         }
     }
-    if (rc == CLI_OK) {
-        hj_status st = path ? hj_matrix_write(path, &out, (const char *const *)names, &err)
-                            : hj_csv_write_stream(stdout, &out, (const char *const *)names, &err);
-        if (st != HJ_OK)
-            rc = cli_report(cmd, &err);
-    }
-    for (size_t k = 0; k < cols; k++)
-        free(names[k]);
-    free(names);
+    int rc = cli_write_table(cmd, path, &out, prediction_column_name, &C);
     hj_matrix_free(&out);
     return rc;
 }

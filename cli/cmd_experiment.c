@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hjdl/dist.h"
 #include "hjdl/experiment.h"
 #include "hjdl/report.h"
 #include "hjdl/runtime.h"
@@ -63,6 +64,168 @@ static size_t print_result(const hj_result *r, int verbose)
     printf("%-15s checks %zu passed, %zu failed; claims %zu agree, %zu disagree, %zu inconclusive; %.1f s\n",
            r->experiment, r->checks.n - failed, failed, v[0], v[1], v[2], r->seconds);
     return failed;
+}
+
+/* ---- parallel sweeps: experiments spread round-robin over the ranks ------
+ * Rank r runs the experiments i with i % P == r into their usual
+ * directories, packs each hj_result (plain structs and arrays) into bytes,
+ * and rank 0 gathers and unpacks them in registry order, so the printed
+ * summary and the report are those of a single-process run (timings apart). */
+
+/* Record of one run on the wire. */
+typedef struct wire_head {
+    hj_result r;     /* pointers inside are meaningless on arrival */
+    int error;       /* the experiment could not run (already recorded in r) */
+} wire_head;
+
+/* Append n bytes to *buf (length *len, capacity *cap); 0 on success. */
+static int append(char **buf, size_t *len, size_t *cap, const void *src, size_t n)
+{
+    if (*len + n > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        while (c < *len + n)
+            c *= 2;
+        char *b = realloc(*buf, c);
+        if (b == NULL)
+            return -1;
+        *buf = b, *cap = c;
+    }
+    if (n)
+        memcpy(*buf + *len, src, n);
+    *len += n;
+    return 0;
+}
+
+static int pack_result(char **buf, size_t *len, size_t *cap, const hj_result *r, int error)
+{
+    wire_head h;
+    memset(&h, 0, sizeof h);
+    h.r = *r;
+    h.error = error;
+    return append(buf, len, cap, &h, sizeof h) ||
+           append(buf, len, cap, r->params, r->n_params * sizeof *r->params) ||
+           append(buf, len, cap, r->metrics, r->n_metrics * sizeof *r->metrics) ||
+           append(buf, len, cap, r->checks.items, r->checks.n * sizeof *r->checks.items) ||
+           append(buf, len, cap, r->claims, r->n_claims * sizeof *r->claims) ||
+           append(buf, len, cap, r->figures, r->n_figures * sizeof *r->figures);
+}
+
+/* Copy n items of size sz from *p (advancing it, within end) into a fresh
+ * array; 0 on success (n == 0: NULL). */
+static int take(const char **p, const char *end, size_t n, size_t sz, void **out)
+{
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    if ((size_t)(end - *p) / sz < n || (*out = malloc(n * sz)) == NULL)
+        return -1;
+    memcpy(*out, *p, n * sz);
+    *p += n * sz;
+    return 0;
+}
+
+/* Unpack one record at *p into r (owning fresh arrays); 0 on success. */
+static int unpack_result(const char **p, const char *end, hj_result *r, int *error)
+{
+    wire_head h;
+    if ((size_t)(end - *p) < sizeof h)
+        return -1;
+    memcpy(&h, *p, sizeof h);
+    *p += sizeof h;
+    *r = h.r;
+    *error = h.error;
+    r->params = NULL, r->metrics = NULL, r->checks.items = NULL, r->claims = NULL, r->figures = NULL;
+    void *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+    int bad = take(p, end, h.r.n_params, sizeof *r->params, &a) ||
+              take(p, end, h.r.n_metrics, sizeof *r->metrics, &b) ||
+              take(p, end, h.r.checks.n, sizeof *r->checks.items, &c) ||
+              take(p, end, h.r.n_claims, sizeof *r->claims, &d) ||
+              take(p, end, h.r.n_figures, sizeof *r->figures, &e);
+    r->params = a, r->metrics = b, r->checks.items = c, r->claims = d, r->figures = e;
+    r->cap_params = r->n_params, r->cap_metrics = r->n_metrics, r->checks.cap = r->checks.n;
+    r->cap_claims = r->n_claims, r->cap_figures = r->n_figures;
+    if (bad) {
+        hj_result_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* Run the experiments list[0..n) (registry entries) spread over the ranks;
+ * on rank 0 results[i] / errors[i] receive every outcome in list order
+ * (elsewhere they stay zero). A failed run is recorded as a failed C0
+ * check with the message in its notes, and its message printed by the
+ * rank that ran it. With one process each result is printed as soon as it
+ * is ready (print_result with `verbose`); with several, the caller prints
+ * them on rank 0 after the gather. Returns HJ_OK or a communication
+ * failure (agreed). */
+static hj_status run_spread(const hj_experiment *const *list, size_t n, const hj_experiment_options *eo,
+                            run_progress *rp, const char *cmd, int verbose, hj_result *results,
+                            int *errors, hj_error *err)
+{
+    hj_dist *dist = cli_dist();
+    const int rank = hj_dist_rank(dist), P = hj_dist_size(dist);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    hj_status st = HJ_OK;
+    for (size_t i = (size_t)rank; i < n; i += (size_t)P) {
+        hj_result r;
+        hj_error e = {0};
+        int error = 0;
+        rp->index = i + 1;
+        if (hj_experiment_run(list[i], eo, &r, &e) != HJ_OK) {
+            fprintf(stderr, "hjdl %s: %s\n", cmd, e.msg);
+            /* keep a record of the failure in the report */
+            snprintf(r.experiment, sizeof r.experiment, "%s", list[i]->name);
+            hj_check_add(&r.checks, "C0", "experiment ran to completion", 1.0, 0.0, NULL);
+            hj_result_note(&r, "The experiment could not run: %s", e.msg);
+            error = 1;
+        }
+        if (P == 1) {
+            results[i] = r;
+            errors[i] = error;
+            print_result(&results[i], verbose);
+            continue;
+        }
+        if (st == HJ_OK && pack_result(&buf, &len, &cap, &r, error) != 0)
+            st = hj_error_set(err, HJ_ENOMEM, "out of memory packing the results");
+        hj_result_free(&r);
+    }
+    if (P == 1)
+        return HJ_OK;
+    hj_error agree_err = {0};
+    if (hj_dist_barrier(dist, &agree_err) != HJ_OK) { /* idle while the others finish */
+        free(buf);
+        *err = agree_err;
+        return agree_err.code;
+    }
+    if ((st = hj_dist_agree(dist, st, err, NULL, &agree_err)) != HJ_OK) {
+        free(buf);
+        *err = agree_err;
+        return st;
+    }
+    void *all = NULL;
+    size_t *lens = rank == 0 ? calloc((size_t)P, sizeof *lens) : NULL;
+    if (rank == 0 && lens == NULL)
+        st = hj_error_set(err, HJ_ENOMEM, "out of memory");
+    else
+        st = hj_dist_gather_bytes(dist, buf, len, &all, lens, err);
+    free(buf);
+    if (st == HJ_OK && rank == 0) {
+        const char *p = all;
+        for (int k = 0; k < P && st == HJ_OK; k++) {
+            const char *end = p + lens[k];
+            for (size_t i = (size_t)k; i < n; i += (size_t)P)
+                if (unpack_result(&p, end, &results[i], &errors[i]) != 0) {
+                    st = hj_error_set(err, HJ_EIO, "rank %d sent a malformed result for %s", k, list[i]->name);
+                    break;
+                }
+            p = end;
+        }
+    }
+    free(all);
+    free(lens);
+    return st;
 }
 
 static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_options *eo, int *quiet,
@@ -135,8 +298,9 @@ int cmd_experiment(int argc, char **argv)
     hj_experiment_options_default(&eo);
     int quiet = 0;
     size_t threads = 0, npos = 0;
-    const char *pos[1] = {NULL};
-    int rc = parse_common(argc, argv, "experiment", &eo, &quiet, &threads, pos, 1, &npos, 0);
+    enum { MAX_NAMES = 64 };
+    const char *pos[MAX_NAMES] = {NULL};
+    int rc = parse_common(argc, argv, "experiment", &eo, &quiet, &threads, pos, MAX_NAMES, &npos, 0);
     if (rc == CLI_HELP) {
         printf("\nexperiments:\n");
         run_list();
@@ -146,25 +310,51 @@ int cmd_experiment(int argc, char **argv)
         return rc;
     if (npos == 0)
         return cli_error("experiment", "name an experiment, or 'list' (see 'hjdl experiment --help')");
-    if (strcmp(pos[0], "list") == 0)
-        return run_list();
-    const hj_experiment *e = hj_experiment_find(pos[0]);
-    if (e == NULL)
-        return cli_error("experiment", "unknown experiment '%s' (see 'hjdl experiment list')", pos[0]);
+    if (strcmp(pos[0], "list") == 0) {
+        if (npos > 1)
+            return cli_error("experiment", "'list' takes no other names");
+        return cli_dist_rank() == 0 ? run_list() : CLI_OK;
+    }
+    const hj_experiment *list[MAX_NAMES];
+    for (size_t i = 0; i < npos; i++)
+        if ((list[i] = hj_experiment_find(pos[i])) == NULL)
+            return cli_error("experiment", "unknown experiment '%s' (see 'hjdl experiment list')", pos[i]);
     if (threads)
         hj_set_threads(threads);
-    run_progress rp = {quiet, isatty(fileno(stderr)), 1, 1, cli_now(), -1.0};
+    run_progress rp = {quiet || cli_dist_rank() != 0, isatty(fileno(stderr)), 1, npos, cli_now(), -1.0};
     eo.progress = on_progress;
     eo.progress_ctx = &rp;
-    hj_result res;
     hj_error err = {0};
-    if (hj_experiment_run(e, &eo, &res, &err) != HJ_OK) {
+    if (npos == 1 && hj_dist_size(cli_dist()) == 1) { /* one experiment, one process: as always */
+        hj_result res;
+        if (hj_experiment_run(list[0], &eo, &res, &err) != HJ_OK) {
+            hj_result_free(&res);
+            return cli_report("experiment", &err);
+        }
+        size_t failed = print_result(&res, 1);
         hj_result_free(&res);
-        return cli_report("experiment", &err);
+        return failed ? CLI_FAIL : CLI_OK;
     }
-    size_t failed = print_result(&res, 1);
-    hj_result_free(&res);
-    return failed ? CLI_FAIL : CLI_OK;
+    /* several names and/or several ranks: spread, gather, print in order */
+    hj_result results[MAX_NAMES];
+    int errors[MAX_NAMES];
+    memset(results, 0, sizeof results);
+    memset(errors, 0, sizeof errors);
+    const int one = hj_dist_size(cli_dist()) == 1;
+    hj_status st = run_spread(list, npos, &eo, &rp, "experiment", 1, results, errors, &err);
+    size_t failed = 0, nerr = 0;
+    if (st == HJ_OK && cli_dist_rank() == 0)
+        for (size_t i = 0; i < npos; i++) {
+            failed += one ? hj_check_failures(&results[i].checks) : print_result(&results[i], 1);
+            nerr += errors[i] != 0;
+        }
+    for (size_t i = 0; i < npos; i++)
+        hj_result_free(&results[i]);
+    if (st != HJ_OK)
+        return cli_report("experiment", &err);
+    if (npos == 1 && nerr) /* the message was printed by the rank that ran it */
+        return CLI_USAGE;
+    return (failed || nerr) ? CLI_FAIL : CLI_OK;
 }
 
 int cmd_reproduce(int argc, char **argv)
@@ -184,26 +374,36 @@ int cmd_reproduce(int argc, char **argv)
     hj_result *results = calloc(n, sizeof *results);
     if (results == NULL)
         return cli_error("reproduce", "out of memory");
-    run_progress rp = {quiet, isatty(fileno(stderr)), 0, n, cli_now(), -1.0};
+    const hj_experiment **list = calloc(n ? n : 1, sizeof *list);
+    int *errs = calloc(n ? n : 1, sizeof *errs);
+    if (list == NULL || errs == NULL) {
+        free(results), free(list), free(errs);
+        return cli_error("reproduce", "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        list[i] = hj_experiment_at(i);
+    const int rank = cli_dist_rank();
+    run_progress rp = {quiet || rank != 0, isatty(fileno(stderr)), 0, n, cli_now(), -1.0};
     eo.progress = on_progress;
     eo.progress_ctx = &rp;
     size_t failed = 0, errors = 0, done = 0;
     hj_error err = {0};
+    /* under mpirun the experiments are spread over the ranks (run_spread) */
+    hj_status st = run_spread(list, n, &eo, &rp, "reproduce", 0, results, errs, &err);
+    free(list);
+    if (st != HJ_OK || rank != 0) {
+        for (size_t i = 0; i < n; i++)
+            hj_result_free(&results[i]);
+        free(results), free(errs);
+        return st != HJ_OK ? cli_report("reproduce", &err) : CLI_OK;
+    }
+    const int one = hj_dist_size(cli_dist()) == 1;
     for (size_t i = 0; i < n; i++) {
-        rp.index = i + 1;
-        const hj_experiment *e = hj_experiment_at(i);
-        if (hj_experiment_run(e, &eo, &results[done], &err) != HJ_OK) {
-            fprintf(stderr, "hjdl reproduce: %s\n", err.msg);
-            /* keep a record of the failure in the report */
-            hj_result *r = &results[done];
-            snprintf(r->experiment, sizeof r->experiment, "%s", e->name);
-            hj_check_add(&r->checks, "C0", "experiment ran to completion", 1.0, 0.0, NULL);
-            hj_result_note(r, "The experiment could not run: %s", err.msg);
-            errors++;
-        }
-        failed += print_result(&results[done], 0);
+        failed += one ? hj_check_failures(&results[i].checks) : print_result(&results[i], 0);
+        errors += errs[i] != 0;
         done++;
     }
+    free(errs);
     double secs = cli_now() - rp.t0;
     rc = CLI_OK;
     if (hj_report_write_html(eo.out_dir, results, done, eo.quick, secs, &err) != HJ_OK)

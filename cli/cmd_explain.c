@@ -7,9 +7,11 @@
 #include "cli.h"
 #include "hjdl/data.h"
 #include "hjdl/dataset.h"
+#include "hjdl/dist.h"
 #include "hjdl/hopf.h"
 #include "hjdl/influence.h"
 #include "hjdl/model.h"
+#include "hjdl/partial.h"
 
 static const char *DESCRIPTION =
     "Explains each point of X by the Gibbs (attribution) weights of a Hopf-Cole\n"
@@ -31,29 +33,20 @@ static const char *DESCRIPTION =
     "0-based row of the k-th largest weight in ATOMS (for a model: the readout\n"
     "neuron index, classes numbered c*N + j), pi_k its weight; descending, equal\n"
     "weights by larger logit then smaller index. Output goes to stdout unless --out\n"
-    "is given (.csv or .npy by extension; written atomically).";
+    "is given (.csv or .npy by extension; written atomically).\n\n"
+    "Large N (ATOMS): --tile-rows R streams the atoms R rows at a time (memory\n"
+    "O(R d + n K)). Under 'mpirun -np P hjdl explain --atoms ...' each rank reads its\n"
+    "own slice of the atoms; partial states and top-K lists are merged exactly and\n"
+    "rank 0 writes the output. A MODEL is explained by rank 0 alone.";
 
-/* Column names entropy,n_eff,regime,atom_1,pi_1,...; NULL on out of memory. */
-static char **make_names(size_t K)
+/* Column names entropy,n_eff,regime,atom_1,pi_1,...,atom_K,pi_K. */
+static void column_name(size_t k, char *buf, size_t len, const void *ctx)
 {
-    const size_t cols = 3 + 2 * K;
-    char **names = calloc(cols, sizeof *names);
-    if (names == NULL)
-        return NULL;
-    for (size_t k = 0; k < cols; k++) {
-        names[k] = malloc(32);
-        if (names[k] == NULL) {
-            for (size_t j = 0; j < k; j++)
-                free(names[j]);
-            free(names);
-            return NULL;
-        }
-        if (k < 3)
-            strcpy(names[k], k == 0 ? "entropy" : k == 1 ? "n_eff" : "regime");
-        else
-            snprintf(names[k], 32, (k - 3) % 2 == 0 ? "atom_%zu" : "pi_%zu", (k - 3) / 2 + 1);
-    }
-    return names;
+    (void)ctx;
+    if (k < 3)
+        snprintf(buf, len, "%s", k == 0 ? "entropy" : k == 1 ? "n_eff" : "regime");
+    else
+        snprintf(buf, len, (k - 3) % 2 == 0 ? "atom_%zu" : "pi_%zu", (k - 3) / 2 + 1);
 }
 
 static void fill_row(double *row, const hj_explain *s, const double *pt, const size_t *it, size_t K)
@@ -121,6 +114,81 @@ static int explain_atoms(const char *atoms_path, const hj_matrix *X, const char 
 done:
     hj_matrix_free(&A);
     free(y), free(g), free(pt), free(it), free(sum);
+    return rc;
+}
+
+/* Atoms mode, streamed and/or sharded across ranks: out (n, 3 + 2K) filled
+ * on rank 0 (other ranks: out left empty). Every failure is agreed on by all
+ * ranks, so they stop together. */
+static int explain_atoms_sharded(const char *atoms_path, const hj_matrix *X, const char *x_path,
+                                 double t, double eps, size_t K, int K_given, size_t tile,
+                                 hj_matrix *out, size_t *Kout)
+{
+    hj_dist *dist = cli_dist();
+    const int rank = hj_dist_rank(dist), nranks = hj_dist_size(dist);
+    hj_error err = {0};
+    hj_rows *rows = NULL;
+    double *P = NULL, *logit = NULL, *pt = NULL;
+    size_t *index = NULL;
+    hj_explain *sum = NULL;
+    size_t d = 0, N = 0;
+    const size_t n = X->rows;
+    int rc;
+    hj_status st = hj_rows_open(atoms_path, &rows, &err);
+    if (st == HJ_OK && hj_rows_cols(rows) < 2)
+        st = hj_error_set(&err, HJ_EFORMAT, "%s: atoms need at least 2 columns (y_1..y_d, g), found %zu",
+                          atoms_path, hj_rows_cols(rows));
+    if (st == HJ_OK) {
+        d = hj_rows_cols(rows) - 1, N = hj_rows_count(rows);
+        if (X->cols != d)
+            st = hj_error_set(&err, HJ_ESHAPE, "%s: points have %zu columns but the atoms in %s are %zu-dimensional",
+                              x_path, X->cols, atoms_path, d);
+        if (!K_given)
+            K = N < 3 ? N : 3;
+        if (st == HJ_OK && K > N)
+            st = hj_error_set(&err, HJ_EINVAL, "--top %zu exceeds the %zu atoms in %s", K, N, atoms_path);
+    }
+    if ((rc = cli_dist_fail("explain", st, &err)) != CLI_OK)
+        goto done;
+    const size_t Kt = K ? K : 1, w = hj_partial_width(0);
+    size_t begin, end;
+    hj_dist_range(N, rank, nranks, &begin, &end);
+    P = malloc((n ? n : 1) * w * sizeof *P);
+    logit = malloc((n * Kt + 1) * sizeof *logit);
+    index = malloc((n * Kt + 1) * sizeof *index);
+    hj_topk top;
+    if (!P || !logit || !index) {
+        st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
+    } else {
+        hj_partial_init(P, n, 0);
+        hj_topk_init(&top, n, Kt, logit, index);
+        st = cli_fold_atom_rows(rows, begin, end, tile, NULL, X->data, n, t, eps, 0, P, &top, &err);
+    }
+    if ((rc = cli_dist_fail("explain", st, &err)) != CLI_OK)
+        goto done;
+    st = hj_dist_reduce_partial(dist, P, n, 0, eps, &err);
+    if (st == HJ_OK)
+        st = hj_dist_reduce_topk(dist, &top, &err);
+    if (st == HJ_OK && rank == 0) {
+        pt = malloc((n * Kt + 1) * sizeof *pt);
+        sum = malloc((n ? n : 1) * sizeof *sum);
+        if (!pt || !sum || hj_matrix_alloc(out, n, 3 + 2 * K, &err) != HJ_OK)
+            st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
+        if (st == HJ_OK)
+            st = hj_partial_explain(P, n, 0, eps, N, sum, &err);
+        if (st == HJ_OK) {
+            hj_hc_out none = {0};
+            st = hj_partial_atoms_finish(P, n, d, NULL, X->data, t, eps, 0, &none, &top, pt, &err);
+        }
+    }
+    if ((rc = cli_dist_fail("explain", st, &err)) != CLI_OK || rank != 0)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        fill_row(out->data + i * out->cols, sum + i, pt + i * Kt, index + i * Kt, K);
+    *Kout = K;
+done:
+    hj_rows_close(rows);
+    free(P), free(logit), free(index), free(pt), free(sum);
     return rc;
 }
 
@@ -202,6 +270,7 @@ int cmd_explain(int argc, char **argv)
     const char *atoms_path = NULL, *x_path = NULL, *out_path = NULL, *pos[1];
     double t = NAN, eps = NAN;
     size_t K = (size_t)-1, npos = 0;   /* (size_t)-1: --top not given */
+    size_t tile = (size_t)-1;          /* (size_t)-1: --tile-rows not given */
     const cli_opt opts[] = {
         {"x", CLI_STRING, &x_path, "FILE", "points to explain, one row each (raw features for a model)", 1},
         {"atoms", CLI_STRING, &atoms_path, "FILE", "initial data: rows y_1..y_d, g (instead of MODEL)", 0},
@@ -209,6 +278,7 @@ int cmd_explain(int argc, char **argv)
         {"eps", CLI_DOUBLE, &eps, "E", "viscosity, >= 0 (with --atoms; 0: Hopf-Lax, weights uniform on ties)", 0},
         {"top", CLI_SIZE, &K, "K", "number of largest weights listed (default 3, or N if fewer atoms)", 0},
         {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"tile-rows", CLI_SIZE, &tile, "R", "with --atoms: stream the atoms R rows at a time (default: all at once)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "explain");
@@ -236,33 +306,32 @@ int cmd_explain(int argc, char **argv)
             return cli_error("explain", "--t must be > 0 (got %g)", t);
         if (eps < 0.0)
             return cli_error("explain", "--eps must be >= 0 (got %g)", eps);
+    } else if (tile != (size_t)-1) {
+        return cli_error("explain", "--tile-rows goes with --atoms");
     }
+    if (tile == 0)
+        return cli_error("explain", "--tile-rows must be > 0");
+    hj_dist *dist = cli_dist();
+    const int sharded = atoms_path && (tile != (size_t)-1 || hj_dist_size(dist) > 1);
     hj_error err = {0};
     hj_matrix X = {0}, out = {0};
-    char **names = NULL;
     size_t Kused = 0;
-    if (hj_matrix_read(x_path, &X, &err) != HJ_OK) {
-        rc = cli_report("explain", &err);
+    hj_status xs = hj_matrix_read(x_path, &X, &err);
+    if ((rc = sharded ? cli_dist_fail("explain", xs, &err)
+                      : (xs == HJ_OK ? CLI_OK : cli_report("explain", &err))) != CLI_OK)
         goto done;
-    }
-    rc = atoms_path ? explain_atoms(atoms_path, &X, x_path, t, eps, K, K_given, &out, &Kused)
-                    : explain_model(pos[0], &X, x_path, K, K_given, &out, &Kused);
-    if (rc != CLI_OK)
+    if (sharded)
+        rc = explain_atoms_sharded(atoms_path, &X, x_path, t, eps, K, K_given,
+                                   tile == (size_t)-1 ? 0 : tile, &out, &Kused);
+    else if (hj_dist_rank(dist) != 0) /* a MODEL under mpirun: rank 0 alone */
         goto done;
-    names = make_names(Kused);
-    if (names == NULL) {
-        rc = cli_error("explain", "out of memory");
+    else
+        rc = atoms_path ? explain_atoms(atoms_path, &X, x_path, t, eps, K, K_given, &out, &Kused)
+                        : explain_model(pos[0], &X, x_path, K, K_given, &out, &Kused);
+    if (rc != CLI_OK || hj_dist_rank(dist) != 0)
         goto done;
-    }
-    hj_status st = out_path ? hj_matrix_write(out_path, &out, (const char *const *)names, &err)
-                            : hj_csv_write_stream(stdout, &out, (const char *const *)names, &err);
-    if (st != HJ_OK)
-        rc = cli_report("explain", &err);
+    rc = cli_write_table("explain", out_path, &out, column_name, NULL);
 done:
-    if (names)
-        for (size_t k = 0; k < 3 + 2 * Kused; k++)
-            free(names[k]);
-    free(names);
     hj_matrix_free(&X);
     hj_matrix_free(&out);
     return rc;

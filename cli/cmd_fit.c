@@ -6,7 +6,9 @@
 
 #include "cli.h"
 #include "cli_data.h"
+#include "hjdl/data.h"
 #include "hjdl/dataset.h"
+#include "hjdl/dist.h"
 #include "hjdl/model.h"
 #include "hjdl/optim.h"
 
@@ -23,13 +25,18 @@ static const char *DESCRIPTION =
     "counts passes over the data with mini-batches. Final train (and test) metrics go\n"
     "to stdout, e.g. 'test accuracy 0.8712'; progress goes to stderr. Runs are\n"
     "bit-for-bit reproducible for a given --seed and thread count (OMP_NUM_THREADS,\n"
-    "OPENBLAS_NUM_THREADS).";
+    "OPENBLAS_NUM_THREADS). --trace FILE writes the loss of every step (CSV step,loss).\n\n"
+    "Data-parallel: 'mpirun -np P hjdl fit ...' splits the training points into P\n"
+    "contiguous shards; every step each rank evaluates the mini-batch members it\n"
+    "holds and the loss and gradient sums are all-reduced, so the trajectory is the\n"
+    "single-process one up to rounding. Every rank reads the data files; rank 0\n"
+    "alone prints and writes the model.";
 
 int cmd_fit(int argc, char **argv)
 {
     cli_data_options dopt;
     cli_data_options_default(&dopt);
-    const char *arch_s = NULL, *out_path = NULL, *opt_s = "adam", *train_pred = NULL;
+    const char *arch_s = NULL, *out_path = NULL, *opt_s = "adam", *train_pred = NULL, *trace_path = NULL;
     double eps = NAN, t = 1.0, lr = 1e-3, momentum = 0.9;
     size_t iters = 0, epochs = 0, batch = 0, lbfgs_iters = 100;
     uint64_t seed = 1;
@@ -60,6 +67,7 @@ int cmd_fit(int argc, char **argv)
         {"out", CLI_STRING, &out_path, "MODEL", "where to write the model (.hjm)", 1},
         {"train-predictions", CLI_STRING, &train_pred, "FILE", "also write the in-memory predictions on the training inputs", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "no progress on stderr", 0},
+        {"trace", CLI_STRING, &trace_path, "FILE", "write the loss of every optimiser step (CSV step,loss)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "fit");
@@ -91,8 +99,29 @@ int cmd_fit(int argc, char **argv)
     to.lr = lr, to.momentum = momentum, to.iters = iters, to.epochs = epochs, to.batch = batch;
     to.lbfgs_iters = lbfgs_iters, to.seed = seed;
 
+    /* Under mpirun every rank loads the same data (rank 0 first, so a bad
+     * file is reported once), then trains on its shard of the points. */
+    hj_dist *dist = cli_dist();
+    const int rank = hj_dist_rank(dist), nranks = hj_dist_size(dist);
     cli_data D;
-    if ((rc = cli_data_load(&dopt, seed, &D, "fit")) != CLI_OK) {
+    memset(&D, 0, sizeof D);
+    if (rank == 0)
+        rc = cli_data_load(&dopt, seed, &D, "fit");
+    if (nranks > 1) {
+        int ok0 = rc == CLI_OK ? 0 : rc;
+        if (hj_dist_barrier(dist, &err) != HJ_OK || hj_dist_bcast(dist, &ok0, sizeof ok0, 0, &err) != HJ_OK)
+            ok0 = CLI_FAIL;
+        if (ok0 != CLI_OK) {
+            cli_data_free(&D);
+            return ok0;
+        }
+        if (rank != 0)
+            rc = cli_data_load(&dopt, seed, &D, "fit");
+        hj_error_set(&err, HJ_EINVAL, "could not load the data that rank 0 loaded");
+        rc = cli_dist_fail("fit", rc == CLI_OK ? HJ_OK : HJ_EINVAL, &err);
+        hj_error_clear(&err);
+    }
+    if (rc != CLI_OK) {
         cli_data_free(&D);
         return rc;
     }
@@ -113,16 +142,28 @@ int cmd_fit(int argc, char **argv)
     memset(&D.pre, 0, sizeof D.pre);
 
     cli_progress prog;
-    cli_progress_init(&prog, "fit", quiet);
+    cli_progress_init(&prog, "fit", quiet || rank != 0);
     to.callback = cli_fit_progress;
     to.callback_ctx = &prog;
     to.report_every = 1;
-    double t0 = cli_now();
-    if (hj_model_train(&model, D.x_train, D.y_train, D.n_train, &to, &res, &err) != HJ_OK) {
-        rc = cli_report("fit", &err);
-        goto done;
+    const double *xs = D.x_train, *ys = D.y_train;
+    size_t ns = D.n_train;
+    if (nranks > 1) { /* data-parallel: this rank's contiguous shard */
+        size_t b, e;
+        hj_dist_range(D.n_train, rank, nranks, &b, &e);
+        to.allreduce = hj_dist_allreduce_sum_cb;
+        to.allreduce_ctx = dist;
+        to.shard_begin = b;
+        to.n_total = D.n_train;
+        xs = D.x_train + b * D.d, ys = D.y_train + b, ns = e - b;
     }
+    double t0 = cli_now();
+    hj_status tst = hj_model_train(&model, xs, ys, ns, &to, &res, &err);
+    if ((rc = cli_dist_fail("fit", tst, &err)) != CLI_OK)
+        goto done;
     double secs = cli_now() - t0;
+    if (rank != 0) /* rank 0 alone evaluates, prints and writes */
+        goto done;
     const size_t nout = hj_model_n_out(&model);
     pred = malloc(D.n_train * nout * sizeof *pred);
     if (pred == NULL) {
@@ -148,6 +189,22 @@ int cmd_fit(int argc, char **argv)
     printf("train loss %.10g\nsteps %zu\nseconds %.3f\n", res.final_loss, res.steps, secs);
     if (train_pred && (rc = cli_write_predictions(train_pred, &model, pred, D.n_train, NULL, NULL, 0, "fit")) != CLI_OK)
         goto done;
+    if (trace_path) {
+        hj_matrix tr = {0};
+        const char *const tnames[] = {"step", "loss"};
+        hj_status ts = hj_matrix_alloc(&tr, res.steps, 2, &err);
+        for (size_t k = 0; ts == HJ_OK && k < res.steps; k++) {
+            tr.data[2 * k] = (double)(k + 1);
+            tr.data[2 * k + 1] = res.loss_trace ? res.loss_trace[k] : NAN;
+        }
+        if (ts == HJ_OK)
+            ts = hj_matrix_write(trace_path, &tr, tnames, &err);
+        hj_matrix_free(&tr);
+        if (ts != HJ_OK) {
+            rc = cli_report("fit", &err);
+            goto done;
+        }
+    }
     if (hj_model_save(&model, out_path, &err) != HJ_OK) {
         rc = cli_report("fit", &err);
         goto done;

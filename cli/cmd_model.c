@@ -91,6 +91,16 @@ done:
     return rc;
 }
 
+/* Atom columns y_1..y_d, g; ctx: the dimension d. */
+static void atom_column_name(size_t k, char *buf, size_t len, const void *ctx)
+{
+    const size_t d = *(const size_t *)ctx;
+    if (k < d)
+        snprintf(buf, len, "y_%zu", k + 1);
+    else
+        snprintf(buf, len, "g");
+}
+
 int cmd_initial_data(int argc, char **argv)
 {
     const char *out_path = NULL, *pos[1];
@@ -122,7 +132,6 @@ int cmd_initial_data(int argc, char **argv)
     hj_model m = {0};
     hj_matrix A = {0};
     hj_error err = {0};
-    char **names = NULL;
     size_t N = 0, d = 0;
     if (hj_model_load(&m, pos[0], &err) != HJ_OK) {
         rc = cli_report("initial-data", &err);
@@ -130,8 +139,7 @@ int cmd_initial_data(int argc, char **argv)
     }
     hj_model_readout_shape(&m, &N, &d);
     double *y = malloc(N * d * sizeof *y), *g = malloc(N * sizeof *g);
-    names = calloc(d + 1, sizeof *names);
-    if (!y || !g || !names || hj_matrix_alloc(&A, N, d + 1, &err) != HJ_OK) {
+    if (!y || !g || hj_matrix_alloc(&A, N, d + 1, &err) != HJ_OK) {
         free(y), free(g);
         rc = cli_error("initial-data", "out of memory");
         goto done;
@@ -146,31 +154,13 @@ int cmd_initial_data(int argc, char **argv)
         A.data[j * (d + 1) + d] = g[j];
     }
     free(y), free(g);
-    for (size_t k = 0; k <= d; k++) {
-        names[k] = malloc(32);
-        if (names[k] == NULL) {
-            rc = cli_error("initial-data", "out of memory");
-            goto done;
-        }
-        if (k < d)
-            snprintf(names[k], 32, "y_%zu", k + 1);
-        else
-            strcpy(names[k], "g");
-    }
     if (m.arch.n_layers > 1 || m.pre.kind != HJ_PRE_NONE || m.arch.output_scale)
         fprintf(stderr, "hjdl initial-data: note: these atoms live in the readout's input space "
                         "(after %s), not in the raw inputs\n",
                 m.arch.n_layers > 1 ? "the hidden layers" : m.pre.kind != HJ_PRE_NONE ? "preprocessing"
                                                                                     : "the output scale");
-    hj_status st = out_path ? hj_matrix_write(out_path, &A, (const char *const *)names, &err)
-                            : hj_csv_write_stream(stdout, &A, (const char *const *)names, &err);
-    if (st != HJ_OK)
-        rc = cli_report("initial-data", &err);
+    rc = cli_write_table("initial-data", out_path, &A, atom_column_name, &d);
 done:
-    if (names)
-        for (size_t k = 0; k <= d; k++)
-            free(names[k]);
-    free(names);
     hj_matrix_free(&A);
     hj_model_free(&m);
     return rc;

@@ -6,7 +6,9 @@
 
 #include "cli.h"
 #include "hjdl/data.h"
+#include "hjdl/dist.h"
 #include "hjdl/hopf.h"
+#include "hjdl/partial.h"
 
 static const char *DESCRIPTION =
     "Evaluates the solution of the viscous Hamilton-Jacobi equation\n"
@@ -23,13 +25,130 @@ static const char *DESCRIPTION =
     "column u_norm = u + (eps d/2) log(4 pi eps t) (+ (eps/2) log det A), the exact\n"
     "solution. --metric A (a d x d SPD matrix) solves u_t + grad u^T A grad u =\n"
     "eps tr(A hess u) instead. Output goes to stdout unless --out is given (.npy\n"
-    "or CSV by extension; written atomically).";
+    "or CSV by extension; written atomically).\n\n"
+    "Large N: --tile-rows R streams the atoms R rows at a time (memory O(R d), not\n"
+    "O(N d)). Under 'mpirun -np P hjdl solve ...' each rank reads its own contiguous\n"
+    "slice of the N atoms (in tiles with --tile-rows), the ranks merge their partial\n"
+    "log-sum-exp states exactly, and rank 0 writes the output.";
+
+/* Output column names u,f,entropy,grad_u_1..d[,u_norm]; ctx: the dimension d. */
+static void column_name(size_t k, char *buf, size_t len, const void *ctx)
+{
+    const size_t d = *(const size_t *)ctx;
+    if (k < 3)
+        snprintf(buf, len, "%s", k == 0 ? "u" : k == 1 ? "f" : "entropy");
+    else if (k < 3 + d)
+        snprintf(buf, len, "grad_u_%zu", k - 2);
+    else
+        snprintf(buf, len, "u_norm");
+}
+
+/* out (n, 3 + d [+ 1]) -> out_path or stdout. */
+static int write_output(const char *out_path, const hj_matrix *out, size_t d)
+{
+    return cli_write_table("solve", out_path, out, column_name, &d);
+}
+
+/* One output row from the solution at point xi. */
+static void fill_row(double *row, const hj_metric *metric, const double *xi, size_t d, double t,
+                     double u, double H, const double *grad, const double *un)
+{
+    row[0] = u;
+    row[1] = hj_hopf_quadratic(metric, xi, d, t) - u;
+    row[2] = H;
+    memcpy(row + 3, grad, d * sizeof *row);
+    if (un)
+        row[3 + d] = *un;
+}
+
+/* Streaming / sharded solve: every rank folds its slice of the atom file
+ * into partial states, the states are merged on rank 0, which finishes and
+ * writes. Failures on any rank stop all ranks with one message. */
+static int solve_sharded(const char *atoms_path, const char *x_path, const char *out_path,
+                         const char *metric_path, double t, double eps, int normalised, size_t tile)
+{
+    hj_dist *dist = cli_dist();
+    const int rank = hj_dist_rank(dist), nranks = hj_dist_size(dist);
+    hj_error err = {0};
+    hj_matrix X = {0}, M = {0}, out = {0};
+    hj_rows *rows = NULL;
+    hj_metric *metric = NULL;
+    double *P = NULL, *u = NULL, *H = NULL, *grad = NULL, *un = NULL;
+    size_t d = 0, n = 0;
+    int rc;
+    /* 1. inputs: points, the atom file's shape, the metric (every rank) */
+    hj_status st = hj_rows_open(atoms_path, &rows, &err);
+    if (st == HJ_OK)
+        st = hj_matrix_read(x_path, &X, &err);
+    if (st == HJ_OK && hj_rows_cols(rows) < 2)
+        st = hj_error_set(&err, HJ_EFORMAT, "%s: atoms need at least 2 columns (y_1..y_d, g), found %zu",
+                          atoms_path, hj_rows_cols(rows));
+    if (st == HJ_OK) {
+        d = hj_rows_cols(rows) - 1, n = X.rows;
+        if (X.cols != d)
+            st = hj_error_set(&err, HJ_ESHAPE,
+                              "%s: points have %zu columns but the atoms in %s are %zu-dimensional "
+                              "(%zu columns: y_1%s%.0zu, g)", x_path, X.cols, atoms_path, d, d + 1,
+                              d > 1 ? "..y_" : "", d > 1 ? d : 0);
+    }
+    if (st == HJ_OK && metric_path) {
+        st = hj_matrix_read(metric_path, &M, &err);
+        if (st == HJ_OK && (M.rows != d || M.cols != d))
+            st = hj_error_set(&err, HJ_ESHAPE, "%s: metric must be %zu x %zu, found %zu x %zu",
+                              metric_path, d, d, M.rows, M.cols);
+        if (st == HJ_OK && (st = hj_metric_alloc(&metric, M.data, d, &err)) != HJ_OK)
+            hj_error_prefix(&err, "%s: ", metric_path);
+    }
+    if ((rc = cli_dist_fail("solve", st, &err)) != CLI_OK)
+        goto done;
+    /* 2. this rank's slice of the atoms, folded tile by tile */
+    const size_t N = hj_rows_count(rows), w = hj_partial_width(d);
+    size_t begin, end;
+    hj_dist_range(N, rank, nranks, &begin, &end);
+    P = malloc((n ? n : 1) * w * sizeof *P);
+    if (P == NULL)
+        st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
+    else
+        hj_partial_init(P, n, d);
+    if (st == HJ_OK)
+        st = cli_fold_atom_rows(rows, begin, end, tile, metric, X.data, n, t, eps, 1, P, NULL, &err);
+    if ((rc = cli_dist_fail("solve", st, &err)) != CLI_OK)
+        goto done;
+    /* 3. merge on rank 0, which finishes */
+    st = hj_dist_reduce_partial(dist, P, n, d, eps, &err);
+    if (st == HJ_OK && rank == 0) {
+        u = calloc(n ? n : 1, sizeof *u), H = calloc(n ? n : 1, sizeof *H);
+        grad = calloc(n * d + 1, sizeof *grad);
+        un = normalised ? calloc(n ? n : 1, sizeof *un) : NULL;
+        if (!u || !H || !grad || (normalised && !un) ||
+            hj_matrix_alloc(&out, n, 3 + d + (size_t)normalised, &err) != HJ_OK) {
+            st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
+        } else {
+            hj_hc_out ho = {0};
+            ho.u = u, ho.entropy = H, ho.grad = grad, ho.u_norm = un;
+            st = hj_partial_atoms_finish(P, n, d, metric, X.data, t, eps, 1, &ho, NULL, NULL, &err);
+        }
+    }
+    if ((rc = cli_dist_fail("solve", st, &err)) != CLI_OK || rank != 0)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        fill_row(out.data + i * out.cols, metric, X.data + i * d, d, t, u[i], H[i], grad + i * d,
+                 normalised ? un + i : NULL);
+    rc = write_output(out_path, &out, d);
+done:
+    hj_rows_close(rows);
+    hj_matrix_free(&X), hj_matrix_free(&M), hj_matrix_free(&out);
+    hj_metric_free(metric);
+    free(P), free(u), free(H), free(grad), free(un);
+    return rc;
+}
 
 int cmd_solve(int argc, char **argv)
 {
     const char *atoms_path = NULL, *x_path = NULL, *out_path = NULL, *metric_path = NULL;
     double t = NAN, eps = NAN;
     int normalised = 0;
+    size_t tile = (size_t)-1; /* (size_t)-1: --tile-rows not given */
     const cli_opt opts[] = {
         {"atoms", CLI_STRING, &atoms_path, "FILE", "initial data: rows y_1..y_d, g", 1},
         {"x", CLI_STRING, &x_path, "FILE", "evaluation points: rows x_1..x_d", 1},
@@ -38,6 +157,7 @@ int cmd_solve(int argc, char **argv)
         {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
         {"metric", CLI_STRING, &metric_path, "FILE", "d x d SPD matrix A of H(p) = p^T A p (default I)", 0},
         {"normalised", CLI_FLAG, &normalised, NULL, "also write u_norm, the exact (normalised) solution", 0},
+        {"tile-rows", CLI_SIZE, &tile, "R", "stream the atoms R rows at a time (bounded memory; default: all at once)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "solve");
@@ -52,11 +172,15 @@ int cmd_solve(int argc, char **argv)
         return cli_error("solve", "--t must be > 0 (got %g)", t);
     if (eps < 0.0)
         return cli_error("solve", "--eps must be >= 0 (got %g)", eps);
+    if (tile == 0)
+        return cli_error("solve", "--tile-rows must be > 0");
+    if (tile != (size_t)-1 || hj_dist_size(cli_dist()) > 1)
+        return solve_sharded(atoms_path, x_path, out_path, metric_path, t, eps, normalised,
+                             tile == (size_t)-1 ? 0 : tile);
 
     hj_error err = {0};
     hj_matrix A = {0}, X = {0}, M = {0}, out = {0};
     hj_metric *metric = NULL;
-    char **names = NULL;
     rc = CLI_OK;
     if (hj_matrix_read(atoms_path, &A, &err) != HJ_OK || hj_matrix_read(x_path, &X, &err) != HJ_OK) {
         rc = cli_report("solve", &err);
@@ -111,49 +235,17 @@ int cmd_solve(int argc, char **argv)
     hj_status st = (u && H && grad && (un || !normalised))
                        ? hj_hopf_cole_eval(&atoms, metric, X.data, n, t, eps, &ho, &err)
                        : hj_error_set(&err, HJ_ENOMEM, "out of memory");
-    if (st == HJ_OK) {
-        for (size_t i = 0; i < n; i++) {
-            double *row = out.data + i * cols;
-            row[0] = u[i];
-            row[1] = hj_hopf_quadratic(metric, X.data + i * d, d, t) - u[i];
-            row[2] = H[i];
-            memcpy(row + 3, grad + i * d, d * sizeof *row);
-            if (normalised)
-                row[3 + d] = un[i];
-        }
-    }
+    if (st == HJ_OK)
+        for (size_t i = 0; i < n; i++)
+            fill_row(out.data + i * cols, metric, X.data + i * d, d, t, u[i], H[i], grad + i * d,
+                     normalised ? un + i : NULL);
     free(y), free(g), free(u), free(H), free(grad), free(un);
     if (st != HJ_OK) {
         rc = cli_report("solve", &err);
         goto done;
     }
-    names = calloc(cols, sizeof *names);
-    if (names == NULL) {
-        rc = cli_error("solve", "out of memory");
-        goto done;
-    }
-    for (size_t k = 0; k < cols; k++) {
-        names[k] = malloc(32);
-        if (names[k] == NULL) {
-            rc = cli_error("solve", "out of memory");
-            goto done;
-        }
-        if (k < 3)
-            strcpy(names[k], k == 0 ? "u" : k == 1 ? "f" : "entropy");
-        else if (k < 3 + d)
-            snprintf(names[k], 32, "grad_u_%zu", k - 2);
-        else
-            strcpy(names[k], "u_norm");
-    }
-    st = out_path ? hj_matrix_write(out_path, &out, (const char *const *)names, &err)
-                  : hj_csv_write_stream(stdout, &out, (const char *const *)names, &err);
-    if (st != HJ_OK)
-        rc = cli_report("solve", &err);
+    rc = write_output(out_path, &out, d);
 done:
-    if (names)
-        for (size_t k = 0; k < out.cols; k++)
-            free(names[k]);
-    free(names);
     hj_matrix_free(&A), hj_matrix_free(&X), hj_matrix_free(&M), hj_matrix_free(&out);
     hj_metric_free(metric);
     return rc;

@@ -17,6 +17,7 @@ static const cli_command COMMANDS[] = {
     {"attack", "FGSM / PGD attacks: clean and robust accuracy", cmd_attack},
     {"experiment", "run one experiment of the reproduction suite ('list' names them)", cmd_experiment},
     {"reproduce", "run every experiment and write an HTML report of checks and claims", cmd_reproduce},
+    {"bench", "time the kernels against this machine's roofline (exp, GEMM, memory)", cmd_bench},
 };
 static const size_t NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0];
 
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(cmd, COMMANDS[i].name) == 0)
-            return COMMANDS[i].run(argc - 1, argv + 1);
+            return cli_dist_run(&COMMANDS[i], argc - 1, argv + 1);
     fprintf(stderr, "hjdl: unknown command '%s' (run 'hjdl --help' for the list)\n", cmd);
     return CLI_USAGE;
 }

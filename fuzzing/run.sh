@@ -14,10 +14,10 @@ build=$root/build-fuzz
 
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_FLAGS=-g -DHJDL_FUZZ=ON -DHJDL_TESTS=OFF -DHJDL_OPENMP=OFF >/dev/null
-cmake --build "$build" -j2 --target fuzz_csv fuzz_npy fuzz_idx fuzz_model
+cmake --build "$build" -j2 --target fuzz_csv fuzz_npy fuzz_idx fuzz_model fuzz_rows
 
 status=0
-for t in csv npy idx model; do
+for t in csv npy idx model rows; do
     corpus=$here/corpus-$t          # scratch: ignored by git, refilled each run
     artifacts=$build/artifacts-$t
     rm -rf "$corpus"

@@ -67,6 +67,57 @@ hj_status hj_make_dirs(const char *path, hj_error *err);
 hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *const *names,
                           hj_error *err);
 
+/* ---- streaming row readers ---------------------------------------------------
+ * Read a matrix file (CSV or .npy, by extension as hj_matrix_read) a tile of
+ * rows at a time, from any row: what `hjdl solve/explain --stream` and each
+ * MPI rank (reading its own row range [begin, end)) use. Rows read this way
+ * are bit-identical to the same rows of hj_matrix_read, whatever the tile
+ * sizes and seeks. Memory: O(R cols) for tiles of R rows, plus, for CSV, a
+ * sparse index of one file offset per 1024 rows.
+ *
+ * CSV: same syntax and messages as hj_csv_parse. Opening scans the whole
+ * file once (line ends, NUL bytes) and parses the header; the row count is
+ * the number of lines after the header up to the last non-blank byte. A bad
+ * data line (ragged, non-numeric, NaN, blank, stray CR) is reported by the
+ * read that reaches it ("PATH:LINE: ..." / "PATH:LINE:FIELD: ...", LINE =
+ * row + 2 counting the header as line 1); rows never read are never checked.
+ * .npy: dtypes, orders and header validation of hj_npy_parse, checked (with
+ * the data size against the file size) at open; a non-finite element is
+ * reported by the read that reaches it ("PATH: element [I, J] (0-based) is
+ * NaN", I the row). A file shrinking after open gives HJ_EIO.
+ * A reader is not thread-safe; open one per thread. */
+typedef struct hj_rows hj_rows;
+
+/* Open path for streaming. *out = NULL on failure. Errors: HJ_EIO (cannot
+ * open/read), HJ_EFORMAT (bad header, empty file, no data rows, truncated
+ * .npy, NUL byte in a CSV), HJ_ENOMEM. */
+hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err);
+/* Close and free (NULL is a no-op). */
+void hj_rows_close(hj_rows *r);
+
+size_t hj_rows_count(const hj_rows *r);              /* data rows (>= 1) */
+size_t hj_rows_cols(const hj_rows *r);               /* columns (>= 1) */
+/* CSV column names (cols entries, owned by r), or NULL for .npy. */
+const char *const *hj_rows_names(const hj_rows *r);
+/* Index of the next row hj_rows_read returns (count at the end). */
+size_t hj_rows_tell(const hj_rows *r);
+
+/* Position the reader at row `row` (0-based, row <= count; count = end).
+ * CSV: O(1024) lines from the nearest index entry. HJ_EINVAL past the end. */
+hj_status hj_rows_seek(hj_rows *r, size_t row, hj_error *err);
+
+/* Read the next up to max_rows rows into buf (max_rows, cols), row-major;
+ * *got receives how many (0 at the end; fewer than max_rows only at the
+ * end). On error *got = 0, the rows of buf are unspecified and the position
+ * is undefined until the next hj_rows_seek. */
+hj_status hj_rows_read(hj_rows *r, double *buf, size_t max_rows, size_t *got, hj_error *err);
+
+/* Rows [begin, end) of path into a fresh matrix (names from the CSV header,
+ * NULL for .npy): open + seek + read + close. HJ_EINVAL unless
+ * begin < end <= count. On failure *out is zeroed. */
+hj_status hj_rows_read_range(const char *path, size_t begin, size_t end, hj_matrix *out,
+                             hj_error *err);
+
 #ifdef __cplusplus
 }
 #endif

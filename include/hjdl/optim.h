@@ -49,6 +49,18 @@ typedef struct hj_train_progress {
  * res->stopped = 1). */
 typedef int (*hj_train_callback)(const hj_train_progress *p, void *ctx);
 
+/* Sum buf (n) element-wise over all processes of a data-parallel run, in
+ * place. Every process calls it the same number of times with the same n,
+ * and every process must receive bit-identical sums (so all of them take
+ * the same steps). dist.h's hj_dist_allreduce_sum_cb is one. */
+typedef hj_status (*hj_allreduce_fn)(void *ctx, double *buf, size_t n, hj_error *err);
+
+/* In a data-parallel run, the processes whose own objective succeeded at a
+ * step where another process's failed return HJ_EIO with a message that
+ * contains this text (the failing process returns its own error), so the
+ * caller can report the real cause (dist.h's hj_dist_agree does). */
+#define HJ_PEER_FAILED_MSG "a peer process failed"
+
 typedef struct hj_train_options {
     hj_optimizer optimizer;
     double lr;            /* step size (Adam, SGD); default 1e-3 */
@@ -64,6 +76,24 @@ typedef struct hj_train_options {
     size_t report_every;  /* callback period in steps (0: only at the end) */
     hj_train_callback callback;  /* may be NULL */
     void *callback_ctx;
+    /* Data parallelism (optional; allreduce NULL = this process has all the
+     * data, and the two sizes below are ignored). With allreduce set, this
+     * process holds the global points [shard_begin, shard_begin + n_data) of
+     * n_total, and the objective indexes its own n_data points (LOCAL
+     * indices 0..n_data-1; n_data may be 0). hj_optimize draws mini-batches
+     * over n_total with `seed` exactly as a single process would, hands the
+     * objective only the batch members this process holds (in batch order,
+     * as local indices; it is not called when it holds none), and sums
+     * (mean loss x local count) and (mean gradient x local count) over the
+     * processes with one allreduce of n_params + 2 doubles per evaluation
+     * (L-BFGS and the final evaluation likewise), dividing by the global
+     * count. A failing objective on one process makes every process return
+     * an error at the same step (the others' message says so). The callback
+     * sees the same numbers on every process and must decide identically. */
+    hj_allreduce_fn allreduce;
+    void *allreduce_ctx;
+    size_t shard_begin;   /* first global point held here */
+    size_t n_total;       /* points over all processes (> 0 when allreduce is set) */
 } hj_train_options;
 
 /* Defaults above; optimizer Adam, iters 1000, full batch. */

@@ -78,7 +78,11 @@ void hj_topk_merge(hj_topk *dst, const hj_topk *src);
 /* Fold a tile of logits a (n, T) — column k belongs to global atom
  * offset + k — with values v (T, dv) (NULL iff dv == 0) into the states
  * P (n, 3 + dv) and, if top != NULL, into the top-K. eps >= 0 finite;
- * logits must not be NaN or +inf (HJ_ENAN / HJ_EDOM otherwise). */
+ * logits must not be NaN or +inf (HJ_ENAN / HJ_EDOM otherwise; checked
+ * before anything is changed); -inf is allowed and means weight 0 (such an
+ * atom can still fill an otherwise empty top-K slot, with pi 0). T == 0 or
+ * n == 0 is a no-op. P must hold states (hj_partial_init or earlier folds /
+ * merges with the same dv and eps); top must have n points. */
 hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t offset,
                                  const double *v, size_t dv, double eps, double *P,
                                  hj_topk *top, hj_error *err);
@@ -87,7 +91,14 @@ hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t off
  * x (n, a->d), time t > 0, viscosity eps >= 0 into P (n, 3 + dv) and top
  * (may be NULL). with_grad: dv = d and v = y (for the gradient), else dv = 0.
  * Works in tiles (points x atoms) sized for the cache, threaded over points;
- * never allocates more than one tile per thread. */
+ * never allocates more than one tile per thread. offset + a->N < SIZE_MAX.
+ * Exactness: the maximum logit, eps = 0 ties and every top-K logit are
+ * bit-identical to the logits of hj_hopf_cole_eval / hj_explain_atoms (the
+ * same direct formula in the same order), so sharding never changes which
+ * atoms are selected; for d >= 8 the other logits come from a GEMM
+ * expansion whose cancellation-prone pairs are recomputed directly (rel.
+ * error of a logit's distance term ~1e-16 typical, < 1e-12 bound). Call it
+ * from one thread per P (it threads internally with OpenMP). */
 hj_status hj_partial_atoms(const hj_atoms *a, size_t offset, const hj_metric *metric,
                            const double *x, size_t n, double t, double eps, int with_grad,
                            double *P, hj_topk *top, hj_error *err);
@@ -97,7 +108,10 @@ hj_status hj_partial_atoms(const hj_atoms *a, size_t offset, const hj_metric *me
  * when with_grad, grad (n, d) in out (every other field of out must be
  * NULL: HJ_EINVAL otherwise). If top != NULL, pi_top (n, top->K) receives
  * the final weights of the top-K atoms (0 for empty slots). An empty state
- * (no atoms folded) is HJ_EINVAL. */
+ * (no atoms folded) is HJ_EINVAL. dudt, hess, lap and pi cannot be had
+ * from partial states. The entropy is clamped at 0 (not at log N: N is
+ * not known here; hj_partial_explain clamps at log N_total). Entropy is
+ * accurate to ~1e-16 absolute (not relative when H << 1: log s rounds). */
 hj_status hj_partial_atoms_finish(const double *P, size_t n, size_t d, const hj_metric *metric,
                                   const double *x, double t, double eps, int with_grad,
                                   const hj_hc_out *out, const hj_topk *top, double *pi_top,

@@ -48,13 +48,26 @@ void hj__exp_inplace(double *v, size_t n);
 /* The K largest of key (N) (K <= N), best first into top_key (K) and
  * top_idx (K); equal keys rank by the smaller index. O(N log K). */
 void hj__top_k(const double *key, size_t N, size_t K, double *top_key, size_t *top_idx);
+/* The ranking under hj__top_k and the streaming top-K (partial.c): entry
+ * (ka, ia) ranks below (kb, ib) when ka < kb, or ka == kb and ia > ib. */
+int hj__ranks_below(double ka, size_t ia, double kb, size_t ib);
+/* v^T M v for symmetric M (d, d); M == NULL means the identity. The one
+ * operation order of every squared metric distance (hopf.c, partial.c), so
+ * that logits computed by different kernels are bit-identical. */
+double hj__quad_form(const double *M, const double *v, size_t d);
+/* Swap entries a and b of the parallel arrays key and idx. */
+void hj__swap_ranked(double *key, size_t *idx, size_t a, size_t b);
+/* Restore the min-heap (root = lowest ranked) over n entries below p. */
+void hj__heap_sift_down(double *key, size_t *idx, size_t n, size_t p);
 
 /* Entropy of the Gibbs weights: -sum pi log pi (0 log 0 = 0). */
 double hj__gibbs_entropy(const double *z, const double *pi, size_t N, double eps,
                          double m, double log_s);
 
 struct hj_lse_layer;
-/* z (N) = w x + b for one point x (d) of an LSE layer. */
+/* z (N) = w x + b for one point x (d) of an LSE layer. Where the blocked
+ * SIMD kernels run (hj__simd_avx512()), by FMA in k order exactly as they
+ * do, so every path gives the same logits on a given CPU. */
 void hj__layer_logits(const struct hj_lse_layer *L, const double *x, double *z);
 
 /* mean (d) = sum_j pi_j v_j over rows v_j of v (N, d). */
@@ -70,5 +83,72 @@ int hj__sym_max_eig(const double *a, size_t d, double *lmax);
 
 /* True when all n values are finite; *bad gets the first offending index. */
 int hj__all_finite(const double *v, size_t n, size_t *bad);
+
+
+/* ---- blocked SIMD kernels (src/core/lse_simd.c) --------------------------
+ * The batch kernels (hj_lse_forward, the fused readout loss) work on blocks
+ * of HJ_BLK_P points against the whole layer: logits in registers, one
+ * max-shifted exp pass per point through glibc's AVX-512 vector exp, then
+ * whatever the caller needs. A point's numbers never depend on which block
+ * or thread it lands in (a short last block is padded with dummy points),
+ * so results are independent of the thread count. */
+#if defined(HJDL_HAVE_MVEC) && defined(__x86_64__) && defined(__GNUC__)
+#define HJ_HAVE_AVX512_KERNELS 1
+#endif
+
+#define HJ_BLK_P 8 /* points per block */
+#define HJ_VEC 8   /* doubles per vector; Np is a multiple of it */
+
+/* 1 when the AVX-512 kernels are compiled in and this CPU has AVX-512F. */
+int hj__simd_avx512(void);
+
+/* A layer in the kernels' layout. wT (d, Np) is w transposed, bT (Np) is b;
+ * Np = N rounded up to a multiple of HJ_VEC; padding columns are 0 in wT and
+ * -inf in bT, so their Gibbs weights come out exactly 0. inv_eps = 1/eps
+ * when that is a normal number (the kernels multiply), else 0 (they divide). */
+typedef struct hj__packed_layer {
+    size_t N, Np, d;
+    double *wT, *bT; /* one 64-byte aligned allocation */
+    double eps, inv_eps;
+} hj__packed_layer;
+
+/* N rounded up to a multiple of HJ_VEC. */
+static inline size_t hj__np(size_t N)
+{
+    return (N + HJ_VEC - 1) / HJ_VEC * HJ_VEC;
+}
+
+/* 64-byte aligned allocation of n doubles (free with free()); NULL on failure. */
+double *hj__alloc_aligned(size_t n);
+
+/* Pack w (N, d), b (N) for the kernels (eps > 0). Returns 0, or 1 when out
+ * of memory. */
+int hj__pack_layer(hj__packed_layer *pk, const double *w, const double *b, size_t N, size_t d,
+                   double eps);
+void hj__packed_free(hj__packed_layer *pk);
+
+/* xT (d, HJ_BLK_P) = the first `valid` (>= 1) points of x (valid, d),
+ * transposed; the block is padded with copies of the last point. */
+void hj__block_transpose(const double *x, size_t valid, size_t d, double *xT);
+
+/* One block of HJ_BLK_P points, xT (d, HJ_BLK_P) (AVX-512 only): Z
+ * (HJ_BLK_P, Np), 64-byte aligned, receives e_ij = exp((z_ij - m_i)/eps),
+ * flushed to 0 below exp(-708) (like hj__lse_full) and 0 in the padding;
+ * m (HJ_BLK_P) the max logit of each point, s (HJ_BLK_P) = sum_j e_ij >= 1. */
+void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m, double *s);
+
+/* The forward outputs of one block after hj__lse_block (AVX-512 only), for
+ * its first `valid` points: f (valid); pi (valid, N) with row stride N, or
+ * NULL; grad (valid, d) or NULL. */
+void hj__lse_block_outputs(const hj__packed_layer *pk, const double *Z, const double *m,
+                           const double *s, size_t valid, double *f, double *pi, double *grad);
+
+/* hj_lse_forward's work with the kernel chosen explicitly: simd = 1 uses
+ * the AVX-512 kernels (ignored, portable path, when hj__simd_avx512() is 0),
+ * simd = 0 the portable row-by-row path. Arguments already validated.
+ * Returns 0, or 1 when out of memory. */
+struct hj_lse_layer;
+int hj__lse_forward_impl(const struct hj_lse_layer *L, const double *x, size_t n, double *f,
+                         double *pi, double *grad, int simd);
 
 #endif /* HJDL_CORE_IMPL_H */

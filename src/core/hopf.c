@@ -129,8 +129,7 @@ static hj_status check_eval(const hj_atoms *a, const hj_metric *metric, const do
     return HJ_OK;
 }
 
-/* v^T M v for symmetric M (d, d); M == NULL means the identity. */
-static double quad(const double *M, const double *v, size_t d)
+double hj__quad_form(const double *M, const double *v, size_t d)
 {
     double s = 0.0;
     if (M == NULL) {
@@ -171,13 +170,13 @@ static void sq_dists(const hj_atoms *a, const double *Ainv, const double *x,
         const double *yj = a->y + j * d;
         for (size_t k = 0; k < d; k++)
             diff[k] = x[k] - yj[k];
-        q[j] = quad(Ainv, diff, d);
+        q[j] = hj__quad_form(Ainv, diff, d);
     }
 }
 
 double hj_hopf_quadratic(const hj_metric *metric, const double *x, size_t d, double t)
 {
-    return quad(metric ? metric->Ainv : NULL, x, d) / (4.0 * t);
+    return hj__quad_form(metric ? metric->Ainv : NULL, x, d) / (4.0 * t);
 }
 
 /* What one point's evaluation needs beyond the outputs: per-thread scratch. */
@@ -333,7 +332,7 @@ hj_status hj_hopf_lax_eval(const hj_atoms *a, const hj_metric *metric,
         for (size_t j = 0; j < a->N; j++) {
             for (size_t k = 0; k < d; k++)
                 diff[k] = x[i * d + k] - a->y[j * d + k];
-            double v = a->g[j] + quad(Ainv, diff, d) / (4.0 * t);
+            double v = a->g[j] + hj__quad_form(Ainv, diff, d) / (4.0 * t);
             if (v < best) {
                 best = v;
                 arg = j;
@@ -369,7 +368,7 @@ hj_status hj_weights_to_atoms(const double *w, const double *b, size_t N, size_t
     const double *A = metric ? metric->A : NULL;
     for (size_t j = 0; j < N; j++) {
         /* y_j = 2t A w_j ; g_j = -b_j - t w_j^T A w_j */
-        double qa = quad(A, w + j * d, d);
+        double qa = hj__quad_form(A, w + j * d, d);
         matvec(A, w + j * d, d, y + j * d);
         for (size_t k = 0; k < d; k++)
             y[j * d + k] *= 2.0 * t;
@@ -388,7 +387,7 @@ hj_status hj_atoms_to_weights(const double *y, const double *g, size_t N, size_t
     const double *Ainv = metric ? metric->Ainv : NULL;
     for (size_t j = 0; j < N; j++) {
         /* w_j = A^{-1} y_j/(2t) ; b_j = -g_j - y_j^T A^{-1} y_j/(4t) */
-        double qa = quad(Ainv, y + j * d, d);
+        double qa = hj__quad_form(Ainv, y + j * d, d);
         matvec(Ainv, y + j * d, d, w + j * d);
         for (size_t k = 0; k < d; k++)
             w[j * d + k] /= 2.0 * t;

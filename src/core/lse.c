@@ -51,32 +51,10 @@ hj_status hj_lse_forward(const hj_lse_layer *L, const double *x, size_t n,
         return st;
     if (f == NULL)
         return hj_error_set(err, HJ_EINVAL, "output buffer f is NULL");
-    const size_t N = L->N, d = L->d;
-    const int parallel = n * N * d >= HJ_PARALLEL_MIN_WORK;
-    const size_t nthreads = parallel ? HJ_MAX_THREADS() : 1;
-    /* per thread: logits (N) and, when the caller keeps no pi, weights (N) */
-    double *scratch = malloc(nthreads * 2 * N * sizeof *scratch);
-    if (scratch == NULL)
-        return hj_error_set(err, HJ_ENOMEM, "cannot allocate %zu doubles", nthreads * 2 * N);
-
-#ifdef HJDL_HAVE_OPENMP
-#pragma omp parallel num_threads((int)nthreads) if (parallel)
-#endif
-    {
-        double *z = scratch + HJ_THREAD_ID() * 2 * N;
-        double *p_own = z + N;
-#ifdef HJDL_HAVE_OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (size_t i = 0; i < n; i++) {
-            double *p = pi ? pi + i * N : p_own;
-            hj__layer_logits(L, x + i * d, z);
-            f[i] = hj__lse_full(z, N, L->eps, p, NULL, NULL);
-            if (grad)
-                hj__pi_mean(p, L->w, N, d, grad + i * d);
-        }
-    }
-    free(scratch);
+    /* blocked AVX-512 kernels where the CPU has them (src/core/lse_simd.c) */
+    if (hj__lse_forward_impl(L, x, n, f, pi, grad, 1) != 0)
+        return hj_error_set(err, HJ_ENOMEM, "LSE forward: cannot allocate the scratch for %zu neurons",
+                            L->N);
     return HJ_OK;
 }
 

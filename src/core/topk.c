@@ -1,13 +1,12 @@
 /* topk.c — the K largest entries of an array, best first, ties to the smaller index. */
 #include "core/core-impl.h"
 
-/* a ranks below b: smaller key, or equal key and larger index. */
-static int ranks_below(double ka, size_t ia, double kb, size_t ib)
+int hj__ranks_below(double ka, size_t ia, double kb, size_t ib)
 {
     return ka < kb || (ka == kb && ia > ib);
 }
 
-static void swap_entries(double *key, size_t *idx, size_t a, size_t b)
+void hj__swap_ranked(double *key, size_t *idx, size_t a, size_t b)
 {
     double tk = key[a];
     key[a] = key[b];
@@ -17,18 +16,17 @@ static void swap_entries(double *key, size_t *idx, size_t a, size_t b)
     idx[b] = ti;
 }
 
-/* Min-heap on (key, index) rank over n entries. */
-static void sift_down(double *key, size_t *idx, size_t n, size_t p)
+void hj__heap_sift_down(double *key, size_t *idx, size_t n, size_t p)
 {
     for (;;) {
         size_t l = 2 * p + 1, r = l + 1, w = p;
-        if (l < n && ranks_below(key[l], idx[l], key[w], idx[w]))
+        if (l < n && hj__ranks_below(key[l], idx[l], key[w], idx[w]))
             w = l;
-        if (r < n && ranks_below(key[r], idx[r], key[w], idx[w]))
+        if (r < n && hj__ranks_below(key[r], idx[r], key[w], idx[w]))
             w = r;
         if (w == p)
             return;
-        swap_entries(key, idx, p, w);
+        hj__swap_ranked(key, idx, p, w);
         p = w;
     }
 }
@@ -37,9 +35,9 @@ static void sift_up(double *key, size_t *idx, size_t p)
 {
     while (p > 0) {
         size_t q = (p - 1) / 2;
-        if (!ranks_below(key[p], idx[p], key[q], idx[q]))
+        if (!hj__ranks_below(key[p], idx[p], key[q], idx[q]))
             return;
-        swap_entries(key, idx, p, q);
+        hj__swap_ranked(key, idx, p, q);
         p = q;
     }
 }
@@ -55,15 +53,15 @@ void hj__top_k(const double *key, size_t N, size_t K, double *top_key, size_t *t
             top_idx[n] = j;
             sift_up(top_key, top_idx, n);
             n++;
-        } else if (ranks_below(top_key[0], top_idx[0], key[j], j)) {
+        } else if (hj__ranks_below(top_key[0], top_idx[0], key[j], j)) {
             top_key[0] = key[j];
             top_idx[0] = j;
-            sift_down(top_key, top_idx, K, 0);
+            hj__heap_sift_down(top_key, top_idx, K, 0);
         }
     }
     /* heap sort: move the worst to the end repeatedly -> best-first order */
     for (size_t m = n; m > 1; m--) {
-        swap_entries(top_key, top_idx, 0, m - 1);
-        sift_down(top_key, top_idx, m - 1, 0);
+        hj__swap_ranked(top_key, top_idx, 0, m - 1);
+        hj__heap_sift_down(top_key, top_idx, m - 1, 0);
     }
 }

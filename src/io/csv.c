@@ -227,6 +227,22 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
     return HJ_OK;
 }
 
+hj_status hj_io_csv_header(const char *name, const char *s, size_t n, char ***names,
+                           size_t *ncols, hj_error *err)
+{
+    csv_parser p = {.name = name, .err = err};
+    *names = NULL;
+    *ncols = 0;
+    hj_status st = parse_header(&p, s, n);
+    if (st != HJ_OK) {
+        parser_free(&p);
+        return st;
+    }
+    *names = p.names;
+    *ncols = p.ncols;
+    return HJ_OK;
+}
+
 /* One trimmed field s[0..n) on line `line`, field `field` -> *out. */
 static hj_status parse_number(const csv_parser *p, const char *s, size_t n, size_t line,
                               size_t field, double *out)
@@ -288,8 +304,8 @@ too_big:
                         p->name, line);
 }
 
-/* A data line s[0..n) (line end removed, not blank) -> one more row. */
-static hj_status parse_row(csv_parser *p, const char *s, size_t n, size_t line)
+/* Field count of a data line s[0..n): HJ_EFORMAT unless it is ncols. */
+static hj_status check_field_count(const csv_parser *p, const char *s, size_t n, size_t line)
 {
     size_t nf = 1;
     for (const char *c = s; (c = memchr(c, ',', n - (size_t)(c - s))) != NULL; c++)
@@ -297,10 +313,13 @@ static hj_status parse_row(csv_parser *p, const char *s, size_t n, size_t line)
     if (nf != p->ncols)
         return hj_error_set(p->err, HJ_EFORMAT, "%s:%zu: expected %zu field%s, found %zu",
                             p->name, line, p->ncols, p->ncols == 1 ? "" : "s", nf);
-    hj_status st = grow_rows(p, line);
-    if (st != HJ_OK)
-        return st;
-    double *row = p->data + p->rows * p->ncols; /* (ncols) */
+    return HJ_OK;
+}
+
+/* The fields of a data line s[0..n) with ncols fields -> row (ncols). */
+static hj_status parse_fields(const csv_parser *p, const char *s, size_t n, size_t line,
+                              double *row)
+{
     size_t i = 0;
     for (size_t f = 0; f < p->ncols; f++) {
         size_t a = i;
@@ -311,10 +330,36 @@ static hj_status parse_row(csv_parser *p, const char *s, size_t n, size_t line)
             a++;
         while (b > a && is_blank(s[b - 1]))
             b--;
-        st = parse_number(p, s + a, b - a, line, f + 1, &row[f]);
+        hj_status st = parse_number(p, s + a, b - a, line, f + 1, &row[f]);
         if (st != HJ_OK)
             return st;
     }
+    return HJ_OK;
+}
+
+hj_status hj_io_csv_row(const char *name, const char *s, size_t n, size_t line, size_t ncols,
+                        double *row, hj_error *err)
+{
+    csv_parser p = {.name = name, .err = err, .ncols = ncols};
+    hj_status st = check_field_count(&p, s, n, line);
+    if (st != HJ_OK)
+        return st;
+    return parse_fields(&p, s, n, line, row);
+}
+
+/* A data line s[0..n) (line end removed, not blank) -> one more row. */
+static hj_status parse_row(csv_parser *p, const char *s, size_t n, size_t line)
+{
+    hj_status st = check_field_count(p, s, n, line);
+    if (st != HJ_OK)
+        return st;
+    st = grow_rows(p, line);
+    if (st != HJ_OK)
+        return st;
+    double *row = p->data + p->rows * p->ncols; /* (ncols) */
+    st = parse_fields(p, s, n, line, row);
+    if (st != HJ_OK)
+        return st;
     p->rows++;
     return HJ_OK;
 }

@@ -51,4 +51,40 @@ hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err);
  * (no spaces, no hex, no inf/nan); the syntax every hjdl text format accepts. */
 int hj_io_number_syntax(const char *s, size_t n);
 
+/* ---- pieces of the CSV and .npy parsers, for the row readers (rows.c) ---- */
+
+/* Parse a CSV header line s[0..n) (BOM and line end already removed) into
+ * *names (ncols malloc'd strings in a malloc'd array; free each, then the
+ * array) and *ncols, with the messages of hj_csv_parse ("NAME:1:...").
+ * On failure *names = NULL, *ncols = 0. */
+hj_status hj_io_csv_header(const char *name, const char *s, size_t n, char ***names,
+                           size_t *ncols, hj_error *err);
+
+/* Parse the CSV data line s[0..n) (line end removed, not blank), which is
+ * line `line` of the file, into row (ncols), with the messages of
+ * hj_csv_parse ("NAME:LINE: expected ...", "NAME:LINE:FIELD: ..."). The
+ * caller holds the C locale (hj_io_c_locale_enter). */
+hj_status hj_io_csv_row(const char *name, const char *s, size_t n, size_t line, size_t ncols,
+                        double *row, hj_error *err);
+
+/* What a .npy header says. */
+typedef struct hj_io_npy_info {
+    char kind;          /* 'f', 'i' or 'u' */
+    size_t itemsize;    /* 1, 4 or 8 */
+    int big_endian;
+    int fortran;        /* column-major data */
+    size_t rows, cols;  /* 1-D arrays: (n, 1) */
+    size_t data_offset; /* bytes before the first element */
+} hj_io_npy_info;
+
+/* Validate the preamble and header of a .npy file of len bytes whose first
+ * avail bytes are in buf (avail >= min(len, preamble + header length) is
+ * enough), including the data size against len, with the messages of
+ * hj_npy_parse ("NAME: ..."). */
+hj_status hj_io_npy_header(const void *buf, size_t avail, size_t len, const char *name,
+                           hj_io_npy_info *info, hj_error *err);
+
+/* One element of that dtype at p, as a double (int64 rounds to nearest). */
+double hj_io_npy_decode(const unsigned char *p, char kind, size_t itemsize, int big_endian);
+
 #endif /* HJDL_IO_IMPL_H */

@@ -266,19 +266,19 @@ static hj_status parse_dict(npy_lexer *lx, npy_header *h)
     return HJ_OK;
 }
 
-/* One element of h's dtype at p, as a double (int64 rounds to nearest). */
-static double decode(const unsigned char *p, const npy_header *h)
+/* One element of the given dtype at p, as a double (int64 rounds to nearest). */
+double hj_io_npy_decode(const unsigned char *p, char kind, size_t itemsize, int big_endian)
 {
     uint64_t v = 0;
-    if (h->big_endian)
-        for (size_t k = 0; k < h->itemsize; k++)
+    if (big_endian)
+        for (size_t k = 0; k < itemsize; k++)
             v = (v << 8) | p[k];
     else
-        for (size_t k = h->itemsize; k-- > 0;)
+        for (size_t k = itemsize; k-- > 0;)
             v = (v << 8) | p[k];
-    switch (h->itemsize) {
+    switch (itemsize) {
     case 1:
-        if (h->kind == 'u')
+        if (kind == 'u')
             return (double)(uint8_t)v;
         else {
             uint8_t u = (uint8_t)v;
@@ -288,7 +288,7 @@ static double decode(const unsigned char *p, const npy_header *h)
         }
     case 4: {
         uint32_t u = (uint32_t)v;
-        if (h->kind == 'f') {
+        if (kind == 'f') {
             float f;
             memcpy(&f, &u, 4);
             return (double)f;
@@ -298,7 +298,7 @@ static double decode(const unsigned char *p, const npy_header *h)
         return (double)s;
     }
     default: {
-        if (h->kind == 'f') {
+        if (kind == 'f') {
             double d;
             memcpy(&d, &v, 8);
             return d;
@@ -310,18 +310,9 @@ static double decode(const unsigned char *p, const npy_header *h)
     }
 }
 
-/* Parse a .npy image (see data.h). Messages read "NAME: ...". On success
- * *out owns its data (names NULL); on failure *out is zeroed. */
-hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
-                       hj_error *err)
+hj_status hj_io_npy_header(const void *buf, size_t avail, size_t len, const char *name,
+                           hj_io_npy_info *info, hj_error *err)
 {
-    if (out == NULL)
-        return hj_error_set(err, HJ_EINVAL, "hj_npy_parse: NULL output");
-    memset(out, 0, sizeof *out);
-    if (name == NULL)
-        name = "<npy>";
-    if (buf == NULL && len > 0)
-        return hj_error_set(err, HJ_EINVAL, "%s: NULL buffer", name);
     const unsigned char *b = buf;
     if (len < sizeof npy_magic || memcmp(b, npy_magic, sizeof npy_magic) != 0)
         return hj_error_set(err, HJ_EFORMAT, "%s: not a .npy file (bad magic string)", name);
@@ -341,6 +332,8 @@ hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix 
         return hj_error_set(err, HJ_EFORMAT,
                             "%s: truncated .npy header (%zu bytes announced, %zu present)", name,
                             hlen, len - pre);
+    if (avail < pre + hlen)
+        return hj_error_set(err, HJ_EINVAL, "%s: .npy header not in the buffer (internal)", name);
 
     npy_header h = {0};
     npy_lexer lx = {(const char *)b + pre, hlen, 0, name, err};
@@ -365,16 +358,42 @@ hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix 
     if (have > need)
         return hj_error_set(err, HJ_EFORMAT, "%s: %zu unexpected bytes after the .npy data", name,
                             have - need);
+    info->kind = h.kind;
+    info->itemsize = h.itemsize;
+    info->big_endian = h.big_endian;
+    info->fortran = h.fortran;
+    info->rows = rows;
+    info->cols = cols;
+    info->data_offset = pre + hlen;
+    return HJ_OK;
+}
 
+/* Parse a .npy image (see data.h). Messages read "NAME: ...". On success
+ * *out owns its data (names NULL); on failure *out is zeroed. */
+hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
+                       hj_error *err)
+{
+    if (out == NULL)
+        return hj_error_set(err, HJ_EINVAL, "hj_npy_parse: NULL output");
+    memset(out, 0, sizeof *out);
+    if (name == NULL)
+        name = "<npy>";
+    if (buf == NULL && len > 0)
+        return hj_error_set(err, HJ_EINVAL, "%s: NULL buffer", name);
+    hj_io_npy_info h;
+    hj_status st = hj_io_npy_header(buf, len, len, name, &h, err);
+    if (st != HJ_OK)
+        return st;
+    const size_t rows = h.rows, cols = h.cols;
     st = hj_matrix_alloc(out, rows, cols, err);
     if (st != HJ_OK)
         return st;
-    const unsigned char *p = b + pre + hlen;
+    const unsigned char *p = (const unsigned char *)buf + h.data_offset;
     for (size_t k = 0; k < rows * cols; k++, p += h.itemsize) {
         /* element k sits at (i, j) = C order: (k / cols, k % cols),
          * Fortran order: (k % rows, k / rows) */
         size_t i = h.fortran ? k % rows : k / cols, j = h.fortran ? k / rows : k % cols;
-        double v = decode(p, &h);
+        double v = hj_io_npy_decode(p, h.kind, h.itemsize, h.big_endian);
         if (!isfinite(v)) {
             hj_matrix_free(out);
             return hj_error_set(err, HJ_ENAN, "%s: element [%zu, %zu] (0-based) is %s", name, i,

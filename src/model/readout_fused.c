@@ -5,7 +5,17 @@
  * For a single readout layer the gradient of row i depends on row i alone,
  * so everything fits in one row's buffer and the batch never exists: the
  * cost is the n N exponentials and n N d multiply-adds and nothing else.
+ *
+ * Regression readouts (eps > 0) on a CPU with AVX-512 take the blocked
+ * kernels of src/core/lse_simd.c: 8 points at a time, their logits, maxima,
+ * exponentials and sums from hj__lse_block, then the loss and, for the
+ * gradient, u_ij = dL/df_i * pi_ij accumulated into a per-thread transposed
+ * gradient dW^T (d, Np), db (Np) where every loaded accumulator vector takes
+ * the contributions of the 8 points (8 FMAs per load/store). Per-thread
+ * partial sums are reduced in thread order: deterministic for a given thread
+ * count. Classifiers, eps == 0 and other CPUs take the row-by-row code.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +23,9 @@
 #include "core/core-impl.h"
 #include "model/model-impl.h"
 
-hj_status hj__readout_only_loss_grad(const hj_model *m, const double *x, const double *y,
-                                     size_t n, double *loss, double *grad, hj_error *err)
+/* The row-by-row reference path (every readout, every CPU). */
+static hj_status readout_rows(const hj_model *m, const double *x, const double *y, size_t n,
+                              double *loss, double *grad, hj_error *err)
 {
     const hj_arch *A = &m->arch;
     const hj_layer *L = &A->layers[0];
@@ -95,4 +106,152 @@ hj_status hj__readout_only_loss_grad(const hj_model *m, const double *x, const d
     *loss = total / (double)n;
     free(mem);
     return HJ_OK;
+}
+
+#ifdef HJ_HAVE_AVX512_KERNELS
+#include <immintrin.h>
+
+#define HJ_AVX512 __attribute__((target("avx512f")))
+#define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+/* Gradient contributions of one block, in one pass over Z (it may live in
+ * L2 for large N). Z (HJ_BLK_P, Np) holds e_ij; xT (d, HJ_BLK_P); c
+ * (HJ_BLK_P). With u_ij = c_i e_ij: dwT (d, Np) += sum_i u_ij x_ik and
+ * db (Np) += sum_i u_ij, points in order. Products u that would be
+ * subnormal (|c e| < DBL_MIN) are set to 0: a subnormal result costs a
+ * microcode assist of ~100 cycles, and deep in the tail of the Gibbs weights
+ * (small eps) they are common; such terms cannot change any sum that
+ * matters. */
+HJ_AVX512 static void block_accumulate(const double *Z, size_t Np, size_t d, const double *xT,
+                                       const double *c, double *dwT, double *db)
+{
+#define DECL_C(p)                                                                                 \
+    const __m512d vc##p = _mm512_set1_pd(c[p]);                                                   \
+    const __m512d thr##p = _mm512_set1_pd(fabs(c[p]) > DBL_MIN ? DBL_MIN / fabs(c[p]) : INFINITY);
+    REP8(DECL_C)
+    for (size_t j = 0; j < Np; j += HJ_VEC) {
+#define MAKE_U(p)                                                                                 \
+    const __m512d e##p = _mm512_load_pd(Z + (p) * Np + j);                                        \
+    const __m512d u##p =                                                                          \
+        _mm512_maskz_mul_pd(_mm512_cmp_pd_mask(e##p, thr##p, _CMP_GE_OQ), e##p, vc##p);
+        REP8(MAKE_U)
+        __m512d acc = _mm512_load_pd(db + j);
+#define ADD_U(p) acc = _mm512_add_pd(acc, u##p);
+        REP8(ADD_U)
+        _mm512_store_pd(db + j, acc);
+        const double *xk = xT;
+        double *r = dwT + j;
+        for (size_t k = 0; k < d; k++, xk += HJ_BLK_P, r += Np) {
+            __m512d a = _mm512_load_pd(r);
+#define FMA_U(p) a = _mm512_fmadd_pd(u##p, _mm512_set1_pd(xk[p]), a);
+            REP8(FMA_U)
+            _mm512_store_pd(r, a);
+        }
+    }
+}
+
+/* The blocked path: regression readout, eps > 0, AVX-512 present. */
+static hj_status readout_blocked(const hj_model *m, const double *x, const double *y, size_t n,
+                                 double *loss, double *grad, hj_error *err)
+{
+    const hj_arch *A = &m->arch;
+    const hj_layer *L = &A->layers[0];
+    const size_t d = L->in, N = L->width, P = A->n_params;
+    const double *w = m->params + L->offset, *b = w + N * d, eps = m->eps;
+    const int scaled = A->output_scale;
+    const double a = scaled ? m->params[P - 2] : 1.0, c0 = scaled ? m->params[P - 1] : 0.0;
+    hj__packed_layer pk;
+    if (hj__pack_layer(&pk, w, b, N, d, eps))
+        return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", N);
+    const size_t Np = pk.Np, nblk = (n + HJ_BLK_P - 1) / HJ_BLK_P;
+    const int parallel = nblk > 1 && n * N * (d + 8) >= HJ_PARALLEL_MIN_WORK;
+    const size_t nthreads = parallel ? HJ_MAX_THREADS() : 1;
+    /* per thread: Z (P, Np), xT (d, P), m, s, c, [loss, d loss/da, d loss/dc], dW^T, db */
+    const size_t xlen = hj__np(HJ_BLK_P * d), acc_len = grad ? (d + 1) * Np : 0;
+    const size_t per = HJ_BLK_P * Np + xlen + 4 * HJ_VEC + acc_len;
+    double *mem = hj__alloc_aligned(nthreads * per);
+    if (mem == NULL) {
+        hj__packed_free(&pk);
+        return hj_error_set(err, HJ_ENOMEM, "loss: cannot allocate %zu doubles", nthreads * per);
+    }
+    const double two_over_n = 2.0 / (double)n;
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp parallel num_threads((int)nthreads) if (parallel)
+#endif
+    {
+        double *Z = mem + HJ_THREAD_ID() * per, *xT = Z + HJ_BLK_P * Np, *mx = xT + xlen;
+        double *s = mx + HJ_VEC, *c = s + HJ_VEC, *sums = c + HJ_VEC, *dwT = sums + HJ_VEC;
+        double *db = dwT + d * Np;
+        memset(sums, 0, (HJ_VEC + acc_len) * sizeof *sums);
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (size_t blk = 0; blk < nblk; blk++) {
+            const size_t i0 = blk * HJ_BLK_P;
+            const size_t valid = n - i0 < HJ_BLK_P ? n - i0 : HJ_BLK_P;
+            hj__block_transpose(x + i0 * d, valid, d, xT);
+            hj__lse_block(&pk, xT, Z, mx, s);
+            for (size_t p = 0; p < HJ_BLK_P; p++) {
+                c[p] = 0.0; /* padding points contribute nothing */
+                if (p >= valid)
+                    continue;
+                const double F = mx[p] + eps * log(s[p]);
+                const double r = a * F + c0 - y[i0 + p];
+                sums[0] += r * r;
+                const double go = r * two_over_n;
+                if (scaled) {
+                    sums[1] += go * F;
+                    sums[2] += go;
+                }
+                c[p] = a * go / s[p]; /* dL/df_i, and pi_ij = e_ij / s_i */
+            }
+            if (grad)
+                block_accumulate(Z, Np, d, xT, c, dwT, db);
+        }
+    }
+    /* reduce the per-thread partial sums in thread order */
+    double total = 0.0;
+    if (grad)
+        memset(grad, 0, P * sizeof *grad);
+    for (size_t th = 0; th < nthreads; th++) {
+        const double *sums = mem + th * per + HJ_BLK_P * Np + xlen + 3 * HJ_VEC;
+        total += sums[0];
+        if (grad == NULL)
+            continue;
+        const double *dwT = sums + HJ_VEC, *db = dwT + d * Np;
+        double *gw = grad + L->offset, *gb = gw + N * d;
+        for (size_t j = 0; j < N; j++) {
+            for (size_t k = 0; k < d; k++)
+                gw[j * d + k] += dwT[k * Np + j];
+            gb[j] += db[j];
+        }
+        if (scaled) {
+            grad[P - 2] += sums[1];
+            grad[P - 1] += sums[2];
+        }
+    }
+    *loss = total / (double)n;
+    free(mem);
+    hj__packed_free(&pk);
+    return HJ_OK;
+}
+#endif
+
+hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *x, const double *y,
+                                     size_t n, double *loss, double *grad, int simd,
+                                     hj_error *err)
+{
+#ifdef HJ_HAVE_AVX512_KERNELS
+    if (simd && m->arch.n_classes == 0 && m->eps > 0.0 && hj__simd_avx512())
+        return readout_blocked(m, x, y, n, loss, grad, err);
+#else
+    (void)simd;
+#endif
+    return readout_rows(m, x, y, n, loss, grad, err);
+}
+
+hj_status hj__readout_only_loss_grad(const hj_model *m, const double *x, const double *y,
+                                     size_t n, double *loss, double *grad, hj_error *err)
+{
+    return hj__readout_loss_grad_impl(m, x, y, n, loss, grad, 1, err);
 }

@@ -68,9 +68,12 @@ static hj_status objective(void *vctx, const double *params, const size_t *idx, 
 hj_status hj_model_train(hj_model *m, const double *x, const double *y, size_t n,
                          const hj_train_options *opt, hj_train_result *res, hj_error *err)
 {
-    if (m == NULL || x == NULL || y == NULL || opt == NULL)
+    /* data-parallel (opt->allreduce): x, y are this process's shard, which may be empty */
+    const int sharded = opt != NULL && opt->allreduce != NULL;
+    if (m == NULL || opt == NULL || (n > 0 && (x == NULL || y == NULL)) ||
+        (!sharded && (x == NULL || y == NULL)))
         return hj_error_set(err, HJ_EINVAL, "train: NULL argument");
-    if (n == 0)
+    if (n == 0 && !sharded)
         return hj_error_set(err, HJ_EINVAL, "train: no training data");
     hj_train_options o = *opt;
     o.n_data = n;
@@ -79,7 +82,7 @@ hj_status hj_model_train(hj_model *m, const double *x, const double *y, size_t n
         return st;
     objective_ctx c = {0};
     c.m = m, c.x = x, c.y = y, c.n = n;
-    c.capacity = n < HJ_TRAIN_CHUNK ? n : HJ_TRAIN_CHUNK;
+    c.capacity = n < HJ_TRAIN_CHUNK ? (n ? n : 1) : HJ_TRAIN_CHUNK;
     if (o.batch > c.capacity)
         c.capacity = o.batch;
     const size_t d = m->arch.d_in, P = m->arch.n_params;

@@ -8,12 +8,51 @@
 #include "hjdl/rng.h"
 #include "optim/optim-impl.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* The Adam update of elements [0, n8) (n8 a multiple of 8), 8 at a time with
+ * AVX-512: the same IEEE operations in the same order as the scalar loop
+ * (no FMA contraction), so the same bits, with the divisions and square
+ * roots vectorised. */
+__attribute__((target("avx512f"))) static void adam_avx512(double *p, const double *g, double *m,
+                                                          double *v, size_t n8, double lr,
+                                                          double b1, double b2, double eps,
+                                                          double c1, double c2)
+{
+    const __m512d vb1 = _mm512_set1_pd(b1), vb2 = _mm512_set1_pd(b2);
+    const __m512d o1 = _mm512_set1_pd(1.0 - b1), o2 = _mm512_set1_pd(1.0 - b2);
+    const __m512d vc1 = _mm512_set1_pd(c1), vc2 = _mm512_set1_pd(c2);
+    const __m512d vlr = _mm512_set1_pd(lr), veps = _mm512_set1_pd(eps);
+    for (size_t i = 0; i < n8; i += 8) {
+        const __m512d gi = _mm512_loadu_pd(g + i);
+        const __m512d mi = _mm512_add_pd(_mm512_mul_pd(vb1, _mm512_loadu_pd(m + i)),
+                                         _mm512_mul_pd(o1, gi));
+        const __m512d vi = _mm512_add_pd(_mm512_mul_pd(vb2, _mm512_loadu_pd(v + i)),
+                                         _mm512_mul_pd(_mm512_mul_pd(o2, gi), gi));
+        _mm512_storeu_pd(m + i, mi);
+        _mm512_storeu_pd(v + i, vi);
+        const __m512d mhat = _mm512_div_pd(mi, vc1), vhat = _mm512_div_pd(vi, vc2);
+        const __m512d step = _mm512_div_pd(_mm512_mul_pd(vlr, mhat),
+                                           _mm512_add_pd(_mm512_sqrt_pd(vhat), veps));
+        _mm512_storeu_pd(p + i, _mm512_sub_pd(_mm512_loadu_pd(p + i), step));
+    }
+}
+#endif
+
 void hj__adam_step(double *p, const double *g, double *m, double *v, size_t t, size_t n,
                    double lr, double b1, double b2, double eps)
 {
     const double c1 = 1.0 - pow(b1, (double)t); /* bias corrections */
     const double c2 = 1.0 - pow(b2, (double)t);
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (n >= 8 && __builtin_cpu_supports("avx512f")) {
+        i = n / 8 * 8;
+        adam_avx512(p, g, m, v, i, lr, b1, b2, eps, c1, c2);
+    }
+#endif
+    for (; i < n; i++) {
         m[i] = b1 * m[i] + (1.0 - b1) * g[i];
         v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
         const double mhat = m[i] / c1, vhat = v[i] / c2;

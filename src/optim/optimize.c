@@ -59,6 +59,70 @@ int hj__report_due(const hj__optrun *run, size_t step)
     return every > 0 && step % every == 0;
 }
 
+/* Data-parallel evaluation (optim.h, allreduce): the user's objective on
+ * the batch members held here, then one sum over the processes of
+ * [loss x count, failed, grad x count] (n + 2 doubles). */
+typedef struct shard_ctx {
+    hj_objective_fn f;
+    void *ctx;
+    const hj_train_options *opt;  /* the caller's options (local n_data, shard, allreduce) */
+    size_t n;                     /* parameters */
+    double *buf;                  /* (n + 2) */
+    size_t *local;                /* (n_data) local indices of the current batch */
+} shard_ctx;
+
+static hj_status shard_objective(void *vctx, const double *params, const size_t *idx,
+                                 size_t n_idx, double *loss, double *grad, hj_error *err)
+{
+    shard_ctx *c = vctx;
+    const size_t b = c->opt->shard_begin, nl = c->opt->n_data, n = c->n;
+    const size_t *lidx = NULL;
+    size_t cnt = nl;
+    if (idx != NULL) { /* the members of the global batch held here, in batch order */
+        cnt = 0;
+        for (size_t k = 0; k < n_idx && cnt < nl; k++)
+            if (idx[k] >= b && idx[k] - b < nl)
+                c->local[cnt++] = idx[k] - b;
+        lidx = c->local;
+    }
+    double *buf = c->buf;
+    memset(buf, 0, (n + 2) * sizeof *buf);
+    hj_status st = HJ_OK;
+    hj_error e;
+    hj_error_clear(&e);
+    if (cnt > 0) {
+        double l = NAN;
+        st = c->f(c->ctx, params, lidx, cnt, &l, buf + 2, &e);
+        if (st == HJ_OK) {
+            buf[0] = l * (double)cnt;
+            for (size_t k = 0; k < n; k++)
+                buf[2 + k] *= (double)cnt;
+        } else {
+            memset(buf, 0, (n + 2) * sizeof *buf);
+            buf[1] = 1.0;
+        }
+    }
+    hj_status rs = c->opt->allreduce(c->opt->allreduce_ctx, buf, n + 2, err);
+    if (rs != HJ_OK)
+        return rs;
+    if (st != HJ_OK) {
+        if (err != NULL) {
+            *err = e;
+            err->code = st;
+        }
+        return st;
+    }
+    if (buf[1] > 0.0)
+        return hj_error_set(err, HJ_EIO, "%s (%.0f of the processes' objectives failed)",
+                            HJ_PEER_FAILED_MSG, buf[1]);
+    const double total = idx != NULL ? (double)n_idx : (double)c->opt->n_total;
+    *loss = buf[0] / total;
+    if (grad != NULL)
+        for (size_t k = 0; k < n; k++)
+            grad[k] = buf[2 + k] / total;
+    return HJ_OK;
+}
+
 /* Contract (see optim.h). Details fixed here:
  *   - opt->n_data must be > 0 here (hj_train_options_check accepts 0, so
  *     options can be checked before the data is loaded).
@@ -92,7 +156,7 @@ hj_status hj_optimize(hj_objective_fn f, void *ctx, double *params, size_t n_par
     hj_status st = hj_train_options_check(opt, err);
     if (st != HJ_OK)
         return st;
-    if (opt->n_data == 0)
+    if (opt->n_data == 0 && opt->allreduce == NULL)
         return hj_error_set(err, HJ_EINVAL,
                             "n_data must be > 0: set it to the number of data points the "
                             "objective indexes (1 for a plain function)");
@@ -107,11 +171,17 @@ hj_status hj_optimize(hj_objective_fn f, void *ctx, double *params, size_t n_par
             return hj_error_set(err, HJ_ENAN, "initial params[%zu] is %s", i,
                                 hj__nonfinite_name(params[i]));
 
+    /* data-parallel: the phases see n_total points (and a summing objective, below) */
+    hj_train_options global = *opt;
+    if (opt->allreduce != NULL) {
+        global.n_data = opt->n_total;
+        global.allreduce = NULL;
+    }
     size_t cap;
     switch (opt->optimizer) {
     case HJ_OPT_LBFGS: cap = opt->iters; break;
-    case HJ_OPT_ADAM_LBFGS: cap = hj__first_order_steps(opt) + opt->lbfgs_iters; break;
-    default: cap = hj__first_order_steps(opt); break;
+    case HJ_OPT_ADAM_LBFGS: cap = hj__first_order_steps(&global) + opt->lbfgs_iters; break;
+    default: cap = hj__first_order_steps(&global); break;
     }
     if (cap > SIZE_MAX / sizeof(double))
         return hj_error_set(err, HJ_ENOMEM, "loss trace of %zu steps is too long", cap);
@@ -122,11 +192,29 @@ hj_status hj_optimize(hj_objective_fn f, void *ctx, double *params, size_t n_par
     run.n = n_params;
     run.opt = opt;
     run.cap = cap;
+    shard_ctx shard;
+    memset(&shard, 0, sizeof shard);
+    if (opt->allreduce != NULL) {
+        shard.f = f;
+        shard.ctx = ctx;
+        shard.opt = opt;
+        shard.n = n_params;
+        shard.buf = malloc((n_params + 2) * sizeof *shard.buf);
+        shard.local = malloc((opt->n_data ? opt->n_data : 1) * sizeof *shard.local);
+        run.f = shard_objective;
+        run.ctx = &shard;
+        run.opt = &global;
+        f = shard_objective;
+        ctx = &shard;
+    }
     run.trace = malloc(cap * sizeof *run.trace);
     double *grad = malloc(n_params * sizeof *grad);
-    if (run.trace == NULL || grad == NULL) {
+    if (run.trace == NULL || grad == NULL ||
+        (opt->allreduce != NULL && (shard.buf == NULL || shard.local == NULL))) {
         free(run.trace);
         free(grad);
+        free(shard.buf);
+        free(shard.local);
         return hj_error_set(err, HJ_ENOMEM, "cannot allocate a loss trace of %zu steps", cap);
     }
 
@@ -149,7 +237,7 @@ hj_status hj_optimize(hj_objective_fn f, void *ctx, double *params, size_t n_par
     if (st == HJ_OK) {
         hj_error e;
         hj_error_clear(&e);
-        st = f(ctx, params, NULL, opt->n_data, &loss, grad, &e);
+        st = f(ctx, params, NULL, run.opt->n_data, &loss, grad, &e);
         if (st != HJ_OK)
             hj__objective_error(err, st, &e, "final full-data evaluation: ");
         else if (!isfinite(loss))
@@ -158,6 +246,8 @@ hj_status hj_optimize(hj_objective_fn f, void *ctx, double *params, size_t n_par
                               hj__nonfinite_name(loss), run.steps);
     }
     free(grad);
+    free(shard.buf);
+    free(shard.local);
 
     if (res != NULL)
         res->steps = run.steps;

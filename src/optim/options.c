@@ -57,6 +57,10 @@ void hj_train_options_default(hj_train_options *o)
     o->report_every = 0;
     o->callback = NULL;
     o->callback_ctx = NULL;
+    o->allreduce = NULL;
+    o->allreduce_ctx = NULL;
+    o->shard_begin = 0;
+    o->n_total = 0;
 }
 
 size_t hj__first_order_steps(const hj_train_options *opt)
@@ -84,6 +88,18 @@ hj_status hj_train_options_check(const hj_train_options *o, hj_error *err)
 {
     if (o == NULL)
         return hj_error_set(err, HJ_EINVAL, "training options are NULL");
+    if (o->allreduce != NULL) {
+        /* sharded: the schedule runs over all n_total points */
+        if (o->n_total == 0)
+            return hj_error_set(err, HJ_EINVAL, "n_total must be > 0 with an allreduce (data-parallel run)");
+        if (o->shard_begin > o->n_total || o->n_data > o->n_total - o->shard_begin)
+            return hj_error_set(err, HJ_EINVAL, "shard [%zu, %zu) lies outside the %zu points",
+                                o->shard_begin, o->shard_begin + o->n_data, o->n_total);
+        hj_train_options g = *o;
+        g.n_data = o->n_total;
+        g.allreduce = NULL;
+        return hj_train_options_check(&g, err);
+    }
     if ((unsigned)o->optimizer >= N_OPT_NAMES)
         return hj_error_set(err, HJ_EINVAL,
                             "optimizer %d is not one of adam, sgd, lbfgs, adam+lbfgs",

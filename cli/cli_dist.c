@@ -1,0 +1,154 @@
+/* cli_dist.c — start-up of the distributed runtime around a command (mpirun -np P hjdl CMD ...), and its traffic report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hjdl/data.h"
+#include "hjdl/dist.h"
+#include "hjdl/hopf.h"
+#include "hjdl/partial.h"
+
+/* The run's context: written once per process by cli_dist_run before the
+ * command starts and cleared after it ends; commands only read it. The one
+ * file-level variable of the CLI, on purpose: the MPI world it names is
+ * process-wide by nature (MPI_Init runs once per process), and commands
+ * keep the (argc, argv) signature every other command has. The library
+ * itself has no such state: it receives the hj_dist context explicitly. */
+static hj_dist *run_dist;
+
+hj_dist *cli_dist(void)
+{
+    return run_dist;
+}
+
+int cli_dist_rank(void)
+{
+    return hj_dist_rank(run_dist);
+}
+
+/* Commands that split their work across ranks; the others run on rank 0
+ * while the other ranks wait. */
+static int distributed(const char *name)
+{
+    static const char *const NAMES[] = {"solve", "explain", "fit", "experiment", "reproduce"};
+    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+        if (strcmp(name, NAMES[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Peak resident set size of this process in kB (VmHWM), or 0 if unknown. */
+static unsigned long peak_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return 0;
+    char line[256];
+    unsigned long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            kb = strtoul(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+/* HJDL_DIST_STATS=1: one line per rank on stderr with its traffic and peak RSS. */
+static void print_stats(const hj_dist *d)
+{
+    hj_dist_stats s;
+    hj_dist_stats_get(d, &s);
+    fprintf(stderr,
+            "hjdl dist: rank %d/%d: collectives %llu, bytes %llu (allreduce-sum %llu calls %llu bytes, "
+            "last %llu; partial %llu calls %llu bytes; topk %llu calls %llu bytes; other %llu); "
+            "peak RSS %lu kB\n",
+            hj_dist_rank(d), hj_dist_size(d), (unsigned long long)s.calls, (unsigned long long)s.bytes,
+            (unsigned long long)s.sum_calls, (unsigned long long)s.sum_bytes,
+            (unsigned long long)s.last_sum_bytes, (unsigned long long)s.partial_calls,
+            (unsigned long long)s.partial_bytes, (unsigned long long)s.topk_calls,
+            (unsigned long long)s.topk_bytes, (unsigned long long)s.other_bytes, peak_rss_kb());
+}
+
+int cli_dist_run(const cli_command *c, int argc, char **argv)
+{
+    if (hj_dist_launched() && !hj_dist_built_with_mpi()) {
+        const char *r = getenv("OMPI_COMM_WORLD_RANK");
+        const char *p = getenv("OMPI_COMM_WORLD_SIZE");
+        if ((r == NULL || strcmp(r, "0") == 0) && p != NULL && strcmp(p, "1") != 0)
+            fprintf(stderr, "hjdl: warning: started by an MPI launcher but built without MPI: "
+                            "every process runs the whole command on its own\n");
+    }
+    hj_error err = {0};
+    hj_dist *d = NULL;
+    if (hj_dist_init(&d, NULL, NULL, &err) != HJ_OK) {
+        fprintf(stderr, "hjdl: %s\n", err.msg);
+        return CLI_FAIL;
+    }
+    run_dist = d;
+    int rc = CLI_OK;
+    if (hj_dist_size(d) == 1 || distributed(c->name) || hj_dist_rank(d) == 0)
+        rc = c->run(argc, argv);
+    if (getenv("HJDL_DIST_STATS") != NULL && strcmp(getenv("HJDL_DIST_STATS"), "0") != 0) {
+        fflush(stdout);
+        print_stats(d);
+    }
+    run_dist = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    hj_dist_finalize(d);
+    return rc;
+}
+
+int cli_dist_fail(const char *cmd, hj_status local, const hj_error *local_err)
+{
+    hj_error err = {0};
+    if (hj_dist_agree(run_dist, local, local_err, NULL, &err) == HJ_OK)
+        return CLI_OK;
+    return cli_report(cmd, &err); /* printed by rank 0 only */
+}
+
+hj_status cli_fold_atom_rows(hj_rows *rows, size_t begin, size_t end, size_t tile,
+                             const hj_metric *metric, const double *x, size_t n, double t,
+                             double eps, int with_grad, double *P, hj_topk *top, hj_error *err)
+{
+    const size_t cols = hj_rows_cols(rows), d = cols - 1, len = end - begin;
+    if (len == 0)
+        return HJ_OK; /* an empty shard leaves the states empty */
+    const size_t R = tile == 0 || tile > len ? len : tile;
+    if (R > SIZE_MAX / sizeof(double) / cols)
+        return hj_error_set(err, HJ_ENOMEM, "out of memory: a tile of %zu atoms", R);
+    double *buf = malloc(R * cols * sizeof *buf), *g = malloc(R * sizeof *g);
+    hj_status st = HJ_OK;
+    if (buf == NULL || g == NULL) {
+        st = hj_error_set(err, HJ_ENOMEM, "out of memory reading %zu atoms (%zu MB)", R,
+                          (size_t)((double)R * (double)(cols + 1) * sizeof(double) / 1e6));
+        goto done;
+    }
+    if ((st = hj_rows_seek(rows, begin, err)) != HJ_OK)
+        goto done;
+    for (size_t off = 0; off < len;) {
+        size_t got = 0;
+        if ((st = hj_rows_read(rows, buf, R < len - off ? R : len - off, &got, err)) != HJ_OK)
+            goto done;
+        if (got == 0) {
+            st = hj_error_set(err, HJ_EIO, "unexpected end of the atoms at row %zu", begin + off);
+            goto done;
+        }
+        /* rows (y_1..y_d, g) -> y (got, d) in place and g (got) */
+        for (size_t j = 0; j < got; j++) {
+            g[j] = buf[j * cols + d];
+            memmove(buf + j * d, buf + j * cols, d * sizeof *buf);
+        }
+        hj_atoms a = {got, d, buf, g};
+        if ((st = hj_partial_atoms(&a, begin + off, metric, x, n, t, eps, with_grad, P, top, err)) !=
+            HJ_OK)
+            goto done;
+        off += got;
+    }
+done:
+    free(buf);
+    free(g);
+    return st;
+}

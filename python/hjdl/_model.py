@@ -1,0 +1,399 @@
+"""hjdl.Model: trainable HJ networks (libhjdl's hj_model behind an opaque handle, see capi.h)."""
+
+import ctypes
+import os
+import threading
+import weakref
+
+import numpy as np
+
+from . import _arrays as ar
+from ._core import CERTIFICATE_DTYPE, EXPLAIN_DTYPE, explain_summary
+from ._lib import (TRAIN_CALLBACK, Error, check, hj_capi_model_info, hj_error, hj_train_options,
+                   hj_train_result, lib)
+
+_PRE_KINDS = {None: 0, "none": 0, "standardize": 1, "pca": 2}
+_PRE_NAMES = {0: None, 1: "standardize", 2: "pca"}
+
+# Handles created and freed, for the ownership test (each handle is freed exactly once by its
+# weakref.finalize, whether through Model.close() or garbage collection).
+_handle_counts = {"created": 0, "freed": 0}
+_count_lock = threading.Lock()
+
+
+def handle_counts():
+    """(created, freed) numbers of C model handles in this process."""
+    with _count_lock:
+        return _handle_counts["created"], _handle_counts["freed"]
+
+
+def _free_handle(address):
+    lib.hj_capi_model_delete(address)
+    with _count_lock:
+        _handle_counts["freed"] += 1
+
+
+class _Handle:
+    """Owns one heap hj_model; freed exactly once (close() or garbage collection)."""
+
+    def __init__(self, address):
+        self.address = address
+        with _count_lock:
+            _handle_counts["created"] += 1
+        self._finalizer = weakref.finalize(self, _free_handle, address)
+
+    def close(self):
+        self._finalizer()
+        self.address = None
+
+
+def _readout(arch):
+    return arch.replace(" ", "").split(",")[-1].split(":")[0]
+
+
+class Model:
+    """A trainable HJ network: hidden layers (dense:H, resnet:H, gibbs:M) ending in an LSE readout,
+    ``lse:N`` (regression) or ``lse-class:N`` (classification, one LSE of N neurons per class),
+    all sharing one eps >= 0 (see include/hjdl/model.h). With a single ``lse:N`` layer the model
+    *is* the Hopf–Cole solution of its initial data (:meth:`initial_data`).
+
+    Parameters: ``arch`` string, ``eps`` viscosity, ``t`` HJ time of the initial-data map,
+    ``seed`` for the initial parameters, ``n_classes`` (classifiers; default max(y) + 1 at fit),
+    ``output_scale`` (regression: learn y = a f + c), ``preprocess`` None, "standardize" or "pca"
+    (with ``pca`` = number of components), fitted on the training inputs and stored in the model.
+
+    >>> import numpy as np, hjdl
+    >>> x = np.linspace(-1, 1, 40)[:, None]; y = np.abs(x[:, 0])
+    >>> m = hjdl.Model("lse:8", eps=0.05).fit(x, y, iters=300, lr=0.05)
+    >>> m.predict(x).shape
+    (40,)
+    """
+
+    def __init__(self, arch, eps, *, t=1.0, seed=1, n_classes=None, output_scale=False,
+                 preprocess=None, pca=None):
+        if not isinstance(arch, str) or not arch:
+            raise TypeError("arch must be a non-empty string such as 'lse:16'")
+        if preprocess not in _PRE_KINDS:
+            raise ValueError(f"preprocess must be None, 'standardize' or 'pca', got {preprocess!r}")
+        if (preprocess == "pca") != (pca is not None):
+            raise ValueError("give pca=K (components) together with preprocess='pca'")
+        self._arch = arch
+        self._eps = ar.scalar(eps, "eps")
+        self._t = ar.scalar(t, "t")
+        self._seed = int(seed)
+        self._n_classes = None if n_classes is None else int(n_classes)
+        self._output_scale = bool(output_scale)
+        self._preprocess = preprocess
+        self._pca = 0 if pca is None else int(pca)
+        self._h = None
+        self._lock = threading.Lock()
+        self.loss_ = None          # full-data loss after the last fit
+        self.loss_trace_ = None    # per-step loss of the last fit (ndarray)
+        self.steps_ = 0
+        self.stopped_ = False
+
+    # ---- construction ----------------------------------------------------------------------
+
+    @property
+    def is_classifier(self):
+        return _readout(self._arch) == "lse-class"
+
+    def _create(self, x, n_classes):
+        handle = ctypes.c_void_p()
+        err = hj_error()
+        kind = _PRE_KINDS[self._preprocess]
+        check(lib.hj_capi_model_create(ctypes.byref(handle), self._arch.encode(), x.shape[1],
+                                       n_classes, int(self._output_scale), self._eps, self._t,
+                                       self._seed, kind, self._pca,
+                                       ar.ptr(x) if kind else None, x.shape[0] if kind else 0,
+                                       ctypes.byref(err)), err)
+        self._set_handle(handle.value)
+
+    def _set_handle(self, address):
+        if self._h is not None:
+            self._h.close()
+        self._h = _Handle(address)
+        info = self._info()
+        self._eps, self._t = info.eps, info.t
+        if info.n_classes:
+            self._n_classes = info.n_classes
+
+    @classmethod
+    def load(cls, path):
+        """Load a model saved by :meth:`save` or ``hjdl fit`` (an .hjm file). Truncated, corrupted
+        or future-version files raise :class:`hjdl.Error` naming the file.
+
+        >>> import hjdl, tempfile, os, numpy as np
+        >>> m = hjdl.Model("lse:4", eps=0.1).fit(np.eye(3), np.ones(3), iters=5)
+        >>> p = os.path.join(tempfile.mkdtemp(), "m.hjm"); m.save(p)
+        >>> hjdl.Model.load(p).arch
+        'lse:4'
+        """
+        handle = ctypes.c_void_p()
+        err = hj_error()
+        check(lib.hj_capi_model_load(ctypes.byref(handle), os.fsencode(path), ctypes.byref(err)),
+              err)
+        self = cls.__new__(cls)
+        self._h = None
+        self._lock = threading.Lock()
+        self._seed, self._n_classes, self._pca = 1, None, 0
+        self._set_handle(handle.value)
+        info = self._info()
+        buf = ctypes.create_string_buffer(4096)
+        lib.hj_capi_model_arch(self._h.address, buf, len(buf))
+        self._arch = buf.value.decode()
+        self._output_scale = bool(info.output_scale)
+        self._preprocess = _PRE_NAMES.get(info.pre_kind)
+        if self._preprocess == "pca":
+            self._pca = info.d_in
+        self.loss_, self.loss_trace_, self.steps_, self.stopped_ = None, None, 0, False
+        return self
+
+    def close(self):
+        """Free the C model now (also done automatically when the Model is garbage collected)."""
+        if self._h is not None:
+            self._h.close()
+            self._h = None
+
+    def _need(self):
+        if self._h is None:
+            raise RuntimeError("the model has no parameters yet: call fit() or Model.load()")
+        return self._h.address
+
+    def _info(self):
+        info = hj_capi_model_info()
+        lib.hj_capi_model_info_get(self._need(), ctypes.byref(info))
+        return info
+
+    # ---- training ---------------------------------------------------------------------------
+
+    def fit(self, x, y, *, optimizer="adam", iters=1000, epochs=0, batch=0, lr=1e-3,
+            momentum=0.9, lbfgs_iters=None, seed=None, callback=None, reset=True):
+        """Train on x (n, d_raw) and targets y (n): values (regression, mean squared error) or
+        class indices 0..C-1 (classifiers, softmax cross-entropy). Exact hand-written gradients;
+        optimizer "adam", "sgd", "lbfgs" or "adam+lbfgs"; ``epochs`` > 0 with ``batch`` > 0 runs
+        mini-batch passes instead of ``iters`` steps. ``reset=False`` continues from the current
+        parameters. ``callback(phase, step, total, loss)`` is called every step; returning True
+        stops training early. Sets ``loss_`` (final full-data loss), ``loss_trace_`` (per step),
+        ``steps_``, ``stopped_``; returns self.
+
+        >>> import numpy as np, hjdl
+        >>> x = np.random.default_rng(0).normal(size=(60, 2)); y = (x[:, 0] > 0).astype(int)
+        >>> m = hjdl.Model("lse-class:4", eps=0.1).fit(x, y, iters=200, lr=0.05)
+        >>> bool((m.predict_class(x) == y).mean() > 0.9)
+        True
+        """
+        x = ar.matrix(x, "x")
+        n = x.shape[0]
+        y = ar.vector(y, "y", n, "one target per row of x")
+        if n == 0:
+            raise ValueError("fit needs at least one training point")
+        if reset or self._h is None:
+            n_classes = 0
+            if self.is_classifier:
+                if self._n_classes is not None:
+                    n_classes = self._n_classes
+                elif np.all(np.isfinite(y)):
+                    n_classes = max(2, int(y.max()) + 1)
+                else:
+                    n_classes = 2   # libhjdl refuses the non-finite target below
+            self._create(x, n_classes)
+        elif x.shape[1] != self.d_raw:
+            raise ValueError(f"x has {x.shape[1]} columns, the model takes {self.d_raw}")
+        opt = hj_train_options()
+        lib.hj_train_options_default(ctypes.byref(opt))
+        err = hj_error()
+        kind = ctypes.c_int()
+        check(lib.hj_optimizer_parse(str(optimizer).encode(), ctypes.byref(kind),
+                                     ctypes.byref(err)), err)
+        opt.optimizer = kind.value
+        opt.lr, opt.momentum = ar.scalar(lr, "lr"), ar.scalar(momentum, "momentum")
+        for name, v in (("iters", iters), ("epochs", epochs), ("batch", batch),
+                        ("lbfgs_iters", lbfgs_iters)):
+            if v is None:
+                continue
+            if int(v) < 0:
+                raise ValueError(f"{name} must be >= 0, got {v}")
+            setattr(opt, name, int(v))
+        if epochs and iters == 1000:
+            opt.iters = 0
+        opt.seed = self._seed if seed is None else int(seed)
+        failure = []
+        if callback is not None:
+            def trampoline(p, _ctx):
+                try:
+                    pr = p.contents
+                    return 1 if callback(pr.phase.decode(), pr.step, pr.total, pr.loss) else 0
+                except BaseException as e:      # stop training, re-raise after the C call
+                    failure.append(e)
+                    return 1
+            opt.callback = TRAIN_CALLBACK(trampoline)
+            opt.report_every = 1
+        res = hj_train_result()
+        with self._lock:
+            st = lib.hj_capi_model_train(self._need(), ar.ptr(x), ar.ptr(y), n, ctypes.byref(opt),
+                                         ctypes.byref(res), ctypes.byref(err))
+        trace = None
+        if res.loss_trace:
+            trace = np.ctypeslib.as_array(res.loss_trace, (res.steps,)).copy() if res.steps \
+                else np.empty(0)
+            lib.hj_capi_free(res.loss_trace)
+        if failure:
+            raise failure[0]
+        check(st, err)
+        self.loss_, self.loss_trace_ = res.final_loss, trace
+        self.steps_, self.stopped_ = int(res.steps), bool(res.stopped)
+        return self
+
+    # ---- inference --------------------------------------------------------------------------
+
+    def _x(self, x):
+        return ar.matrix(x, "x", self.d_raw, cols_name="the model's input features")
+
+    def predict(self, x):
+        """Model output at raw inputs x (n, d_raw) (the stored preprocessing is applied):
+        regression values (n), or class scores F_c (n, n_classes) for classifiers.
+
+        >>> import numpy as np, hjdl
+        >>> m = hjdl.Model("lse:4", eps=0.1).fit(np.eye(3), np.ones(3), iters=5)
+        >>> m.predict(np.zeros((2, 3))).shape
+        (2,)
+        """
+        h = self._need()
+        x = self._x(x)
+        n, n_out = x.shape[0], self.n_out
+        out = np.empty((n, n_out))
+        err = hj_error()
+        with self._lock:
+            check(lib.hj_model_predict(h, ar.ptr(x), n, ar.ptr(out), ctypes.byref(err)), err)
+        return out[:, 0] if not self.n_classes else out
+
+    def predict_class(self, x):
+        """Predicted class (lowest index on ties) at x (n, d_raw) -> (n) int64 (classifiers)."""
+        if not self.n_classes:
+            raise ValueError("predict_class is for classifiers (an lse-class readout)")
+        return np.argmax(self.predict(x), axis=1).astype(np.int64)
+
+    def explain(self, x, top=3):
+        """Explain each prediction by the readout's Gibbs weights (for classifiers those of the
+        predicted class's neurons): entropy H, n_eff = exp(H), regime (0 particle, 1 mixed,
+        2 wave; hjdl.REGIMES), and the ``top`` largest weights with their neuron indices
+        (classifier neurons numbered c*N + j), descending.
+
+        Shapes: x (n, d_raw) -> dict "entropy" (n), "n_eff" (n), "regime" (n), "atoms" (n, top),
+        "pi" (n, top).
+
+        >>> import numpy as np, hjdl
+        >>> m = hjdl.Model("lse:4", eps=0.1).fit(np.eye(3), np.ones(3), iters=5)
+        >>> m.explain(np.zeros((1, 3)), top=2)["atoms"].shape
+        (1, 2)
+        """
+        h = self._need()
+        x = self._x(x)
+        n, K = x.shape[0], int(top)
+        if K < 0:
+            raise ValueError(f"top must be >= 0, got {top}")
+        rec = np.empty(n, dtype=EXPLAIN_DTYPE)
+        pt = np.empty((n, K))
+        it = np.empty((n, K), dtype=np.uintp)
+        err = hj_error()
+        with self._lock:
+            check(lib.hj_capi_model_explain(h, ar.ptr(x), n, K, ar.ptr(rec), ar.ptr(pt), ar.ptr(it),
+                                            ctypes.byref(err)), err)
+        return explain_summary(rec, pt, it)
+
+    def initial_data(self, t=None):
+        """The initial data that training selected: the atoms of the readout LSE layer at time t
+        (None: the model's t), y_j = 2t w_j, g_j = -b_j - t |w_j|^2.
+
+        Shapes: -> (y (n_atoms, atom_dim), g (n_atoms)).
+
+        >>> import numpy as np, hjdl
+        >>> m = hjdl.Model("lse:4", eps=0.1).fit(np.eye(3), np.ones(3), iters=5)
+        >>> [a.shape for a in m.initial_data()]
+        [(4, 3), (4,)]
+        """
+        h = self._need()
+        info = self._info()
+        y, g = np.empty((info.n_atoms, info.atom_dim)), np.empty(info.n_atoms)
+        err = hj_error()
+        tt = 0.0 if t is None else ar.scalar(t, "t")
+        if t is not None and not tt > 0:
+            raise ValueError(f"t must be > 0, got {t}")
+        with self._lock:
+            check(lib.hj_model_initial_data(h, tt, ar.ptr(y), ar.ptr(g), ctypes.byref(err)), err)
+        return y, g
+
+    def certify(self, x):
+        """Certified l2 radii of a single-readout classifier (``lse-class:N``) at raw points x
+        (n, d_raw): no perturbation of norm < radius changes the predicted class.
+
+        Returns a dict: "cls" (n) predicted class, "runner_up" (n) the class whose bound gave the
+        radius, "margin" (n) F_y - max_{c != y} F_c, "radius" (n).
+
+        >>> import numpy as np, hjdl
+        >>> x = np.array([[-1.0], [1.0]]); m = hjdl.Model("lse-class:2", eps=0.1)
+        >>> r = m.fit(x, [0, 1], iters=100, lr=0.05).certify(x)
+        >>> bool((r["radius"] > 0).all())
+        True
+        """
+        h = self._need()
+        x = self._x(x)
+        n = x.shape[0]
+        rec = np.empty(n, dtype=CERTIFICATE_DTYPE)
+        err = hj_error()
+        with self._lock:
+            check(lib.hj_certify(h, ar.ptr(x), n, ar.ptr(rec), ctypes.byref(err)), err)
+        return {"cls": rec["cls"].astype(np.int64), "runner_up": rec["runner_up"].astype(np.int64),
+                "margin": rec["margin"].copy(), "radius": rec["radius"].copy()}
+
+    def save(self, path):
+        """Write the model as an .hjm text file (exact %.17g parameters, CRC32, atomic).
+
+        >>> import numpy as np, hjdl, tempfile, os
+        >>> m = hjdl.Model("lse:2", eps=0.1).fit(np.eye(2), np.ones(2), iters=5)
+        >>> m.save(os.path.join(tempfile.mkdtemp(), "m.hjm"))
+        """
+        h = self._need()
+        err = hj_error()
+        with self._lock:
+            check(lib.hj_model_save(h, os.fsencode(path), ctypes.byref(err)), err)
+
+    # ---- parameters and facts ------------------------------------------------------------
+
+    @property
+    def params(self):
+        """A copy of the flat parameter array (n_params); layout in include/hjdl/model.h
+        (lse:N: w (N, d_in) row-major, then b (N), then a, c with output_scale)."""
+        h = self._need()
+        n = self.n_params
+        p = np.empty(n)
+        err = hj_error()
+        check(lib.hj_capi_model_get_params(h, ar.ptr(p), n, ctypes.byref(err)), err)
+        return p
+
+    @params.setter
+    def params(self, values):
+        h = self._need()
+        v = ar.vector(values, "params", self.n_params, "the model's parameter count")
+        err = hj_error()
+        with self._lock:
+            check(lib.hj_capi_model_set_params(h, ar.ptr(v), v.shape[0], ctypes.byref(err)), err)
+
+    arch = property(lambda self: self._arch, doc="The architecture string, e.g. 'lse:16'.")
+    eps = property(lambda self: self._eps, doc="The viscosity / temperature of every layer.")
+    t = property(lambda self: self._t, doc="The HJ time of the initial-data map.")
+    preprocess = property(lambda self: self._preprocess, doc="None, 'standardize' or 'pca'.")
+    d_raw = property(lambda self: self._info().d_raw, doc="Raw input width.")
+    d_in = property(lambda self: self._info().d_in, doc="Input width after preprocessing.")
+    n_out = property(lambda self: self._info().n_out, doc="1 or the number of classes.")
+    n_classes = property(lambda self: self._info().n_classes, doc="0 for regression.")
+    n_params = property(lambda self: self._info().n_params, doc="Number of parameters.")
+    n_atoms = property(lambda self: self._info().n_atoms, doc="Neurons of the readout LSE.")
+
+    def __repr__(self):
+        state = "unfitted" if self._h is None else f"{self.n_params} parameters"
+        return f"hjdl.Model({self._arch!r}, eps={self._eps!r}, t={self._t!r}; {state})"
+
+
+__all__ = ["Model", "Error", "handle_counts"]

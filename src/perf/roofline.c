@@ -1,0 +1,214 @@
+/* roofline.c — this machine's limits: vector exp rate, dgemm multiply-add rate, store bandwidth. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HJDL_HAVE_OPENMP
+#include <omp.h>
+#endif
+#ifdef HJDL_HAVE_CBLAS
+#include <cblas.h>
+#endif
+
+#include "common/linalg.h"
+#include "core/core-impl.h"
+#include "hjdl/perf.h"
+#include "hjdl/runtime.h"
+#include "perf/perf-impl.h"
+
+/* Keep the compiler from reasoning across passes over a buffer. */
+#if defined(__GNUC__)
+#define PERF_CLOBBER() __asm__ __volatile__("" ::: "memory")
+#else
+#define PERF_CLOBBER() ((void)0)
+#endif
+
+#define EXP_TARGET_SECONDS 0.08   /* one timed exp run */
+#define EXP_MIN_PER_THREAD 4000000.0 /* exps per thread in any run, calibration included */
+
+void hj__perf_threads_enter(perf_threads *pt, size_t threads)
+{
+    pt->before = hj_get_threads();
+    pt->changed = threads > 0 && threads != pt->before;
+    if (threads > 0)
+        hj_set_threads(threads);
+    pt->used = threads > 0 ? threads : pt->before;
+}
+
+void hj__perf_threads_leave(const perf_threads *pt)
+{
+    if (pt->changed)
+        hj_set_threads(pt->before);
+}
+
+/* One timed run of the exp test: `threads` threads, each owning a len-double
+ * buffer of values in [-1, 0), doing iters passes of (exp; negate) — or only
+ * the negation when with_exp is 0. The negation keeps the arguments in
+ * [-1, 0) forever (exp maps them into (0.37, 1]). Returns wall seconds, or
+ * -1 when a buffer could not be allocated. */
+static double exp_run(size_t threads, size_t len, size_t iters, int with_exp)
+{
+    (void)threads; /* only the OpenMP pragma reads it */
+    int failed = 0;
+    double t0 = 0.0, t1 = 0.0;
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp parallel num_threads((int)threads)
+#endif
+    {
+        double *buf = malloc(len * sizeof *buf);
+        if (buf == NULL) {
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        } else {
+            for (size_t i = 0; i < len; i++)
+                buf[i] = -(double)(i + 1) / (double)(len + 1);
+        }
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp barrier
+#pragma omp master
+#endif
+        t0 = hj_perf_now();
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp barrier
+#endif
+        if (buf != NULL) {
+            for (size_t it = 0; it < iters; it++) {
+                if (with_exp)
+                    hj__exp_inplace(buf, len);
+                for (size_t i = 0; i < len; i++)
+                    buf[i] = -buf[i];
+                PERF_CLOBBER();
+            }
+        }
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp barrier
+#pragma omp master
+#endif
+        t1 = hj_perf_now();
+        free(buf);
+    }
+    return failed ? -1.0 : t1 - t0;
+}
+
+/* R_exp = threads * iters * len / (t(exp + negate) - t(negate)), each t the
+ * fastest of reps runs.
+ * Every run does at least EXP_MIN_PER_THREAD exps per thread, so thread
+ * start-up and a late wake-up on a busy machine cannot dominate it. */
+static hj_status measure_exp(size_t threads, size_t len, size_t reps, double *rate, hj_error *err)
+{
+    size_t iters = EXP_MIN_PER_THREAD / len + 1;
+    /* calibrate: the fastest of three runs (noise only ever slows a run down) */
+    double tmin = INFINITY;
+    for (int k = 0; k < 3; k++) {
+        const double t = exp_run(threads, len, iters, 1);
+        if (t < 0.0)
+            return hj_error_set(err, HJ_ENOMEM, "roofline: out of memory (exp buffer)");
+        tmin = fmin(tmin, t);
+    }
+    if (tmin > 0.0 && tmin < EXP_TARGET_SECONDS)
+        iters = (size_t)((double)iters * EXP_TARGET_SECONDS / tmin);
+    double te = INFINITY, tn = INFINITY; /* the fastest run of each kind */
+    for (size_t r = 0; r < reps; r++) {
+        const double a = exp_run(threads, len, iters, 1), b = exp_run(threads, len, iters, 0);
+        if (a < 0.0 || b < 0.0)
+            return hj_error_set(err, HJ_ENOMEM, "roofline: out of memory (exp buffer)");
+        te = fmin(te, a);
+        tn = fmin(tn, b);
+    }
+    double t = te - tn;
+    if (!(t > 0.5 * te)) /* noise swallowed the difference: count the negation as exp */
+        t = te;
+    *rate = (double)threads * (double)iters * (double)len / t;
+    return HJ_OK;
+}
+
+/* R_fma: the best over reps of n^3 / t for C = A B, n x n. */
+static hj_status measure_gemm(size_t n, size_t reps, double *rate, int *blas, hj_error *err)
+{
+    double *A = malloc(3 * n * n * sizeof *A);
+    if (A == NULL)
+        return hj_error_set(err, HJ_ENOMEM, "roofline: cannot allocate three %zu x %zu matrices", n, n);
+    double *B = A + n * n, *C = B + n * n;
+    for (size_t i = 0; i < n * n; i++) {
+        A[i] = (double)(i % 7) * 0.125 - 0.375;
+        B[i] = (double)(i % 5) * 0.25 - 0.5;
+        C[i] = 0.0;
+    }
+    double samples[HJ_PERF_MAX_REPS];
+    for (size_t r = 0; r <= reps; r++) { /* r == 0: warm-up */
+        const double t0 = hj_perf_now();
+#ifdef HJDL_HAVE_CBLAS
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, A,
+                    (int)n, B, (int)n, 0.0, C, (int)n);
+        *blas = 1;
+#else
+        hj__gemm(0, 0, n, n, n, 1.0, A, n, B, n, 0.0, C, n);
+        *blas = 0;
+#endif
+        const double t = hj_perf_now() - t0;
+        if (r > 0)
+            samples[r - 1] = (double)n * (double)n * (double)n / t;
+    }
+    free(A);
+    hj_perf_summary(samples, reps, NULL, NULL, rate);
+    return HJ_OK;
+}
+
+/* B_write: the best over reps of bytes / t for filling the array with plain stores. */
+static hj_status measure_write(size_t bytes, size_t threads, size_t reps, double *rate,
+                               hj_error *err)
+{
+    (void)threads; /* only the OpenMP pragma reads it */
+    const size_t len = bytes / sizeof(double);
+    double *a = malloc(len * sizeof *a);
+    if (a == NULL)
+        return hj_error_set(err, HJ_ENOMEM, "roofline: cannot allocate the %zu-byte store array", bytes);
+    double samples[HJ_PERF_MAX_REPS];
+    for (size_t r = 0; r <= reps; r++) { /* r == 0: first touch (page faults), not timed */
+        const double v = 1.5 + (double)r;
+        const double t0 = hj_perf_now();
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp parallel for schedule(static) num_threads((int)threads)
+#endif
+        for (size_t i = 0; i < len; i++)
+            a[i] = v;
+        PERF_CLOBBER();
+        const double t = hj_perf_now() - t0;
+        if (r > 0)
+            samples[r - 1] = (double)(len * sizeof *a) / t;
+    }
+    /* read something back so the stores are observable */
+    volatile double sink = a[len / 2] + a[len - 1];
+    (void)sink;
+    free(a);
+    hj_perf_summary(samples, reps, NULL, NULL, rate);
+    return HJ_OK;
+}
+
+hj_status hj_perf_roofline(const hj_perf_options *opt, hj_roofline *r, hj_error *err)
+{
+    hj_perf_options def;
+    if (opt == NULL) {
+        hj_perf_options_default(&def);
+        opt = &def;
+    }
+    if (r == NULL)
+        return hj_error_set(err, HJ_EINVAL, "roofline: NULL result");
+    hj_status st = hj_perf_options_check(opt, err);
+    if (st != HJ_OK)
+        return st;
+    memset(r, 0, sizeof *r);
+    perf_threads pt;
+    hj__perf_threads_enter(&pt, opt->threads);
+    r->threads = pt.used;
+    r->gemm_n = opt->gemm_n;
+    r->write_bytes = opt->write_bytes;
+    r->exp_len = opt->exp_len;
+    if ((st = measure_exp(pt.used, opt->exp_len, opt->reps, &r->r_exp, err)) == HJ_OK &&
+        (st = measure_gemm(opt->gemm_n, opt->reps, &r->r_fma, &r->blas, err)) == HJ_OK)
+        st = measure_write(opt->write_bytes, pt.used, opt->reps, &r->b_write, err);
+    hj__perf_threads_leave(&pt);
+    return st;
+}
