@@ -244,6 +244,63 @@ static void hopf_cole_should_match_naive_formula(void **state)
     assert_true(nr_check_report(&c));
 }
 
+/* ---- many atoms: u, u_norm, grad, entropy only (the tiled path) -------------------- */
+
+/* With N above the tiled threshold and only u, u_norm, grad and entropy
+ * requested, hj_hopf_cole_eval reduces over tiles of atoms; the results must
+ * still match the long-double formula, at eps = 0 too, for small d (direct
+ * distances) and d >= 8 (GEMM distances with recomputation). */
+static void many_atoms_should_match_naive_formula(void **state)
+{
+    (void)state;
+    nr_check c;
+    nr_check_init(&c, "hopf_cole_eval, N = 6000, u/u_norm/grad/H only, vs naive");
+    nr_rng r;
+    nr_seed(&r, 1002);
+    const size_t N = 6000, n = 3, dims[] = {2, 9};
+    const double eps_list[] = {0.0, 1e-3, 0.1, 1.0, 1e3}, t = 0.7;
+    for (size_t id = 0; id < 2; id++) {
+        const size_t d = dims[id];
+        double *y = xmalloc(N * d * sizeof *y), *g = xmalloc(N * sizeof *g), *x = xmalloc(n * d * sizeof *x);
+        random_atoms(&r, N, d, y, g);
+        nr_fill_unif(&r, x, n * d, -3, 3);
+        hj_atoms a = {N, d, y, g};
+        double u[3], un[3], H[3], *grad = xmalloc(n * d * sizeof *grad);
+        long double *pr = xmalloc(N * sizeof *pr), *gr = xmalloc(d * sizeof *gr);
+        for (size_t ie = 0; ie < sizeof eps_list / sizeof eps_list[0]; ie++) {
+            const double eps = eps_list[ie];
+            hj_hc_out o = {0};
+            o.u = u, o.u_norm = un, o.grad = grad, o.entropy = H;
+            hj_error e;
+            hj_error_clear(&e);
+            if (!nr_true(&c, hj_hopf_cole_eval(&a, NULL, x, n, t, eps, &o, &e) == HJ_OK,
+                         "d=%zu eps=%g: %s", d, eps, e.msg))
+                continue;
+            for (size_t i = 0; i < n; i++) {
+                const double *xi = x + i * d;
+                long double ur, Hr;
+                nr_hopf(y, g, N, d, NULL, xi, t, eps, &ur, pr, gr, NULL, NULL, &Hr);
+                const double Cs = cost_scale(y, g, N, d, xi, t, 1.0);
+                const double kappa = eps > 0 ? 1.0 + Cs / eps : 1.0;
+                const double R = max_dist(y, N, d, xi) + 1e-300;
+                const double tolu = 1e-13 * (Cs + eps * log((double)N));
+                nr_close(&c, u[i], ur, tolu, "d=%zu eps=%g i=%zu u", d, eps, i);
+                const long double shift = eps > 0 ? 0.5L * eps * d * logl(4.0L * PI_L * eps * t) : 0.0L;
+                nr_close(&c, un[i], ur + shift, tolu + 1e-13 * (double)fabsl(shift), "d=%zu eps=%g i=%zu u_norm",
+                         d, eps, i);
+                const double pe = 1e-13 * kappa + (double)(N + 8) * U;
+                for (size_t k = 0; k < d; k++)
+                    nr_close(&c, grad[i * d + k], gr[k], pe * R / (2 * t) + 8 * U * Cs, "d=%zu eps=%g i=%zu grad_%zu",
+                             d, eps, i, k);
+                nr_close(&c, H[i], Hr, 1e-13 * kappa * (1.0 + log((double)N)) + (double)(N + 8) * U,
+                         "d=%zu eps=%g i=%zu entropy", d, eps, i);
+            }
+        }
+        free(y), free(g), free(x), free(grad), free(pr), free(gr);
+    }
+    assert_true(nr_check_report(&c));
+}
+
 /* ---- eps = 0: Hopf–Lax, brute force ---------------------------------------------------- */
 
 static void hopf_lax_should_equal_brute_force_min_and_argmin(void **state)
@@ -961,6 +1018,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hopf_cole_should_match_naive_formula),
+        cmocka_unit_test(many_atoms_should_match_naive_formula),
         cmocka_unit_test(hopf_lax_should_equal_brute_force_min_and_argmin),
         cmocka_unit_test(lse_plus_hopf_should_equal_quadratic),
         cmocka_unit_test(derivatives_and_residual_should_match_finite_differences),

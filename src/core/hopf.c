@@ -7,6 +7,14 @@
 #include <string.h>
 
 #include "core/core-impl.h"
+#include "hjdl/partial.h"
+
+/* From this many atoms on, a request for u, u_norm, grad and entropy only
+ * goes through the tiled partial reductions of partial.c: cache-sized tiles
+ * of atoms (and GEMM for larger d) instead of one N-long scratch row per
+ * point that falls out of cache. Smaller problems, and anything needing pi,
+ * d_t u or second derivatives, take the per-point path below. */
+#define HJ_HC_TILED_MIN_ATOMS 4096
 
 struct hj_metric {
     size_t d;
@@ -279,6 +287,24 @@ static void eval_point(const hj_atoms *a, const hj_metric *metric, const double 
     }
 }
 
+/* u, u_norm, grad, entropy by the partial reductions: one state of 3 (+ d)
+ * doubles per point, folded over all atoms in tiles, then finished. */
+static hj_status eval_tiled(const hj_atoms *a, const hj_metric *metric, const double *x, size_t n,
+                           double t, double eps, const hj_hc_out *out, hj_error *err)
+{
+    const int with_grad = out->grad != NULL;
+    const size_t w = hj_partial_width(with_grad ? a->d : 0);
+    double *P = malloc((n ? n : 1) * w * sizeof *P);
+    if (P == NULL)
+        return hj_error_set(err, HJ_ENOMEM, "Hopf–Cole: cannot allocate %zu doubles", n * w);
+    hj_partial_init(P, n, with_grad ? a->d : 0);
+    hj_status st = hj_partial_atoms(a, 0, metric, x, n, t, eps, with_grad, P, NULL, err);
+    if (st == HJ_OK && n > 0)
+        st = hj_partial_atoms_finish(P, n, a->d, metric, x, t, eps, with_grad, out, NULL, NULL, err);
+    free(P);
+    return st;
+}
+
 hj_status hj_hopf_cole_eval(const hj_atoms *a, const hj_metric *metric,
                             const double *x, size_t n, double t, double eps,
                             const hj_hc_out *out, hj_error *err)
@@ -289,6 +315,8 @@ hj_status hj_hopf_cole_eval(const hj_atoms *a, const hj_metric *metric,
     if (out == NULL)
         return hj_error_set(err, HJ_EINVAL, "Hopf–Cole: output descriptor is NULL");
     const size_t N = a->N, d = a->d;
+    if (N >= HJ_HC_TILED_MIN_ATOMS && !out->pi && !out->dudt && !out->hess && !out->lap)
+        return eval_tiled(a, metric, x, n, t, eps, out, err);
     const int parallel = n * N * d >= HJ_PARALLEL_MIN_WORK;
     const size_t nthreads = parallel ? HJ_MAX_THREADS() : 1;
     const size_t per = scratch_doubles(N, d);

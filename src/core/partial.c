@@ -37,6 +37,24 @@
 #define EXP_FLOOR (-708.0)
 #define FLUSH_BELOW 1e-307
 
+/* `#pragma omp simd CLAUSES` where OpenMP is on: lets the compiler vectorise
+ * the reductions below (their order of summation is then the vector one). */
+#ifdef HJDL_HAVE_OPENMP
+#define HJ_SIMD_(x) _Pragma(#x)
+#define HJ_SIMD(clauses) HJ_SIMD_(omp simd clauses)
+#else
+#define HJ_SIMD(clauses)
+#endif
+
+/* The two hot loops are compiled for AVX-512, AVX2 and the baseline, and
+ * the loader picks the widest the CPU has (GCC function multiversioning):
+ * the library still runs on any x86-64. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HJ_WIDE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HJ_WIDE_CLONES
+#endif
+
 /* From this dimension on, logits go through dgemm (measured: see the report
  * of issue 8; below it the transposed direct loop is as fast or faster). */
 #ifndef HJ_PARTIAL_GEMM_MIN_D
@@ -238,12 +256,13 @@ void hj_topk_merge(hj_topk *dst, const hj_topk *src)
  * and, when K > 0, the heap (key, idx) (K). w (T) scratch receives the
  * weights exp((a_j - m)/eps) relative to the record's new maximum. v (T, dv)
  * values or NULL (then the caller adds the value sums itself from w). */
-static void fold_row(const double *a, size_t T, size_t off, const double *v, size_t dv,
+HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const double *v, size_t dv,
                      double eps, double *rec, double *key, size_t *idx, size_t K, double *w)
 {
     if (K > 0)
         heap_offer(key, idx, K, a, T, off);
     double mt = -INFINITY;
+    HJ_SIMD(reduction(max : mt))
     for (size_t j = 0; j < T; j++)
         mt = a[j] > mt ? a[j] : mt;
     if (mt == -INFINITY) { /* only zero weights */
@@ -260,33 +279,48 @@ static void fold_row(const double *a, size_t T, size_t off, const double *v, siz
             s += w[j];
         }
     } else {
+        /* exponents (a - m)/eps, as a product with 1/eps when that is a
+         * normal number (one rounding more, no division per atom) */
+        const double inv = 1.0 / eps;
         int flushed = 0;
-        for (size_t j = 0; j < T; j++) {
-            double e = (a[j] - m) / eps;
-            flushed |= !(e >= EXP_FLOOR);
-            w[j] = e >= EXP_FLOOR ? e : EXP_FLOOR;
+        if (isnormal(inv)) {
+            HJ_SIMD(reduction(| : flushed))
+            for (size_t j = 0; j < T; j++) {
+                const double e = (a[j] - m) * inv;
+                flushed |= !(e >= EXP_FLOOR);
+                w[j] = e >= EXP_FLOOR ? e : EXP_FLOOR;
+            }
+        } else {
+            HJ_SIMD(reduction(| : flushed))
+            for (size_t j = 0; j < T; j++) {
+                const double e = (a[j] - m) / eps;
+                flushed |= !(e >= EXP_FLOOR);
+                w[j] = e >= EXP_FLOOR ? e : EXP_FLOOR;
+            }
         }
         hj__exp_inplace(w, T);
         if (flushed)
             for (size_t j = 0; j < T; j++)
                 if (w[j] < FLUSH_BELOW)
                     w[j] = 0.0;
+        /* a zero weight adds nothing; the clamp keeps 0 * (-inf) out */
+        HJ_SIMD(reduction(+ : s, sa))
         for (size_t j = 0; j < T; j++) {
+            const double gap = a[j] - m;
             s += w[j];
-            if (w[j] > 0.0)
-                sa += w[j] * (a[j] - m);
+            sa += w[j] * (gap > -DBL_MAX ? gap : -DBL_MAX);
         }
     }
     rec[1] += s;
     rec[2] += sa;
     if (v != NULL && dv > 0) {
         double *acc = rec + HJ_PARTIAL_HEAD;
-        for (size_t j = 0; j < T; j++) {
-            if (w[j] == 0.0)
-                continue;
-            const double *vj = v + j * dv;
-            for (size_t c = 0; c < dv; c++)
-                acc[c] += w[j] * vj[c];
+        for (size_t c = 0; c < dv; c++) {
+            double sc = 0.0;
+            HJ_SIMD(reduction(+ : sc))
+            for (size_t j = 0; j < T; j++)
+                sc += w[j] * v[j * dv + c];
+            acc[c] += sc;
         }
     }
 }
@@ -417,7 +451,7 @@ static void scratch_bind(tile_scratch *s, double *mem, size_t nb, size_t T, size
 
 /* Direct logits C (nb, T) of points i0.. against atoms j0..j0+T. Bit-equal
  * to the dense kernels: the same operations in the same order per pair. */
-static void logits_direct(const tile_job *J, tile_scratch *s, size_t i0, size_t nb, size_t j0,
+HJ_WIDE_CLONES static void logits_direct(const tile_job *J, tile_scratch *s, size_t i0, size_t nb, size_t j0,
                           size_t T)
 {
     const size_t d = J->at->d;
