@@ -114,7 +114,10 @@ static void compare_dense(const problem *p, double eps, const double *P, const h
     double *gr = xmalloc(n * d * sizeof *gr), *H = xmalloc(n * sizeof *H);
     double *u2 = xmalloc(n * sizeof *u2), *un2 = xmalloc(n * sizeof *un2);
     double *gr2 = xmalloc(n * d * sizeof *gr2), *H2 = xmalloc(n * sizeof *H2);
-    hj_hc_out od = {.u = u, .u_norm = un, .grad = gr, .entropy = H};
+    /* asking for pi keeps hj_hopf_cole_eval on its per-point path (it sends
+     * large-N requests without pi through the partial reductions themselves) */
+    double *pi_dense = xmalloc(n * N * sizeof *pi_dense);
+    hj_hc_out od = {.u = u, .u_norm = un, .grad = gr, .entropy = H, .pi = pi_dense};
     hj_hc_out op = {.u = u2, .u_norm = un2, .grad = gr2, .entropy = H2};
     assert_int_equal(hj_hopf_cole_eval(&at, p->metric, p->x, n, p->t, eps, &od, NULL), HJ_OK);
     double *pit = xmalloc(n * K * sizeof *pit), *pid = xmalloc(n * K * sizeof *pid);
@@ -198,7 +201,7 @@ static void compare_dense(const problem *p, double eps, const double *P, const h
             }
         }
     }
-    free(u), free(un), free(gr), free(H), free(u2), free(un2), free(gr2), free(H2);
+    free(u), free(un), free(gr), free(H), free(u2), free(un2), free(gr2), free(H2), free(pi_dense);
     free(pit), free(pid), free(idd), free(ex), free(ex2);
 }
 
