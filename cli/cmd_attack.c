@@ -25,6 +25,23 @@ static const char DESCRIPTION[] =
     "attack success rate among clean-correct points. --out writes the adversarial\n"
     "points (feature columns, then label and adv_class, the class predicted there).";
 
+/* Columns of --out: the feature names of --x (x1.. without a header), label, adv_class. */
+typedef struct adv_columns {
+    const hj_matrix *X;
+    size_t dr;   /* feature columns */
+} adv_columns;
+
+static void adv_column_name(size_t k, char *buf, size_t len, const void *ctx)
+{
+    const adv_columns *c = ctx;
+    if (k < c->dr && c->X->names)
+        snprintf(buf, len, "%s", c->X->names[k]);
+    else if (k < c->dr)
+        snprintf(buf, len, "x%zu", k + 1);
+    else
+        snprintf(buf, len, "%s", k == c->dr ? "label" : "adv_class");
+}
+
 int cmd_attack(int argc, char **argv)
 {
     const char *x_path = NULL, *lab_path = NULL, *out_path = NULL, *norm_s = "2", *method_s = "pgd";
@@ -85,8 +102,7 @@ int cmd_attack(int argc, char **argv)
     hj_model m = {0};
     hj_matrix X = {0}, Y = {0}, A = {0};
     double *xs = NULL, *lab = NULL, *xadv = NULL, *F = NULL;
-    size_t *cls = NULL, nnames = 0;
-    char **names = NULL;
+    size_t *cls = NULL;
     if (hj_model_load(&m, pos[0], &err) != HJ_OK || hj_matrix_read(x_path, &X, &err) != HJ_OK ||
         (lab_path && hj_matrix_read(lab_path, &Y, &err) != HJ_OK)) {
         rc = cli_report("attack", &err);
@@ -145,33 +161,18 @@ int cmd_attack(int argc, char **argv)
         robust += cls[i] == (size_t)lab[i];
     }
     if (out_path) {
-        if (hj_matrix_alloc(&A, n, dr + 2, &err) != HJ_OK || (names = calloc(dr + 2, sizeof *names)) == NULL) {
+        if (hj_matrix_alloc(&A, n, dr + 2, &err) != HJ_OK) {
             rc = cli_error("attack", "out of memory");
             goto done;
-        }
-        nnames = dr + 2;
-        for (size_t k = 0; k < dr + 2; k++) {
-            names[k] = malloc(64);
-            if (names[k] == NULL) {
-                rc = cli_error("attack", "out of memory");
-                goto done;
-            }
-            if (k < dr && X.names)
-                snprintf(names[k], 64, "%s", X.names[k]);
-            else if (k < dr)
-                snprintf(names[k], 64, "x%zu", k + 1);
-            else
-                snprintf(names[k], 64, "%s", k == dr ? "label" : "adv_class");
         }
         for (size_t i = 0; i < n; i++) {
             memcpy(A.data + i * (dr + 2), xadv + i * dr, dr * sizeof *xadv);
             A.data[i * (dr + 2) + dr] = lab[i];
             A.data[i * (dr + 2) + dr + 1] = (double)cls[i];
         }
-        if (hj_matrix_write(out_path, &A, (const char *const *)names, &err) != HJ_OK) {
-            rc = cli_report("attack", &err);
+        const adv_columns ac = {&X, dr};
+        if ((rc = cli_write_table("attack", out_path, &A, adv_column_name, &ac)) != CLI_OK)
             goto done;
-        }
     }
     const double stepv = o.method == HJ_ATTACK_FGSM ? radius : (step > 0.0 ? step : 2.5 * radius / (double)steps);
     printf("points %zu\n", n);
@@ -182,9 +183,6 @@ int cmd_attack(int argc, char **argv)
            o.norm == HJ_ATTACK_L2 ? "2" : "inf", radius, o.method == HJ_ATTACK_FGSM ? (size_t)1 : steps,
            o.method == HJ_ATTACK_FGSM ? (size_t)1 : restarts, stepv, loss_s);
 done:
-    for (size_t k = 0; k < nnames; k++)
-        free(names[k]);
-    free(names);
     free(xs), free(lab), free(xadv), free(F), free(cls);
     hj_matrix_free(&A);
     hj_matrix_free(&X);

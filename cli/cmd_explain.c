@@ -2,7 +2,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "hjdl/data.h"
@@ -60,69 +59,12 @@ static void fill_row(double *row, const hj_explain *s, const double *pt, const s
     }
 }
 
-/* Atoms mode: out (n, 3 + 2K) filled. */
+/* Atoms mode, streamed (tile rows at a time; 0: the whole slice at once)
+ * and/or sharded across ranks (a single process is P = 1): out (n, 3 + 2K)
+ * filled on rank 0 (other ranks: out left empty). Every failure is agreed on
+ * by all ranks, so they stop together. */
 static int explain_atoms(const char *atoms_path, const hj_matrix *X, const char *x_path, double t,
-                         double eps, size_t K, int K_given, hj_matrix *out, size_t *Kout)
-{
-    hj_error err = {0};
-    hj_matrix A = {0};
-    int rc = CLI_OK;
-    double *y = NULL, *g = NULL, *pt = NULL;
-    size_t *it = NULL;
-    hj_explain *sum = NULL;
-    if (hj_matrix_read(atoms_path, &A, &err) != HJ_OK) {
-        rc = cli_report("explain", &err);
-        goto done;
-    }
-    if (A.cols < 2) {
-        rc = cli_error("explain", "%s: atoms need at least 2 columns (y_1..y_d, g), found %zu", atoms_path, A.cols);
-        goto done;
-    }
-    const size_t d = A.cols - 1, N = A.rows, n = X->rows;
-    if (X->cols != d) {
-        rc = cli_error("explain", "%s: points have %zu columns but the atoms in %s are %zu-dimensional", x_path,
-                       X->cols, atoms_path, d);
-        goto done;
-    }
-    if (!K_given)
-        K = N < 3 ? N : 3;
-    if (K > N) {
-        rc = cli_error("explain", "--top %zu exceeds the %zu atoms in %s", K, N, atoms_path);
-        goto done;
-    }
-    y = malloc(N * d * sizeof *y);
-    g = malloc(N * sizeof *g);
-    pt = malloc((n * K + 1) * sizeof *pt);
-    it = malloc((n * K + 1) * sizeof *it);
-    sum = malloc(n * sizeof *sum);
-    if (!y || !g || !pt || !it || !sum || hj_matrix_alloc(out, n, 3 + 2 * K, &err) != HJ_OK) {
-        rc = cli_error("explain", "out of memory");
-        goto done;
-    }
-    for (size_t j = 0; j < N; j++) {
-        memcpy(y + j * d, A.data + j * A.cols, d * sizeof *y);
-        g[j] = A.data[j * A.cols + d];
-    }
-    hj_atoms at = {N, d, y, g};
-    if (hj_explain_atoms(&at, NULL, X->data, n, t, eps, K, sum, pt, it, &err) != HJ_OK) {
-        rc = cli_report("explain", &err);
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        fill_row(out->data + i * out->cols, sum + i, pt + i * K, it + i * K, K);
-    *Kout = K;
-done:
-    hj_matrix_free(&A);
-    free(y), free(g), free(pt), free(it), free(sum);
-    return rc;
-}
-
-/* Atoms mode, streamed and/or sharded across ranks: out (n, 3 + 2K) filled
- * on rank 0 (other ranks: out left empty). Every failure is agreed on by all
- * ranks, so they stop together. */
-static int explain_atoms_sharded(const char *atoms_path, const hj_matrix *X, const char *x_path,
-                                 double t, double eps, size_t K, int K_given, size_t tile,
-                                 hj_matrix *out, size_t *Kout)
+                         double eps, size_t K, int K_given, size_t tile, hj_matrix *out, size_t *Kout)
 {
     hj_dist *dist = cli_dist();
     const int rank = hj_dist_rank(dist), nranks = hj_dist_size(dist);
@@ -312,22 +254,20 @@ int cmd_explain(int argc, char **argv)
     if (tile == 0)
         return cli_error("explain", "--tile-rows must be > 0");
     hj_dist *dist = cli_dist();
-    const int sharded = atoms_path && (tile != (size_t)-1 || hj_dist_size(dist) > 1);
     hj_error err = {0};
     hj_matrix X = {0}, out = {0};
     size_t Kused = 0;
     hj_status xs = hj_matrix_read(x_path, &X, &err);
-    if ((rc = sharded ? cli_dist_fail("explain", xs, &err)
-                      : (xs == HJ_OK ? CLI_OK : cli_report("explain", &err))) != CLI_OK)
+    if ((rc = atoms_path ? cli_dist_fail("explain", xs, &err)
+                         : (xs == HJ_OK ? CLI_OK : cli_report("explain", &err))) != CLI_OK)
         goto done;
-    if (sharded)
-        rc = explain_atoms_sharded(atoms_path, &X, x_path, t, eps, K, K_given,
-                                   tile == (size_t)-1 ? 0 : tile, &out, &Kused);
+    if (atoms_path)
+        rc = explain_atoms(atoms_path, &X, x_path, t, eps, K, K_given, tile == (size_t)-1 ? 0 : tile,
+                           &out, &Kused);
     else if (hj_dist_rank(dist) != 0) /* a MODEL under mpirun: rank 0 alone */
         goto done;
     else
-        rc = atoms_path ? explain_atoms(atoms_path, &X, x_path, t, eps, K, K_given, &out, &Kused)
-                        : explain_model(pos[0], &X, x_path, K, K_given, &out, &Kused);
+        rc = explain_model(pos[0], &X, x_path, K, K_given, &out, &Kused);
     if (rc != CLI_OK || hj_dist_rank(dist) != 0)
         goto done;
     rc = cli_write_table("explain", out_path, &out, column_name, NULL);

@@ -43,12 +43,6 @@ static void column_name(size_t k, char *buf, size_t len, const void *ctx)
         snprintf(buf, len, "u_norm");
 }
 
-/* out (n, 3 + d [+ 1]) -> out_path or stdout. */
-static int write_output(const char *out_path, const hj_matrix *out, size_t d)
-{
-    return cli_write_table("solve", out_path, out, column_name, &d);
-}
-
 /* One output row from the solution at point xi. */
 static void fill_row(double *row, const hj_metric *metric, const double *xi, size_t d, double t,
                      double u, double H, const double *grad, const double *un)
@@ -61,11 +55,13 @@ static void fill_row(double *row, const hj_metric *metric, const double *xi, siz
         row[3 + d] = *un;
 }
 
-/* Streaming / sharded solve: every rank folds its slice of the atom file
- * into partial states, the states are merged on rank 0, which finishes and
- * writes. Failures on any rank stop all ranks with one message. */
-static int solve_sharded(const char *atoms_path, const char *x_path, const char *out_path,
-                         const char *metric_path, double t, double eps, int normalised, size_t tile)
+/* The solve, streamed and/or sharded: every rank folds its slice of the atom
+ * file (tile rows at a time; 0: the whole slice at once) into partial states,
+ * the states are merged on rank 0, which finishes and writes. A single
+ * process is the case P = 1 (its one slice is every atom). Failures on any
+ * rank stop all ranks with one message. */
+static int solve_atoms(const char *atoms_path, const char *x_path, const char *out_path,
+                       const char *metric_path, double t, double eps, int normalised, size_t tile)
 {
     hj_dist *dist = cli_dist();
     const int rank = hj_dist_rank(dist), nranks = hj_dist_size(dist);
@@ -134,7 +130,7 @@ static int solve_sharded(const char *atoms_path, const char *x_path, const char 
     for (size_t i = 0; i < n; i++)
         fill_row(out.data + i * out.cols, metric, X.data + i * d, d, t, u[i], H[i], grad + i * d,
                  normalised ? un + i : NULL);
-    rc = write_output(out_path, &out, d);
+    rc = cli_write_table("solve", out_path, &out, column_name, &d);
 done:
     hj_rows_close(rows);
     hj_matrix_free(&X), hj_matrix_free(&M), hj_matrix_free(&out);
@@ -174,79 +170,6 @@ int cmd_solve(int argc, char **argv)
         return cli_error("solve", "--eps must be >= 0 (got %g)", eps);
     if (tile == 0)
         return cli_error("solve", "--tile-rows must be > 0");
-    if (tile != (size_t)-1 || hj_dist_size(cli_dist()) > 1)
-        return solve_sharded(atoms_path, x_path, out_path, metric_path, t, eps, normalised,
-                             tile == (size_t)-1 ? 0 : tile);
-
-    hj_error err = {0};
-    hj_matrix A = {0}, X = {0}, M = {0}, out = {0};
-    hj_metric *metric = NULL;
-    rc = CLI_OK;
-    if (hj_matrix_read(atoms_path, &A, &err) != HJ_OK || hj_matrix_read(x_path, &X, &err) != HJ_OK) {
-        rc = cli_report("solve", &err);
-        goto done;
-    }
-    if (A.cols < 2) {
-        rc = cli_error("solve", "%s: atoms need at least 2 columns (y_1..y_d, g), found %zu",
-                       atoms_path, A.cols);
-        goto done;
-    }
-    const size_t d = A.cols - 1, N = A.rows, n = X.rows;
-    if (X.cols != d) {
-        rc = cli_error("solve", "%s: points have %zu columns but the atoms in %s are %zu-dimensional "
-                       "(%zu columns: y_1%s%.0zu, g)", x_path, X.cols, atoms_path, d, A.cols,
-                       d > 1 ? "..y_" : "", d > 1 ? d : 0);
-        goto done;
-    }
-    if (metric_path) {
-        if (hj_matrix_read(metric_path, &M, &err) != HJ_OK) {
-            rc = cli_report("solve", &err);
-            goto done;
-        }
-        if (M.rows != d || M.cols != d) {
-            rc = cli_error("solve", "%s: metric must be %zu x %zu, found %zu x %zu", metric_path,
-                           d, d, M.rows, M.cols);
-            goto done;
-        }
-        if (hj_metric_alloc(&metric, M.data, d, &err) != HJ_OK) {
-            hj_error_prefix(&err, "%s: ", metric_path);
-            rc = cli_report("solve", &err);
-            goto done;
-        }
-    }
-    /* split the atom table into y (N, d) and g (N) */
-    double *y = malloc(N * d * sizeof *y), *g = malloc(N * sizeof *g);
-    const size_t cols = 3 + d + (size_t)normalised;
-    if (y == NULL || g == NULL || hj_matrix_alloc(&out, n, cols, &err) != HJ_OK) {
-        free(y);
-        free(g);
-        rc = cli_error("solve", "out of memory");
-        goto done;
-    }
-    for (size_t j = 0; j < N; j++) {
-        memcpy(y + j * d, A.data + j * A.cols, d * sizeof *y);
-        g[j] = A.data[j * A.cols + d];
-    }
-    double *u = calloc(n, sizeof *u), *H = calloc(n, sizeof *H), *grad = calloc(n * d, sizeof *grad);
-    double *un = normalised ? calloc(n, sizeof *un) : NULL;
-    hj_atoms atoms = {N, d, y, g};
-    hj_hc_out ho = {0};
-    ho.u = u, ho.entropy = H, ho.grad = grad, ho.u_norm = un;
-    hj_status st = (u && H && grad && (un || !normalised))
-                       ? hj_hopf_cole_eval(&atoms, metric, X.data, n, t, eps, &ho, &err)
-                       : hj_error_set(&err, HJ_ENOMEM, "out of memory");
-    if (st == HJ_OK)
-        for (size_t i = 0; i < n; i++)
-            fill_row(out.data + i * cols, metric, X.data + i * d, d, t, u[i], H[i], grad + i * d,
-                     normalised ? un + i : NULL);
-    free(y), free(g), free(u), free(H), free(grad), free(un);
-    if (st != HJ_OK) {
-        rc = cli_report("solve", &err);
-        goto done;
-    }
-    rc = write_output(out_path, &out, d);
-done:
-    hj_matrix_free(&A), hj_matrix_free(&X), hj_matrix_free(&M), hj_matrix_free(&out);
-    hj_metric_free(metric);
-    return rc;
+    return solve_atoms(atoms_path, x_path, out_path, metric_path, t, eps, normalised,
+                       tile == (size_t)-1 ? 0 : tile);
 }

@@ -17,6 +17,8 @@
 
 #include "hjdl/attention.h"
 
+#include "naive_ref.h"
+
 /* ---- helpers written for this test only --------------------------------- */
 
 static uint64_t rng_next(uint64_t *s) /* splitmix64 */
@@ -49,14 +51,6 @@ static double *xalloc(size_t count)
     double *p = malloc(count * sizeof *p);
     assert_non_null(p);
     return p;
-}
-
-static double max_abs(const double *a, size_t len)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < len; i++)
-        m = fmax(m, fabs(a[i]));
-    return m;
 }
 
 /* Naive attention for query row i in long double: all scores, max, exp,
@@ -128,7 +122,7 @@ static errs compare_naive(const double *Q, const double *K, const double *V, siz
 {
     long double *ro = malloc(dv * sizeof *ro);
     assert_non_null(ro);
-    double vs = max_abs(V, m * dv);
+    double vs = nr_max_abs(V, m * dv);
     if (vs == 0.0)
         vs = 1.0;
     errs e = {0.0, 0.0};
@@ -170,8 +164,8 @@ static double check_problem(const double *Q, const double *K, const double *V, s
         fail_msg("forward: %s", err.msg);
     if (hj_attention_reference(Q, K, V, s.n, s.m, s.dk, s.dv, eps, o2, l2, &err) != HJ_OK)
         fail_msg("reference: %s", err.msg);
-    double vs = max_abs(V, s.m * s.dv);
-    double ls = max_abs(l2, s.n) + eps;
+    double vs = nr_max_abs(V, s.m * s.dv);
+    double ls = nr_max_abs(l2, s.n) + eps;
     double d_out = max_diff(o1, o2, s.n * s.dv) / (vs > 0.0 ? vs : 1.0);
     double d_lse = max_diff(l1, l2, s.n) / (ls > 0.0 ? ls : 1.0);
     errs ef = compare_naive(Q, K, V, s.n, s.m, s.dk, s.dv, eps, o1, l1);
@@ -279,7 +273,7 @@ static void values_equal_keys_should_give_grad_of_lse(void **state)
     for (size_t e = 0; e < 3; e++) {
         double eps = eps_list[e];
         assert_int_equal(hj_attention_forward(Q, K, K, n, m, d, d, eps, out, lse, NULL), HJ_OK);
-        double ks = max_abs(K, m * d);
+        double ks = nr_max_abs(K, m * d);
         for (size_t i = 0; i < n; i++) {
             long double q[6];
             for (size_t c = 0; c < d; c++)
@@ -322,7 +316,7 @@ static void small_eps_should_approach_hard_attention(void **state)
     fill_uniform(Q, n * dk, -1.0, 1.0, &rng);
     fill_uniform(K, m * dk, -1.0, 1.0, &rng);
     fill_uniform(V, m * dv, -1.0, 1.0, &rng);
-    double vs = max_abs(V, m * dv);
+    double vs = nr_max_abs(V, m * dv);
     const double eps_list[] = {0.1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-300, 0.0};
     for (size_t e = 0; e < sizeof eps_list / sizeof eps_list[0]; e++) {
         double eps = eps_list[e];

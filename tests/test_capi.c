@@ -17,13 +17,6 @@
 #include "hjdl/robust.h"
 #include "naive_ref.h"
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
 /* ---- sizes ------------------------------------------------------------------------ */
 
 static void test_sizeof_table(void **state)
@@ -111,7 +104,7 @@ static void test_train_raw_equals_manual_preprocessing(void **state)
     const size_t n = 40, d = 2;
     nr_rng r;
     nr_seed(&r, 11);
-    double *x = xmalloc(n * d * sizeof *x), *xs = xmalloc(n * d * sizeof *xs), *y = xmalloc(n * sizeof *y);
+    double *x = nr_xmalloc(n * d * sizeof *x), *xs = nr_xmalloc(n * d * sizeof *xs), *y = nr_xmalloc(n * sizeof *y);
     for (size_t i = 0; i < n; i++) {
         x[i * d] = nr_unif(&r, 2.0, 6.0);
         x[i * d + 1] = nr_unif(&r, -30.0, 10.0);

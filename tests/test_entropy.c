@@ -20,19 +20,6 @@
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
-static void random_layer(nr_rng *r, size_t N, size_t d, double wscale, double bscale, double *w, double *b)
-{
-    nr_fill_normal(r, w, N * d, wscale / sqrt((double)d));
-    nr_fill_normal(r, b, N, bscale);
-}
-
 typedef struct h_ctx {
     const hj_lse_layer *L;
     size_t comp;
@@ -54,7 +41,7 @@ static double lib_H(const double *x, void *ctx)
 static double lib_gradH(const double *x, void *ctx)
 {
     h_ctx *c = ctx;
-    double H, *g = xmalloc(c->L->d * sizeof *g);
+    double H, *g = nr_xmalloc(c->L->d * sizeof *g);
     hj_error e;
     hj_error_clear(&e);
     if (hj_entropy_eval(c->L, x, &H, g, NULL, &e) != HJ_OK)
@@ -92,8 +79,8 @@ static void entropy_vec_should_match_naive(void **state)
     for (size_t a = 0; a < 5; a++)
         for (int rep = 0; rep < 6; rep++) {
             size_t N = Ns[a];
-            double *p = xmalloc(N * sizeof *p);
-            long double *pl = xmalloc(N * sizeof *pl), s = 0;
+            double *p = nr_xmalloc(N * sizeof *p);
+            long double *pl = nr_xmalloc(N * sizeof *pl), s = 0;
             for (size_t j = 0; j < N; j++) {
                 double v = nr_unif(&r, 0.0, 1.0);
                 v = (rep % 3 == 0) ? v * v * v * v : v; /* skewed */
@@ -142,9 +129,9 @@ static void entropy_should_match_naive_and_stay_in_range(void **state)
     const size_t n = 5;
     for (size_t sh = 0; sh < 4; sh++) {
         size_t N = shapes[sh][0], d = shapes[sh][1];
-        double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b), *x = xmalloc(n * d * sizeof *x);
-        double Hb[5], *g = xmalloc(d * sizeof *g), *Hs = xmalloc(d * d * sizeof *Hs);
-        random_layer(&r, N, d, 1.5, 1.0, w, b);
+        double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b), *x = nr_xmalloc(n * d * sizeof *x);
+        double Hb[5], *g = nr_xmalloc(d * sizeof *g), *Hs = nr_xmalloc(d * d * sizeof *Hs);
+        nr_random_layer(&r, N, d, 1.5, 1.0, w, b);
         nr_fill_unif(&r, x, n * d, -2, 2);
         double lN = log((double)N);
         for (size_t ie = 0; ie < sizeof epss / sizeof epss[0]; ie++) {
@@ -209,8 +196,8 @@ static void entropy_derivatives_should_match_finite_differences(void **state)
     for (size_t sh = 0; sh < 4; sh++)
         for (int rep = 0; rep < 3; rep++) {
             size_t N = shapes[sh][0], d = shapes[sh][1];
-            double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b), x[3], g[3], Hs[9], H;
-            random_layer(&r, N, d, 1.5, 0.5, w, b);
+            double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b), x[3], g[3], Hs[9], H;
+            nr_random_layer(&r, N, d, 1.5, 0.5, w, b);
             nr_fill_unif(&r, x, d, -1.5, 1.5);
             double mw = nr_max_row_norm(w, N, d);
             double Zs = nr_logit_scale(w, b, N, d, x);
@@ -267,9 +254,9 @@ static void entropy_gradient_should_equal_hopf_cole_covariance_form(void **state
         for (size_t it = 0; it < 3; it++) {
             size_t N = shapes[sh][0], d = shapes[sh][1];
             double t = ts[it];
-            double *y = xmalloc(N * d * sizeof *y), *gg = xmalloc(N * sizeof *gg);
-            double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b), x[3], g[3], H, Hhc;
-            long double *pi = xmalloc(N * sizeof *pi);
+            double *y = nr_xmalloc(N * d * sizeof *y), *gg = nr_xmalloc(N * sizeof *gg);
+            double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b), x[3], g[3], H, Hhc;
+            long double *pi = nr_xmalloc(N * sizeof *pi);
             nr_fill_unif(&r, y, N * d, -2, 2);
             nr_fill_unif(&r, gg, N, -1, 1);
             nr_fill_unif(&r, x, d, -2, 2);

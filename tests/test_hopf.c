@@ -23,13 +23,6 @@ static const double EPS_LIST[] = {1e-6, 1e-3, 0.1, 1.0, 10.0, 1e3};
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
 static void random_atoms(nr_rng *r, size_t N, size_t d, double *y, double *g)
 {
     nr_fill_unif(r, y, N * d, -2.0, 2.0);
@@ -111,14 +104,14 @@ typedef struct outs {
 
 static void outs_alloc(outs *s, size_t n, size_t N, size_t d)
 {
-    s->u = xmalloc(n * sizeof(double));
-    s->un = xmalloc(n * sizeof(double));
-    s->grad = xmalloc(n * d * sizeof(double));
-    s->dudt = xmalloc(n * sizeof(double));
-    s->hess = xmalloc(n * d * d * sizeof(double));
-    s->lap = xmalloc(n * sizeof(double));
-    s->H = xmalloc(n * sizeof(double));
-    s->pi = xmalloc(n * N * sizeof(double));
+    s->u = nr_xmalloc(n * sizeof(double));
+    s->un = nr_xmalloc(n * sizeof(double));
+    s->grad = nr_xmalloc(n * d * sizeof(double));
+    s->dudt = nr_xmalloc(n * sizeof(double));
+    s->hess = nr_xmalloc(n * d * d * sizeof(double));
+    s->lap = nr_xmalloc(n * sizeof(double));
+    s->H = nr_xmalloc(n * sizeof(double));
+    s->pi = nr_xmalloc(n * N * sizeof(double));
     hj_hc_out o = {s->u, s->un, s->grad, s->dudt, s->hess, s->lap, s->H, s->pi};
     s->o = o;
 }
@@ -161,8 +154,8 @@ static void compare_with_naive(nr_check *c, const hj_atoms *a, const hj_metric *
         outs_free(&s);
         return;
     }
-    long double *pr = xmalloc(N * sizeof *pr), *gr = xmalloc(d * sizeof *gr);
-    long double *hr = xmalloc(d * d * sizeof *hr);
+    long double *pr = nr_xmalloc(N * sizeof *pr), *gr = nr_xmalloc(d * sizeof *gr);
+    long double *hr = nr_xmalloc(d * d * sizeof *hr);
     for (size_t i = 0; i < n; i++) {
         const double *xi = x + i * d;
         long double ur, dtr, Hr;
@@ -227,7 +220,7 @@ static void hopf_cole_should_match_naive_formula(void **state)
     const size_t n = 4;
     for (size_t sh = 0; sh < 4; sh++) {
         size_t N = shapes[sh][0], d = shapes[sh][1];
-        double *y = xmalloc(N * d * sizeof *y), *g = xmalloc(N * sizeof *g), *x = xmalloc(n * d * sizeof *x);
+        double *y = nr_xmalloc(N * d * sizeof *y), *g = nr_xmalloc(N * sizeof *g), *x = nr_xmalloc(n * d * sizeof *x);
         random_atoms(&r, N, d, y, g);
         nr_fill_unif(&r, x, n * d, -3, 3);
         hj_atoms a = {N, d, y, g};
@@ -261,12 +254,12 @@ static void many_atoms_should_match_naive_formula(void **state)
     const double eps_list[] = {0.0, 1e-3, 0.1, 1.0, 1e3}, t = 0.7;
     for (size_t id = 0; id < 2; id++) {
         const size_t d = dims[id];
-        double *y = xmalloc(N * d * sizeof *y), *g = xmalloc(N * sizeof *g), *x = xmalloc(n * d * sizeof *x);
+        double *y = nr_xmalloc(N * d * sizeof *y), *g = nr_xmalloc(N * sizeof *g), *x = nr_xmalloc(n * d * sizeof *x);
         random_atoms(&r, N, d, y, g);
         nr_fill_unif(&r, x, n * d, -3, 3);
         hj_atoms a = {N, d, y, g};
-        double u[3], un[3], H[3], *grad = xmalloc(n * d * sizeof *grad);
-        long double *pr = xmalloc(N * sizeof *pr), *gr = xmalloc(d * sizeof *gr);
+        double u[3], un[3], H[3], *grad = nr_xmalloc(n * d * sizeof *grad);
+        long double *pr = nr_xmalloc(N * sizeof *pr), *gr = nr_xmalloc(d * sizeof *gr);
         for (size_t ie = 0; ie < sizeof eps_list / sizeof eps_list[0]; ie++) {
             const double eps = eps_list[ie];
             hj_hc_out o = {0};
@@ -316,10 +309,10 @@ static void hopf_lax_should_equal_brute_force_min_and_argmin(void **state)
         for (int rep = 0; rep < 3; rep++) {
             size_t N = shapes[sh][0], d = shapes[sh][1];
             double t = nr_unif(&r, 0.2, 3.0);
-            double *y = xmalloc(N * d * sizeof *y), *g = xmalloc(N * sizeof *g), *x = xmalloc(n * d * sizeof *x);
-            double *ul = xmalloc(n * sizeof *ul);
-            size_t *am = xmalloc(n * sizeof *am);
-            long double *cst = xmalloc(N * sizeof *cst);
+            double *y = nr_xmalloc(N * d * sizeof *y), *g = nr_xmalloc(N * sizeof *g), *x = nr_xmalloc(n * d * sizeof *x);
+            double *ul = nr_xmalloc(n * sizeof *ul);
+            size_t *am = nr_xmalloc(n * sizeof *am);
+            long double *cst = nr_xmalloc(N * sizeof *cst);
             random_atoms(&r, N, d, y, g);
             nr_fill_unif(&r, x, n * d, -3, 3);
             hj_atoms a = {N, d, y, g};
@@ -458,12 +451,12 @@ static void lse_plus_hopf_should_equal_quadratic(void **state)
         for (size_t it = 0; it < 2; it++) {
             size_t N = shapes[sh][0], d = shapes[sh][1];
             double t = ts[it];
-            double *y = xmalloc(N * d * sizeof *y), *g = xmalloc(N * sizeof *g), *x = xmalloc(n * d * sizeof *x);
-            double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b);
-            double *y2 = xmalloc(N * d * sizeof *y2), *g2 = xmalloc(N * sizeof *g2);
-            double *w2 = xmalloc(N * d * sizeof *w2), *b2 = xmalloc(N * sizeof *b2);
-            double *f = xmalloc(n * sizeof *f), *u = xmalloc(n * sizeof *u);
-            double *pl = xmalloc(n * N * sizeof *pl), *ph = xmalloc(n * N * sizeof *ph);
+            double *y = nr_xmalloc(N * d * sizeof *y), *g = nr_xmalloc(N * sizeof *g), *x = nr_xmalloc(n * d * sizeof *x);
+            double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
+            double *y2 = nr_xmalloc(N * d * sizeof *y2), *g2 = nr_xmalloc(N * sizeof *g2);
+            double *w2 = nr_xmalloc(N * d * sizeof *w2), *b2 = nr_xmalloc(N * sizeof *b2);
+            double *f = nr_xmalloc(n * sizeof *f), *u = nr_xmalloc(n * sizeof *u);
+            double *pl = nr_xmalloc(n * N * sizeof *pl), *ph = nr_xmalloc(n * N * sizeof *ph);
             random_atoms(&r, N, d, y, g);
             nr_fill_unif(&r, x, n * d, -3, 3);
             hj_error e;
@@ -492,7 +485,7 @@ static void lse_plus_hopf_should_equal_quadratic(void **state)
                          N, t, j);
             }
             /* weights -> atoms of random weights vs the formula, and back */
-            double *wr = xmalloc(N * d * sizeof *wr), *br = xmalloc(N * sizeof *br);
+            double *wr = nr_xmalloc(N * d * sizeof *wr), *br = nr_xmalloc(N * sizeof *br);
             nr_fill_normal(&r, wr, N * d, 1.0);
             nr_fill_normal(&r, br, N, 1.0);
             assert_int_equal(hj_weights_to_atoms(wr, br, N, d, t, NULL, y2, g2, &e), HJ_OK);
@@ -624,7 +617,7 @@ static void check_fd_point(nr_check *cd, nr_check *cr, nr_check *cn, const hj_at
     double tg = 1e-7 * (Rg + lam * R / (2.0 * t)) + 8 * U * Cs / hx;
     double tt = 1e-7 * Dt + 8 * U * Cs / ht;
     double th = 1e-6 * (Rg * Rg / eps + lam / t) + 64 * U * Cs / (hx * hx);
-    long double *gr = xmalloc(d * sizeof *gr), *hr = xmalloc(d * d * sizeof *hr);
+    long double *gr = nr_xmalloc(d * sizeof *gr), *hr = nr_xmalloc(d * d * sizeof *hr);
     long double dtr;
     nr_hopf(a->y, a->g, N, d, Ainv, x, t, eps, NULL, NULL, gr, &dtr, hr, NULL);
     double lap_fd = 0.0, quad_fd = 0.0;
@@ -704,7 +697,7 @@ static void hopf_should_obey_tropical_and_entropy_bounds(void **state)
     for (size_t a0 = 0; a0 < 4; a0++) {
         size_t N = Ns[a0];
         double t = nr_unif(&r, 0.2, 2.0);
-        double *y = xmalloc(N * d * sizeof *y), *g = xmalloc(N * sizeof *g), x[15], u0[5];
+        double *y = nr_xmalloc(N * d * sizeof *y), *g = nr_xmalloc(N * sizeof *g), x[15], u0[5];
         random_atoms(&r, N, d, y, g);
         nr_fill_unif(&r, x, n * d, -3, 3);
         hj_atoms a = {N, d, y, g};

@@ -18,13 +18,6 @@
 
 #define U DBL_EPSILON
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
 /* ---- brute force, in long double, written from the definitions -------------- */
 
 /* Gibbs average over the atoms j != skip (skip = N: none) of logits a (N)
@@ -32,7 +25,7 @@ static void *xmalloc(size_t n)
 static void bf_average(const double *a, size_t N, double eps, const double *v, size_t nv, size_t skip,
                        long double *P)
 {
-    long double *z = xmalloc(N * sizeof *z), *pi = xmalloc(N * sizeof *pi);
+    long double *z = nr_xmalloc(N * sizeof *z), *pi = nr_xmalloc(N * sizeof *pi);
     size_t M = 0;
     for (size_t j = 0; j < N; j++)
         if (j != skip)
@@ -53,7 +46,7 @@ static void bf_average(const double *a, size_t N, double eps, const double *v, s
 /* LSE over the atoms j != skip. */
 static long double bf_lse(const double *a, size_t N, double eps, size_t skip)
 {
-    long double *z = xmalloc(N * sizeof *z);
+    long double *z = nr_xmalloc(N * sizeof *z);
     size_t M = 0;
     for (size_t j = 0; j < N; j++)
         if (j != skip)
@@ -61,14 +54,6 @@ static long double bf_lse(const double *a, size_t N, double eps, size_t skip)
     long double F = nr_lse(z, M, eps, NULL);
     free(z);
     return F;
-}
-
-static double max_abs(const double *v, size_t n)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(v[i]));
-    return m;
 }
 
 /* Random logits: a_j = scale * normal; `ties` copies of the maximum are
@@ -89,14 +74,14 @@ static void random_logits(nr_rng *r, double *a, size_t N, double scale, size_t t
 static void check_loo_logits(nr_check *ck, const double *a, size_t N, double eps, const double *v,
                              size_t nv, double tol_rel, const char *tag)
 {
-    double *P = xmalloc(nv * sizeof *P), *delta = xmalloc(N * nv * sizeof *delta);
-    long double *Pb = xmalloc(nv * sizeof *Pb), *Pk = xmalloc(nv * sizeof *Pk);
+    double *P = nr_xmalloc(nv * sizeof *P), *delta = nr_xmalloc(N * nv * sizeof *delta);
+    long double *Pb = nr_xmalloc(nv * sizeof *Pb), *Pk = nr_xmalloc(nv * sizeof *Pk);
     hj_error e;
     hj_error_clear(&e);
     hj_status st = hj_influence_loo_logits(a, N, eps, v, nv, P, delta, &e);
     if (!nr_true(ck, st == HJ_OK, "%s: call failed: %s", tag, e.msg))
         goto out;
-    const double tol = tol_rel * fmax(max_abs(v, N * nv), 1e-300);
+    const double tol = tol_rel * fmax(nr_max_abs(v, N * nv), 1e-300);
     bf_average(a, N, eps, v, nv, N, Pb);
     for (size_t c = 0; c < nv; c++)
         nr_close(ck, P[c], Pb[c], tol, "%s: P[%zu] N=%zu eps=%g", tag, c, N, eps);
@@ -116,12 +101,12 @@ out:
 static void check_ablation_logits(nr_check *ck, const double *a, size_t N, double eps, double tol_rel,
                                   const char *tag)
 {
-    double F = NAN, *delta = xmalloc(N * sizeof *delta);
+    double F = NAN, *delta = nr_xmalloc(N * sizeof *delta);
     hj_error e;
     hj_error_clear(&e);
     hj_status st = hj_influence_ablation_logits(a, N, eps, &F, delta, &e);
     if (nr_true(ck, st == HJ_OK, "%s: call failed: %s", tag, e.msg)) {
-        const double scale = max_abs(a, N) + eps * log((double)N) + 1e-300;
+        const double scale = nr_max_abs(a, N) + eps * log((double)N) + 1e-300;
         long double Fb = bf_lse(a, N, eps, N);
         nr_close(ck, F, Fb, tol_rel * scale, "%s: F N=%zu eps=%g", tag, N, eps);
         for (size_t k = 0; k < N; k++) {
@@ -154,7 +139,7 @@ static void loo_and_ablation_match_brute_force_on_random_logits(void **state)
         for (size_t e_ = 0; e_ < sizeof epss / sizeof epss[0]; e_++) {
             for (size_t ties = 0; ties < 3; ties++) {
                 const size_t N = Ns[a_], nv = 1 + 2 * (ties % 2);
-                double *a = xmalloc(N * sizeof *a), *v = xmalloc(N * nv * sizeof *v);
+                double *a = nr_xmalloc(N * sizeof *a), *v = nr_xmalloc(N * nv * sizeof *v);
                 random_logits(&r, a, N, 2.0, ties);
                 nr_fill_normal(&r, v, N * nv, 3.0);
                 check_loo_logits(&loo, a, N, epss[e_], v, nv, 1e-13, "random");
@@ -180,7 +165,7 @@ static void loo_and_ablation_stay_exact_when_one_weight_dominates(void **state)
     nr_seed(&r, 12);
     for (int rep = 0; rep < 40; rep++) {
         const size_t N = (size_t)nr_int(&r, 2, 60), nv = 2;
-        double *a = xmalloc(N * sizeof *a), *v = xmalloc(N * nv * sizeof *v);
+        double *a = nr_xmalloc(N * sizeof *a), *v = nr_xmalloc(N * nv * sizeof *v);
         random_logits(&r, a, N, 1.0, 0);
         nr_fill_normal(&r, v, N * nv, 1.0);
         /* the gap between the two largest logits */
@@ -202,7 +187,7 @@ static void loo_and_ablation_stay_exact_when_one_weight_dominates(void **state)
             check_ablation_logits(&abl, a, N, epss[e_], 1e-13, "dominant");
         }
         /* explicitly: the arg-max's ablation change at tiny eps is the gap */
-        double F, *delta = xmalloc(N * sizeof *delta);
+        double F, *delta = nr_xmalloc(N * sizeof *delta);
         hj_error e;
         hj_error_clear(&e);
         assert_int_equal(hj_influence_ablation_logits(a, N, 1e-300, &F, delta, &e), HJ_OK);
@@ -270,11 +255,11 @@ static void batch_apis_match_brute_force(void **state)
         const size_t N = (size_t)nr_int(&r, 2, 150), d = (size_t)nr_int(&r, 1, 3), n = 4, nv = 2;
         const double t = nr_unif(&r, 0.3, 2.0);
         const double eps = rep % 4 == 0 ? 0.0 : pow(10.0, nr_unif(&r, -2.0, 1.0));
-        double *y = xmalloc(N * d * sizeof *y), *g = xmalloc(N * sizeof *g), *v = xmalloc(N * nv * sizeof *v);
-        double *x = xmalloc(n * d * sizeof *x), *P = xmalloc(n * nv * sizeof *P);
-        double *delta = xmalloc(n * N * nv * sizeof *delta), *u = xmalloc(n * sizeof *u);
-        double *du = xmalloc(n * N * sizeof *du), *a = xmalloc(N * sizeof *a);
-        long double *c = xmalloc(N * sizeof *c), *Pb = xmalloc(nv * sizeof *Pb), *Pk = xmalloc(nv * sizeof *Pk);
+        double *y = nr_xmalloc(N * d * sizeof *y), *g = nr_xmalloc(N * sizeof *g), *v = nr_xmalloc(N * nv * sizeof *v);
+        double *x = nr_xmalloc(n * d * sizeof *x), *P = nr_xmalloc(n * nv * sizeof *P);
+        double *delta = nr_xmalloc(n * N * nv * sizeof *delta), *u = nr_xmalloc(n * sizeof *u);
+        double *du = nr_xmalloc(n * N * sizeof *du), *a = nr_xmalloc(N * sizeof *a);
+        long double *c = nr_xmalloc(N * sizeof *c), *Pb = nr_xmalloc(nv * sizeof *Pb), *Pk = nr_xmalloc(nv * sizeof *Pk);
         nr_fill_unif(&r, y, N * d, -1.0, 1.0);
         nr_fill_unif(&r, g, N, 0.0, 0.5);
         nr_fill_normal(&r, v, N * nv, 1.0);
@@ -299,7 +284,7 @@ static void batch_apis_match_brute_force(void **state)
         hj_atoms at = {N, d, y, g};
         assert_int_equal(hj_influence_loo_atoms(&at, M, x, n, t, eps, v, nv, P, delta, &e), HJ_OK);
         assert_int_equal(hj_influence_ablation_atoms(&at, M, x, n, t, eps, u, du, &e), HJ_OK);
-        const double vmax = max_abs(v, N * nv);
+        const double vmax = nr_max_abs(v, N * nv);
         for (size_t i = 0; i < n; i++) {
             nr_hopf_costs(y, g, N, d, Ai, x + i * d, t, c);
             double cmax = 0.0;
@@ -325,15 +310,15 @@ static void batch_apis_match_brute_force(void **state)
         }
         /* the same data as an LSE layer: w_j = y_j/(2t), b_j = -g_j - |y_j|^2/(4t) (identity metric) */
         if (M == NULL) {
-            double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b), *f = xmalloc(n * sizeof *f);
-            double *df = xmalloc(n * N * sizeof *df), *P2 = xmalloc(n * nv * sizeof *P2);
-            double *delta2 = xmalloc(n * N * nv * sizeof *delta2);
+            double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b), *f = nr_xmalloc(n * sizeof *f);
+            double *df = nr_xmalloc(n * N * sizeof *df), *P2 = nr_xmalloc(n * nv * sizeof *P2);
+            double *delta2 = nr_xmalloc(n * N * nv * sizeof *delta2);
             nr_fill_normal(&r, w, N * d, 1.0);
             nr_fill_normal(&r, b, N, 1.0);
             hj_lse_layer L = {N, d, w, b, eps};
             assert_int_equal(hj_influence_ablation(&L, x, n, f, df, &e), HJ_OK);
             assert_int_equal(hj_influence_loo_layer(&L, x, n, v, nv, P2, delta2, &e), HJ_OK);
-            long double *z = xmalloc(N * sizeof *z);
+            long double *z = nr_xmalloc(N * sizeof *z);
             for (size_t i = 0; i < n; i++) {
                 nr_logits(w, b, N, d, x + i * d, z);
                 const double sc = nr_logit_scale(w, b, N, d, x + i * d);
@@ -406,7 +391,7 @@ static void explain_matches_naive_summary(void **state)
         const size_t K = (size_t)nr_int(&r, 0, (long)(N < 7 ? N : 7));
         const double t = 0.5;
         const double eps = rep % 5 == 0 ? 0.0 : pow(10.0, nr_unif(&r, -3.0, 1.5));
-        double *y = xmalloc(N * d * sizeof *y), *g = xmalloc(N * sizeof *g), *x = xmalloc(n * d * sizeof *x);
+        double *y = nr_xmalloc(N * d * sizeof *y), *g = nr_xmalloc(N * sizeof *g), *x = nr_xmalloc(n * d * sizeof *x);
         nr_fill_unif(&r, y, N * d, -1.0, 1.0);
         for (size_t j = 0; j < N; j++)
             g[j] = rep % 5 == 0 ? (double)nr_int(&r, 0, 2) : nr_unif(&r, 0.0, 0.3);
@@ -416,16 +401,16 @@ static void explain_matches_naive_summary(void **state)
         }
         for (size_t i = 0; i < n * d; i++)
             x[i] = rep % 5 == 0 ? (double)nr_int(&r, -2, 2) : nr_unif(&r, -1.2, 1.2);
-        hj_explain *out = xmalloc(n * sizeof *out);
-        double *pt = xmalloc((n * K + 1) * sizeof *pt);
-        size_t *it = xmalloc((n * K + 1) * sizeof *it);
+        hj_explain *out = nr_xmalloc(n * sizeof *out);
+        double *pt = nr_xmalloc((n * K + 1) * sizeof *pt);
+        size_t *it = nr_xmalloc((n * K + 1) * sizeof *it);
         hj_atoms at = {N, d, y, g};
         hj_status st = hj_explain_atoms(&at, NULL, x, n, t, eps, K, out, pt, it, &e);
         if (!nr_true(&ck, st == HJ_OK, "explain_atoms failed: %s", e.msg))
             continue;
-        long double *pi = xmalloc(N * sizeof *pi);
-        ranked *rk = xmalloc(N * sizeof *rk);
-        long double *cst = xmalloc(N * sizeof *cst);
+        long double *pi = nr_xmalloc(N * sizeof *pi);
+        ranked *rk = nr_xmalloc(N * sizeof *rk);
+        long double *cst = nr_xmalloc(N * sizeof *cst);
         for (size_t i = 0; i < n; i++) {
             long double u, H;
             nr_hopf(y, g, N, d, NULL, x + i * d, t, eps, &u, pi, NULL, NULL, NULL, &H);
@@ -462,10 +447,10 @@ static void explain_matches_naive_summary(void **state)
         }
         /* the layer API on the mapped weights gives the same summary */
         if (N >= 1 && eps > 0.0) {
-            double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b);
+            double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
             assert_int_equal(hj_atoms_to_weights(y, g, N, d, t, NULL, w, b, &e), HJ_OK);
             hj_lse_layer L = {N, d, w, b, eps};
-            hj_explain *o2 = xmalloc(n * sizeof *o2);
+            hj_explain *o2 = nr_xmalloc(n * sizeof *o2);
             assert_int_equal(hj_explain_layer(&L, x, n, 0, o2, NULL, NULL, &e), HJ_OK);
             for (size_t i = 0; i < n; i++) {
                 long double u, H;
@@ -500,10 +485,10 @@ static void explain_pi_matches_naive(void **state)
     hj_error_clear(&e);
     for (int rep = 0; rep < 50; rep++) {
         const size_t N = (size_t)nr_int(&r, 1, 300), K = (size_t)nr_int(&r, 0, (long)N);
-        double *p = xmalloc(N * sizeof *p), *pt = xmalloc((K + 1) * sizeof *pt);
-        size_t *it = xmalloc((K + 1) * sizeof *it);
-        long double *pl = xmalloc(N * sizeof *pl);
-        ranked *rk = xmalloc(N * sizeof *rk);
+        double *p = nr_xmalloc(N * sizeof *p), *pt = nr_xmalloc((K + 1) * sizeof *pt);
+        size_t *it = nr_xmalloc((K + 1) * sizeof *it);
+        long double *pl = nr_xmalloc(N * sizeof *pl);
+        ranked *rk = nr_xmalloc(N * sizeof *rk);
         long double s = 0.0L;
         for (size_t j = 0; j < N; j++) {
             /* some exact zeros and repeated values (ties) */

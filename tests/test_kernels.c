@@ -26,13 +26,6 @@
  * clamp of exponents at -708 and flush of weights under 1e-307). */
 #define FLUSH_FLOOR 1e-307
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
 /* ---- LSE forward ----------------------------------------------------------------- */
 
 typedef struct fw_case {
@@ -79,7 +72,7 @@ static void make_case(nr_rng *r, const fw_case *c, double *w, double *b, double 
 static long double naive_layer(const double *w, const double *b, size_t N, size_t d, double eps,
                                const double *x, long double *pi, long double *grad)
 {
-    long double *z = xmalloc(N * sizeof *z), m, s = 0.0L, f;
+    long double *z = nr_xmalloc(N * sizeof *z), m, s = 0.0L, f;
     nr_logits(w, b, N, d, x, z);
     m = z[0];
     for (size_t j = 1; j < N; j++)
@@ -113,10 +106,10 @@ static void check_forward_case(const fw_case *c, uint64_t seed, nr_check *chk)
     const size_t n = c->n, N = c->N, d = c->d;
     nr_rng r;
     nr_seed(&r, seed);
-    double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b);
-    double *x = xmalloc(n * d * sizeof *x), *f = xmalloc(n * sizeof *f);
-    double *pi = xmalloc(n * N * sizeof *pi), *g = xmalloc(n * d * sizeof *g);
-    long double *pr = xmalloc(N * sizeof *pr), *gr = xmalloc(d * sizeof *gr);
+    double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
+    double *x = nr_xmalloc(n * d * sizeof *x), *f = nr_xmalloc(n * sizeof *f);
+    double *pi = nr_xmalloc(n * N * sizeof *pi), *g = nr_xmalloc(n * d * sizeof *g);
+    long double *pr = nr_xmalloc(N * sizeof *pr), *gr = nr_xmalloc(d * sizeof *gr);
     make_case(&r, c, w, b, x);
     const hj_lse_layer L = {N, d, w, b, c->eps};
     const double mw = nr_max_row_norm(w, N, d);
@@ -149,7 +142,7 @@ static void check_forward_case(const fw_case *c, uint64_t seed, nr_check *chk)
                          d, c->eps, c->kind, i, k);
         }
         /* f alone and f + grad alone agree bit for bit with the full call */
-        double *f2 = xmalloc(n * sizeof *f2), *g2 = xmalloc(n * d * sizeof *g2);
+        double *f2 = nr_xmalloc(n * sizeof *f2), *g2 = nr_xmalloc(n * d * sizeof *g2);
         assert_int_equal(hj__lse_forward_impl(&L, x, n, f2, NULL, g2, simd), 0);
         nr_true(chk, memcmp(f, f2, n * sizeof *f) == 0 && memcmp(g, g2, n * d * sizeof *g) == 0,
                 "simd=%d n=%zu N=%zu d=%zu: outputs independent of pi being requested", simd, n,
@@ -220,7 +213,7 @@ static void forward_should_not_depend_on_thread_count(void **state)
     const size_t n = 403, N = 203, d = 3;
     nr_rng r;
     nr_seed(&r, 9);
-    double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b), *x = xmalloc(n * d * sizeof *x);
+    double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b), *x = nr_xmalloc(n * d * sizeof *x);
     nr_fill_normal(&r, w, N * d, 1.0);
     nr_fill_normal(&r, b, N, 1.0);
     nr_fill_unif(&r, x, n * d, -2.0, 2.0);
@@ -229,9 +222,9 @@ static void forward_should_not_depend_on_thread_count(void **state)
     const int threads[3] = {1, 2, 3};
     const int saved = omp_get_max_threads();
     for (int t = 0; t < 3; t++) {
-        out[t][0] = xmalloc(n * sizeof(double));
-        out[t][1] = xmalloc(n * N * sizeof(double));
-        out[t][2] = xmalloc(n * d * sizeof(double));
+        out[t][0] = nr_xmalloc(n * sizeof(double));
+        out[t][1] = nr_xmalloc(n * N * sizeof(double));
+        out[t][2] = nr_xmalloc(n * d * sizeof(double));
         omp_set_num_threads(threads[t]);
         assert_int_equal(hj_lse_forward(&L, x, n, out[t][0], out[t][1], out[t][2], NULL), HJ_OK);
     }
@@ -277,8 +270,8 @@ static void ro_make(ro_problem *p, size_t n, size_t d, size_t N, int scaled, dou
         p->m.params[arch.n_params - 2] = 1.3;
         p->m.params[arch.n_params - 1] = -0.2;
     }
-    p->x = xmalloc(n * d * sizeof *p->x);
-    p->y = xmalloc(n * sizeof *p->y);
+    p->x = nr_xmalloc(n * d * sizeof *p->x);
+    p->y = nr_xmalloc(n * sizeof *p->y);
     nr_fill_unif(&r, p->x, n * d, -2.0, 2.0);
     for (size_t i = 0; i < n; i++) {
         double s = 0.0;
@@ -305,12 +298,12 @@ static long double ro_naive(const ro_problem *p, long double *grad, double *scal
     const int scaled = p->m.arch.output_scale;
     const double *w = p->m.params, *b = w + N * d;
     const long double a = scaled ? p->m.params[P - 2] : 1.0L, c = scaled ? p->m.params[P - 1] : 0.0L;
-    long double *pi = xmalloc(N * sizeof *pi), loss = 0.0L;
+    long double *pi = nr_xmalloc(N * sizeof *pi), loss = 0.0L;
     for (size_t k = 0; k < P; k++)
         grad[k] = 0.0L, scale[k] = 0.0;
     for (size_t i = 0; i < n; i++) {
         const double *xi = p->x + i * d;
-        long double *gdummy = xmalloc(d * sizeof *gdummy);
+        long double *gdummy = nr_xmalloc(d * sizeof *gdummy);
         const long double f = naive_layer(w, b, N, d, p->m.eps, xi, pi, gdummy);
         free(gdummy);
         const long double r = a * f + c - p->y[i], gi = 2.0L * r / (long double)n;
@@ -353,8 +346,8 @@ static void readout_should_match_naive_reference(void **state)
         ro_problem p;
         ro_make(&p, cases[q].n, cases[q].d, cases[q].N, cases[q].scaled, cases[q].eps, 300 + q);
         const size_t P = p.m.arch.n_params;
-        long double *gr = xmalloc(P * sizeof *gr);
-        double *scale = xmalloc(P * sizeof *scale), *g = xmalloc(P * sizeof *g);
+        long double *gr = nr_xmalloc(P * sizeof *gr);
+        double *scale = nr_xmalloc(P * sizeof *scale), *g = nr_xmalloc(P * sizeof *g);
         const long double lr = ro_naive(&p, gr, scale);
         double lscale = 0.0; /* the loss is a mean of squares of a f + c - y: scale of f */
         for (size_t i = 0; i < p.n; i++)
@@ -397,7 +390,7 @@ static void readout_gradient_should_match_finite_differences(void **state)
         hj_workspace *ws;
         hj_error e;
         assert_int_equal(hj_workspace_alloc(&ws, &p.m, p.n, &e), HJ_OK);
-        double *g = xmalloc(P * sizeof *g), loss;
+        double *g = nr_xmalloc(P * sizeof *g), loss;
         assert_int_equal(hj_model_loss_grad(&p.m, ws, p.x, p.y, p.n, &loss, g, &e), HJ_OK);
         double gmax = 1e-3;
         for (size_t k = 0; k < P; k++)
@@ -432,7 +425,7 @@ static void readout_should_be_deterministic(void **state)
     ro_problem p;
     ro_make(&p, 1001, 2, 150, 1, 0.05, 42);
     const size_t P = p.m.arch.n_params;
-    double *g1 = xmalloc(P * sizeof *g1), *g2 = xmalloc(P * sizeof *g2), l1, l2;
+    double *g1 = nr_xmalloc(P * sizeof *g1), *g2 = nr_xmalloc(P * sizeof *g2), l1, l2;
     hj_error e;
     assert_int_equal(hj__readout_loss_grad_impl(&p.m, p.x, p.y, p.n, &l1, g1, 1, &e), HJ_OK);
     assert_int_equal(hj__readout_loss_grad_impl(&p.m, p.x, p.y, p.n, &l2, g2, 1, &e), HJ_OK);
@@ -447,7 +440,7 @@ static void readout_should_be_deterministic(void **state)
         omp_set_num_threads(t);
         assert_int_equal(hj__readout_loss_grad_impl(&p.m, p.x, p.y, p.n, &l2, g2, 1, &e), HJ_OK);
         double again;
-        double *g3 = xmalloc(P * sizeof *g3);
+        double *g3 = nr_xmalloc(P * sizeof *g3);
         assert_int_equal(hj__readout_loss_grad_impl(&p.m, p.x, p.y, p.n, &again, g3, 1, &e), HJ_OK);
         assert_memory_equal(g2, g3, P * sizeof *g2);
         assert_true(fabs(l2 - l1) <= 1e-13 * l1);
@@ -482,7 +475,7 @@ static void vector_exp_should_match_libm_within_4_ulp(void **state)
     nr_rng r;
     nr_seed(&r, 3);
     const size_t n = 20011; /* not a multiple of the vector width */
-    double *v = xmalloc(n * sizeof *v), *in = xmalloc(n * sizeof *in);
+    double *v = nr_xmalloc(n * sizeof *v), *in = nr_xmalloc(n * sizeof *in);
     const double special[] = {0.0, -0.0, 1.0, -1.0, -708.0, -708.5, -709.0, -720.0, -745.0,
                               -745.2, -746.0, -1000.0, 709.0, 709.78, 709.79, 710.0, 1e300,
                               -1e300, 1e-300, -1e-300, INFINITY, -INFINITY, NAN};

@@ -75,13 +75,6 @@ static void naive_dH_1d(const double *y, const double *g, size_t N, double t, do
     *d2 = -(var + c3 - Eal * cov);
 }
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
 static hj_landscape *make_L(const double *y, const double *g, size_t N, size_t d, double t)
 {
     hj_atoms a = {N, d, y, g};
@@ -213,7 +206,7 @@ static void newton_critical_points_match_dense_grid_1d(void **state)
         assert_int_equal(hj_landscape_critical_points(L, eps, &o, &cl, NULL), HJ_OK);
         const size_t n = 200001;
         const double hx = (hi - lo) / (double)(n - 1);
-        double *Hg = xmalloc(n * sizeof *Hg);
+        double *Hg = nr_xmalloc(n * sizeof *Hg);
         for (size_t i = 0; i < n; i++) {
             double x = lo + hx * (double)i;
             Hg[i] = naive_H(y, g, N, 1, t, eps, &x);
@@ -299,7 +292,7 @@ static void newton_critical_points_match_dense_grid_2d(void **state)
     assert_int_equal(hj_landscape_critical_points(L, eps, &o, &cl, NULL), HJ_OK);
     const size_t n = 801;
     const double hx = (hi[0] - lo[0]) / (double)(n - 1), hy = (hi[1] - lo[1]) / (double)(n - 1);
-    double *Hg = xmalloc(n * n * sizeof *Hg);
+    double *Hg = nr_xmalloc(n * n * sizeof *Hg);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             double x[2] = {lo[0] + hx * (double)i, lo[1] + hy * (double)j};
@@ -611,7 +604,7 @@ static void continuation_counts_and_basins_match_dense_grid_1d(void **state)
     double lo, hi;
     hj_landscape_domain(L, o.pad, &lo, &hi);
     const size_t n = 50001;
-    double *Hg = xmalloc(n * sizeof *Hg);
+    double *Hg = nr_xmalloc(n * sizeof *Hg);
     const double hx = (hi - lo) / (double)(n - 1);
     size_t compared = 0, changes = 0;
     for (size_t k = 0; k < 25; k++) {

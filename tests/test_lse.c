@@ -22,30 +22,6 @@ static const double EPS_LIST[] = {1e-6, 1e-3, 0.1, 1.0, 10.0, 1e3};
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
-/* Random layer: w ~ N(0, wscale^2 / d) entries, b ~ N(0, bscale^2). */
-static void random_layer(nr_rng *r, size_t N, size_t d, double wscale, double bscale, double *w,
-                         double *b)
-{
-    nr_fill_normal(r, w, N * d, wscale / sqrt((double)d));
-    nr_fill_normal(r, b, N, bscale);
-}
-
-static double max_abs(const double *a, size_t n)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        if (fabs(a[i]) > m)
-            m = fabs(a[i]);
-    return m;
-}
-
 /* f of the layer at x, through the library (n = 1, f only). */
 static double lib_f(const hj_lse_layer *L, const double *x)
 {
@@ -72,7 +48,7 @@ static double f_fn(const double *x, void *ctx)
 static double grad_fn(const double *x, void *ctx)
 {
     fd_ctx *c = ctx;
-    double f, *g = xmalloc(c->L->d * sizeof *g);
+    double f, *g = nr_xmalloc(c->L->d * sizeof *g);
     hj_error e;
     hj_error_clear(&e);
     if (hj_lse_forward(c->L, x, 1, &f, NULL, g, &e) != HJ_OK)
@@ -86,7 +62,7 @@ static double grad_fn(const double *x, void *ctx)
 static double naive_grad_fn(const double *x, void *ctx)
 {
     fd_ctx *c = ctx;
-    long double *g = xmalloc(c->L->d * sizeof *g);
+    long double *g = nr_xmalloc(c->L->d * sizeof *g);
     nr_lse_layer(c->L->w, c->L->b, c->L->N, c->L->d, c->L->eps, x, NULL, NULL, g, NULL);
     double v = (double)g[c->comp];
     free(g);
@@ -110,12 +86,12 @@ static void lse_vec_should_match_naive(void **state)
         for (size_t s = 0; s < 2; s++)
             for (int draw = 0; draw < 4; draw++) {
                 size_t N = Ns[a];
-                double *z = xmalloc(N * sizeof *z), *pi = xmalloc(N * sizeof *pi);
-                long double *zl = xmalloc(N * sizeof *zl), *pr = xmalloc(N * sizeof *pr);
+                double *z = nr_xmalloc(N * sizeof *z), *pi = nr_xmalloc(N * sizeof *pi);
+                long double *zl = nr_xmalloc(N * sizeof *zl), *pr = nr_xmalloc(N * sizeof *pr);
                 nr_fill_normal(&r, z, N, scales[s]);
                 for (size_t j = 0; j < N; j++)
                     zl[j] = z[j];
-                double mz = max_abs(z, N);
+                double mz = nr_max_abs(z, N);
                 for (size_t ie = 0; ie < N_EPS; ie++) {
                     double eps = EPS_LIST[ie];
                     long double fr = nr_lse(zl, N, eps, pr);
@@ -162,14 +138,14 @@ static void lse_forward_should_match_naive(void **state)
     const size_t n = 5;
     for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
         size_t N = shapes[sh][0], d = shapes[sh][1];
-        double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b);
-        double *x = xmalloc(n * d * sizeof *x), *f = xmalloc(n * sizeof *f);
-        double *f2 = xmalloc(n * sizeof *f2);
-        double *pi = xmalloc(n * N * sizeof *pi), *g = xmalloc(n * d * sizeof *g);
-        double *H = xmalloc(d * d * sizeof *H);
-        long double *pr = xmalloc(N * sizeof *pr), *gr = xmalloc(d * sizeof *gr);
-        long double *cr = xmalloc(d * d * sizeof *cr);
-        random_layer(&r, N, d, 1.5, 1.0, w, b);
+        double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
+        double *x = nr_xmalloc(n * d * sizeof *x), *f = nr_xmalloc(n * sizeof *f);
+        double *f2 = nr_xmalloc(n * sizeof *f2);
+        double *pi = nr_xmalloc(n * N * sizeof *pi), *g = nr_xmalloc(n * d * sizeof *g);
+        double *H = nr_xmalloc(d * d * sizeof *H);
+        long double *pr = nr_xmalloc(N * sizeof *pr), *gr = nr_xmalloc(d * sizeof *gr);
+        long double *cr = nr_xmalloc(d * d * sizeof *cr);
+        nr_random_layer(&r, N, d, 1.5, 1.0, w, b);
         nr_fill_unif(&r, x, n * d, -2.0, 2.0);
         double mw = nr_max_row_norm(w, N, d);
         for (size_t ie = 0; ie < N_EPS; ie++) {
@@ -535,7 +511,7 @@ static void extreme_eps_and_logits_should_give_analytic_limits(void **state)
                 nr_close(&c, f, lim, (double)(var / eps) + 8 * U * (eps * log((double)N) + 8.0),
                          "rep=%d N=%zu eps=%g f vs eps log N + mean z", rep, N, eps);
                 for (size_t j = 0; j < N; j++)
-                    nr_close(&c, pi[j], 1.0L / (long double)N, 4.0 * max_abs(z, N) / eps + 8 * U,
+                    nr_close(&c, pi[j], 1.0L / (long double)N, 4.0 * nr_max_abs(z, N) / eps + 8 * U,
                              "rep=%d N=%zu eps=%g pi_%zu vs 1/N", rep, N, eps, j);
             }
         }
@@ -548,7 +524,7 @@ static void extreme_eps_and_logits_should_give_analytic_limits(void **state)
         double w[12 * 3], b[12], x[3], f, p[12], g[3], H[9];
         long double zl[12];
         for (int rep = 0; rep < 10; rep++) {
-            random_layer(&r, N, d, 1.0, 1.0, w, b);
+            nr_random_layer(&r, N, d, 1.0, 1.0, w, b);
             nr_fill_unif(&r, x, d, -2, 2);
             nr_logits(w, b, N, d, x, zl);
             size_t jm = 0;
@@ -673,10 +649,10 @@ static void tropical_gap_should_obey_eps_logN_and_sharp_bound(void **state)
     const size_t d = 3, n = 6;
     for (size_t a = 0; a < 4; a++) {
         size_t N = Ns[a];
-        double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b);
+        double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
         double x[6 * 3], f0[6], fe[6];
-        long double *zl = xmalloc(N * sizeof *zl);
-        random_layer(&r, N, d, 1.0, 0.5, w, b);
+        long double *zl = nr_xmalloc(N * sizeof *zl);
+        nr_random_layer(&r, N, d, 1.0, 0.5, w, b);
         nr_fill_unif(&r, x, n * d, -2, 2);
         hj_lse_layer L = {N, d, w, b, 0.0};
         hj_error e;
@@ -740,10 +716,10 @@ static void gradient_and_hessian_should_match_finite_differences(void **state)
     const double epss[] = {0.01, 0.1, 1.0, 5.0, 100.0};
     for (size_t a = 0; a < 4; a++) {
         size_t N = Ns[a], d = ds[a];
-        double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b);
-        double *g = xmalloc(d * sizeof *g), *H = xmalloc(d * d * sizeof *H), *x = xmalloc(d * sizeof *x);
+        double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
+        double *g = nr_xmalloc(d * sizeof *g), *H = nr_xmalloc(d * d * sizeof *H), *x = nr_xmalloc(d * sizeof *x);
         for (int rep = 0; rep < 3; rep++) {
-            random_layer(&r, N, d, 1.5, 0.5, w, b);
+            nr_random_layer(&r, N, d, 1.5, 0.5, w, b);
             nr_fill_unif(&r, x, d, -1.5, 1.5);
             double mw = nr_max_row_norm(w, N, d);
             double Zs = nr_logit_scale(w, b, N, d, x);
@@ -812,10 +788,10 @@ static void hessian_norm_should_equal_lambda_max_and_respect_bounds(void **state
     for (size_t a = 0; a < 5; a++)
         for (size_t bn = 0; bn < 3; bn++) {
             size_t d = ds[a], N = Ns[bn];
-            double *w = xmalloc(N * d * sizeof *w), *b = xmalloc(N * sizeof *b);
-            double *x = xmalloc(n * d * sizeof *x), *g = xmalloc(n * d * sizeof *g), f[4], nrm[4];
-            long double *C = xmalloc(d * d * sizeof *C);
-            random_layer(&r, N, d, 2.0, 1.0, w, b);
+            double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
+            double *x = nr_xmalloc(n * d * sizeof *x), *g = nr_xmalloc(n * d * sizeof *g), f[4], nrm[4];
+            long double *C = nr_xmalloc(d * d * sizeof *C);
+            nr_random_layer(&r, N, d, 2.0, 1.0, w, b);
             nr_fill_unif(&r, x, n * d, -3, 3);
             x[0] *= 100.0; /* one far-away point */
             double mw = nr_max_row_norm(w, N, d);

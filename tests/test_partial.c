@@ -18,13 +18,6 @@
 
 #define TOL 1e-13
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
 static void expect_close(double got, double ref, double scale, const char *what, size_t i)
 {
     double tol = TOL * scale;
@@ -52,16 +45,16 @@ static void problem_make(problem *p, size_t N, size_t d, size_t n, double shift,
     p->d = d;
     p->n = n;
     p->t = 0.7;
-    p->y = xmalloc(N * d * sizeof *p->y);
-    p->g = xmalloc(N * sizeof *p->g);
-    p->x = xmalloc(n * d * sizeof *p->x);
+    p->y = nr_xmalloc(N * d * sizeof *p->y);
+    p->g = nr_xmalloc(N * sizeof *p->g);
+    p->x = nr_xmalloc(n * d * sizeof *p->x);
     nr_fill_unif(&r, p->y, N * d, shift - 1.0, shift + 1.0);
     nr_fill_unif(&r, p->g, N, -0.5, 0.5);
     nr_fill_unif(&r, p->x, n * d, shift - 1.0, shift + 1.0);
     p->metric = NULL;
     if (aniso) {
         /* A = B B^T + d I/2, SPD */
-        double *B = xmalloc(d * d * sizeof *B), *A = xmalloc(d * d * sizeof *A);
+        double *B = nr_xmalloc(d * d * sizeof *B), *A = nr_xmalloc(d * d * sizeof *A);
         nr_fill_unif(&r, B, d * d, -0.5, 0.5);
         for (size_t a = 0; a < d; a++)
             for (size_t b = 0; b < d; b++) {
@@ -110,25 +103,25 @@ static void compare_dense(const problem *p, double eps, const double *P, const h
 {
     const size_t n = p->n, d = p->d, N = p->N, K = top->K;
     hj_atoms at = {N, d, p->y, p->g};
-    double *u = xmalloc(n * sizeof *u), *un = xmalloc(n * sizeof *un);
-    double *gr = xmalloc(n * d * sizeof *gr), *H = xmalloc(n * sizeof *H);
-    double *u2 = xmalloc(n * sizeof *u2), *un2 = xmalloc(n * sizeof *un2);
-    double *gr2 = xmalloc(n * d * sizeof *gr2), *H2 = xmalloc(n * sizeof *H2);
+    double *u = nr_xmalloc(n * sizeof *u), *un = nr_xmalloc(n * sizeof *un);
+    double *gr = nr_xmalloc(n * d * sizeof *gr), *H = nr_xmalloc(n * sizeof *H);
+    double *u2 = nr_xmalloc(n * sizeof *u2), *un2 = nr_xmalloc(n * sizeof *un2);
+    double *gr2 = nr_xmalloc(n * d * sizeof *gr2), *H2 = nr_xmalloc(n * sizeof *H2);
     /* asking for pi keeps hj_hopf_cole_eval on its per-point path (it sends
      * large-N requests without pi through the partial reductions themselves) */
-    double *pi_dense = xmalloc(n * N * sizeof *pi_dense);
+    double *pi_dense = nr_xmalloc(n * N * sizeof *pi_dense);
     hj_hc_out od = {.u = u, .u_norm = un, .grad = gr, .entropy = H, .pi = pi_dense};
     hj_hc_out op = {.u = u2, .u_norm = un2, .grad = gr2, .entropy = H2};
     assert_int_equal(hj_hopf_cole_eval(&at, p->metric, p->x, n, p->t, eps, &od, NULL), HJ_OK);
-    double *pit = xmalloc(n * K * sizeof *pit), *pid = xmalloc(n * K * sizeof *pid);
-    size_t *idd = xmalloc(n * K * sizeof *idd);
+    double *pit = nr_xmalloc(n * K * sizeof *pit), *pid = nr_xmalloc(n * K * sizeof *pid);
+    size_t *idd = nr_xmalloc(n * K * sizeof *idd);
     hj_error e = {0};
     hj_status st = hj_partial_atoms_finish(P, n, d, p->metric, p->x, p->t, eps, 1, &op, top, pit,
                                            &e);
     if (st != HJ_OK)
         fprintf(stderr, "%s\n", e.msg);
     assert_int_equal(st, HJ_OK);
-    hj_explain *ex = xmalloc(n * sizeof *ex), *ex2 = xmalloc(n * sizeof *ex2);
+    hj_explain *ex = nr_xmalloc(n * sizeof *ex), *ex2 = nr_xmalloc(n * sizeof *ex2);
     assert_int_equal(hj_explain_atoms(&at, p->metric, p->x, n, p->t, eps, K, ex, pid, idd, NULL),
                      HJ_OK);
     assert_int_equal(hj_partial_explain(P, n, d, eps, N, ex2, NULL), HJ_OK);
@@ -211,7 +204,7 @@ static void run_sharded(const problem *p, double eps, size_t K, size_t nshards, 
     nr_rng r;
     nr_seed(&r, seed);
     const size_t n = p->n, w = hj_partial_width(p->d);
-    size_t *cut = xmalloc((nshards + 1) * sizeof *cut);
+    size_t *cut = nr_xmalloc((nshards + 1) * sizeof *cut);
     cut[0] = 0;
     cut[nshards] = p->N;
     for (size_t s = 1; s < nshards; s++)
@@ -222,12 +215,12 @@ static void run_sharded(const problem *p, double eps, size_t K, size_t nshards, 
             cut[b] = cut[b - 1];
             cut[b - 1] = tmp;
         }
-    double **Q = xmalloc(nshards * sizeof *Q);
-    hj_topk *tq = xmalloc(nshards * sizeof *tq);
+    double **Q = nr_xmalloc(nshards * sizeof *Q);
+    hj_topk *tq = nr_xmalloc(nshards * sizeof *tq);
     for (size_t s = 0; s < nshards; s++) {
-        Q[s] = xmalloc(n * w * sizeof **Q);
+        Q[s] = nr_xmalloc(n * w * sizeof **Q);
         fold_shard(p, cut[s], cut[s + 1], eps, K, Q[s], &tq[s],
-                   xmalloc(n * K * sizeof(double)), xmalloc(n * K * sizeof(size_t)));
+                   nr_xmalloc(n * K * sizeof(double)), nr_xmalloc(n * K * sizeof(size_t)));
     }
     /* random grouping: merge two random live states until one is left */
     size_t live = nshards;
@@ -326,7 +319,7 @@ static void test_eps0_ties(void **state)
             run_sharded(&p, 0.0, 1, 7, 300 + s);
         }
         /* the number of ties is exact: entropy log 4 at every point */
-        double *P = xmalloc(p.n * hj_partial_width(d) * sizeof *P);
+        double *P = nr_xmalloc(p.n * hj_partial_width(d) * sizeof *P);
         hj_partial_init(P, p.n, d);
         hj_atoms at = {p.N, d, p.y, p.g};
         assert_int_equal(hj_partial_atoms(&at, 0, NULL, p.x, p.n, p.t, 0.0, 1, P, NULL, NULL),
@@ -362,9 +355,9 @@ static void test_merge_algebra(void **state)
     const double eps_list[] = {0.05, 0.0};
     for (size_t ei = 0; ei < 2; ei++) {
         const double eps = eps_list[ei];
-        double *A = xmalloc(n * w * sizeof *A), *B = xmalloc(n * w * sizeof *B);
-        double *C = xmalloc(n * w * sizeof *C), *E = xmalloc(n * w * sizeof *E);
-        double *X1 = xmalloc(n * w * sizeof *X1), *X2 = xmalloc(n * w * sizeof *X2);
+        double *A = nr_xmalloc(n * w * sizeof *A), *B = nr_xmalloc(n * w * sizeof *B);
+        double *C = nr_xmalloc(n * w * sizeof *C), *E = nr_xmalloc(n * w * sizeof *E);
+        double *X1 = nr_xmalloc(n * w * sizeof *X1), *X2 = nr_xmalloc(n * w * sizeof *X2);
         double tl[4][8 * 3];
         size_t ti[4][8 * 3];
         hj_topk ta, tb, tc, te;
@@ -389,7 +382,7 @@ static void test_merge_algebra(void **state)
         hj_partial_merge(X1, C, n, d, eps);
         memcpy(X2, B, n * w * sizeof *X2);
         hj_partial_merge(X2, C, n, d, eps);
-        double *Y = xmalloc(n * w * sizeof *Y);
+        double *Y = nr_xmalloc(n * w * sizeof *Y);
         memcpy(Y, A, n * w * sizeof *Y);
         hj_partial_merge(Y, X2, n, d, eps);
         for (size_t k = 0; k < n * w; k++)
@@ -407,8 +400,8 @@ static void test_fold_logits_naive(void **state)
     nr_seed(&r, 700);
     const size_t n = 3, N = 500, dv = 2, K = 6;
     const double eps_list[] = {1.0, 0.01, 0.0, 1e-300};
-    double *a = xmalloc(n * N * sizeof *a), *v = xmalloc(N * dv * sizeof *v);
-    long double *z = xmalloc(N * sizeof *z), *pi = xmalloc(N * sizeof *pi);
+    double *a = nr_xmalloc(n * N * sizeof *a), *v = nr_xmalloc(N * dv * sizeof *v);
+    long double *z = nr_xmalloc(N * sizeof *z), *pi = nr_xmalloc(N * sizeof *pi);
     for (size_t ei = 0; ei < 4; ei++) {
         const double eps = eps_list[ei];
         for (size_t k = 0; k < n * N; k++)
@@ -417,13 +410,13 @@ static void test_fold_logits_naive(void **state)
         a[N + 7] = a[N + 300];      /* an exact tie */
         nr_fill_unif(&r, v, N * dv, -2.0, 2.0);
         const size_t w = hj_partial_width(dv);
-        double *P = xmalloc(n * w * sizeof *P), tl[3 * 6];
+        double *P = nr_xmalloc(n * w * sizeof *P), tl[3 * 6];
         size_t ti[3 * 6];
         hj_partial_init(P, n, dv);
         hj_topk tk;
         hj_topk_init(&tk, n, K, tl, ti);
         /* tiles of random widths: copy each tile's columns */
-        double *tile = xmalloc(n * N * sizeof *tile);
+        double *tile = nr_xmalloc(n * N * sizeof *tile);
         for (size_t j0 = 0; j0 < N;) {
             size_t T = (size_t)nr_int(&r, 0, 60);
             if (T > N - j0)

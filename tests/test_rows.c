@@ -16,13 +16,6 @@
 
 static char tmpdir[256];
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    assert_non_null(p);
-    return p;
-}
-
 static const char *tmp_path(const char *name)
 {
     static char buf[512];
@@ -57,7 +50,7 @@ static void check_tiles(const char *path, uint64_t seed)
             assert_string_equal(hj_rows_names(r)[j], m.names[j]);
     else
         assert_null(hj_rows_names(r));
-    double *buf = xmalloc(7 * m.cols * sizeof *buf);
+    double *buf = nr_xmalloc(7 * m.cols * sizeof *buf);
     for (size_t R = 1; R <= 7; R++) {
         assert_int_equal(hj_rows_seek(r, 0, &e), HJ_OK);
         size_t at = 0, got;
@@ -135,7 +128,7 @@ static void write_npy(const char *path, const char *descr, int fortran, size_t r
     int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': (%zu, %zu), }",
                       descr, fortran ? "True" : "False", rows, cols);
     size_t total = 10 + (size_t)dl + 1, pad = (64 - total % 64) % 64;
-    unsigned char *b = xmalloc(total + pad + nbytes);
+    unsigned char *b = nr_xmalloc(total + pad + nbytes);
     memcpy(b, "\x93NUMPY\x01\x00", 8);
     size_t hlen = (size_t)dl + pad + 1;
     b[8] = (unsigned char)(hlen & 0xff);
@@ -197,7 +190,7 @@ static void expect_same_error(const char *path, size_t tile, size_t bad_row)
     hj_status ss = hj_rows_open(path, &r, &es);
     if (ss == HJ_OK) {
         size_t cols = hj_rows_cols(r), at = 0, got = 0;
-        double *buf = xmalloc(tile * cols * sizeof *buf);
+        double *buf = nr_xmalloc(tile * cols * sizeof *buf);
         for (;;) {
             ss = hj_rows_read(r, buf, tile, &got, &es);
             if (ss != HJ_OK || got == 0)

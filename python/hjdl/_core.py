@@ -236,6 +236,15 @@ def entropy_grad(x, w, b, eps):
     return H, G
 
 
+def explain_buffers(n, top):
+    """The outputs of an explain call on n points with `top` weights each:
+    (K, records (n), pi (n, K), atom indices (n, K)); top < 0 is a ValueError."""
+    K = int(top)
+    if K < 0:
+        raise ValueError(f"top must be >= 0, got {top}")
+    return K, np.empty(n, dtype=EXPLAIN_DTYPE), np.empty((n, K)), np.empty((n, K), dtype=np.uintp)
+
+
 def explain_summary(rec, pt, it):
     """The dict explain() returns, from the C records and the top-K arrays."""
     return {"entropy": rec["entropy"].copy(), "n_eff": rec["n_eff"].copy(),
@@ -256,12 +265,8 @@ def explain(x, w, b, eps, top=3):
     (0, 'particle')
     """
     x, w, b, L = _layer(x, w, b, eps)
-    n, K = x.shape[0], int(top)
-    if K < 0:
-        raise ValueError(f"top must be >= 0, got {top}")
-    rec = np.empty(n, dtype=EXPLAIN_DTYPE)
-    pt = np.empty((n, K))
-    it = np.empty((n, K), dtype=np.uintp)
+    n = x.shape[0]
+    K, rec, pt, it = explain_buffers(n, top)
     err = hj_error()
     check(lib.hj_explain_layer(ctypes.byref(L), ar.ptr(x), n, K, ar.ptr(rec), ar.ptr(pt), ar.ptr(it),
                                ctypes.byref(err)), err)

@@ -8,7 +8,7 @@ import weakref
 import numpy as np
 
 from . import _arrays as ar
-from ._core import CERTIFICATE_DTYPE, EXPLAIN_DTYPE, explain_summary
+from ._core import CERTIFICATE_DTYPE, explain_buffers, explain_summary
 from ._lib import (TRAIN_CALLBACK, Error, check, hj_capi_model_info, hj_error, hj_train_options,
                    hj_train_result, lib)
 
@@ -290,12 +290,8 @@ class Model:
         """
         h = self._need()
         x = self._x(x)
-        n, K = x.shape[0], int(top)
-        if K < 0:
-            raise ValueError(f"top must be >= 0, got {top}")
-        rec = np.empty(n, dtype=EXPLAIN_DTYPE)
-        pt = np.empty((n, K))
-        it = np.empty((n, K), dtype=np.uintp)
+        n = x.shape[0]
+        K, rec, pt, it = explain_buffers(n, top)
         err = hj_error()
         with self._lock:
             check(lib.hj_capi_model_explain(h, ar.ptr(x), n, K, ar.ptr(rec), ar.ptr(pt), ar.ptr(it),

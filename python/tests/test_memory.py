@@ -2,6 +2,8 @@
 valgrind or with the ASan build of libhjdl for the C side; see python/README.md)."""
 
 import gc
+import sys
+import weakref
 
 import numpy as np
 
@@ -47,12 +49,23 @@ def test_closed_model_refuses_use():
 
 def test_landscapes_and_metrics_do_not_leak_references():
     y, g = np.array([[-1.0], [0.0], [1.5]]), np.array([0.0, 0.1, 0.05])
+    A = np.eye(1) * 2.0
+    gc.collect()
+    refs0 = [sys.getrefcount(a) for a in (y, g, A)]
+    alive, finalizers = [], []
     for _ in range(100):
         L = hjdl.Landscape(y, g, 1.0)
         L.critical_points(0.3)
+        alive.append(weakref.ref(L))
+        finalizers.append(L._finalizer)
         del L
-        hjdl.hopf_cole(np.zeros((2, 1)), y, g, 1.0, 0.1, A=np.eye(1) * 2.0)
+        hjdl.hopf_cole(np.zeros((2, 1)), y, g, 1.0, 0.1, A=A)
     gc.collect()
+    # every Landscape was collected and its C object freed (the finalizer ran) ...
+    assert all(r() is None for r in alive)
+    assert not any(f.alive for f in finalizers)
+    # ... and nothing kept a reference to the caller's arrays
+    assert [sys.getrefcount(a) for a in (y, g, A)] == refs0
 
 
 def test_outputs_own_their_memory():

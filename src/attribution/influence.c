@@ -265,8 +265,10 @@ static hj_status check_layer_call(const hj_lse_layer *L, const double *x, size_t
 }
 
 /* ---- logits of one point ------------------------------------------------------ */
+/* (layers use hj__layer_logits: the logits of hj_lse_forward, bit for bit) */
 
-/* a_j = -(g_j + |x - y_j|^2_{A^-1}/(4t)); diff scratch (d). */
+/* a_j = -(g_j + |x - y_j|^2_{A^-1}/(4t)); diff scratch (d). The distances
+ * are those of hj_hopf_cole_eval (hj__quad_form), bit for bit. */
 static void atom_logits(const hj_atoms *at, const double *Ainv, const double *x, double t,
                         double *diff, double *a)
 {
@@ -275,31 +277,7 @@ static void atom_logits(const hj_atoms *at, const double *Ainv, const double *x,
         const double *yj = at->y + j * d;
         for (size_t k = 0; k < d; k++)
             diff[k] = x[k] - yj[k];
-        double q = 0.0;
-        if (Ainv == NULL) {
-            for (size_t k = 0; k < d; k++)
-                q += diff[k] * diff[k];
-        } else {
-            for (size_t p = 0; p < d; p++) {
-                double row = 0.0;
-                for (size_t k = 0; k < d; k++)
-                    row += Ainv[p * d + k] * diff[k];
-                q += diff[p] * row;
-            }
-        }
-        a[j] = -(at->g[j] + q / (4.0 * t));
-    }
-}
-
-/* z_j = w_j . x + b_j */
-static void layer_logits(const hj_lse_layer *L, const double *x, double *z)
-{
-    for (size_t j = 0; j < L->N; j++) {
-        const double *wj = L->w + j * L->d;
-        double s = L->b[j];
-        for (size_t k = 0; k < L->d; k++)
-            s += wj[k] * x[k];
-        z[j] = s;
+        a[j] = -(at->g[j] + hj__quad_form(Ainv, diff, d) / (4.0 * t));
     }
 }
 
@@ -438,7 +416,7 @@ hj_status hj_influence_loo_layer(const hj_lse_layer *L, const double *x, size_t 
         return HJ_ENOMEM;
     double *z = mem, *f = z + N, *V = f + N, *Ptmp = V + nv;
     for (size_t i = 0; i < n; i++) {
-        layer_logits(L, x + i * L->d, z);
+        hj__layer_logits(L, x + i * L->d, z);
         loo_point(z, N, L->eps, v, nv, P ? P + i * nv : Ptmp, delta + i * N * nv, f, V);
     }
     free(mem);
@@ -459,7 +437,7 @@ hj_status hj_influence_ablation(const hj_lse_layer *L, const double *x, size_t n
     if (mem == NULL)
         return HJ_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        layer_logits(L, x + i * L->d, mem);
+        hj__layer_logits(L, x + i * L->d, mem);
         double F = ablation_point(mem, N, L->eps, delta + i * N, mem + N);
         if (f)
             f[i] = F;
@@ -538,7 +516,7 @@ hj_status hj_explain_layer(const hj_lse_layer *L, const double *x, size_t n, siz
     if (mem == NULL)
         return HJ_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        layer_logits(L, x + i * L->d, mem);
+        hj__layer_logits(L, x + i * L->d, mem);
         explain_point(mem, N, L->eps, K, out + i, K ? pi_top + i * K : NULL, K ? idx_top + i * K : NULL,
                       mem + N);
     }

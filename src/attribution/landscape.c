@@ -442,6 +442,35 @@ hj_status hj_landscape_hessvec_deriv(hj_landscape *L, double eps, const double *
 
 /* ---- classification ------------------------------------------------------------ */
 
+/* Scaled residual F = eps grad H (d), Jacobian J = eps hess H (d, d) (may
+ * be NULL) and the curvature scale (1/eps) sum pi (|r|+1)|s|^2 at x; H and
+ * gscale = sum pi |r| |s| (the gradient's scale) when not NULL. */
+static double residual(hj_landscape *L, double eps, const double *x, double *H, double *F,
+                       double *J, double *gscale)
+{
+    hj_landscape_eval(L, eps, x, H, F, J, NULL, NULL);
+    const size_t N = L->N, d = L->d;
+    double scale = 0.0, gs = 0.0;
+    for (size_t j = 0; j < N; j++) {
+        if (L->pi[j] == 0.0)
+            continue;
+        double s2 = 0.0;
+        for (size_t k = 0; k < d; k++)
+            s2 += L->S[j * d + k] * L->S[j * d + k];
+        scale += L->pi[j] * (fabs(L->r[j]) + 1.0) * s2;
+        if (gscale)
+            gs += L->pi[j] * fabs(L->r[j]) * sqrt(s2);
+    }
+    for (size_t k = 0; k < d; k++)
+        F[k] *= eps;
+    if (J)
+        for (size_t a = 0; a < d * d; a++)
+            J[a] *= eps;
+    if (gscale)
+        *gscale = gs;
+    return scale / eps;
+}
+
 hj_status hj_landscape_classify(hj_landscape *L, double eps, const double *x, hj_crit_info *info,
                                 hj_error *err)
 {
@@ -450,26 +479,11 @@ hj_status hj_landscape_classify(hj_landscape *L, double eps, const double *x, hj
         return st;
     if (info == NULL)
         return hj_error_set(err, HJ_EINVAL, "landscape: NULL info");
-    const size_t N = L->N, d = L->d;
+    const size_t d = L->d;
     /* work[0, 2d) is used inside hj_landscape_eval */
     double *J = L->work + 4 * d, *lam = L->work + 3 * d, *F = L->work + 2 * d;
-    double *hess = J;
-    hj_landscape_eval(L, eps, x, &info->H, F, hess, NULL, NULL);
-    double scale = 0.0, gscale = 0.0;
-    for (size_t j = 0; j < N; j++) {
-        if (L->pi[j] == 0.0)
-            continue;
-        double s2 = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s2 += L->S[j * d + k] * L->S[j * d + k];
-        scale += L->pi[j] * (fabs(L->r[j]) + 1.0) * s2;
-        gscale += L->pi[j] * fabs(L->r[j]) * sqrt(s2);
-    }
-    scale /= eps;
-    for (size_t a = 0; a < d * d; a++)
-        J[a] *= eps;
-    for (size_t k = 0; k < d; k++)
-        F[k] *= eps;
+    double gscale;
+    const double scale = residual(L, eps, x, &info->H, F, J, &gscale);
     info->grad_rel = gscale > 0.0 ? norm2(F, d) / gscale : (norm2(F, d) > 0.0 ? INFINITY : 0.0);
     if (d == 1) {
         lam[0] = J[0];
@@ -496,28 +510,6 @@ hj_status hj_landscape_classify(hj_landscape *L, double eps, const double *x, hj
 
 /* ---- Newton --------------------------------------------------------------------- */
 
-/* Scaled residual F = eps grad H (d), Jacobian J = eps hess H (d, d) and the
- * curvature scale (1/eps) sum pi (|r|+1)|s|^2 at x. */
-static double residual(hj_landscape *L, double eps, const double *x, double *F, double *J)
-{
-    hj_landscape_eval(L, eps, x, NULL, F, J, NULL, NULL);
-    const size_t N = L->N, d = L->d;
-    double scale = 0.0;
-    for (size_t j = 0; j < N; j++) {
-        if (L->pi[j] == 0.0)
-            continue;
-        double s2 = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s2 += L->S[j * d + k] * L->S[j * d + k];
-        scale += L->pi[j] * (fabs(L->r[j]) + 1.0) * s2;
-    }
-    for (size_t k = 0; k < d; k++)
-        F[k] *= eps;
-    if (J)
-        for (size_t a = 0; a < d * d; a++)
-            J[a] *= eps;
-    return scale / eps;
-}
 
 static int inside(const double *x, const double *lo, const double *hi, size_t d)
 {
@@ -566,7 +558,7 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
     st = HJ_EMAXITER;
     size_t it = 0;
     for (it = 0; it < 100; it++) {
-        double scale = residual(L, eps, x, F, J);
+        double scale = residual(L, eps, x, NULL, F, J, NULL);
         double phi = norm2(F, d);
         if (!(scale > 0.0) || !isfinite(scale)) {
             st = hj_error_set(err, HJ_EMAXITER, "landscape: Newton reached a flat region");
@@ -635,7 +627,7 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
                     break;
                 continue;
             }
-            residual(L, eps, xt, Ft, NULL);
+            residual(L, eps, xt, NULL, Ft, NULL, NULL);
             double phit = norm2(Ft, d);
             if (phit <= (1.0 - 1e-4 * alpha) * phi) {
                 accepted = 1;

@@ -169,51 +169,46 @@ HJ_AVX512 static double row_max(const double *z, size_t Np)
         out = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(e_, _mm512_set1_pd(1e-307), _CMP_GE_OQ), e_); \
     }
 
+/* t = (z - m) * scale when mul, else (z - m) / scale (mul is a constant at
+ * every call, so the branch folds away). */
+HJ_AVX512 static inline __attribute__((always_inline)) __m512d shifted(const double *z, __m512d vm,
+                                                                      __m512d vscale, int mul)
+{
+    const __m512d t = _mm512_sub_pd(_mm512_load_pd(z), vm);
+    return mul ? _mm512_mul_pd(t, vscale) : _mm512_div_pd(t, vscale);
+}
+
+/* row_exp's loop with t = (z - m) * scale (mul) or (z - m) / scale. */
+HJ_AVX512 static inline __attribute__((always_inline)) double row_exp_loop(double *z, size_t Np,
+                                                                          double m, double scale,
+                                                                          int mul)
+{
+    const __m512d vm = _mm512_set1_pd(m), vs = _mm512_set1_pd(scale);
+    __m512d a0 = _mm512_setzero_pd(), a1 = a0, e0, e1;
+    size_t j = 0;
+    for (; j + 2 * HJ_VEC <= Np; j += 2 * HJ_VEC) {
+        EXP_STEP(shifted(z + j, vm, vs, mul), e0)
+        _mm512_store_pd(z + j, e0);
+        EXP_STEP(shifted(z + j + HJ_VEC, vm, vs, mul), e1)
+        _mm512_store_pd(z + j + HJ_VEC, e1);
+        a0 = _mm512_add_pd(a0, e0);
+        a1 = _mm512_add_pd(a1, e1);
+    }
+    if (j < Np) {
+        EXP_STEP(shifted(z + j, vm, vs, mul), e0)
+        _mm512_store_pd(z + j, e0);
+        a0 = _mm512_add_pd(a0, e0);
+    }
+    return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
+}
+
 /* Row z (Np) -> e = exp((z - m)/eps) in place (flushed); returns sum e. One
  * pass (the row may live in L2 for large N), two vectors per iteration into
  * two accumulators (the accumulators are spilled around the exp calls; two
- * chains hide that latency). */
+ * chains hide that latency). Multiplies by inv_eps when it is set. */
 HJ_AVX512 static double row_exp(double *z, size_t Np, double m, double eps, double inv_eps)
 {
-    const __m512d vm = _mm512_set1_pd(m);
-    __m512d a0 = _mm512_setzero_pd(), a1 = a0, e0, e1;
-    size_t j = 0;
-    if (inv_eps != 0.0) {
-        const __m512d vinv = _mm512_set1_pd(inv_eps);
-#define T_MUL(off) _mm512_mul_pd(_mm512_sub_pd(_mm512_load_pd(z + j + (off)), vm), vinv)
-        for (; j + 2 * HJ_VEC <= Np; j += 2 * HJ_VEC) {
-            EXP_STEP(T_MUL(0), e0)
-            _mm512_store_pd(z + j, e0);
-            EXP_STEP(T_MUL(HJ_VEC), e1)
-            _mm512_store_pd(z + j + HJ_VEC, e1);
-            a0 = _mm512_add_pd(a0, e0);
-            a1 = _mm512_add_pd(a1, e1);
-        }
-        if (j < Np) {
-            EXP_STEP(T_MUL(0), e0)
-            _mm512_store_pd(z + j, e0);
-            a0 = _mm512_add_pd(a0, e0);
-        }
-#undef T_MUL
-    } else {
-        const __m512d veps = _mm512_set1_pd(eps);
-#define T_DIV(off) _mm512_div_pd(_mm512_sub_pd(_mm512_load_pd(z + j + (off)), vm), veps)
-        for (; j + 2 * HJ_VEC <= Np; j += 2 * HJ_VEC) {
-            EXP_STEP(T_DIV(0), e0)
-            _mm512_store_pd(z + j, e0);
-            EXP_STEP(T_DIV(HJ_VEC), e1)
-            _mm512_store_pd(z + j + HJ_VEC, e1);
-            a0 = _mm512_add_pd(a0, e0);
-            a1 = _mm512_add_pd(a1, e1);
-        }
-        if (j < Np) {
-            EXP_STEP(T_DIV(0), e0)
-            _mm512_store_pd(z + j, e0);
-            a0 = _mm512_add_pd(a0, e0);
-        }
-#undef T_DIV
-    }
-    return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
+    return inv_eps != 0.0 ? row_exp_loop(z, Np, m, inv_eps, 1) : row_exp_loop(z, Np, m, eps, 0);
 }
 
 HJ_AVX512 void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m,

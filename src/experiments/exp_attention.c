@@ -7,12 +7,11 @@
 #include "core/core-impl.h"
 #include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
-#include "common/linalg.h"
 #include "hjdl/attention.h"
-#include "hjdl/hopf.h"
 #include "hjdl/lse.h"
 #include "hjdl/plot.h"
 #include "hjdl/rng.h"
+#include "verify/verify-impl.h"
 
 /*
  * Parts:
@@ -177,89 +176,35 @@ enum { TL_LAYER, TL_ATT_ID, TL_ATT_AVG, TL_ATT_ENT, TL_FFN_ID, TL_FFN_AVG, TL_H_
 static hj_status part_transformer(actx *c)
 {
     const size_t T = c->quick ? 16 : 64, D = 16, M = 32, layers = 4;
-    const double t = 0.9, eps_att = sqrt((double)D), eps_ffn = 0.5;
-    const size_t R = T > M ? T : M;
-    hj_status st = HJ_ENOMEM;
-    double *X = dnew(c, T * D), *Hn = dnew(c, T * D), *Q = dnew(c, T * D), *K = dnew(c, T * D);
-    double *V = dnew(c, T * D), *A = dnew(c, T * D), *lse = dnew(c, T), *W = dnew(c, 3 * D * D);
-    double *Wf = dnew(c, M * D), *bf = dnew(c, M), *Vf = dnew(c, M * D), *y = dnew(c, R * D);
-    double *g = dnew(c, R), *zb = dnew(c, T), *u = dnew(c, T), *f = dnew(c, T);
-    double *pi = dnew(c, T * M), *pih = dnew(c, T * R), *ent = dnew(c, T), *s = dnew(c, T);
-    double *tab = dnew(c, layers * TL_COLS);
-    if (!X || !Hn || !Q || !K || !V || !A || !lse || !W || !Wf || !bf || !Vf || !y || !g || !zb ||
-        !u || !f || !pi || !pih || !ent || !s || !tab)
+    const double t = 0.9, eps_ffn = 0.5;
+    hj__lse_tf tf;
+    hj_status st = hj__lse_tf_init(&tf, T, D, M, t, eps_ffn, c->err);
+    if (st != HJ_OK)
+        return st;
+    st = HJ_ENOMEM;
+    double *X = dnew(c, T * D), *s = dnew(c, T), *tab = dnew(c, layers * TL_COLS);
+    if (!X || !s || !tab)
         goto done;
     hj__exp_fill_normal(&c->rng, X, T * D, 1.0);
     for (size_t layer = 0; layer < layers; layer++) {
         double *row = tab + layer * TL_COLS;
-        double att_id = 0.0, att_avg = 0.0, att_ent = 0.0, ffn_id = 0.0, ffn_avg = 0.0;
-        double h_att = 0.0, h_ffn = 0.0;
-        hj__exp_fill_normal(&c->rng, W, 3 * D * D, 1.0 / sqrt((double)D));
-        hj__exp_fill_normal(&c->rng, Wf, M * D, 0.8);
-        hj__exp_fill_normal(&c->rng, bf, M, 0.5);
-        hj__exp_fill_normal(&c->rng, Vf, M * D, 0.5);
-        /* attention sub-layer: keys are atoms (w_j = k_j, b_j = 0) */
-        hj__layer_norm(X, T, D, 1e-5, Hn, NULL);
-        hj__matmul_square(Hn, W, T, D, Q);
-        hj__matmul_square(Hn, W + D * D, T, D, K);
-        hj__matmul_square(Hn, W + 2 * D * D, T, D, V);
-        TRY(hj_attention_forward(Q, K, V, T, T, D, D, eps_att, A, lse, c->err));
-        TRY(hj_weights_to_atoms(K, zb, T, D, t, NULL, y, g, c->err));
-        hj_atoms ka = {T, D, y, g};
-        hj_hc_out out = {0};
-        out.u = u, out.pi = pih, out.entropy = ent;
-        TRY(hj_hopf_cole_eval(&ka, NULL, Q, T, t, eps_att, &out, c->err));
-        double vmax = 0.0;
-        for (size_t k = 0; k < T * D; k++)
-            vmax = fmax(vmax, fabs(V[k]));
+        hj__lse_tf_stats ls;
+        TRY(hj__lse_tf_layer(&tf, &c->rng, X, &ls, c->err));
+        /* entropy of each attention row straight from the scores q.k */
+        double att_ent = 0.0;
         for (size_t i = 0; i < T; i++) {
-            double q = hj_hopf_quadratic(NULL, Q + i * D, D, t);
-            att_id = fmax(att_id, hj__exp_relerr(lse[i] + u[i], q, fmax(fabs(q), fabs(lse[i]))));
-            for (size_t k = 0; k < D; k++) {
-                double a = 0.0;
-                for (size_t j = 0; j < T; j++)
-                    a += pih[i * T + j] * V[j * D + k];
-                att_avg = fmax(att_avg, hj__exp_relerr(a, A[i * D + k], fmax(vmax, 1e-300)));
-            }
-            /* entropy of the attention row straight from the scores q.k */
             for (size_t j = 0; j < T; j++) {
                 double sc = 0.0;
                 for (size_t k = 0; k < D; k++)
-                    sc += Q[i * D + k] * K[j * D + k];
+                    sc += tf.Q[i * D + k] * tf.K[j * D + k];
                 s[j] = sc;
             }
-            double e_direct = row_entropy(s, T, eps_att);
-            att_ent = fmax(att_ent, fabs(e_direct - ent[i]) / log((double)T));
-            h_att += ent[i] / log((double)T);
+            double e_direct = row_entropy(s, T, tf.eps_att);
+            att_ent = fmax(att_ent, fabs(e_direct - tf.ent_att[i]) / log((double)T));
         }
-        for (size_t k = 0; k < T * D; k++)
-            X[k] += A[k];
-        /* Gibbs feed-forward sub-layer */
-        hj__layer_norm(X, T, D, 1e-5, Hn, NULL);
-        hj_lse_layer L = {M, D, Wf, bf, eps_ffn};
-        TRY(hj_lse_forward(&L, Hn, T, f, pi, NULL, c->err));
-        TRY(hj_weights_to_atoms(Wf, bf, M, D, t, NULL, y, g, c->err));
-        hj_atoms fa = {M, D, y, g};
-        hj_hc_out out2 = {0};
-        out2.u = u, out2.pi = pih, out2.entropy = ent;
-        TRY(hj_hopf_cole_eval(&fa, NULL, Hn, T, t, eps_ffn, &out2, c->err));
-        for (size_t i = 0; i < T; i++) {
-            double q = hj_hopf_quadratic(NULL, Hn + i * D, D, t);
-            ffn_id = fmax(ffn_id, hj__exp_relerr(f[i] + u[i], q, fmax(fabs(q), fabs(f[i]))));
-            for (size_t k = 0; k < D; k++) {
-                double a1 = 0.0, a2 = 0.0;
-                for (size_t j = 0; j < M; j++) {
-                    a1 += pi[i * M + j] * Vf[j * D + k];
-                    a2 += pih[i * M + j] * Vf[j * D + k];
-                }
-                ffn_avg = fmax(ffn_avg, fabs(a1 - a2));
-                X[i * D + k] += a1;
-            }
-            h_ffn += ent[i] / log((double)M);
-        }
-        row[TL_LAYER] = (double)(layer + 1), row[TL_ATT_ID] = att_id, row[TL_ATT_AVG] = att_avg;
-        row[TL_ATT_ENT] = att_ent, row[TL_FFN_ID] = ffn_id, row[TL_FFN_AVG] = ffn_avg;
-        row[TL_H_ATT] = h_att / (double)T, row[TL_H_FFN] = h_ffn / (double)T;
+        row[TL_LAYER] = (double)(layer + 1), row[TL_ATT_ID] = ls.att_id, row[TL_ATT_AVG] = ls.att_avg;
+        row[TL_ATT_ENT] = att_ent, row[TL_FFN_ID] = ls.ffn_id, row[TL_FFN_AVG] = ls.ffn_avg;
+        row[TL_H_ATT] = ls.h_att, row[TL_H_FFN] = ls.h_ffn;
     }
     static const char *const names[] = {"layer", "att_lse_plus_u_err", "att_out_vs_hc_gibbs_avg",
                                         "att_entropy_hc_vs_direct", "ffn_lse_plus_u_err",
@@ -318,9 +263,8 @@ static hj_status part_transformer(actx *c)
                    tab[2 * TL_COLS + TL_H_FFN], tab[3 * TL_COLS + TL_H_FFN], eps_ffn);
     st = HJ_OK;
 done:
-    free(X), free(Hn), free(Q), free(K), free(V), free(A), free(lse), free(W), free(Wf), free(bf);
-    free(Vf), free(y), free(g), free(zb), free(u), free(f), free(pi), free(pih), free(ent), free(s);
-    free(tab);
+    free(X), free(s), free(tab);
+    hj__lse_tf_free(&tf);
     return st;
 }
 

@@ -14,6 +14,7 @@
 #include "hjdl/rng.h"
 #include "hjdl/stats.h"
 #include "hjdl/verify.h"
+#include "verify/verify-impl.h"
 
 /*
  * Parts (each records CSV, checks and a figure into res->dir):
@@ -91,17 +92,8 @@ static hj_status part_c1(ictx *c)
     double worst_pos = 0.0, worst_zero = 0.0;
     for (size_t r = 0; r < rows; r++) {
         const double eps = r == 0 ? 0.0 : pow(10.0, -6.0 + (double)(r - 1) / (double)per_decade);
-        hj_lse_layer L = {N, d, w, b, eps};
-        TRY(hj_lse_forward(&L, x, n, f, NULL, NULL, c->err));
-        hj_hc_out out = {0};
-        out.u = u;
-        TRY(hj_hopf_cole_eval(&atoms, NULL, x, n, t, eps, &out, c->err));
-        double worst = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            double q = hj_hopf_quadratic(NULL, x + i * d, d, t);
-            double scale = fmax(fabs(q), fmax(fabs(f[i]), fabs(u[i])));
-            worst = fmax(worst, hj__exp_relerr(f[i] + u[i], q, scale));
-        }
+        double worst;
+        TRY(hj__c1_identity_err(&atoms, NULL, w, b, x, n, t, eps, f, u, &worst, c->err));
         tab[r * 3] = eps;
         tab[r * 3 + 1] = worst;
         tab[r * 3 + 2] = fmax(worst, 1e-18); /* for the log axis */
@@ -224,19 +216,7 @@ static hj_status part_tropical(ictx *c)
             low_net = fmax(low_net, -df / fmax(1.0, fabs(f0[i])));
             low_pde = fmax(low_pde, (du < -slack ? -du : 0.0) / fmax(1.0, fabs(u0[i])));
             /* sharper bound eps log(1 + (N-1) e^{-gap/eps}), gap between the two largest logits */
-            double z1 = -INFINITY, z2 = -INFINITY;
-            for (size_t j = 0; j < N; j++) {
-                double zj = w[j] * x[i] + b[j];
-                if (zj > z1) {
-                    z2 = z1;
-                    z1 = zj;
-                } else if (zj > z2) {
-                    z2 = zj;
-                }
-            }
-            double sharp = eps * log1p((double)(N - 1) * exp(-(z1 - z2) / eps));
-            double rs = 4e-16 * fmax(1.0, fabs(f0[i]));
-            ratio_sharp = fmax(ratio_sharp, df <= sharp + rs ? 0.0 : df / sharp);
+            ratio_sharp = fmax(ratio_sharp, hj__sharp_gap_ratio(w, b, N, 1, x + i, eps, df, f0[i]));
         }
         ratio_net = fmax(ratio_net, sup_net / (eps * logN));
         ratio_pde = fmax(ratio_pde, sup_pde / (eps * logN));

@@ -62,6 +62,16 @@ static double qd_phi(double s, double t)
     return a <= 2.0 * t ? s * s / (4.0 * t) : a - t;
 }
 
+/* The QD_NTEST seeded test points of dimension d, uniform on the test box,
+ * into x (QD_NTEST, d); the same points for the sweep and the later checks. */
+static void qd_test_points(uint64_t seed, size_t d, double *x)
+{
+    hj_rng rng;
+    hj_rng_seed(&rng, seed * 1000003ULL + 17ULL * d);
+    for (size_t i = 0; i < QD_NTEST * d; i++)
+        x[i] = hj_rng_range(&rng, -QD_TEST_BOX, QD_TEST_BOX);
+}
+
 /* u_0(x, t) for x (d). */
 static double qd_u0(const double *x, size_t d, double t)
 {
@@ -541,10 +551,7 @@ hj_status hj__exp_quadrature(const hj_experiment_options *opt, hj_result *res, h
     st = HJ_OK;
     for (size_t di = 0; di < nd && st == HJ_OK; di++) {
         const size_t d = dims[di];
-        hj_rng rng;
-        hj_rng_seed(&rng, seed * 1000003ULL + 17ULL * d);
-        for (size_t i = 0; i < QD_NTEST * d; i++)
-            x[i] = hj_rng_range(&rng, -QD_TEST_BOX, QD_TEST_BOX);
+        qd_test_points(seed, d, x);
         for (size_t i = 0; i < QD_NTEST; i++)
             u0[i] = qd_u0(x + i * d, d, QD_T);
         size_t r0 = r;
@@ -649,10 +656,7 @@ hj_status hj__exp_quadrature(const hj_experiment_options *opt, hj_result *res, h
                                  ck.below_viol, 1e-12 * fmax(1.0, ck.below_scale), err);
         for (size_t di = 0; di < nd && st == HJ_OK; di++) {
             const size_t d = dims[di];
-            hj_rng rng;
-            hj_rng_seed(&rng, seed * 1000003ULL + 17ULL * d);
-            for (size_t i = 0; i < QD_NTEST * d; i++)
-                x[i] = hj_rng_range(&rng, -QD_TEST_BOX, QD_TEST_BOX);
+            qd_test_points(seed, d, x);
             size_t m = ms[di][nms[di] / 2];
             double worst = NAN;
             if ((st = qd_check_network(d, m, eps_pref / (double)m, x, QD_NTEST, &worst, err)) != HJ_OK)
@@ -685,10 +689,9 @@ hj_status hj__exp_quadrature(const hj_experiment_options *opt, hj_result *res, h
             st = hj_error_set(err, HJ_ENOMEM, "quadrature: out of memory");
             goto out;
         }
-        hj_rng rng;
-        hj_rng_seed(&rng, seed * 1000003ULL + 17ULL);
+        qd_test_points(seed, 1, s);
         for (size_t i = 0; i < QD_NTEST; i++)
-            s[i] = hj_rng_range(&rng, -QD_TEST_BOX, QD_TEST_BOX) - QD_C[0];
+            s[i] -= QD_C[0];
         for (size_t i = 0; i < nsweep; i++)
             s[QD_NTEST + i] = -3.5 + 7.0 * (double)i / (double)(nsweep - 1);
         double worst = NAN, bound = NAN;

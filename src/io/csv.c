@@ -364,6 +364,26 @@ static hj_status parse_row(csv_parser *p, const char *s, size_t n, size_t line)
     return HJ_OK;
 }
 
+hj_status hj_io_csv_line_check(const char *name, const char *s, size_t n, size_t line,
+                               hj_error *err)
+{
+    if (memchr(s, '\r', n) != NULL)
+        return hj_error_set(err, HJ_EFORMAT,
+                            "%s:%zu: carriage return inside a line (only \\n and \\r\\n "
+                            "line ends are supported)",
+                            name, line);
+    size_t k = 0;
+    while (k < n && is_blank(s[k]))
+        k++;
+    if (k < n)
+        return HJ_OK;
+    return line == 1 ? hj_error_set(err, HJ_EFORMAT,
+                                    "%s:1: blank first line (expected a header of column names)",
+                                    name)
+                     : hj_error_set(err, HJ_EFORMAT, "%s:%zu: blank line inside the data", name,
+                                    line);
+}
+
 static hj_status csv_parse_body(csv_parser *p, const char *text, size_t len)
 {
     /* A NUL byte means a binary file (or UTF-16); say where it is. */
@@ -397,28 +417,9 @@ static hj_status csv_parse_body(csv_parser *p, const char *text, size_t len)
         size_t ll = lend - pos;
         if (ll > 0 && L[ll - 1] == '\r')
             ll--;
-        if (memchr(L, '\r', ll) != NULL)
-            return hj_error_set(p->err, HJ_EFORMAT,
-                                "%s:%zu: carriage return inside a line (only \\n and \\r\\n "
-                                "line ends are supported)",
-                                p->name, line);
-        size_t k = 0;
-        while (k < ll && is_blank(L[k]))
-            k++;
-        int blank = (k == ll);
-        hj_status st;
-        if (line == 1) {
-            if (blank)
-                return hj_error_set(p->err, HJ_EFORMAT,
-                                    "%s:1: blank first line (expected a header of column names)",
-                                    p->name);
-            st = parse_header(p, L, ll);
-        } else {
-            if (blank)
-                return hj_error_set(p->err, HJ_EFORMAT, "%s:%zu: blank line inside the data",
-                                    p->name, line);
-            st = parse_row(p, L, ll, line);
-        }
+        hj_status st = hj_io_csv_line_check(p->name, L, ll, line, p->err);
+        if (st == HJ_OK)
+            st = line == 1 ? parse_header(p, L, ll) : parse_row(p, L, ll, line);
         if (st != HJ_OK)
             return st;
         pos = lend + 1;

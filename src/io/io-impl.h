@@ -44,6 +44,10 @@ void hj_io_excerpt(char *out, size_t outsz, const char *s, size_t n);
  * starts the message (a function name). */
 hj_status hj_io_check_writable(const hj_matrix *m, const char *who, hj_error *err);
 
+/* True when path ends in ".npy", any case: the format choice of
+ * hj_matrix_read/hj_matrix_write and the row readers (src/io/matrix.c). */
+int hj_io_has_npy_extension(const char *path);
+
 /* .npy (format 1.0, <f8, C order, 2-D) to an open stream. */
 hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err);
 
@@ -59,6 +63,13 @@ int hj_io_number_syntax(const char *s, size_t n);
  * On failure *names = NULL, *ncols = 0. */
 hj_status hj_io_csv_header(const char *name, const char *s, size_t n, char ***names,
                            size_t *ncols, hj_error *err);
+
+/* The per-line checks of hj_csv_parse on line `line` s[0..n) (line end
+ * removed): HJ_EFORMAT "NAME:LINE: carriage return inside a line ..." or,
+ * for a blank line, "NAME:1: blank first line ..." / "NAME:LINE: blank line
+ * inside the data". */
+hj_status hj_io_csv_line_check(const char *name, const char *s, size_t n, size_t line,
+                               hj_error *err);
 
 /* Parse the CSV data line s[0..n) (line end removed, not blank), which is
  * line `line` of the file, into row (ncols), with the messages of

@@ -42,8 +42,8 @@ void hj_matrix_free(hj_matrix *m)
     memset(m, 0, sizeof *m);
 }
 
-/* True when path ends in ".npy", any case. */
-static int has_npy_extension(const char *path)
+/* True when path ends in ".npy", any case (io-impl.h). */
+int hj_io_has_npy_extension(const char *path)
 {
     size_t n = strlen(path);
     if (n < 4)
@@ -60,7 +60,7 @@ hj_status hj_matrix_read(const char *path, hj_matrix *out, hj_error *err)
         memset(out, 0, sizeof *out);
     if (path == NULL || out == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_matrix_read: NULL path or output");
-    return has_npy_extension(path) ? hj_npy_read(path, out, err) : hj_csv_read(path, out, err);
+    return hj_io_has_npy_extension(path) ? hj_npy_read(path, out, err) : hj_csv_read(path, out, err);
 }
 
 /* ".npy" (any case) -> hj_npy_write (names ignored), else hj_csv_write. */
@@ -69,6 +69,6 @@ hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *cons
 {
     if (path == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_matrix_write: NULL path");
-    return has_npy_extension(path) ? hj_npy_write(path, m, err)
-                                   : hj_csv_write(path, m, names, err);
+    return hj_io_has_npy_extension(path) ? hj_npy_write(path, m, err)
+                                         : hj_csv_write(path, m, names, err);
 }

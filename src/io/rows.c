@@ -41,19 +41,7 @@ struct hj_rows {
     size_t raw_cap;
 };
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
 static int is_content(unsigned char c) { return c != ' ' && c != '\t' && c != '\n' && c != '\r'; }
-
-/* True when path ends in ".npy", any case (as hj_matrix_read decides). */
-static int npy_extension(const char *path)
-{
-    size_t n = strlen(path);
-    if (n < 4)
-        return 0;
-    const char *e = path + n - 4;
-    return e[0] == '.' && (e[1] == 'n' || e[1] == 'N') && (e[2] == 'p' || e[2] == 'P') &&
-           (e[3] == 'y' || e[3] == 'Y');
-}
 
 void hj_rows_close(hj_rows *r)
 {
@@ -190,27 +178,6 @@ static int csv_getline(hj_rows *r, off_t at, const char **s, size_t *n, off_t *n
     return 1;
 }
 
-/* CR inside or a blank line: the checks hj_csv_parse makes per line. */
-static hj_status csv_line_checks(const hj_rows *r, const char *s, size_t n, size_t line,
-                                 hj_error *err)
-{
-    if (memchr(s, '\r', n) != NULL)
-        return hj_error_set(err, HJ_EFORMAT,
-                            "%s:%zu: carriage return inside a line (only \\n and \\r\\n "
-                            "line ends are supported)",
-                            r->path, line);
-    size_t k = 0;
-    while (k < n && is_blank(s[k]))
-        k++;
-    if (k == n)
-        return line == 1 ? hj_error_set(err, HJ_EFORMAT,
-                                        "%s:1: blank first line (expected a header of column names)",
-                                        r->path)
-                         : hj_error_set(err, HJ_EFORMAT, "%s:%zu: blank line inside the data",
-                                        r->path, line);
-    return HJ_OK;
-}
-
 static hj_status csv_open(hj_rows *r, hj_error *err)
 {
     size_t lines = 0;
@@ -227,7 +194,7 @@ static hj_status csv_open(hj_rows *r, hj_error *err)
     off_t next;
     if (!csv_getline(r, bom, &s, &n, &next))
         return io_fail(r, err);
-    if ((st = csv_line_checks(r, s, n, 1, err)) != HJ_OK)
+    if ((st = hj_io_csv_line_check(r->path, s, n, 1, err)) != HJ_OK)
         return st;
     if ((st = hj_io_csv_header(r->path, s, n, &r->names, &r->cols, err)) != HJ_OK)
         return st;
@@ -274,7 +241,7 @@ static hj_status csv_read(hj_rows *r, double *buf, size_t want, hj_error *err)
             st = io_fail(r, err);
             break;
         }
-        if ((st = csv_line_checks(r, s, n, line, err)) != HJ_OK)
+        if ((st = hj_io_csv_line_check(r->path, s, n, line, err)) != HJ_OK)
             break;
         st = hj_io_csv_row(r->path, s, n, line, r->cols, buf + k * r->cols, err);
     }
@@ -395,7 +362,7 @@ hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err)
         hj_rows_close(r);
         return st;
     }
-    r->npy = npy_extension(path);
+    r->npy = hj_io_has_npy_extension(path); /* as hj_matrix_read decides */
     hj_status st = r->npy ? npy_open(r, err) : csv_open(r, err);
     if (st != HJ_OK) {
         hj_rows_close(r);

@@ -12,6 +12,7 @@
 #include "hjdl/lse.h"
 #include "hjdl/rng.h"
 #include "hjdl/robust.h"
+#include "core/core-impl.h"
 
 static double dot(const double *a, const double *b, size_t d)
 {
@@ -219,20 +220,17 @@ hj_status hj_robust_lse_hessian_norm(const hj_lse_layer *L, const double *x, siz
     double *pi = z + N;
     for (size_t i = 0; i < n && st == HJ_OK; i++) {
         const double *xi = x + i * d;
-        for (size_t k = 0; k < d; k++)
-            if (!isfinite(xi[k])) {
-                st = hj_error_set(err, HJ_ENAN, "hessian norm: x[%zu][%zu] is not finite", i, k);
-                break;
-            }
-        if (st != HJ_OK)
+        size_t bad;
+        if (!hj__all_finite(xi, d, &bad)) {
+            st = hj_error_set(err, HJ_ENAN, "hessian norm: x[%zu][%zu] is not finite", i, bad);
             break;
-        for (size_t j = 0; j < N; j++)
-            z[j] = L->b[j] + dot(L->w + j * d, xi, d);
+        }
+        hj__layer_logits(L, xi, z); /* the logits of hj_lse_hessian_norm, bit for bit */
         hj_lse_vec(z, N, L->eps, pi);
         double lmax;
         st = hj_cov_max_eig(L->w, pi, N, d, &lmax, err);
         if (st == HJ_OK)
-            norm[i] = L->eps > 0.0 ? lmax / L->eps : (lmax > 0.0 ? INFINITY : 0.0);
+            norm[i] = hj__over_eps(lmax, L->eps);
     }
     free(z);
     return st;

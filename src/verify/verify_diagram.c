@@ -174,6 +174,28 @@ done:
     return st;
 }
 
+double hj__sharp_gap_ratio(const double *w, const double *b, size_t N, size_t d, const double *x,
+                           double eps, double df, double f0)
+{
+    /* the two largest logits */
+    double z1 = -INFINITY, z2 = -INFINITY;
+    for (size_t j = 0; j < N; j++) {
+        double zj = b[j];
+        for (size_t k = 0; k < d; k++)
+            zj += w[j * d + k] * x[k];
+        if (zj > z1) {
+            z2 = z1;
+            z1 = zj;
+        } else if (zj > z2) {
+            z2 = zj;
+        }
+    }
+    double sharp = eps * log1p((double)(N - 1) * exp(-(z1 - z2) / eps));
+    /* allow rounding when the sharp bound underflows to ~0 */
+    double slack = 4e-16 * fmax(1.0, fabs(f0));
+    return df <= sharp + slack ? 0.0 : df / sharp;
+}
+
 /* Both eps -> 0 arrows at the stated rate, and Lipschitz closure. */
 static hj_status tropical_limit(vctx *c)
 {
@@ -215,23 +237,7 @@ static hj_status tropical_limit(vctx *c)
             double bound = eps * log((double)N);
             ratio_net = fmax(ratio_net, df < 0 ? INFINITY : df / bound);
             ratio_pde = fmax(ratio_pde, du < 0 ? INFINITY : du / bound);
-            /* sharper bound with the gap between the two largest logits */
-            double z1 = -INFINITY, z2 = -INFINITY;
-            for (size_t j = 0; j < N; j++) {
-                double zj = b[j];
-                for (size_t k = 0; k < d; k++)
-                    zj += w[j * d + k] * x[i * d + k];
-                if (zj > z1) {
-                    z2 = z1;
-                    z1 = zj;
-                } else if (zj > z2) {
-                    z2 = zj;
-                }
-            }
-            double sharp = eps * log1p((double)(N - 1) * exp(-(z1 - z2) / eps));
-            /* allow rounding when the sharp bound underflows to ~0 */
-            double slack = 4e-16 * fmax(1.0, fabs(f0[i]));
-            ratio_sharp = fmax(ratio_sharp, df <= sharp + slack ? 0.0 : df / sharp);
+            ratio_sharp = fmax(ratio_sharp, hj__sharp_gap_ratio(w, b, N, d, x + i * d, eps, df, f0[i]));
             double gn = 0.0;
             for (size_t k = 0; k < d; k++)
                 gn += grad[i * d + k] * grad[i * d + k];

@@ -7,6 +7,28 @@
 #include "hjdl/lse.h"
 #include "verify/verify-impl.h"
 
+hj_status hj__c1_identity_err(const hj_atoms *atoms, const hj_metric *metric, const double *w,
+                              const double *b, const double *x, size_t n, double t, double eps,
+                              double *f, double *u, double *worst, hj_error *err)
+{
+    const size_t d = atoms->d;
+    hj_lse_layer L = {atoms->N, d, w, b, eps};
+    hj_status st = hj_lse_forward(&L, x, n, f, NULL, NULL, err);
+    if (st != HJ_OK)
+        return st;
+    hj_hc_out out = {0};
+    out.u = u;
+    if ((st = hj_hopf_cole_eval(atoms, metric, x, n, t, eps, &out, err)) != HJ_OK)
+        return st;
+    *worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double q = hj_hopf_quadratic(metric, x + i * d, d, t);
+        double scale = fmax(fabs(q), fmax(fabs(f[i]), fabs(u[i])));
+        *worst = fmax(*worst, vrel(f[i] + u[i], q, scale));
+    }
+    return HJ_OK;
+}
+
 /* C1 for one metric (NULL = isotropic): random weights -> atoms; the LSE
  * forward pass of the weights and the Hopf–Cole solution of the atoms must
  * satisfy f + u = x^T A^{-1} x/(4t) at every eps, including eps = 0. */
@@ -26,18 +48,8 @@ static hj_status identity_for(vctx *c, const hj_metric *metric, const char *labe
     VTRY(hj_weights_to_atoms(w, b, N, d, t, metric, y, g, c->err));
     hj_atoms atoms = {N, d, y, g};
     for (size_t e = 0; e < sizeof eps_list / sizeof eps_list[0]; e++) {
-        double eps = eps_list[e];
-        hj_lse_layer L = {N, d, w, b, eps};
-        VTRY(hj_lse_forward(&L, x, n, f, NULL, NULL, c->err));
-        hj_hc_out out = {0};
-        out.u = u;
-        VTRY(hj_hopf_cole_eval(&atoms, metric, x, n, t, eps, &out, c->err));
-        double worst = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            double q = hj_hopf_quadratic(metric, x + i * d, d, t);
-            double scale = fmax(fabs(q), fmax(fabs(f[i]), fabs(u[i])));
-            worst = fmax(worst, vrel(f[i] + u[i], q, scale));
-        }
+        double eps = eps_list[e], worst;
+        VTRY(hj__c1_identity_err(&atoms, metric, w, b, x, n, t, eps, f, u, &worst, c->err));
         VTRY(vcheck(c, "C1", worst, 1e-13, "%s f+u = |x|^2/4t, eps=%g (rel)", label, eps));
     }
     /* round trip of the map */

@@ -230,79 +230,145 @@ static hj_status attention_kernels(vctx *c)
     return st;
 }
 
+hj_status hj__lse_tf_init(hj__lse_tf *tf, size_t T, size_t D, size_t M, double t, double eps_ffn,
+                          hj_error *err)
+{
+    const size_t R = T > M ? T : M;
+    memset(tf, 0, sizeof *tf);
+    tf->T = T, tf->D = D, tf->M = M;
+    tf->t = t, tf->eps_att = sqrt((double)D), tf->eps_ffn = eps_ffn;
+    struct {
+        double **p;
+        size_t n;
+    } buf[] = {{&tf->Hn, T * D}, {&tf->Q, T * D},   {&tf->K, T * D},   {&tf->V, T * D},
+               {&tf->A, T * D},  {&tf->lse, T},     {&tf->W, 3 * D * D}, {&tf->Wf, M * D},
+               {&tf->bf, M},     {&tf->Vf, M * D},  {&tf->y, R * D},   {&tf->g, R},
+               {&tf->zb, T},     {&tf->u, T},       {&tf->f, T},       {&tf->pi, T * M},
+               {&tf->pih, T * R}, {&tf->ent_att, T}, {&tf->ent_ffn, T}};
+    for (size_t k = 0; k < sizeof buf / sizeof buf[0]; k++) {
+        if ((*buf[k].p = calloc(buf[k].n ? buf[k].n : 1, sizeof(double))) == NULL) {
+            hj__lse_tf_free(tf);
+            return hj_error_set(err, HJ_ENOMEM, "transformer: cannot allocate %zu doubles", buf[k].n);
+        }
+    }
+    return HJ_OK;
+}
+
+void hj__lse_tf_free(hj__lse_tf *tf)
+{
+    free(tf->Hn), free(tf->Q), free(tf->K), free(tf->V), free(tf->A), free(tf->lse), free(tf->W);
+    free(tf->Wf), free(tf->bf), free(tf->Vf), free(tf->y), free(tf->g), free(tf->zb), free(tf->u);
+    free(tf->f), free(tf->pi), free(tf->pih), free(tf->ent_att), free(tf->ent_ffn);
+    memset(tf, 0, sizeof *tf);
+}
+
+static void tf_fill(hj_rng *rng, double *v, size_t n, double scale)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = scale * hj_rng_normal(rng);
+}
+
+hj_status hj__lse_tf_layer(hj__lse_tf *tf, hj_rng *rng, double *X, hj__lse_tf_stats *s, hj_error *err)
+{
+    const size_t T = tf->T, D = tf->D, M = tf->M;
+    const double t = tf->t;
+    double *Hn = tf->Hn, *Q = tf->Q, *K = tf->K, *V = tf->V, *A = tf->A, *u = tf->u, *pih = tf->pih;
+    hj_status st;
+    memset(s, 0, sizeof *s);
+    tf_fill(rng, tf->W, 3 * D * D, 1.0 / sqrt((double)D));
+    tf_fill(rng, tf->Wf, M * D, 0.8);
+    tf_fill(rng, tf->bf, M, 0.5);
+    tf_fill(rng, tf->Vf, M * D, 0.5);
+    /* attention sub-layer: keys are atoms (w_j = k_j, b_j = 0); u at each query */
+    hj__layer_norm(X, T, D, 1e-5, Hn, NULL);
+    hj__matmul_square(Hn, tf->W, T, D, Q);
+    hj__matmul_square(Hn, tf->W + D * D, T, D, K);
+    hj__matmul_square(Hn, tf->W + 2 * D * D, T, D, V);
+    if ((st = hj_attention_forward(Q, K, V, T, T, D, D, tf->eps_att, A, tf->lse, err)) != HJ_OK ||
+        (st = hj_weights_to_atoms(K, tf->zb, T, D, t, NULL, tf->y, tf->g, err)) != HJ_OK)
+        return st;
+    hj_atoms ka = {T, D, tf->y, tf->g};
+    hj_hc_out out = {0};
+    out.u = u, out.pi = pih, out.entropy = tf->ent_att;
+    if ((st = hj_hopf_cole_eval(&ka, NULL, Q, T, t, tf->eps_att, &out, err)) != HJ_OK)
+        return st;
+    double vmax = 0.0;
+    for (size_t k = 0; k < T * D; k++)
+        vmax = fmax(vmax, fabs(V[k]));
+    for (size_t i = 0; i < T; i++) {
+        const double lse = tf->lse[i], q = hj_hopf_quadratic(NULL, Q + i * D, D, t);
+        s->att_id = fmax(s->att_id, vrel(lse + u[i], q, fmax(fabs(q), fabs(lse))));
+        for (size_t k = 0; k < D; k++) {
+            double a = 0.0;
+            for (size_t j = 0; j < T; j++)
+                a += pih[i * T + j] * V[j * D + k];
+            s->att_avg = fmax(s->att_avg, vrel(a, A[i * D + k], fmax(vmax, 1e-300)));
+        }
+        s->h_att += tf->ent_att[i] / log((double)T);
+    }
+    for (size_t k = 0; k < T * D; k++)
+        X[k] += A[k];
+    /* Gibbs feed-forward sub-layer */
+    hj__layer_norm(X, T, D, 1e-5, Hn, NULL);
+    hj_lse_layer L = {M, D, tf->Wf, tf->bf, tf->eps_ffn};
+    if ((st = hj_lse_forward(&L, Hn, T, tf->f, tf->pi, NULL, err)) != HJ_OK ||
+        (st = hj_weights_to_atoms(tf->Wf, tf->bf, M, D, t, NULL, tf->y, tf->g, err)) != HJ_OK)
+        return st;
+    hj_atoms fa = {M, D, tf->y, tf->g};
+    hj_hc_out out2 = {0};
+    out2.u = u, out2.pi = pih, out2.entropy = tf->ent_ffn;
+    if ((st = hj_hopf_cole_eval(&fa, NULL, Hn, T, t, tf->eps_ffn, &out2, err)) != HJ_OK)
+        return st;
+    for (size_t i = 0; i < T; i++) {
+        const double f = tf->f[i], q = hj_hopf_quadratic(NULL, Hn + i * D, D, t);
+        s->ffn_id = fmax(s->ffn_id, vrel(f + u[i], q, fmax(fabs(q), fabs(f))));
+        for (size_t k = 0; k < D; k++) {
+            double a1 = 0.0, a2 = 0.0;
+            for (size_t j = 0; j < M; j++) {
+                a1 += tf->pi[i * M + j] * tf->Vf[j * D + k];
+                a2 += pih[i * M + j] * tf->Vf[j * D + k];
+            }
+            s->ffn_avg = fmax(s->ffn_avg, fabs(a1 - a2));
+            X[i * D + k] += a1;
+        }
+        s->h_ffn += tf->ent_ffn[i] / log((double)M);
+    }
+    s->h_att /= (double)T, s->h_ffn /= (double)T;
+    return HJ_OK;
+}
+
 /* An LSE transformer (pre-LayerNorm attention + Gibbs feed-forward, two
- * layers). Per layer and per token: the attention row's LSE and the FFN's
- * LSE each satisfy f + u = |q|^2/(4t), with u from the Hopf–Cole solution of
- * the mapped atoms (not from f); and the FFN output sum_j pi_j v_j equals the
- * Gibbs average under the Hopf–Cole weights. */
+ * layers, hj__lse_tf_layer). Per layer and per token: the attention row's LSE
+ * and the FFN's LSE each satisfy f + u = |q|^2/(4t), with u from the
+ * Hopf–Cole solution of the mapped atoms (not from f); and the FFN output
+ * sum_j pi_j v_j equals the Gibbs average under the Hopf–Cole weights. */
 static hj_status transformer_block(vctx *c)
 {
     const size_t T = 12, D = 8, M = 16, layers = 2;
-    const double t = 0.9, eps_att = sqrt((double)D), eps_ffn = 0.5;
-    hj_status st = HJ_ENOMEM;
-    double *X = vnew(c, T * D), *Hn = vnew(c, T * D), *Q = vnew(c, T * D), *K = vnew(c, T * D);
-    double *V = vnew(c, T * D), *A = vnew(c, T * D), *lse = vnew(c, T);
-    double *W = vnew(c, 3 * D * D), *Wf = vnew(c, M * D), *bf = vnew(c, M), *Vf = vnew(c, M * D);
-    double *y = vnew(c, (T > M ? T : M) * D), *g = vnew(c, T > M ? T : M), *zb = vnew(c, T);
-    double *u = vnew(c, T), *f = vnew(c, T), *pi = vnew(c, T * M), *pih = vnew(c, T * M);
-    if (!X || !Hn || !Q || !K || !V || !A || !lse || !W || !Wf || !bf || !Vf || !y || !g || !zb ||
-        !u || !f || !pi || !pih)
+    hj__lse_tf tf;
+    hj_status st = hj__lse_tf_init(&tf, T, D, M, 0.9, 0.5, c->err);
+    if (st != HJ_OK)
+        return st;
+    double *X = vnew(c, T * D);
+    if (X == NULL) {
+        st = HJ_ENOMEM;
         goto done;
+    }
     vfill_normal(c, X, T * D, 1.0);
     double worst_att = 0.0, worst_ffn = 0.0, worst_avg = 0.0;
     for (size_t layer = 0; layer < layers; layer++) {
-        vfill_normal(c, W, 3 * D * D, 1.0 / sqrt((double)D));
-        vfill_normal(c, Wf, M * D, 0.8);
-        vfill_normal(c, bf, M, 0.5);
-        vfill_normal(c, Vf, M * D, 0.5);
-        /* attention sub-layer */
-        hj__layer_norm(X, T, D, 1e-5, Hn, NULL);
-        hj__matmul_square(Hn, W, T, D, Q);
-        hj__matmul_square(Hn, W + D * D, T, D, K);
-        hj__matmul_square(Hn, W + 2 * D * D, T, D, V);
-        VTRY(hj_attention_forward(Q, K, V, T, T, D, D, eps_att, A, lse, c->err));
-        /* keys as weights (b = 0) -> atoms; u at each query */
-        VTRY(hj_weights_to_atoms(K, zb, T, D, t, NULL, y, g, c->err));
-        hj_atoms ka = {T, D, y, g};
-        hj_hc_out out = {0};
-        out.u = u;
-        VTRY(hj_hopf_cole_eval(&ka, NULL, Q, T, t, eps_att, &out, c->err));
-        for (size_t i = 0; i < T; i++) {
-            double q = hj_hopf_quadratic(NULL, Q + i * D, D, t);
-            worst_att = fmax(worst_att, vrel(lse[i] + u[i], q, fmax(fabs(q), fabs(lse[i]))));
-        }
-        for (size_t k = 0; k < T * D; k++)
-            X[k] += A[k];
-        /* Gibbs feed-forward sub-layer */
-        hj__layer_norm(X, T, D, 1e-5, Hn, NULL);
-        hj_lse_layer L = {M, D, Wf, bf, eps_ffn};
-        VTRY(hj_lse_forward(&L, Hn, T, f, pi, NULL, c->err));
-        VTRY(hj_weights_to_atoms(Wf, bf, M, D, t, NULL, y, g, c->err));
-        hj_atoms fa = {M, D, y, g};
-        hj_hc_out out2 = {0};
-        out2.u = u;
-        out2.pi = pih;
-        VTRY(hj_hopf_cole_eval(&fa, NULL, Hn, T, t, eps_ffn, &out2, c->err));
-        for (size_t i = 0; i < T; i++) {
-            double q = hj_hopf_quadratic(NULL, Hn + i * D, D, t);
-            worst_ffn = fmax(worst_ffn, vrel(f[i] + u[i], q, fmax(fabs(q), fabs(f[i]))));
-            for (size_t k = 0; k < D; k++) {
-                double a1 = 0.0, a2 = 0.0;
-                for (size_t j = 0; j < M; j++) {
-                    a1 += pi[i * M + j] * Vf[j * D + k];
-                    a2 += pih[i * M + j] * Vf[j * D + k];
-                }
-                worst_avg = fmax(worst_avg, fabs(a1 - a2));
-                X[i * D + k] += a1;
-            }
-        }
+        hj__lse_tf_stats s;
+        VTRY(hj__lse_tf_layer(&tf, &c->rng, X, &s, c->err));
+        worst_att = fmax(worst_att, s.att_id);
+        worst_ffn = fmax(worst_ffn, s.ffn_id);
+        worst_avg = fmax(worst_avg, s.ffn_avg);
     }
     VTRY(vcheck(c, "C6", worst_att, 1e-13, "transformer: attention LSE + Hopf-Cole u = |q|^2/4t per layer"));
     VTRY(vcheck(c, "C6", worst_ffn, 1e-13, "transformer: Gibbs FFN LSE + Hopf-Cole u = |h|^2/4t per layer"));
     VTRY(vcheck(c, "C6", worst_avg, 1e-13, "transformer: FFN output = Hopf-Cole Gibbs average of values"));
 done:
-    free(X), free(Hn), free(Q), free(K), free(V), free(A), free(lse), free(W), free(Wf), free(bf);
-    free(Vf), free(y), free(g), free(zb), free(u), free(f), free(pi), free(pih);
+    free(X);
+    hj__lse_tf_free(&tf);
     return st;
 }
 

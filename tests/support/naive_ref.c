@@ -2,9 +2,11 @@
 #include "naive_ref.h"
 
 #include <math.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 /* ---- PRNG ----------------------------------------------------------------- */
 
@@ -55,6 +57,29 @@ void nr_fill_normal(nr_rng *r, double *a, size_t n, double scale)
 {
     for (size_t i = 0; i < n; i++)
         a[i] = scale * nr_normal(r);
+}
+
+void nr_random_layer(nr_rng *r, size_t N, size_t d, double wscale, double bscale, double *w, double *b)
+{
+    nr_fill_normal(r, w, N * d, wscale / sqrt((double)d));
+    nr_fill_normal(r, b, N, bscale);
+}
+
+/* ---- test plumbing ---------------------------------------------------------- */
+
+void *nr_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    assert_non_null(p);
+    return p;
+}
+
+double nr_max_abs(const double *a, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(a[i]));
+    return m;
 }
 
 /* ---- log-sum-exp ------------------------------------------------------------ */

@@ -38,6 +38,17 @@ long nr_int(nr_rng *r, long lo, long hi);
 double nr_dyadic(nr_rng *r, long kmax, long denom);
 void nr_fill_unif(nr_rng *r, double *a, size_t n, double lo, double hi);
 void nr_fill_normal(nr_rng *r, double *a, size_t n, double scale);
+/* Random LSE layer: w (N, d) entries ~ N(0, wscale^2 / d), b (N) ~ N(0, bscale^2). */
+void nr_random_layer(nr_rng *r, size_t N, size_t d, double wscale, double bscale, double *w, double *b);
+
+/* ---- test plumbing ---------------------------------------------------------- */
+
+/* malloc(n) (at least one byte); fails the running cmocka test when it
+ * returns NULL. */
+void *nr_xmalloc(size_t n);
+
+/* max_i |a_i| (0 for n = 0; NaN entries are ignored, as fmax does). */
+double nr_max_abs(const double *a, size_t n);
 
 /* ---- log-sum-exp, Gibbs weights ------------------------------------------ */
 
