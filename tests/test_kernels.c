@@ -243,6 +243,47 @@ static void forward_should_not_depend_on_thread_count(void **state)
 #endif
 }
 
+/* A pi big enough to be streamed out (HJ_STREAM_MIN_BYTES), at a pointer
+ * that is not 64-byte aligned and with rows of N = 1001 (every row starts at
+ * a different alignment), must equal bit for bit the same rows computed in
+ * small slices (plain stores): streaming changes where the bytes go, not
+ * what they are. */
+static void streamed_pi_should_equal_plain_stores(void **state)
+{
+    (void)state;
+    const size_t N = 1001, d = 3, n = HJ_STREAM_MIN_BYTES / (N * sizeof(double)) + 13;
+    const size_t slice = 97;
+    nr_rng r;
+    nr_seed(&r, 21);
+    double *w = nr_xmalloc(N * d * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
+    double *x = nr_xmalloc(n * d * sizeof *x);
+    nr_fill_normal(&r, w, N * d, 1.0);
+    nr_fill_normal(&r, b, N, 1.0);
+    nr_fill_unif(&r, x, n * d, -2.0, 2.0);
+    const hj_lse_layer L = {N, d, w, b, 0.05};
+    double *f1 = nr_xmalloc(n * sizeof *f1), *f2 = nr_xmalloc(n * sizeof *f2);
+    double *big = nr_xmalloc((n * N + 1) * sizeof *big), *pi1 = big + 1; /* misaligned */
+    double *pi2 = nr_xmalloc(n * N * sizeof *pi2);
+    memset(big, 0xff, (n * N + 1) * sizeof *big);
+    assert_true(n * N * sizeof(double) >= HJ_STREAM_MIN_BYTES);
+    assert_int_equal(hj__lse_forward_impl(&L, x, n, f1, pi1, NULL, 1), 0);
+    for (size_t i0 = 0; i0 < n; i0 += slice) {
+        const size_t m = n - i0 < slice ? n - i0 : slice;
+        assert_true(m * N * sizeof(double) < HJ_STREAM_MIN_BYTES);
+        assert_int_equal(hj__lse_forward_impl(&L, x + i0 * d, m, f2 + i0, pi2 + i0 * N, NULL, 1), 0);
+    }
+    assert_memory_equal(f1, f2, n * sizeof *f1);
+    assert_memory_equal(pi1, pi2, n * N * sizeof *pi1);
+    /* and it is the Gibbs measure: rows sum to 1 */
+    for (size_t i = 0; i < n; i += 211) {
+        double sum = 0.0;
+        for (size_t j = 0; j < N; j++)
+            sum += pi1[i * N + j];
+        assert_true(fabs(sum - 1.0) < 1e-12);
+    }
+    free(w), free(b), free(x), free(f1), free(f2), free(big), free(pi2);
+}
+
 /* ---- fused readout loss + gradient ---------------------------------------------- */
 
 typedef struct ro_problem {
@@ -506,6 +547,62 @@ static void vector_exp_should_match_libm_within_4_ulp(void **state)
     free(v), free(in);
 }
 
+/* The Gibbs-weight exp (t <= 0, flushed below 1e-307) against expl: where
+ * the weight is kept within 2 ulp for the inline AVX-512 exp and 4 ulp for
+ * the portable path (libmvec's documented bound), exactly 0 where expl(t) <
+ * 1e-307 by more than the rounding of the threshold, and for -inf and NaN. */
+static void gibbs_exp_should_match_expl_and_flush(void **state)
+{
+    (void)state;
+    nr_rng r;
+    nr_seed(&r, 11);
+    const size_t n = 200003; /* not a multiple of the vector width */
+    double *v = nr_xmalloc(n * sizeof *v), *in = nr_xmalloc(n * sizeof *in);
+    const double special[] = {0.0, -0.0, -1e-300, -4.9e-324, -0x1p-60, -0.5, -1.0,
+                              -0.021660849392498290, -0.021660849392498291, /* ln2/32 edges */
+                              -700.0, -706.89, -706.9, -708.0, -745.0, -1e300,
+                              -INFINITY, NAN};
+    const size_t ns = sizeof special / sizeof *special;
+    for (size_t i = 0; i < n; i++) {
+        if (i < ns)
+            in[i] = special[i];
+        else if (i % 4 == 0) /* near the flush */
+            in[i] = nr_unif(&r, -708.0, -705.0);
+        else if (i % 4 == 1) /* the table's interval edges and small t */
+            in[i] = -ldexp(nr_unif(&r, 0.0, 1.0), -(int)(i % 60));
+        else
+            in[i] = nr_unif(&r, -706.9, 0.0);
+    }
+    for (int simd = 1; simd >= 0; simd--) {
+        const double tol = simd ? 2.0 : 4.0;
+        memcpy(v, in, n * sizeof *v);
+        hj__exp_nonpos_impl(v, n, simd);
+        double worst = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(in[i]) || in[i] == -INFINITY) {
+                assert_true(v[i] == 0.0);
+                continue;
+            }
+            const long double ref = expl((long double)in[i]);
+            if (ref < 0.999999L * 1e-307L) {
+                if (v[i] != 0.0)
+                    fail_msg("simd=%d: exp(%.17g) = %.17g should be flushed", simd, in[i], v[i]);
+                continue;
+            }
+            if (v[i] == 0.0 && ref < 1.000001L * 1e-307L)
+                continue; /* at the threshold either is right */
+            const double u = (double)(fabsl((long double)v[i] - ref) /
+                                      ldexpl(1.0L, ilogbl(ref) - 52));
+            if (!(u <= tol))
+                fail_msg("simd=%d: exp(%.17g): got %.17g, expl %.21Lg (%g ulp)", simd, in[i],
+                         v[i], ref, u);
+            worst = fmax(worst, u);
+        }
+        printf("Gibbs-weight exp (simd=%d): worst %.3f ulp over %zu values\n", simd, worst, n);
+    }
+    free(v), free(in);
+}
+
 /* ---- Adam update ------------------------------------------------------------------ */
 
 /* The vectorised update keeps the scalar formula's operations and order, so
@@ -543,10 +640,12 @@ int main(void)
         cmocka_unit_test(forward_should_match_naive_reference),
         cmocka_unit_test(forward_edge_cases_should_match_naive_reference),
         cmocka_unit_test(forward_should_not_depend_on_thread_count),
+        cmocka_unit_test(streamed_pi_should_equal_plain_stores),
         cmocka_unit_test(readout_should_match_naive_reference),
         cmocka_unit_test(readout_gradient_should_match_finite_differences),
         cmocka_unit_test(readout_should_be_deterministic),
         cmocka_unit_test(vector_exp_should_match_libm_within_4_ulp),
+        cmocka_unit_test(gibbs_exp_should_match_expl_and_flush),
         cmocka_unit_test(adam_update_should_equal_plain_loop_bitwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,12 +9,15 @@
  *     t_bound = max(t_compute, t_memory),
  *     t_compute = E / R_exp + F / R_fma,     t_memory = B / B_write,
  * where (all with the same thread count)
- *   R_exp    exponentials per second of the library's vector exp
- *            (hj__exp_inplace) on an L1-resident buffer, one per thread;
+ *   R_exp    exponentials per second of the exp the LSE kernels use for
+ *            their Gibbs weights (the inline AVX-512 exp where the blocked
+ *            kernels run, libmvec/libm elsewhere) on an L1-resident
+ *            buffer, one per thread;
  *   R_fma    multiply-adds per second of dgemm (OpenBLAS when built with it)
  *            on square matrices (default 2000 x 2000);
- *   B_write  bytes per second of plain stores filling a large array
- *            (default 256 MiB).
+ *   B_write  bytes per second filling a large array (default 256 MiB), the
+ *            faster of plain and streaming (non-temporal) stores, each
+ *            the widest the CPU has (the LSE kernels use both).
  * Each rate is the best of o->reps runs (a limit: noise only ever slows a
  * run down, so the best run is the closest to it and the bound the tightest).
  * The fraction of the roofline is t_bound / t_measured (1 = at the limit).

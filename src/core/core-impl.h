@@ -44,6 +44,14 @@ static inline double hj__over_eps(double c, double eps)
 
 /* v[i] = exp(v[i]) for i < n (vectorised where the CPU allows; src/core/vexp.c). */
 void hj__exp_inplace(double *v, size_t n);
+/* v[i] = exp(v[i]) for v[i] <= 0, flushed to exactly 0 below 1e-307 (and
+ * for NaN): the exp of the Gibbs weights in the blocked kernels, i.e. the
+ * inline AVX-512 exp of exp_avx512.h where those kernels run, libm's exp
+ * with the same flush elsewhere (src/core/vexp.c). */
+void hj__exp_nonpos_inplace(double *v, size_t n);
+/* The same with the AVX-512 exp allowed (simd = 1) or not (0: the portable
+ * clamp, hj__exp_inplace, flush), for the tests. */
+void hj__exp_nonpos_impl(double *v, size_t n, int simd);
 
 /* The K largest of key (N) (K <= N), best first into top_key (K) and
  * top_idx (K); equal keys rank by the smaller index. O(N log K). */
@@ -88,12 +96,42 @@ int hj__all_finite(const double *v, size_t n, size_t *bad);
 /* ---- blocked SIMD kernels (src/core/lse_simd.c) --------------------------
  * The batch kernels (hj_lse_forward, the fused readout loss) work on blocks
  * of HJ_BLK_P points against the whole layer: logits in registers, one
- * max-shifted exp pass per point through glibc's AVX-512 vector exp, then
+ * max-shifted exp pass per point through an inline AVX-512 exp
+ * (exp_avx512.h), then
  * whatever the caller needs. A point's numbers never depend on which block
  * or thread it lands in (a short last block is padded with dummy points),
  * so results are independent of the thread count. */
-#if defined(HJDL_HAVE_MVEC) && defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #define HJ_HAVE_AVX512_KERNELS 1
+#endif
+
+/* Flush-to-zero and denormals-are-zero on the calling thread for the span
+ * of a blocked kernel (x86 MXCSR; a no-op elsewhere): results that would be
+ * subnormal become 0 instead of costing a ~100-cycle microcode assist each,
+ * which deep in the tail of the Gibbs weights (small eps) they would. Such
+ * values are below 2.2e-308 and cannot change any sum the kernels form.
+ * hj__fp_flush_begin returns the previous state for hj__fp_flush_end. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <xmmintrin.h>
+static inline unsigned hj__fp_flush_begin(void)
+{
+    const unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8040u); /* FTZ (bit 15) | DAZ (bit 6) */
+    return saved;
+}
+static inline void hj__fp_flush_end(unsigned saved)
+{
+    _mm_setcsr(saved);
+}
+#else
+static inline unsigned hj__fp_flush_begin(void)
+{
+    return 0;
+}
+static inline void hj__fp_flush_end(unsigned saved)
+{
+    (void)saved;
+}
 #endif
 
 #define HJ_BLK_P 8 /* points per block */
@@ -133,7 +171,7 @@ void hj__block_transpose(const double *x, size_t valid, size_t d, double *xT);
 
 /* One block of HJ_BLK_P points, xT (d, HJ_BLK_P) (AVX-512 only): Z
  * (HJ_BLK_P, Np), 64-byte aligned, receives e_ij = exp((z_ij - m_i)/eps),
- * flushed to 0 below exp(-708) (like hj__lse_full) and 0 in the padding;
+ * flushed to 0 below 1e-307 (like hj__lse_full) and 0 in the padding;
  * m (HJ_BLK_P) the max logit of each point, s (HJ_BLK_P) = sum_j e_ij >= 1. */
 void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m, double *s);
 
@@ -142,6 +180,12 @@ void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, doub
  * NULL; grad (valid, d) or NULL. */
 void hj__lse_block_outputs(const hj__packed_layer *pk, const double *Z, const double *m,
                            const double *s, size_t valid, double *f, double *pi, double *grad);
+
+/* In the blocked forward pass a pi of at least this many bytes is written
+ * by streaming (non-temporal) stores, overlapped with the next row's exps:
+ * more than the L2 caches of the development machine's two cores (4 MiB
+ * each), where plain stores would read every line in only to evict it. */
+#define HJ_STREAM_MIN_BYTES ((size_t)16 << 20)
 
 /* hj_lse_forward's work with the kernel chosen explicitly: simd = 1 uses
  * the AVX-512 kernels (ignored, portable path, when hj__simd_avx512() is 0),

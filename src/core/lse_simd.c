@@ -1,27 +1,27 @@
-/* lse_simd.c — blocked AVX-512 LSE kernels: register-blocked logits, max-shifted glibc vector exp, Gibbs weights, gradients.
+/* lse_simd.c — blocked AVX-512 LSE kernels: register-blocked logits, max-shifted inline vector exp, Gibbs weights, gradients.
  *
  * Layout (see core-impl.h): the layer is packed once per call as wT (d, Np)
  * and bT (Np), neurons contiguous, so one vector holds 8 neurons' values of
  * one coordinate. A block of HJ_BLK_P = 8 points is processed at a time:
- *   1. logits: 8 points x 16 neurons in 16 accumulators, each wT vector
- *      loaded once for the 8 points, each x_ik broadcast once for 16
+ *   1. logits and maxima: 8 points x 16 neurons in 16 accumulators, each wT
+ *      vector loaded once for the 8 points, each x_ik broadcast once for 16
  *      neurons; z_ij = b_j + sum_k w_jk x_ik by FMA in k order (exactly as
- *      hj__layer_logits forms them on the same CPU). This runs at OpenBLAS
- *      dgemm's rate: at d = 64, n = 4000, N = 1000 one thread does the whole
- *      forward pass in 8.0 ms, of which the logits at dgemm's measured
- *      41 G multiply-adds/s per core would take 6.2 ms and the exps 2.0 ms,
- *      so no dgemm call (with its packing, and its own thread pool fighting
- *      the OpenMP one) is made at any d;
- *   2. per point: the max (4 accumulators), then one pass t = (z - m)/eps
- *      (multiplied by 1/eps when that is a normal number: one rounding more
- *      than a division, a relative error below 2^-52 |t| in a weight, where
- *      a division would cost more than the exp), clamped at -708,
- *      e = exp(t) by glibc's libmvec _ZGVeN8v_exp (its 8-wide AVX-512 exp,
- *      within 4 ulp, 2 ulp measured; 0.49 ns per element on one core here
- *      against 2.7 ns for scalar exp and 0.76 ns for SLEEF 3.5's u10 AVX-512
- *      exp), flushed to 0 below 1e-307 (hj__lse_full flushes the same
- *      weights when it clamps), summed in two 8-lane accumulators;
- *   3. the caller's outputs: f = m + eps log s, pi = e / s, grad.
+ *      hj__layer_logits forms them on the same CPU), each point's running
+ *      max in 8 more registers. This runs near OpenBLAS dgemm's rate (at
+ *      d = 64, n = 4000, N = 1000 the whole forward pass with pi takes
+ *      4.7 ms on 2 threads where dgemm's measured multiply-add rate would
+ *      need 3.0 ms for the logits alone), so no dgemm call (with its
+ *      packing, and its own thread pool fighting the OpenMP one) is made at
+ *      any d;
+ *   2. per point one pass t = (z - m)/eps (multiplied by 1/eps when that is
+ *      a normal number: one rounding more than a division, a relative error
+ *      below 2^-52 |t| in a weight, where a division would cost more than
+ *      the exp), e = exp(t) by the inline exp of exp_avx512.h (within 1.02
+ *      ulp; weights below 1e-307 are 0, as hj__lse_full flushes them),
+ *      summed in two 8-lane accumulators;
+ *   3. the caller's outputs: f = m + eps log s, pi = e / s (for a large pi
+ *      by streaming stores issued during the next row's exp pass, so the
+ *      memory traffic overlaps the arithmetic), grad.
  * Every per-point quantity is computed by the same instruction sequence
  * whatever block or thread the point is in, and a short last block is
  * padded with copies of its last point, so results do not depend on the
@@ -90,8 +90,7 @@ void hj__packed_free(hj__packed_layer *pk)
 #ifdef HJ_HAVE_AVX512_KERNELS
 #include <immintrin.h>
 
-/* glibc libmvec: exp on 8 doubles (AVX-512 variant of the vector ABI). */
-__m512d _ZGVeN8v_exp(__m512d x);
+#include "core/exp_avx512.h"
 
 #define HJ_AVX512 __attribute__((target("avx512f")))
 
@@ -103,11 +102,16 @@ int hj__simd_avx512(void)
 /* Repeat X(p) for the 8 points of a block. */
 #define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
-/* Logits of the block into Z (HJ_BLK_P, Np); xT (d, HJ_BLK_P). */
-HJ_AVX512 static void block_logits(const hj__packed_layer *pk, const double *xT, double *Z)
+/* Logits of the block into Z (HJ_BLK_P, Np) and each point's largest into
+ * m (HJ_BLK_P); xT (d, HJ_BLK_P). The maxima ride along in 8 more
+ * registers, so the rows are not read again for them. */
+HJ_AVX512 static void block_logits(const hj__packed_layer *pk, const double *xT, double *Z,
+                                   double *m)
 {
     const size_t d = pk->d, Np = pk->Np;
     const double *wT = pk->wT, *bT = pk->bT;
+#define DECL_MAX(p) __m512d mx##p = _mm512_set1_pd(-INFINITY);
+    REP8(DECL_MAX)
     size_t j = 0;
     for (; j + 2 * HJ_VEC <= Np; j += 2 * HJ_VEC) {
         const __m512d b0 = _mm512_load_pd(bT + j), b1 = _mm512_load_pd(bT + j + HJ_VEC);
@@ -126,7 +130,8 @@ HJ_AVX512 static void block_logits(const hj__packed_layer *pk, const double *xT,
         }
 #define STORE2(p)                                                                                 \
     _mm512_store_pd(Z + (p) * Np + j, a##p##0);                                                   \
-    _mm512_store_pd(Z + (p) * Np + j + HJ_VEC, a##p##1);
+    _mm512_store_pd(Z + (p) * Np + j + HJ_VEC, a##p##1);                                          \
+    mx##p = _mm512_max_pd(mx##p, _mm512_max_pd(a##p##0, a##p##1));
         REP8(STORE2)
     }
     if (j < Np) { /* one vector of neurons left */
@@ -139,35 +144,14 @@ HJ_AVX512 static void block_logits(const hj__packed_layer *pk, const double *xT,
 #define STEP1(p) a##p##0 = _mm512_fmadd_pd(w0, _mm512_set1_pd(xk[p]), a##p##0);
             REP8(STEP1)
         }
-#define STORE1(p) _mm512_store_pd(Z + (p) * Np + j, a##p##0);
+#define STORE1(p)                                                                                 \
+    _mm512_store_pd(Z + (p) * Np + j, a##p##0);                                                   \
+    mx##p = _mm512_max_pd(mx##p, a##p##0);
         REP8(STORE1)
     }
+#define REDUCE_MAX(p) m[p] = _mm512_reduce_max_pd(mx##p);
+    REP8(REDUCE_MAX)
 }
-
-/* max of a row z (Np), in 4 accumulators (a single max chain is
- * latency-bound; named variables, as GCC keeps arrays of vectors in memory). */
-HJ_AVX512 static double row_max(const double *z, size_t Np)
-{
-    __m512d m0 = _mm512_load_pd(z), m1 = m0, m2 = m0, m3 = m0;
-    size_t j = 0;
-    for (; j + 4 * HJ_VEC <= Np; j += 4 * HJ_VEC) {
-        m0 = _mm512_max_pd(m0, _mm512_load_pd(z + j));
-        m1 = _mm512_max_pd(m1, _mm512_load_pd(z + j + HJ_VEC));
-        m2 = _mm512_max_pd(m2, _mm512_load_pd(z + j + 2 * HJ_VEC));
-        m3 = _mm512_max_pd(m3, _mm512_load_pd(z + j + 3 * HJ_VEC));
-    }
-    for (; j < Np; j += HJ_VEC)
-        m0 = _mm512_max_pd(m0, _mm512_load_pd(z + j));
-    return _mm512_reduce_max_pd(_mm512_max_pd(_mm512_max_pd(m0, m1), _mm512_max_pd(m2, m3)));
-}
-
-/* One vector of a row: t = (z - m)/eps (times 1/eps when inv is given),
- * clamped at -708, e = exp(t), flushed below 1e-307. */
-#define EXP_STEP(t_expr, out)                                                                     \
-    {                                                                                             \
-        __m512d e_ = _ZGVeN8v_exp(_mm512_max_pd(t_expr, _mm512_set1_pd(-708.0)));               \
-        out = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(e_, _mm512_set1_pd(1e-307), _CMP_GE_OQ), e_); \
-    }
 
 /* t = (z - m) * scale when mul, else (z - m) / scale (mul is a constant at
  * every call, so the branch folds away). */
@@ -178,48 +162,77 @@ HJ_AVX512 static inline __attribute__((always_inline)) __m512d shifted(const dou
     return mul ? _mm512_mul_pd(t, vscale) : _mm512_div_pd(t, vscale);
 }
 
-/* row_exp's loop with t = (z - m) * scale (mul) or (z - m) / scale. */
-HJ_AVX512 static inline __attribute__((always_inline)) double row_exp_loop(double *z, size_t Np,
-                                                                          double m, double scale,
-                                                                          int mul)
+/* A pi row being streamed out (non-temporal stores) while the next row's
+ * exps are computed, so the stores overlap the arithmetic instead of
+ * stalling it: dst[v] = src[v] * inv for the ns 8-vectors v of the aligned
+ * middle of the row (dst 64-byte aligned). ns = 0: nothing pending. */
+typedef struct pending_row {
+    const double *src;
+    double *dst;
+    size_t ns;
+    double inv;
+} pending_row;
+
+HJ_AVX512 static inline __attribute__((always_inline)) void pending_store(const pending_row *pr,
+                                                                         size_t v, __m512d vinv)
+{
+    if (pr != NULL && v < pr->ns)
+        _mm512_stream_pd(pr->dst + v * HJ_VEC,
+                         _mm512_mul_pd(_mm512_loadu_pd(pr->src + v * HJ_VEC), vinv));
+}
+
+/* row_exp's loop with t = (z - m) * scale (mul) or (z - m) / scale; one
+ * vector of the pending row pr (NULL: none) goes out with every vector of
+ * exps (pr->ns <= Np / HJ_VEC, so it is done by the end). mul and pr == NULL
+ * are constants at every call, so each variant compiles without the tests. */
+HJ_AVX512 static inline __attribute__((always_inline)) double
+row_exp_loop(double *z, size_t Np, double m, double scale, int mul, const pending_row *pr)
 {
     const __m512d vm = _mm512_set1_pd(m), vs = _mm512_set1_pd(scale);
-    __m512d a0 = _mm512_setzero_pd(), a1 = a0, e0, e1;
+    const __m512d vinv = _mm512_set1_pd(pr ? pr->inv : 0.0);
+    const hj__exp_table T = hj__exp_table_load();
+    __m512d a0 = _mm512_setzero_pd(), a1 = a0;
     size_t j = 0;
     for (; j + 2 * HJ_VEC <= Np; j += 2 * HJ_VEC) {
-        EXP_STEP(shifted(z + j, vm, vs, mul), e0)
+        const __m512d e0 = hj__exp_nonpos(shifted(z + j, vm, vs, mul), T);
+        const __m512d e1 = hj__exp_nonpos(shifted(z + j + HJ_VEC, vm, vs, mul), T);
         _mm512_store_pd(z + j, e0);
-        EXP_STEP(shifted(z + j + HJ_VEC, vm, vs, mul), e1)
         _mm512_store_pd(z + j + HJ_VEC, e1);
         a0 = _mm512_add_pd(a0, e0);
         a1 = _mm512_add_pd(a1, e1);
+        pending_store(pr, j / HJ_VEC, vinv);
+        pending_store(pr, j / HJ_VEC + 1, vinv);
     }
     if (j < Np) {
-        EXP_STEP(shifted(z + j, vm, vs, mul), e0)
+        const __m512d e0 = hj__exp_nonpos(shifted(z + j, vm, vs, mul), T);
         _mm512_store_pd(z + j, e0);
         a0 = _mm512_add_pd(a0, e0);
+        pending_store(pr, j / HJ_VEC, vinv);
     }
     return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
 }
 
 /* Row z (Np) -> e = exp((z - m)/eps) in place (flushed); returns sum e. One
  * pass (the row may live in L2 for large N), two vectors per iteration into
- * two accumulators (the accumulators are spilled around the exp calls; two
- * chains hide that latency). Multiplies by inv_eps when it is set. */
-HJ_AVX512 static double row_exp(double *z, size_t Np, double m, double eps, double inv_eps)
+ * two accumulators. Multiplies by inv_eps when it is set. Streams out the
+ * pending row pr meanwhile. */
+HJ_AVX512 static double row_exp(double *z, size_t Np, double m, double eps, double inv_eps,
+                                const pending_row *pr)
 {
-    return inv_eps != 0.0 ? row_exp_loop(z, Np, m, inv_eps, 1) : row_exp_loop(z, Np, m, eps, 0);
+    if (pr->ns == 0)
+        return inv_eps != 0.0 ? row_exp_loop(z, Np, m, inv_eps, 1, NULL)
+                              : row_exp_loop(z, Np, m, eps, 0, NULL);
+    return inv_eps != 0.0 ? row_exp_loop(z, Np, m, inv_eps, 1, pr)
+                          : row_exp_loop(z, Np, m, eps, 0, pr);
 }
 
 HJ_AVX512 void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m,
                              double *s)
 {
-    block_logits(pk, xT, Z);
-    for (size_t p = 0; p < HJ_BLK_P; p++) {
-        double *z = Z + p * pk->Np;
-        m[p] = row_max(z, pk->Np);
-        s[p] = row_exp(z, pk->Np, m[p], pk->eps, pk->inv_eps);
-    }
+    const pending_row none = {NULL, NULL, 0, 0.0};
+    block_logits(pk, xT, Z, m);
+    for (size_t p = 0; p < HJ_BLK_P; p++)
+        s[p] = row_exp(Z + p * pk->Np, pk->Np, m[p], pk->eps, pk->inv_eps, &none);
 }
 
 /* grad (valid, d): grad_ik = (sum_j e_ij w_jk) / s_i, two coordinates at a time. */
@@ -256,26 +269,64 @@ HJ_AVX512 static void block_grad(const hj__packed_layer *pk, const double *Z, co
     }
 }
 
-HJ_AVX512 void hj__lse_block_outputs(const hj__packed_layer *pk, const double *Z, const double *m,
-                                     const double *s, size_t valid, double *f, double *pi,
-                                     double *grad)
+/* out (N) = e (N) * inv by plain stores. */
+HJ_AVX512 static void row_scale_store(const double *e, size_t N, double inv, double *out)
+{
+    const __m512d vinv = _mm512_set1_pd(inv);
+    size_t j = 0;
+    for (; j + HJ_VEC <= N; j += HJ_VEC)
+        _mm512_storeu_pd(out + j, _mm512_mul_pd(_mm512_loadu_pd(e + j), vinv));
+    for (; j < N; j++)
+        out[j] = e[j] * inv;
+}
+
+/* out (N) = e (N) * inv with streaming stores: the unaligned head and the
+ * tail now, the aligned middle left in *pr for the next row_exp (or
+ * pending_flush). Every element is the same product as row_scale_store's. */
+static pending_row pending_start(const double *e, size_t N, double inv, double *out)
+{
+    size_t head = ((64 - ((uintptr_t)out & 63)) & 63) / sizeof *out;
+    head = head < N ? head : N;
+    const size_t ns = (N - head) / HJ_VEC;
+    for (size_t j = 0; j < head; j++)
+        out[j] = e[j] * inv;
+    for (size_t j = head + ns * HJ_VEC; j < N; j++)
+        out[j] = e[j] * inv;
+    const pending_row pr = {e + head, out + head, ns, inv};
+    return pr;
+}
+
+HJ_AVX512 static void pending_flush(const pending_row *pr)
+{
+    const __m512d vinv = _mm512_set1_pd(pr->inv);
+    for (size_t v = 0; v < pr->ns; v++)
+        pending_store(pr, v, vinv);
+}
+
+/* One block of the forward pass: logits and maxima, then per point its exp
+ * pass, f and, while the row is still in L1, its pi row (with nt: streamed
+ * out during the next row's exps); grad last. f (valid); pi (valid, N) with
+ * row stride N, or NULL; grad (valid, d) or NULL. */
+HJ_AVX512 static void block_forward(const hj__packed_layer *pk, const double *xT, double *Z,
+                                    double *m, double *s, size_t valid, double *f, double *pi,
+                                    double *grad, int nt)
 {
     const size_t N = pk->N, Np = pk->Np;
-    for (size_t p = 0; p < valid; p++) {
-        f[p] = m[p] + pk->eps * log(s[p]);
-        if (pi == NULL)
+    pending_row pend = {NULL, NULL, 0, 0.0};
+    block_logits(pk, xT, Z, m);
+    for (size_t p = 0; p < HJ_BLK_P; p++) {
+        double *e = Z + p * Np;
+        s[p] = row_exp(e, Np, m[p], pk->eps, pk->inv_eps, &pend);
+        pend.ns = 0;
+        if (p >= valid)
             continue;
-        const __m512d vinv = _mm512_set1_pd(1.0 / s[p]);
-        const double *e = Z + p * Np;
-        double *row = pi + p * N;
-        size_t j = 0;
-        for (; j + HJ_VEC <= N; j += HJ_VEC)
-            _mm512_storeu_pd(row + j, _mm512_mul_pd(_mm512_load_pd(e + j), vinv));
-        if (j < N) {
-            const __mmask8 k = (__mmask8)((1u << (N - j)) - 1u);
-            _mm512_mask_storeu_pd(row + j, k, _mm512_mul_pd(_mm512_load_pd(e + j), vinv));
-        }
+        f[p] = m[p] + pk->eps * log(s[p]);
+        if (pi && nt)
+            pend = pending_start(e, N, 1.0 / s[p], pi + p * N);
+        else if (pi)
+            row_scale_store(e, N, 1.0 / s[p], pi + p * N);
     }
+    pending_flush(&pend);
     if (grad)
         block_grad(pk, Z, s, valid, grad);
 }
@@ -292,11 +343,6 @@ void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, doub
     (void)pk, (void)xT, (void)Z, (void)m, (void)s;
 }
 
-void hj__lse_block_outputs(const hj__packed_layer *pk, const double *Z, const double *m,
-                           const double *s, size_t valid, double *f, double *pi, double *grad)
-{
-    (void)pk, (void)Z, (void)m, (void)s, (void)valid, (void)f, (void)pi, (void)grad;
-}
 #endif
 
 /* The portable path: one row at a time through hj__lse_full (the reference
@@ -332,14 +378,13 @@ static int forward_rows(const hj_lse_layer *L, const double *x, size_t n, double
     return 0;
 }
 
-int hj__lse_forward_impl(const hj_lse_layer *L, const double *x, size_t n, double *f, double *pi,
-                         double *grad, int simd)
+#ifdef HJ_HAVE_AVX512_KERNELS
+/* The blocked path (AVX-512, eps > 0). */
+static int forward_blocked(const hj_lse_layer *L, const double *x, size_t n, double *f,
+                           double *pi, double *grad)
 {
-    if (n == 0)
-        return 0;
-    if (!simd || !hj__simd_avx512() || L->eps == 0.0)
-        return forward_rows(L, x, n, f, pi, grad);
     const size_t N = L->N, d = L->d, Np = hj__np(N);
+    const int nt = pi != NULL && n * N * sizeof *pi >= HJ_STREAM_MIN_BYTES;
     hj__packed_layer pk;
     if (hj__pack_layer(&pk, L->w, L->b, N, d, L->eps))
         return 1;
@@ -366,12 +411,28 @@ int hj__lse_forward_impl(const hj_lse_layer *L, const double *x, size_t n, doubl
             const size_t i0 = blk * HJ_BLK_P;
             const size_t valid = n - i0 < HJ_BLK_P ? n - i0 : HJ_BLK_P;
             hj__block_transpose(x + i0 * d, valid, d, xT);
-            hj__lse_block(&pk, xT, Z, m, s);
-            hj__lse_block_outputs(&pk, Z, m, s, valid, f + i0, pi ? pi + i0 * N : NULL,
-                                  grad ? grad + i0 * d : NULL);
+            block_forward(&pk, xT, Z, m, s, valid, f + i0, pi ? pi + i0 * N : NULL,
+                          grad ? grad + i0 * d : NULL, nt);
         }
+        if (nt)
+            _mm_sfence(); /* order the streaming stores before the join */
     }
     free(scratch);
     hj__packed_free(&pk);
     return 0;
+}
+#endif
+
+int hj__lse_forward_impl(const hj_lse_layer *L, const double *x, size_t n, double *f, double *pi,
+                         double *grad, int simd)
+{
+    if (n == 0)
+        return 0;
+#ifdef HJ_HAVE_AVX512_KERNELS
+    if (simd && L->eps > 0.0 && hj__simd_avx512())
+        return forward_blocked(L, x, n, f, pi, grad);
+#else
+    (void)simd;
+#endif
+    return forward_rows(L, x, n, f, pi, grad);
 }

@@ -20,8 +20,9 @@
  *    with the direct formula. So the maximum, the eps = 0 ties and every
  *    top-K entry are bit-equal to the dense result, and every other logit is
  *    within a relative ~1e-13 (in practice ~1e-16) of it.
- * Weights are exp((a - m)/eps) through the vector exp (hj__exp_inplace),
- * exponents below -708 flushed to 0 as in lse.h.
+ * Weights are exp((a - m)/eps) through the Gibbs-weight exp
+ * (hj__exp_nonpos_inplace: the kernels' inline AVX-512 exp where available),
+ * weights below 1e-307 flushed to 0 as in lse.h.
  */
 #include "hjdl/partial.h"
 
@@ -35,7 +36,6 @@
 #include "core/core-impl.h"
 
 #define EXP_FLOOR (-708.0)
-#define FLUSH_BELOW 1e-307
 
 /* `#pragma omp simd CLAUSES` where OpenMP is on: lets the compiler vectorise
  * the reductions below (their order of summation is then the vector one). */
@@ -279,30 +279,20 @@ HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const
             s += w[j];
         }
     } else {
-        /* exponents (a - m)/eps, as a product with 1/eps when that is a
-         * normal number (one rounding more, no division per atom) */
+        /* exponents (a - m)/eps <= 0, as a product with 1/eps when that is a
+         * normal number (one rounding more, no division per atom); the
+         * Gibbs-weight exp flushes weights below 1e-307 to 0 */
         const double inv = 1.0 / eps;
-        int flushed = 0;
         if (isnormal(inv)) {
-            HJ_SIMD(reduction(| : flushed))
-            for (size_t j = 0; j < T; j++) {
-                const double e = (a[j] - m) * inv;
-                flushed |= !(e >= EXP_FLOOR);
-                w[j] = e >= EXP_FLOOR ? e : EXP_FLOOR;
-            }
-        } else {
-            HJ_SIMD(reduction(| : flushed))
-            for (size_t j = 0; j < T; j++) {
-                const double e = (a[j] - m) / eps;
-                flushed |= !(e >= EXP_FLOOR);
-                w[j] = e >= EXP_FLOOR ? e : EXP_FLOOR;
-            }
-        }
-        hj__exp_inplace(w, T);
-        if (flushed)
+            HJ_SIMD()
             for (size_t j = 0; j < T; j++)
-                if (w[j] < FLUSH_BELOW)
-                    w[j] = 0.0;
+                w[j] = (a[j] - m) * inv;
+        } else {
+            HJ_SIMD()
+            for (size_t j = 0; j < T; j++)
+                w[j] = (a[j] - m) / eps;
+        }
+        hj__exp_nonpos_inplace(w, T);
         /* a zero weight adds nothing; the clamp keeps 0 * (-inf) out */
         HJ_SIMD(reduction(+ : s, sa))
         for (size_t j = 0; j < T; j++) {

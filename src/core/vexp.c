@@ -71,3 +71,44 @@ void hj__exp_inplace(double *v, size_t n)
         v[i] = exp(v[i]);
 }
 #endif
+
+/* ---- the Gibbs-weight exp: t <= 0, flushed below 1e-307 ------------------ */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include "core/exp_avx512.h"
+
+__attribute__((target("avx512f"))) static void exp_nonpos_avx512(double *v, size_t n)
+{
+    const hj__exp_table T = hj__exp_table_load();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm512_storeu_pd(v + i, hj__exp_nonpos(_mm512_loadu_pd(v + i), T));
+    if (i < n) {
+        const __mmask8 k = (__mmask8)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_pd(v + i, k, hj__exp_nonpos(_mm512_maskz_loadu_pd(k, v + i), T));
+    }
+}
+#endif
+
+void hj__exp_nonpos_inplace(double *v, size_t n)
+{
+    hj__exp_nonpos_impl(v, n, 1);
+}
+
+void hj__exp_nonpos_impl(double *v, size_t n, int simd)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (simd && __builtin_cpu_supports("avx512f")) {
+        exp_nonpos_avx512(v, n);
+        return;
+    }
+#else
+    (void)simd;
+#endif
+    for (size_t i = 0; i < n; i++)
+        v[i] = v[i] < -708.0 || isnan(v[i]) ? -708.0 : v[i];
+    hj__exp_inplace(v, n);
+    for (size_t i = 0; i < n; i++)
+        if (v[i] < 1e-307)
+            v[i] = 0.0;
+}

@@ -8,14 +8,14 @@
  *
  * Regression readouts (eps > 0) on a CPU with AVX-512 take the blocked
  * kernels of src/core/lse_simd.c: 8 points at a time, their logits, maxima,
- * exponentials and sums from hj__lse_block, then the loss and, for the
+ * exponentials (the inline exp of exp_avx512.h) and sums from hj__lse_block, then the loss and, for the
  * gradient, u_ij = dL/df_i * pi_ij accumulated into a per-thread transposed
  * gradient dW^T (d, Np), db (Np) where every loaded accumulator vector takes
- * the contributions of the 8 points (8 FMAs per load/store). Per-thread
+ * the contributions of the 8 points (8 FMAs per load/store), with
+ * flush-to-zero set for the span of the kernel. Per-thread
  * partial sums are reduced in thread order: deterministic for a given thread
  * count. Classifiers, eps == 0 and other CPUs take the row-by-row code.
  */
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,36 +115,28 @@ static hj_status readout_rows(const hj_model *m, const double *x, const double *
 #define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
 /* Gradient contributions of one block, in one pass over Z (it may live in
- * L2 for large N). Z (HJ_BLK_P, Np) holds e_ij; xT (d, HJ_BLK_P); c
- * (HJ_BLK_P). With u_ij = c_i e_ij: dwT (d, Np) += sum_i u_ij x_ik and
- * db (Np) += sum_i u_ij, points in order. Products u that would be
- * subnormal (|c e| < DBL_MIN) are set to 0: a subnormal result costs a
- * microcode assist of ~100 cycles, and deep in the tail of the Gibbs weights
- * (small eps) they are common; such terms cannot change any sum that
- * matters. */
-HJ_AVX512 static void block_accumulate(const double *Z, size_t Np, size_t d, const double *xT,
+ * L2 for large N). Z (HJ_BLK_P, Np) holds e_ij; xcT (d, HJ_BLK_P) holds
+ * c_i x_ik and c (HJ_BLK_P) the c_i, so that with u_ij = c_i e_ij:
+ * dwT (d, Np) += sum_i e_ij (c_i x_ik) and db (Np) += sum_i e_ij c_i, points
+ * in order, one FMA per term. The caller runs it with flush-to-zero set
+ * (hj__fp_flush_begin): deep in the tail of the Gibbs weights (small eps)
+ * the terms are often subnormal. */
+HJ_AVX512 static void block_accumulate(const double *Z, size_t Np, size_t d, const double *xcT,
                                        const double *c, double *dwT, double *db)
 {
-#define DECL_C(p)                                                                                 \
-    const __m512d vc##p = _mm512_set1_pd(c[p]);                                                   \
-    const __m512d thr##p = _mm512_set1_pd(fabs(c[p]) > DBL_MIN ? DBL_MIN / fabs(c[p]) : INFINITY);
-    REP8(DECL_C)
     for (size_t j = 0; j < Np; j += HJ_VEC) {
-#define MAKE_U(p)                                                                                 \
-    const __m512d e##p = _mm512_load_pd(Z + (p) * Np + j);                                        \
-    const __m512d u##p =                                                                          \
-        _mm512_maskz_mul_pd(_mm512_cmp_pd_mask(e##p, thr##p, _CMP_GE_OQ), e##p, vc##p);
-        REP8(MAKE_U)
+#define LOAD_E(p) const __m512d e##p = _mm512_load_pd(Z + (p) * Np + j);
+        REP8(LOAD_E)
         __m512d acc = _mm512_load_pd(db + j);
-#define ADD_U(p) acc = _mm512_add_pd(acc, u##p);
-        REP8(ADD_U)
+#define FMA_C(p) acc = _mm512_fmadd_pd(e##p, _mm512_set1_pd(c[p]), acc);
+        REP8(FMA_C)
         _mm512_store_pd(db + j, acc);
-        const double *xk = xT;
+        const double *xk = xcT;
         double *r = dwT + j;
         for (size_t k = 0; k < d; k++, xk += HJ_BLK_P, r += Np) {
             __m512d a = _mm512_load_pd(r);
-#define FMA_U(p) a = _mm512_fmadd_pd(u##p, _mm512_set1_pd(xk[p]), a);
-            REP8(FMA_U)
+#define FMA_X(p) a = _mm512_fmadd_pd(e##p, _mm512_set1_pd(xk[p]), a);
+            REP8(FMA_X)
             _mm512_store_pd(r, a);
         }
     }
@@ -183,6 +175,7 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
         double *s = mx + HJ_VEC, *c = s + HJ_VEC, *sums = c + HJ_VEC, *dwT = sums + HJ_VEC;
         double *db = dwT + d * Np;
         memset(sums, 0, (HJ_VEC + acc_len) * sizeof *sums);
+        const unsigned fp_saved = hj__fp_flush_begin();
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -205,9 +198,14 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
                 }
                 c[p] = a * go / s[p]; /* dL/df_i, and pi_ij = e_ij / s_i */
             }
-            if (grad)
-                block_accumulate(Z, Np, d, xT, c, dwT, db);
+            if (grad == NULL)
+                continue;
+            for (size_t k = 0; k < d; k++) /* xT <- c_i x_ik (the logits are done) */
+                for (size_t p = 0; p < HJ_BLK_P; p++)
+                    xT[k * HJ_BLK_P + p] *= c[p];
+            block_accumulate(Z, Np, d, xT, c, dwT, db);
         }
+        hj__fp_flush_end(fp_saved);
     }
     /* reduce the per-thread partial sums in thread order */
     double total = 0.0;

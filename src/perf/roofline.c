@@ -1,5 +1,6 @@
 /* roofline.c — this machine's limits: vector exp rate, dgemm multiply-add rate, store bandwidth. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +77,7 @@ static double exp_run(size_t threads, size_t len, size_t iters, int with_exp)
         if (buf != NULL) {
             for (size_t it = 0; it < iters; it++) {
                 if (with_exp)
-                    hj__exp_inplace(buf, len);
+                    hj__exp_nonpos_inplace(buf, len);
                 for (size_t i = 0; i < len; i++)
                     buf[i] = -buf[i];
                 PERF_CLOBBER();
@@ -156,34 +157,102 @@ static hj_status measure_gemm(size_t n, size_t reps, double *rate, int *blas, hj
     return HJ_OK;
 }
 
-/* B_write: the best over reps of bytes / t for filling the array with plain stores. */
+/* Fill a (len) with v, by the stores a kernel could use: plain (stream = 0)
+ * or streaming / non-temporal (stream = 1), the widest the CPU has. The LSE
+ * forward pass streams a large pi out (lse_simd.c), so both count. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+__attribute__((target("avx512f"))) static void fill_avx512(double *a, size_t len, double v,
+                                                           int stream)
+{
+    const __m512d vv = _mm512_set1_pd(v);
+    size_t i = 0;
+    for (; i < len && ((uintptr_t)(a + i) & 63) != 0; i++)
+        a[i] = v;
+    if (stream)
+        for (; i + 8 <= len; i += 8)
+            _mm512_stream_pd(a + i, vv);
+    else
+        for (; i + 8 <= len; i += 8)
+            _mm512_store_pd(a + i, vv);
+    for (; i < len; i++)
+        a[i] = v;
+    _mm_sfence();
+}
+
+static void fill_sse2(double *a, size_t len, double v, int stream)
+{
+    const __m128d vv = _mm_set1_pd(v);
+    size_t i = 0;
+    for (; i < len && ((uintptr_t)(a + i) & 15) != 0; i++)
+        a[i] = v;
+    if (stream)
+        for (; i + 2 <= len; i += 2)
+            _mm_stream_pd(a + i, vv);
+    else
+        for (; i + 2 <= len; i += 2)
+            _mm_store_pd(a + i, vv);
+    for (; i < len; i++)
+        a[i] = v;
+    _mm_sfence();
+}
+
+static void fill(double *a, size_t len, double v, int stream)
+{
+    if (__builtin_cpu_supports("avx512f"))
+        fill_avx512(a, len, v, stream);
+    else
+        fill_sse2(a, len, v, stream);
+}
+#else
+static void fill(double *a, size_t len, double v, int stream)
+{
+    (void)stream;
+    for (size_t i = 0; i < len; i++)
+        a[i] = v;
+}
+#endif
+
+/* B_write: the best over reps, and over plain and streaming stores, of
+ * bytes / t for filling the array (each thread its contiguous share). */
 static hj_status measure_write(size_t bytes, size_t threads, size_t reps, double *rate,
                                hj_error *err)
 {
-    (void)threads; /* only the OpenMP pragma reads it */
     const size_t len = bytes / sizeof(double);
     double *a = malloc(len * sizeof *a);
     if (a == NULL)
         return hj_error_set(err, HJ_ENOMEM, "roofline: cannot allocate the %zu-byte store array", bytes);
-    double samples[HJ_PERF_MAX_REPS];
-    for (size_t r = 0; r <= reps; r++) { /* r == 0: first touch (page faults), not timed */
-        const double v = 1.5 + (double)r;
-        const double t0 = hj_perf_now();
+    fill(a, len, 0.5, 0); /* first touch (page faults), not timed */
+    double best = 0.0;
+    for (int stream = 0; stream <= 1; stream++) {
+        double samples[HJ_PERF_MAX_REPS];
+        for (size_t r = 0; r < reps; r++) {
+            const double v = 1.5 + (double)r;
+            const double t0 = hj_perf_now();
 #ifdef HJDL_HAVE_OPENMP
-#pragma omp parallel for schedule(static) num_threads((int)threads)
+#pragma omp parallel num_threads((int)threads)
+            {
+                const size_t T = (size_t)omp_get_num_threads(), id = (size_t)omp_get_thread_num();
+                const size_t lo = len * id / T, hi = len * (id + 1) / T;
+                fill(a + lo, hi - lo, v, stream);
+            }
+#else
+            (void)threads;
+            fill(a, len, v, stream);
 #endif
-        for (size_t i = 0; i < len; i++)
-            a[i] = v;
-        PERF_CLOBBER();
-        const double t = hj_perf_now() - t0;
-        if (r > 0)
-            samples[r - 1] = (double)(len * sizeof *a) / t;
+            PERF_CLOBBER();
+            const double t = hj_perf_now() - t0;
+            samples[r] = (double)(len * sizeof *a) / t;
+        }
+        double rate_k;
+        hj_perf_summary(samples, reps, NULL, NULL, &rate_k);
+        best = fmax(best, rate_k);
     }
     /* read something back so the stores are observable */
     volatile double sink = a[len / 2] + a[len - 1];
     (void)sink;
     free(a);
-    hj_perf_summary(samples, reps, NULL, NULL, rate);
+    *rate = best;
     return HJ_OK;
 }
 
