@@ -254,17 +254,26 @@ void hj_topk_merge(hj_topk *dst, const hj_topk *src)
 
 /* Fold logits a (T) of global atoms off + j into one record rec (3 + dv)
  * and, when K > 0, the heap (key, idx) (K). w (T) scratch receives the
- * weights exp((a_j - m)/eps) relative to the record's new maximum. v (T, dv)
- * values or NULL (then the caller adds the value sums itself from w). */
-HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const double *v, size_t dv,
-                     double eps, double *rec, double *key, size_t *idx, size_t K, double *w)
+ * weights exp((a_j - m)/eps) relative to the record's new maximum. v the
+ * values, value c of atom j at v[j * vj + c * vc] ((T, dv) row-major: vj =
+ * dv, vc = 1; transposed: vj = 1, vc = T), or NULL (then the caller adds the
+ * value sums itself from w). a_max: max_j a_j when the caller knows it, or
+ * NULL. */
+HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const double *v,
+                                    size_t vj, size_t vc, size_t dv, double eps, double *rec,
+                                    double *key, size_t *idx, size_t K, double *w,
+                                    const double *a_max)
 {
     if (K > 0)
         heap_offer(key, idx, K, a, T, off);
     double mt = -INFINITY;
-    HJ_SIMD(reduction(max : mt))
-    for (size_t j = 0; j < T; j++)
-        mt = a[j] > mt ? a[j] : mt;
+    if (a_max != NULL) {
+        mt = *a_max;
+    } else {
+        HJ_SIMD(reduction(max : mt))
+        for (size_t j = 0; j < T; j++)
+            mt = a[j] > mt ? a[j] : mt;
+    }
     if (mt == -INFINITY) { /* only zero weights */
         memset(w, 0, T * sizeof *w);
         return;
@@ -306,10 +315,17 @@ HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const
     if (v != NULL && dv > 0) {
         double *acc = rec + HJ_PARTIAL_HEAD;
         for (size_t c = 0; c < dv; c++) {
+            const double *vcol = v + c * vc;
             double sc = 0.0;
-            HJ_SIMD(reduction(+ : sc))
-            for (size_t j = 0; j < T; j++)
-                sc += w[j] * v[j * dv + c];
+            if (vj == 1) {
+                HJ_SIMD(reduction(+ : sc))
+                for (size_t j = 0; j < T; j++)
+                    sc += w[j] * vcol[j];
+            } else {
+                HJ_SIMD(reduction(+ : sc))
+                for (size_t j = 0; j < T; j++)
+                    sc += w[j] * vcol[j * vj];
+            }
             acc[c] += sc;
         }
     }
@@ -371,7 +387,7 @@ hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t off
         size_t *idx = K ? top->index + i * K : NULL;
         if (K)
             row_to_heap(key, idx, K);
-        fold_row(a + i * T, T, offset, v, dv, eps, P + i * width, key, idx, K, w);
+        fold_row(a + i * T, T, offset, v, dv, 1, dv, eps, P + i * width, key, idx, K, w, NULL);
         if (K)
             heap_to_row(key, idx, K);
     }
@@ -413,7 +429,7 @@ typedef struct tile_scratch {
     double *yn;    /* (T) |y~|^2_{A^{-1}} (GEMM); (T) row scratch (direct) */
     double *ry;    /* (T) |y~| */
     double *xt;    /* (nb, d) centred points */
-    double *xn;    /* (nb) */
+    double *xn;    /* (nb) |x~|^2 (GEMM); each row's largest logit (direct) */
     double *rx;    /* (nb) */
     double *c;     /* (d) centre */
     double *diff;  /* (d) */
@@ -439,8 +455,9 @@ static void scratch_bind(tile_scratch *s, double *mem, size_t nb, size_t T, size
     s->diff = s->c + d;
 }
 
-/* Direct logits C (nb, T) of points i0.. against atoms j0..j0+T. Bit-equal
- * to the dense kernels: the same operations in the same order per pair. */
+/* Direct logits C (nb, T) of points i0.. against atoms j0..j0+T, and each
+ * row's largest into s->xn (nb). Bit-equal to the dense kernels: the same
+ * operations in the same order per pair. */
 HJ_WIDE_CLONES static void logits_direct(const tile_job *J, tile_scratch *s, size_t i0, size_t nb, size_t j0,
                           size_t T)
 {
@@ -456,21 +473,49 @@ HJ_WIDE_CLONES static void logits_direct(const tile_job *J, tile_scratch *s, siz
         const double *xi = J->x + (i0 + ii) * d;
         double *q = s->C + ii * T;
         if (Ainv == NULL) {
-            for (size_t j = 0; j < T; j++)
-                q[j] = 0.0;
-            for (size_t k = 0; k < d; k++) {
+            /* q = sum_k (x_k - y_jk)^2 in k order (0 + the first square is
+             * that square exactly), the logit formed in the last pass */
+            const double x0 = xi[0];
+            HJ_SIMD()
+            for (size_t j = 0; j < T; j++) {
+                const double df = x0 - yT[j];
+                q[j] = df * df;
+            }
+            for (size_t k = 1; k + 1 < d; k++) {
                 const double xk = xi[k];
                 const double *yk = yT + k * T;
+                HJ_SIMD()
                 for (size_t j = 0; j < T; j++) {
                     const double df = xk - yk[j];
                     q[j] += df * df;
                 }
             }
+            double mt = -INFINITY;
+            if (d > 1) {
+                const double xk = xi[d - 1];
+                const double *yk = yT + (d - 1) * T;
+                HJ_SIMD(reduction(max : mt))
+                for (size_t j = 0; j < T; j++) {
+                    const double df = xk - yk[j];
+                    q[j] = -(g[j] + (q[j] + df * df) / four_t);
+                    mt = q[j] > mt ? q[j] : mt;
+                }
+            } else {
+                HJ_SIMD(reduction(max : mt))
+                for (size_t j = 0; j < T; j++) {
+                    q[j] = -(g[j] + q[j] / four_t);
+                    mt = q[j] > mt ? q[j] : mt;
+                }
+            }
+            s->xn[ii] = mt;
         } else {
             double *D = s->z, *row = s->yn; /* (d, T), (T) */
-            for (size_t k = 0; k < d; k++)
+            for (size_t k = 0; k < d; k++) {
+                const double xk = xi[k];
+                HJ_SIMD()
                 for (size_t j = 0; j < T; j++)
-                    D[k * T + j] = xi[k] - yT[k * T + j];
+                    D[k * T + j] = xk - yT[k * T + j];
+            }
             for (size_t j = 0; j < T; j++)
                 q[j] = 0.0;
             for (size_t p = 0; p < d; p++) {
@@ -479,16 +524,23 @@ HJ_WIDE_CLONES static void logits_direct(const tile_job *J, tile_scratch *s, siz
                 for (size_t k = 0; k < d; k++) {
                     const double ap = Ainv[p * d + k];
                     const double *Dk = D + k * T;
+                    HJ_SIMD()
                     for (size_t j = 0; j < T; j++)
                         row[j] += ap * Dk[j];
                 }
                 const double *Dp = D + p * T;
+                HJ_SIMD()
                 for (size_t j = 0; j < T; j++)
                     q[j] += Dp[j] * row[j];
             }
+            double mt = -INFINITY;
+            HJ_SIMD(reduction(max : mt))
+            for (size_t j = 0; j < T; j++) {
+                q[j] = -(g[j] + q[j] / four_t);
+                mt = q[j] > mt ? q[j] : mt;
+            }
+            s->xn[ii] = mt;
         }
-        for (size_t j = 0; j < T; j++)
-            q[j] = -(g[j] + q[j] / four_t);
     }
 }
 
@@ -623,8 +675,9 @@ static void run_block(const tile_job *J, tile_scratch *s, size_t i0, size_t nb)
             double *row = s->C + ii * T;
             if (J->gemm)
                 refine_row(J, s, i0, ii, j0, T, gmax, rymax, rec, K ? key[0] : INFINITY);
-            fold_row(row, T, J->offset + j0, J->gemm ? NULL : at->y + j0 * d, dv, J->eps, rec,
-                     key, idx, K, s->w);
+            /* direct path: the values are the atoms, transposed (d, T) by logits_direct */
+            fold_row(row, T, J->offset + j0, J->gemm ? NULL : s->yt, 1, T, dv, J->eps, rec, key,
+                     idx, K, s->w, J->gemm ? NULL : s->xn + ii);
             if (J->gemm && dv > 0)
                 memcpy(row, s->w, T * sizeof *row);
         }
