@@ -495,6 +495,164 @@ static void readout_should_be_deterministic(void **state)
     ro_free(&p);
 }
 
+/* ---- the same for lse-class readouts (C classes of W neurons each) ----- */
+
+/* A classifier problem: lse-class:W on n points in d dimensions, C classes,
+ * labels from the nearest of C random centres. */
+static void rc_make(ro_problem *p, size_t n, size_t d, size_t W, size_t C, double eps,
+                    uint64_t seed)
+{
+    char spec[32];
+    hj_arch arch;
+    hj_error e;
+    snprintf(spec, sizeof spec, "lse-class:%zu", W);
+    assert_int_equal(hj_arch_parse(spec, d, C, 0, &arch, &e), HJ_OK);
+    assert_int_equal(hj_model_init(&p->m, &arch, eps, 1.0, seed, &e), HJ_OK);
+    p->n = n, p->d = d, p->N = W;
+    nr_rng r;
+    nr_seed(&r, seed);
+    nr_fill_normal(&r, p->m.params, C * W * d, 1.0);
+    nr_fill_normal(&r, p->m.params + C * W * d, C * W, 0.3);
+    p->x = nr_xmalloc(n * d * sizeof *p->x);
+    p->y = nr_xmalloc(n * sizeof *p->y);
+    nr_fill_unif(&r, p->x, n * d, -2.0, 2.0);
+    for (size_t i = 0; i < n; i++)
+        p->y[i] = (double)(size_t)nr_int(&r, 0, (int)C - 1);
+}
+
+/* Naive cross-entropy and gradient (long double): F_c = LSE_eps of class
+ * c's W logits, L = mean (log sum_c exp F_c - F_y), dL/dF_c = (softmax_c -
+ * [c == y]) / n, and through pi_c the weights of class c. scale (P): the
+ * size of the terms of each gradient entry. */
+static long double rc_naive(const ro_problem *p, long double *grad, double *scale)
+{
+    const size_t n = p->n, d = p->d, W = p->N, C = p->m.arch.n_classes;
+    const size_t P = p->m.arch.n_params, NT = C * W;
+    const double *w = p->m.params, *b = w + NT * d;
+    long double *pi = nr_xmalloc(NT * sizeof *pi), *F = nr_xmalloc(C * sizeof *F);
+    long double *gd = nr_xmalloc(d * sizeof *gd), loss = 0.0L;
+    for (size_t k = 0; k < P; k++)
+        grad[k] = 0.0L, scale[k] = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double *xi = p->x + i * d;
+        const size_t y = (size_t)p->y[i];
+        long double M = -INFINITY, S = 0.0L;
+        for (size_t c = 0; c < C; c++) {
+            F[c] = naive_layer(w + c * W * d, b + c * W, W, d, p->m.eps, xi, pi + c * W, gd);
+            M = F[c] > M ? F[c] : M;
+        }
+        for (size_t c = 0; c < C; c++)
+            S += expl(F[c] - M);
+        loss += M + logl(S) - F[y];
+        for (size_t c = 0; c < C; c++) {
+            const long double gF = (expl(F[c] - M) / S - (c == y)) / (long double)n;
+            for (size_t j = c * W; j < (c + 1) * W; j++) {
+                const long double t = gF * pi[j];
+                for (size_t k = 0; k < d; k++) {
+                    grad[j * d + k] += t * xi[k];
+                    scale[j * d + k] += fabs((double)gF) * fabs(xi[k]);
+                }
+                grad[NT * d + j] += t;
+                scale[NT * d + j] += fabs((double)gF);
+            }
+        }
+    }
+    free(pi), free(F), free(gd);
+    return loss / (long double)n;
+}
+
+static void readout_classifier_should_match_naive_reference(void **state)
+{
+    (void)state;
+    nr_check chk;
+    nr_check_init(&chk, "classifier readout vs naive");
+    const struct {
+        size_t n, d, W, C;
+        double eps;
+    } cases[] = {
+        {1, 1, 1, 2, 0.5},   {7, 2, 9, 3, 0.1},     {9, 3, 8, 2, 0.05},   {23, 4, 17, 10, 0.2},
+        {50, 1, 31, 4, 1.0}, {17, 50, 12, 10, 0.3}, {33, 2, 40, 5, 0.01}, {12, 2, 8, 3, 1e-300},
+        {12, 2, 8, 3, 1e3},  {10, 2, 16, 3, 0.0},   {41, 5, 3, 7, 1e-3},
+    };
+    for (size_t q = 0; q < sizeof cases / sizeof *cases; q++) {
+        ro_problem p;
+        rc_make(&p, cases[q].n, cases[q].d, cases[q].W, cases[q].C, cases[q].eps, 900 + q);
+        const size_t P = p.m.arch.n_params, NT = cases[q].C * cases[q].W;
+        long double *gr = nr_xmalloc(P * sizeof *gr);
+        double *scale = nr_xmalloc(P * sizeof *scale), *g = nr_xmalloc(P * sizeof *g);
+        const long double lr = rc_naive(&p, gr, scale);
+        double lscale = 0.0; /* the class scores are LSEs of the logits */
+        for (size_t i = 0; i < p.n; i++)
+            lscale = fmax(lscale, nr_logit_scale(p.m.params, p.m.params + NT * p.d, NT, p.d,
+                                                 p.x + i * p.d) +
+                                      cases[q].eps * log((double)cases[q].W));
+        const double kappa = cases[q].eps > 0.0 ? 1.0 + lscale / cases[q].eps : 1.0;
+        for (int simd = 1; simd >= 0; simd--) {
+            double loss = NAN;
+            hj_error e;
+            assert_int_equal(hj__readout_loss_grad_impl(&p.m, p.x, p.y, p.n, &loss, g, simd, &e), HJ_OK);
+            nr_close(&chk, loss, lr, 1e-13 * (lscale + 1.0) + 1e-300, "case %zu simd=%d: loss", q,
+                     simd);
+            for (size_t k = 0; k < P; k++)
+                nr_close(&chk, g[k], gr[k], 1e-12 * kappa * scale[k] + 1e-300,
+                         "case %zu simd=%d (n=%zu d=%zu W=%zu C=%zu eps=%g): grad[%zu]", q, simd,
+                         p.n, p.d, cases[q].W, cases[q].C, cases[q].eps, k);
+        }
+        free(gr), free(scale), free(g);
+        ro_free(&p);
+    }
+    assert_true(nr_check_report(&chk));
+}
+
+/* Central differences of the cross-entropy (through hj_model_loss_grad), and
+ * the blocked path bit-identical across thread counts. */
+static void readout_classifier_should_match_finite_differences(void **state)
+{
+    (void)state;
+    nr_check chk;
+    nr_check_init(&chk, "classifier finite differences");
+    ro_problem p;
+    rc_make(&p, 203, 3, 11, 4, 0.2, 1234);
+    const size_t P = p.m.arch.n_params;
+    hj_workspace *ws;
+    hj_error e;
+    assert_int_equal(hj_workspace_alloc(&ws, &p.m, p.n, &e), HJ_OK);
+    double *g = nr_xmalloc(P * sizeof *g), loss;
+    assert_int_equal(hj_model_loss_grad(&p.m, ws, p.x, p.y, p.n, &loss, g, &e), HJ_OK);
+    double gmax = 1e-3;
+    for (size_t k = 0; k < P; k++)
+        gmax = fmax(gmax, fabs(g[k]));
+    for (size_t k = 0; k < P; k += 7) {
+        const double h = 1e-4, saved = p.m.params[k];
+        double lp[4];
+        const double off[4] = {-2.0, -1.0, 1.0, 2.0};
+        for (int s = 0; s < 4; s++) {
+            p.m.params[k] = saved + off[s] * h;
+            assert_int_equal(hj_model_loss_grad(&p.m, ws, p.x, p.y, p.n, &lp[s], NULL, &e), HJ_OK);
+        }
+        p.m.params[k] = saved;
+        const double fd = (lp[0] - 8.0 * lp[1] + 8.0 * lp[2] - lp[3]) / (12.0 * h);
+        nr_close(&chk, g[k], fd, 1e-7 * gmax, "dL/dparam[%zu]", k);
+    }
+#ifdef _OPENMP
+    const int saved_threads = omp_get_max_threads();
+    double *g2 = nr_xmalloc(P * sizeof *g2), *g3 = nr_xmalloc(P * sizeof *g3), l2, l3;
+    for (int t = 1; t <= 3; t++) {
+        omp_set_num_threads(t);
+        assert_int_equal(hj__readout_loss_grad_impl(&p.m, p.x, p.y, p.n, &l2, g2, 1, &e), HJ_OK);
+        assert_int_equal(hj__readout_loss_grad_impl(&p.m, p.x, p.y, p.n, &l3, g3, 1, &e), HJ_OK);
+        nr_true(&chk, memcmp(g2, g3, P * sizeof *g2) == 0 && l2 == l3,
+                "threads=%d: repeated calls bit-identical", t);
+    }
+    omp_set_num_threads(saved_threads);
+    free(g2), free(g3);
+#endif
+    free(g);
+    hj_workspace_free(ws);
+    ro_free(&p);
+    assert_true(nr_check_report(&chk));
+}
+
 /* ---- vector exp ------------------------------------------------------------------ */
 
 /* Distance in units in the last place between two finite doubles of the same sign. */
@@ -644,6 +802,8 @@ int main(void)
         cmocka_unit_test(readout_should_match_naive_reference),
         cmocka_unit_test(readout_gradient_should_match_finite_differences),
         cmocka_unit_test(readout_should_be_deterministic),
+        cmocka_unit_test(readout_classifier_should_match_naive_reference),
+        cmocka_unit_test(readout_classifier_should_match_finite_differences),
         cmocka_unit_test(vector_exp_should_match_libm_within_4_ulp),
         cmocka_unit_test(gibbs_exp_should_match_expl_and_flush),
         cmocka_unit_test(adam_update_should_equal_plain_loop_bitwise),

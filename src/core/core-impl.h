@@ -140,12 +140,17 @@ static inline void hj__fp_flush_end(unsigned saved)
 /* 1 when the AVX-512 kernels are compiled in and this CPU has AVX-512F. */
 int hj__simd_avx512(void);
 
-/* A layer in the kernels' layout. wT (d, Np) is w transposed, bT (Np) is b;
- * Np = N rounded up to a multiple of HJ_VEC; padding columns are 0 in wT and
- * -inf in bT, so their Gibbs weights come out exactly 0. inv_eps = 1/eps
- * when that is a normal number (the kernels multiply), else 0 (they divide). */
+/* A layer in the kernels' layout. wT (d, Np) is w transposed, bT (Np) is b.
+ * The N neurons form nseg segments of seg neurons each (one LSE per
+ * segment: nseg = 1 for a layer, C for an lse-class readout with seg
+ * neurons per class); each segment is padded to segp = seg rounded up to a
+ * multiple of HJ_VEC, so Np = nseg * segp and neuron c seg + j sits in
+ * column c segp + j. Padding columns are 0 in wT and -inf in bT, so their
+ * Gibbs weights come out exactly 0. inv_eps = 1/eps when that is a normal
+ * number (the kernels multiply), else 0 (they divide). */
 typedef struct hj__packed_layer {
     size_t N, Np, d;
+    size_t nseg, seg, segp;
     double *wT, *bT; /* one 64-byte aligned allocation */
     double eps, inv_eps;
 } hj__packed_layer;
@@ -159,10 +164,13 @@ static inline size_t hj__np(size_t N)
 /* 64-byte aligned allocation of n doubles (free with free()); NULL on failure. */
 double *hj__alloc_aligned(size_t n);
 
-/* Pack w (N, d), b (N) for the kernels (eps > 0). Returns 0, or 1 when out
- * of memory. */
+/* Pack w (N, d), b (N) for the kernels (eps > 0), one segment. Returns 0,
+ * or 1 when out of memory. */
 int hj__pack_layer(hj__packed_layer *pk, const double *w, const double *b, size_t N, size_t d,
                    double eps);
+/* The same for nseg segments of seg neurons: w (nseg seg, d), b (nseg seg). */
+int hj__pack_layer_segments(hj__packed_layer *pk, const double *w, const double *b, size_t seg,
+                            size_t nseg, size_t d, double eps);
 void hj__packed_free(hj__packed_layer *pk);
 
 /* xT (d, HJ_BLK_P) = the first `valid` (>= 1) points of x (valid, d),
@@ -170,9 +178,11 @@ void hj__packed_free(hj__packed_layer *pk);
 void hj__block_transpose(const double *x, size_t valid, size_t d, double *xT);
 
 /* One block of HJ_BLK_P points, xT (d, HJ_BLK_P) (AVX-512 only): Z
- * (HJ_BLK_P, Np), 64-byte aligned, receives e_ij = exp((z_ij - m_i)/eps),
- * flushed to 0 below 1e-307 (like hj__lse_full) and 0 in the padding;
- * m (HJ_BLK_P) the max logit of each point, s (HJ_BLK_P) = sum_j e_ij >= 1. */
+ * (HJ_BLK_P, Np), 64-byte aligned, receives e_ij = exp((z_ij - m_ic)/eps)
+ * with m_ic the max logit of point i in the segment c of neuron j, flushed
+ * to 0 below 1e-307 (like hj__lse_full) and 0 in the padding;
+ * m (HJ_BLK_P, nseg) those maxima, s (HJ_BLK_P, nseg) the segment sums of
+ * e (>= 1). */
 void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m, double *s);
 
 /* The forward outputs of one block after hj__lse_block (AVX-512 only), for

@@ -44,13 +44,16 @@ double *hj__alloc_aligned(size_t n)
     return aligned_alloc(64, bytes);
 }
 
-int hj__pack_layer(hj__packed_layer *pk, const double *w, const double *b, size_t N, size_t d,
-                   double eps)
+int hj__pack_layer_segments(hj__packed_layer *pk, const double *w, const double *b, size_t seg,
+                            size_t nseg, size_t d, double eps)
 {
-    const size_t Np = hj__np(N);
-    pk->N = N;
+    const size_t segp = hj__np(seg), Np = nseg * segp;
+    pk->N = seg * nseg;
     pk->Np = Np;
     pk->d = d;
+    pk->nseg = nseg;
+    pk->seg = seg;
+    pk->segp = segp;
     pk->eps = eps;
     const double inv = 1.0 / eps;
     pk->inv_eps = isnormal(inv) ? inv : 0.0;
@@ -58,18 +61,28 @@ int hj__pack_layer(hj__packed_layer *pk, const double *w, const double *b, size_
     if (pk->wT == NULL)
         return 1;
     pk->bT = pk->wT + d * Np;
-    for (size_t k = 0; k < d; k++) {
-        double *row = pk->wT + k * Np;
-        for (size_t j = 0; j < N; j++)
-            row[j] = w[j * d + k];
-        for (size_t j = N; j < Np; j++)
-            row[j] = 0.0;
+    for (size_t c = 0; c < nseg; c++) {
+        const double *wc = w + c * seg * d, *bc = b + c * seg;
+        for (size_t k = 0; k < d; k++) {
+            double *row = pk->wT + k * Np + c * segp;
+            for (size_t j = 0; j < seg; j++)
+                row[j] = wc[j * d + k];
+            for (size_t j = seg; j < segp; j++)
+                row[j] = 0.0;
+        }
+        double *brow = pk->bT + c * segp;
+        for (size_t j = 0; j < seg; j++)
+            brow[j] = bc[j];
+        for (size_t j = seg; j < segp; j++)
+            brow[j] = -INFINITY;
     }
-    for (size_t j = 0; j < N; j++)
-        pk->bT[j] = b[j];
-    for (size_t j = N; j < Np; j++)
-        pk->bT[j] = -INFINITY;
     return 0;
+}
+
+int hj__pack_layer(hj__packed_layer *pk, const double *w, const double *b, size_t N, size_t d,
+                   double eps)
+{
+    return hj__pack_layer_segments(pk, w, b, N, 1, d, eps);
 }
 
 void hj__block_transpose(const double *x, size_t valid, size_t d, double *xT)
@@ -226,13 +239,34 @@ HJ_AVX512 static double row_exp(double *z, size_t Np, double m, double eps, doub
                           : row_exp_loop(z, Np, m, eps, 0, pr);
 }
 
+/* max of z (len, a multiple of HJ_VEC), two accumulators. */
+HJ_AVX512 static double segment_max(const double *z, size_t len)
+{
+    __m512d m0 = _mm512_load_pd(z), m1 = m0;
+    size_t j = HJ_VEC;
+    for (; j + 2 * HJ_VEC <= len; j += 2 * HJ_VEC) {
+        m0 = _mm512_max_pd(m0, _mm512_load_pd(z + j));
+        m1 = _mm512_max_pd(m1, _mm512_load_pd(z + j + HJ_VEC));
+    }
+    if (j < len)
+        m0 = _mm512_max_pd(m0, _mm512_load_pd(z + j));
+    return _mm512_reduce_max_pd(_mm512_max_pd(m0, m1));
+}
+
 HJ_AVX512 void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m,
                              double *s)
 {
     const pending_row none = {NULL, NULL, 0, 0.0};
-    block_logits(pk, xT, Z, m);
+    const size_t nseg = pk->nseg, segp = pk->segp;
+    double mrow[HJ_BLK_P];
+    block_logits(pk, xT, Z, mrow);
     for (size_t p = 0; p < HJ_BLK_P; p++)
-        s[p] = row_exp(Z + p * pk->Np, pk->Np, m[p], pk->eps, pk->inv_eps, &none);
+        for (size_t c = 0; c < nseg; c++) {
+            double *z = Z + p * pk->Np + c * segp;
+            const double mc = nseg == 1 ? mrow[p] : segment_max(z, segp);
+            m[p * nseg + c] = mc;
+            s[p * nseg + c] = row_exp(z, segp, mc, pk->eps, pk->inv_eps, &none);
+        }
 }
 
 /* grad (valid, d): grad_ik = (sum_j e_ij w_jk) / s_i, two coordinates at a time. */

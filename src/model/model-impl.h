@@ -14,8 +14,8 @@ hj_status hj__readout_only_loss_grad(const hj_model *m, const double *x, const d
                                      size_t n, double *loss, double *grad, hj_error *err);
 
 /* The same with the kernel chosen explicitly: simd = 1 takes the blocked
- * AVX-512 path where it applies (regression readout, eps > 0, CPU with
- * AVX-512F), simd = 0 always the row-by-row path. For tests. */
+ * AVX-512 path where it applies (lse or lse-class readout, eps > 0, CPU
+ * with AVX-512F), simd = 0 always the row-by-row path. For tests. */
 hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *x, const double *y,
                                      size_t n, double *loss, double *grad, int simd,
                                      hj_error *err);

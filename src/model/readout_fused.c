@@ -6,15 +6,16 @@
  * so everything fits in one row's buffer and the batch never exists: the
  * cost is the n N exponentials and n N d multiply-adds and nothing else.
  *
- * Regression readouts (eps > 0) on a CPU with AVX-512 take the blocked
- * kernels of src/core/lse_simd.c: 8 points at a time, their logits, maxima,
- * exponentials (the inline exp of exp_avx512.h) and sums from hj__lse_block, then the loss and, for the
- * gradient, u_ij = dL/df_i * pi_ij accumulated into a per-thread transposed
- * gradient dW^T (d, Np), db (Np) where every loaded accumulator vector takes
- * the contributions of the 8 points (8 FMAs per load/store), with
- * flush-to-zero set for the span of the kernel. Per-thread
- * partial sums are reduced in thread order: deterministic for a given thread
- * count. Classifiers, eps == 0 and other CPUs take the row-by-row code.
+ * Readouts with eps > 0 (lse:N regression and lse-class:N) on a CPU with
+ * AVX-512 take the blocked kernels of src/core/lse_simd.c: 8 points at a
+ * time, their logits, maxima, exponentials (the inline exp of
+ * exp_avx512.h) and sums from hj__lse_block (per class for lse-class), then
+ * the loss and, for the gradient, u_ij = dL/df_i * pi_ij accumulated into a
+ * per-thread transposed gradient dW^T (d, Np), db (Np) where every loaded
+ * accumulator vector takes the contributions of the 8 points (8 FMAs per
+ * load/store), with flush-to-zero set for the span of the kernel.
+ * Per-thread partial sums are reduced in thread order: deterministic for a
+ * given thread count. eps == 0 and other CPUs take the row-by-row code.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -142,25 +143,34 @@ HJ_AVX512 static void block_accumulate(const double *Z, size_t Np, size_t d, con
     }
 }
 
-/* The blocked path: regression readout, eps > 0, AVX-512 present. */
+/* The blocked path: one readout (lse:N regression or lse-class:N), eps > 0,
+ * AVX-512 present. For a classifier the layer is packed as C segments of
+ * W neurons (one LSE per class); the class scores F_c = m_c + eps log s_c
+ * of a point give the cross-entropy through the softmax over classes as in
+ * readout_rows, and its gradient u_ij = (dL/dF_c) e_ij / s_ic is formed by
+ * scaling each segment of the point's row of e before the accumulation. */
 static hj_status readout_blocked(const hj_model *m, const double *x, const double *y, size_t n,
                                  double *loss, double *grad, hj_error *err)
 {
     const hj_arch *A = &m->arch;
     const hj_layer *L = &A->layers[0];
-    const size_t d = L->in, N = L->width, P = A->n_params;
+    const size_t d = L->in, W = L->width, C = A->n_classes, nseg = C ? C : 1;
+    const size_t N = W * nseg, P = A->n_params;
     const double *w = m->params + L->offset, *b = w + N * d, eps = m->eps;
     const int scaled = A->output_scale;
     const double a = scaled ? m->params[P - 2] : 1.0, c0 = scaled ? m->params[P - 1] : 0.0;
     hj__packed_layer pk;
-    if (hj__pack_layer(&pk, w, b, N, d, eps))
+    if (hj__pack_layer_segments(&pk, w, b, W, nseg, d, eps))
         return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", N);
-    const size_t Np = pk.Np, nblk = (n + HJ_BLK_P - 1) / HJ_BLK_P;
+    const size_t Np = pk.Np, segp = pk.segp, nblk = (n + HJ_BLK_P - 1) / HJ_BLK_P;
     const int parallel = nblk > 1 && n * N * (d + 8) >= HJ_PARALLEL_MIN_WORK;
     const size_t nthreads = parallel ? HJ_MAX_THREADS() : 1;
-    /* per thread: Z (P, Np), xT (d, P), m, s, c, [loss, d loss/da, d loss/dc], dW^T, db */
-    const size_t xlen = hj__np(HJ_BLK_P * d), acc_len = grad ? (d + 1) * Np : 0;
-    const size_t per = HJ_BLK_P * Np + xlen + 4 * HJ_VEC + acc_len;
+    /* per thread: Z (P, Np), xT (d, P), m and s (P, nseg), c (P), class
+     * scores F and softmax (nseg each), [loss, d loss/da, d loss/dc], dW^T, db */
+    const size_t xlen = hj__np(HJ_BLK_P * d), mlen = hj__np(HJ_BLK_P * nseg);
+    const size_t flen = hj__np(2 * nseg), acc_len = grad ? (d + 1) * Np : 0;
+    const size_t sums_at = HJ_BLK_P * Np + xlen + 2 * mlen + HJ_VEC + flen;
+    const size_t per = sums_at + HJ_VEC + acc_len;
     double *mem = hj__alloc_aligned(nthreads * per);
     if (mem == NULL) {
         hj__packed_free(&pk);
@@ -172,8 +182,8 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
 #endif
     {
         double *Z = mem + HJ_THREAD_ID() * per, *xT = Z + HJ_BLK_P * Np, *mx = xT + xlen;
-        double *s = mx + HJ_VEC, *c = s + HJ_VEC, *sums = c + HJ_VEC, *dwT = sums + HJ_VEC;
-        double *db = dwT + d * Np;
+        double *s = mx + mlen, *c = s + mlen, *F = c + HJ_VEC, *soft = F + nseg;
+        double *sums = Z + sums_at, *dwT = sums + HJ_VEC, *db = dwT + d * Np;
         memset(sums, 0, (HJ_VEC + acc_len) * sizeof *sums);
         const unsigned fp_saved = hj__fp_flush_begin();
 #ifdef HJDL_HAVE_OPENMP
@@ -188,15 +198,32 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
                 c[p] = 0.0; /* padding points contribute nothing */
                 if (p >= valid)
                     continue;
-                const double F = mx[p] + eps * log(s[p]);
-                const double r = a * F + c0 - y[i0 + p];
-                sums[0] += r * r;
-                const double go = r * two_over_n;
-                if (scaled) {
-                    sums[1] += go * F;
-                    sums[2] += go;
+                if (C == 0) {
+                    const double Fp = mx[p] + eps * log(s[p]);
+                    const double r = a * Fp + c0 - y[i0 + p];
+                    sums[0] += r * r;
+                    const double go = r * two_over_n;
+                    if (scaled) {
+                        sums[1] += go * Fp;
+                        sums[2] += go;
+                    }
+                    c[p] = a * go / s[p]; /* dL/df_i, and pi_ij = e_ij / s_i */
+                    continue;
                 }
-                c[p] = a * go / s[p]; /* dL/df_i, and pi_ij = e_ij / s_i */
+                const double *mp = mx + p * nseg, *sp = s + p * nseg;
+                for (size_t k = 0; k < nseg; k++)
+                    F[k] = mp[k] + eps * log(sp[k]);
+                const size_t label = (size_t)y[i0 + p];
+                sums[0] += hj__lse_full(F, nseg, 1.0, soft, NULL, NULL) - F[label];
+                if (grad == NULL)
+                    continue;
+                for (size_t k = 0; k < nseg; k++) { /* e <- (dL/dF_k / s_k) e in segment k */
+                    const double gk = (soft[k] - (double)(k == label)) / (double)n / sp[k];
+                    double *e = Z + p * Np + k * segp;
+                    for (size_t j = 0; j < segp; j++)
+                        e[j] *= gk;
+                }
+                c[p] = 1.0;
             }
             if (grad == NULL)
                 continue;
@@ -207,22 +234,25 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
         }
         hj__fp_flush_end(fp_saved);
     }
-    /* reduce the per-thread partial sums in thread order */
+    /* reduce the per-thread partial sums in thread order; packed column
+     * sg segp + j is neuron sg W + j */
     double total = 0.0;
     if (grad)
         memset(grad, 0, P * sizeof *grad);
     for (size_t th = 0; th < nthreads; th++) {
-        const double *sums = mem + th * per + HJ_BLK_P * Np + xlen + 3 * HJ_VEC;
+        const double *sums = mem + th * per + sums_at;
         total += sums[0];
         if (grad == NULL)
             continue;
         const double *dwT = sums + HJ_VEC, *db = dwT + d * Np;
         double *gw = grad + L->offset, *gb = gw + N * d;
-        for (size_t j = 0; j < N; j++) {
-            for (size_t k = 0; k < d; k++)
-                gw[j * d + k] += dwT[k * Np + j];
-            gb[j] += db[j];
-        }
+        for (size_t sg = 0; sg < nseg; sg++)
+            for (size_t j = 0; j < W; j++) {
+                const size_t col = sg * segp + j, nj = sg * W + j;
+                for (size_t k = 0; k < d; k++)
+                    gw[nj * d + k] += dwT[k * Np + col];
+                gb[nj] += db[col];
+            }
         if (scaled) {
             grad[P - 2] += sums[1];
             grad[P - 1] += sums[2];
@@ -240,7 +270,7 @@ hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *x, const d
                                      hj_error *err)
 {
 #ifdef HJ_HAVE_AVX512_KERNELS
-    if (simd && m->arch.n_classes == 0 && m->eps > 0.0 && hj__simd_avx512())
+    if (simd && m->eps > 0.0 && hj__simd_avx512())
         return readout_blocked(m, x, y, n, loss, grad, err);
 #else
     (void)simd;
