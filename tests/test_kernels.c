@@ -292,21 +292,25 @@ typedef struct ro_problem {
     double *x, *y;
 } ro_problem;
 
-static void ro_make(ro_problem *p, size_t n, size_t d, size_t N, int scaled, double eps,
+/* A readout problem: lse:N regression (C = 0; targets |x|, with output
+ * scale when scaled) or lse-class:N with C classes (random labels), on n
+ * points of U[-2,2]^d, parameters spread so the Gibbs weights are far from
+ * uniform. */
+static void ro_make(ro_problem *p, size_t n, size_t d, size_t N, size_t C, int scaled, double eps,
                     uint64_t seed)
 {
     char spec[32];
     hj_arch arch;
     hj_error e;
-    snprintf(spec, sizeof spec, "lse:%zu", N);
-    assert_int_equal(hj_arch_parse(spec, d, 0, scaled, &arch, &e), HJ_OK);
+    snprintf(spec, sizeof spec, C ? "lse-class:%zu" : "lse:%zu", N);
+    assert_int_equal(hj_arch_parse(spec, d, C, scaled, &arch, &e), HJ_OK);
     assert_int_equal(hj_model_init(&p->m, &arch, eps, 1.0, seed, &e), HJ_OK);
     p->n = n, p->d = d, p->N = N;
+    const size_t NT = N * (C ? C : 1);
     nr_rng r;
     nr_seed(&r, seed);
-    /* spread the parameters so the Gibbs weights are far from uniform */
-    nr_fill_normal(&r, p->m.params, N * d, 1.0);
-    nr_fill_normal(&r, p->m.params + N * d, N, 0.3);
+    nr_fill_normal(&r, p->m.params, NT * d, 1.0);
+    nr_fill_normal(&r, p->m.params + NT * d, NT, 0.3);
     if (scaled) {
         p->m.params[arch.n_params - 2] = 1.3;
         p->m.params[arch.n_params - 1] = -0.2;
@@ -315,34 +319,15 @@ static void ro_make(ro_problem *p, size_t n, size_t d, size_t N, int scaled, dou
     p->y = nr_xmalloc(n * sizeof *p->y);
     nr_fill_unif(&r, p->x, n * d, -2.0, 2.0);
     for (size_t i = 0; i < n; i++) {
+        if (C) {
+            p->y[i] = (double)nr_int(&r, 0, (long)C - 1);
+            continue;
+        }
         double s = 0.0;
         for (size_t k = 0; k < d; k++)
             s += p->x[i * d + k] * p->x[i * d + k];
         p->y[i] = sqrt(s);
     }
-}
-
-/* A classifier problem: lse-class:W on n points in d dimensions, C classes,
- * random labels. */
-static void rc_make(ro_problem *p, size_t n, size_t d, size_t W, size_t C, double eps,
-                    uint64_t seed)
-{
-    char spec[32];
-    hj_arch arch;
-    hj_error e;
-    snprintf(spec, sizeof spec, "lse-class:%zu", W);
-    assert_int_equal(hj_arch_parse(spec, d, C, 0, &arch, &e), HJ_OK);
-    assert_int_equal(hj_model_init(&p->m, &arch, eps, 1.0, seed, &e), HJ_OK);
-    p->n = n, p->d = d, p->N = W;
-    nr_rng r;
-    nr_seed(&r, seed);
-    nr_fill_normal(&r, p->m.params, C * W * d, 1.0);
-    nr_fill_normal(&r, p->m.params + C * W * d, C * W, 0.3);
-    p->x = nr_xmalloc(n * d * sizeof *p->x);
-    p->y = nr_xmalloc(n * sizeof *p->y);
-    nr_fill_unif(&r, p->x, n * d, -2.0, 2.0);
-    for (size_t i = 0; i < n; i++)
-        p->y[i] = (double)(size_t)nr_int(&r, 0, (int)C - 1);
 }
 
 static void ro_free(ro_problem *p)
@@ -459,7 +444,7 @@ static void readout_should_match_naive_reference(void **state)
     };
     for (size_t q = 0; q < sizeof cases / sizeof *cases; q++) {
         ro_problem p;
-        ro_make(&p, cases[q].n, cases[q].d, cases[q].N, cases[q].scaled, cases[q].eps, 300 + q);
+        ro_make(&p, cases[q].n, cases[q].d, cases[q].N, 0, cases[q].scaled, cases[q].eps, 300 + q);
         const size_t P = p.m.arch.n_params;
         long double *gr = nr_xmalloc(P * sizeof *gr);
         double *scale = nr_xmalloc(P * sizeof *scale);
@@ -490,12 +475,12 @@ static void readout_gradient_should_match_finite_differences(void **state)
         double eps;
     } cases[] = {{19, 2, 13, 0, 0.3}, {40, 1, 50, 1, 0.1}, {9, 4, 24, 0, 0.5}};
     ro_problem pc;
-    rc_make(&pc, 203, 3, 11, 4, 0.2, 1234);
+    ro_make(&pc, 203, 3, 11, 4, 0, 0.2, 1234);
     ro_check_fd(&chk, &pc, 99);
     ro_free(&pc);
     for (size_t q = 0; q < sizeof cases / sizeof *cases; q++) {
         ro_problem p;
-        ro_make(&p, cases[q].n, cases[q].d, cases[q].N, cases[q].scaled, cases[q].eps, 700 + q);
+        ro_make(&p, cases[q].n, cases[q].d, cases[q].N, 0, cases[q].scaled, cases[q].eps, 700 + q);
         ro_check_fd(&chk, &p, q);
         ro_free(&p);
     }
@@ -541,10 +526,10 @@ static void readout_should_be_deterministic(void **state)
 {
     (void)state;
     ro_problem p;
-    ro_make(&p, 1001, 2, 150, 1, 0.05, 42);
+    ro_make(&p, 1001, 2, 150, 0, 1, 0.05, 42);
     ro_check_deterministic(&p);
     ro_free(&p);
-    rc_make(&p, 1001, 5, 37, 10, 0.1, 43);
+    ro_make(&p, 1001, 5, 37, 10, 0, 0.1, 43);
     ro_check_deterministic(&p);
     ro_free(&p);
 }
@@ -607,7 +592,7 @@ static void readout_classifier_should_match_naive_reference(void **state)
     };
     for (size_t q = 0; q < sizeof cases / sizeof *cases; q++) {
         ro_problem p;
-        rc_make(&p, cases[q].n, cases[q].d, cases[q].W, cases[q].C, cases[q].eps, 900 + q);
+        ro_make(&p, cases[q].n, cases[q].d, cases[q].W, cases[q].C, 0, cases[q].eps, 900 + q);
         const size_t P = p.m.arch.n_params, NT = cases[q].C * cases[q].W;
         long double *gr = nr_xmalloc(P * sizeof *gr);
         double *scale = nr_xmalloc(P * sizeof *scale);
