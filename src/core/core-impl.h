@@ -16,6 +16,27 @@
 
 #define HJ_PI 3.14159265358979323846
 
+/* `#pragma omp simd CLAUSES` where OpenMP is on: lets the compiler vectorise
+ * a loop it would otherwise leave scalar (possible aliasing, reductions;
+ * the order of summation of a reduction is then the vector one). */
+#ifdef HJDL_HAVE_OPENMP
+#define HJ_SIMD_(x) _Pragma(#x)
+#define HJ_SIMD(clauses) HJ_SIMD_(omp simd clauses)
+#else
+#define HJ_SIMD(clauses)
+#endif
+
+/* Hot portable loops are compiled for AVX-512, AVX2 and the baseline, and
+ * the loader picks the widest the CPU has (GCC function multiversioning):
+ * the library still runs on any x86-64. No FMA contraction happens in
+ * ISO C mode, so every clone does the same arithmetic per element; only
+ * the grouping of vectorised reductions differs between CPUs. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HJ_WIDE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HJ_WIDE_CLONES
+#endif
+
 /* Batches smaller than this run on one thread (thread start-up dominates). */
 #define HJ_PARALLEL_MIN_WORK 200000
 
@@ -52,6 +73,12 @@ void hj__exp_nonpos_inplace(double *v, size_t n);
 /* The same with the AVX-512 exp allowed (simd = 1) or not (0: the portable
  * clamp, hj__exp_inplace, flush), for the tests. */
 void hj__exp_nonpos_impl(double *v, size_t n, int simd);
+/* w (N) = exp((z_j - m)/eps) for z_j <= m, eps > 0: the unnormalised Gibbs
+ * weights of every kernel. The exponent is a product with 1/eps when that
+ * is a normal number (one rounding more than a division, as in the blocked
+ * kernels), else a division; the exp is hj__exp_nonpos_inplace (flushed
+ * below 1e-307). w may alias z. */
+void hj__shifted_exp(const double *z, size_t N, double m, double eps, double *w);
 
 /* The K largest of key (N) (K <= N), best first into top_key (K) and
  * top_idx (K); equal keys rank by the smaller index. O(N log K). */

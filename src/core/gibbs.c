@@ -7,22 +7,45 @@
 #include "core/core-impl.h"
 #include "hjdl/lse.h"
 
-/* Smallest exponent passed to the vector exp (see hj__lse_full). */
-#define HJ_EXP_FLOOR (-708.0)
-
-double hj__lse_full(const double *z, size_t N, double eps, double *pi,
-                    double *m_out, double *log_s_out)
+HJ_WIDE_CLONES void hj__shifted_exp(const double *z, size_t N, double m, double eps, double *w)
 {
-    double m = z[0];
-    for (size_t j = 1; j < N; j++)
-        if (z[j] > m)
-            m = z[j];
+    const double inv = 1.0 / eps;
+    if (isnormal(inv)) {
+        HJ_SIMD()
+        for (size_t j = 0; j < N; j++)
+            w[j] = (z[j] - m) * inv;
+    } else {
+        HJ_SIMD()
+        for (size_t j = 0; j < N; j++)
+            w[j] = (z[j] - m) / eps;
+    }
+    hj__exp_nonpos_inplace(w, N);
+}
+
+/* The loops are vectorised (HJ_SIMD; compiled for AVX-512, AVX2 and the
+ * baseline): max and ties exactly, the exponents (z - m)/eps as a product
+ * with 1/eps when that is a normal number (one rounding more than a
+ * division, as in the blocked kernels of lse_simd.c), the weights through
+ * the Gibbs-weight exp (hj__exp_nonpos_inplace: exp(t) for t <= 0, weights
+ * below 1e-307 flushed to 0, as everywhere in the library), the sum in
+ * vector order. */
+HJ_WIDE_CLONES double hj__lse_full(const double *z, size_t N, double eps, double *pi,
+                                   double *m_out, double *log_s_out)
+{
+    double m = -INFINITY;
+    HJ_SIMD(reduction(max : m))
+    for (size_t j = 0; j < N; j++)
+        m = z[j] > m ? z[j] : m;
+    if (N > 0 && !(m > -INFINITY)) /* all -inf, or NaN: the first entry decides */
+        m = z[0];
     if (eps == 0.0) {
         size_t ties = 0;
+        HJ_SIMD(reduction(+ : ties))
         for (size_t j = 0; j < N; j++)
             ties += (z[j] == m);
         if (pi != NULL) {
             double share = 1.0 / (double)ties;
+            HJ_SIMD()
             for (size_t j = 0; j < N; j++)
                 pi[j] = (z[j] == m) ? share : 0.0;
         }
@@ -34,25 +57,14 @@ double hj__lse_full(const double *z, size_t N, double eps, double *pi,
     }
     double s = 0.0;
     if (pi != NULL) {
-        /* Exponents below -708 (weights under ~3e-308) are clamped there and
-         * the weights flushed to 0 afterwards: the vector exp takes a slow
-         * path deep in underflow, and such weights cannot change any sum. */
-        int flushed = 0;
-        for (size_t j = 0; j < N; j++) {
-            double t = (z[j] - m) / eps;
-            flushed |= t < HJ_EXP_FLOOR;
-            pi[j] = t < HJ_EXP_FLOOR ? HJ_EXP_FLOOR : t;
-        }
-        hj__exp_inplace(pi, N);
-        if (flushed) /* exp(-708) = 3.3e-308: flush everything that small */
-            for (size_t j = 0; j < N; j++)
-                if (pi[j] < 1e-307)
-                    pi[j] = 0.0;
+        hj__shifted_exp(z, N, m, eps, pi);
+        HJ_SIMD(reduction(+ : s))
         for (size_t j = 0; j < N; j++)
             s += pi[j];
-        double inv = 1.0 / s;
+        const double inv_s = 1.0 / s;
+        HJ_SIMD()
         for (size_t j = 0; j < N; j++)
-            pi[j] *= inv;
+            pi[j] *= inv_s;
     } else {
         for (size_t j = 0; j < N; j++)
             s += exp((z[j] - m) / eps);

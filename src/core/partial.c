@@ -37,24 +37,6 @@
 
 #define EXP_FLOOR (-708.0)
 
-/* `#pragma omp simd CLAUSES` where OpenMP is on: lets the compiler vectorise
- * the reductions below (their order of summation is then the vector one). */
-#ifdef HJDL_HAVE_OPENMP
-#define HJ_SIMD_(x) _Pragma(#x)
-#define HJ_SIMD(clauses) HJ_SIMD_(omp simd clauses)
-#else
-#define HJ_SIMD(clauses)
-#endif
-
-/* The two hot loops are compiled for AVX-512, AVX2 and the baseline, and
- * the loader picks the widest the CPU has (GCC function multiversioning):
- * the library still runs on any x86-64. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HJ_WIDE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HJ_WIDE_CLONES
-#endif
-
 /* From this dimension on, logits go through dgemm (measured: see the report
  * of issue 8; below it the transposed direct loop is as fast or faster). */
 #ifndef HJ_PARTIAL_GEMM_MIN_D
@@ -288,20 +270,7 @@ HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const
             s += w[j];
         }
     } else {
-        /* exponents (a - m)/eps <= 0, as a product with 1/eps when that is a
-         * normal number (one rounding more, no division per atom); the
-         * Gibbs-weight exp flushes weights below 1e-307 to 0 */
-        const double inv = 1.0 / eps;
-        if (isnormal(inv)) {
-            HJ_SIMD()
-            for (size_t j = 0; j < T; j++)
-                w[j] = (a[j] - m) * inv;
-        } else {
-            HJ_SIMD()
-            for (size_t j = 0; j < T; j++)
-                w[j] = (a[j] - m) / eps;
-        }
-        hj__exp_nonpos_inplace(w, T);
+        hj__shifted_exp(a, T, m, eps, w); /* flushed below 1e-307 */
         /* a zero weight adds nothing; the clamp keeps 0 * (-inf) out */
         HJ_SIMD(reduction(+ : s, sa))
         for (size_t j = 0; j < T; j++) {

@@ -14,8 +14,11 @@
  * per-thread transposed gradient dW^T (d, Np), db (Np) where every loaded
  * accumulator vector takes the contributions of the 8 points (8 FMAs per
  * load/store), with flush-to-zero set for the span of the kernel.
- * Per-thread partial sums are reduced in thread order: deterministic for a
- * given thread count. eps == 0 and other CPUs take the row-by-row code.
+ * eps == 0 and CPUs without AVX-512 take the row-by-row code: one point at
+ * a time against the same packed layout, its loops vectorised over the
+ * neurons and compiled for AVX-512, AVX2 and the baseline. Either way the
+ * per-thread partial sums are reduced in thread order: deterministic for a
+ * given thread count.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -24,88 +27,143 @@
 #include "core/core-impl.h"
 #include "model/model-impl.h"
 
-/* The row-by-row reference path (every readout, every CPU). */
+/* The per-thread partial results summed in thread order (deterministic for
+ * a given thread count). Thread th's are at mem + th per + sums_at: [loss,
+ * dL/da, dL/dc] (HJ_VEC doubles), then, when grad is wanted, dW^T (d, Np)
+ * and db (Np) in the packed layout (column sg segp + j is neuron sg seg + j).
+ * grad (n_params) is overwritten; returns the summed loss. */
+static double reduce_threads(const hj_model *m, const hj__packed_layer *pk, const double *mem,
+                             size_t per, size_t sums_at, size_t nthreads, double *grad)
+{
+    const size_t d = pk->d, Np = pk->Np, P = m->arch.n_params;
+    double total = 0.0;
+    if (grad)
+        memset(grad, 0, P * sizeof *grad);
+    double *gw = grad ? grad + m->arch.layers[0].offset : NULL, *gb = gw ? gw + pk->N * d : NULL;
+    for (size_t th = 0; th < nthreads; th++) {
+        const double *sums = mem + th * per + sums_at;
+        total += sums[0];
+        if (grad == NULL)
+            continue;
+        const double *dwT = sums + HJ_VEC, *db = dwT + d * Np;
+        for (size_t sg = 0; sg < pk->nseg; sg++)
+            for (size_t j = 0; j < pk->seg; j++) {
+                const size_t col = sg * pk->segp + j, nj = sg * pk->seg + j;
+                for (size_t k = 0; k < d; k++)
+                    gw[nj * d + k] += dwT[k * Np + col];
+                gb[nj] += db[col];
+            }
+        if (m->arch.output_scale) {
+            grad[P - 2] += sums[1];
+            grad[P - 1] += sums[2];
+        }
+    }
+    return total;
+}
+
+/* z (Np) = the logits of one point xi (d) against the packed layer:
+ * b_j + sum_k w_jk x_k in k order, multiply then add (as hj__layer_logits
+ * without FMA), vectorised over the neurons. */
+HJ_WIDE_CLONES static void row_logits(const hj__packed_layer *pk, const double *xi, double *z)
+{
+    const size_t Np = pk->Np;
+    memcpy(z, pk->bT, Np * sizeof *z);
+    for (size_t k = 0; k < pk->d; k++) {
+        const double xk = xi[k], *wk = pk->wT + k * Np;
+        HJ_SIMD()
+        for (size_t j = 0; j < Np; j++)
+            z[j] += wk[j] * xk;
+    }
+}
+
+/* dwT (d, Np) += pi_j (g x_k), db (Np) += pi_j g over one segment's columns
+ * col0 .. col0 + len, pi (len). */
+HJ_WIDE_CLONES static void row_accumulate(const hj__packed_layer *pk, const double *pi, size_t col0,
+                                          size_t len, double g, const double *xi, double *dwT,
+                                          double *db)
+{
+    const size_t Np = pk->Np;
+    for (size_t k = 0; k < pk->d; k++) {
+        const double gx = g * xi[k];
+        double *r = dwT + k * Np + col0;
+        HJ_SIMD()
+        for (size_t j = 0; j < len; j++)
+            r[j] += pi[j] * gx;
+    }
+    double *r = db + col0;
+    HJ_SIMD()
+    for (size_t j = 0; j < len; j++)
+        r[j] += pi[j] * g;
+}
+
+/* The row-by-row path (every readout, every CPU, eps == 0 included): one
+ * point at a time against the packed layer (one segment per class), the
+ * LSE of each segment by the reference kernel hj__lse_full, the gradient
+ * accumulated transposed like the blocked path's. */
 static hj_status readout_rows(const hj_model *m, const double *x, const double *y, size_t n,
                               double *loss, double *grad, hj_error *err)
 {
     const hj_arch *A = &m->arch;
     const hj_layer *L = &A->layers[0];
-    const size_t d = L->in, W = L->width, C = A->n_classes, blocks = C ? C : 1, NT = W * blocks;
+    const size_t d = L->in, W = L->width, C = A->n_classes, nseg = C ? C : 1, NT = W * nseg;
     const size_t P = A->n_params;
     const double *w = m->params + L->offset, *b = w + NT * d, eps = m->eps;
     const int scaled = A->output_scale;
     const double a = scaled ? m->params[P - 2] : 1.0, c0 = scaled ? m->params[P - 1] : 0.0;
+    hj__packed_layer pk;
+    if (hj__pack_layer_segments(&pk, w, b, W, nseg, d, eps))
+        return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", NT);
+    const size_t Np = pk.Np, segp = pk.segp;
     const int parallel = n * NT * (d + 1) >= HJ_PARALLEL_MIN_WORK;
     const size_t nthreads = parallel ? HJ_MAX_THREADS() : 1;
-    const size_t per = NT + 2 * blocks + (grad ? P : 0) + 1;
-    double *mem = calloc(nthreads * per, sizeof *mem);
-    if (mem == NULL)
+    /* per thread: z (Np), F and dL/dF (nseg each), [loss, d loss/da, d loss/dc], dW^T, db */
+    const size_t acc_len = grad ? (d + 1) * Np : 0;
+    const size_t sums_at = Np + hj__np(2 * nseg), per = sums_at + HJ_VEC + acc_len;
+    double *mem = hj__alloc_aligned(nthreads * per);
+    if (mem == NULL) {
+        hj__packed_free(&pk);
         return hj_error_set(err, HJ_ENOMEM, "loss: cannot allocate %zu doubles", nthreads * per);
+    }
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp parallel num_threads((int)nthreads) if (parallel)
 #endif
     {
-        double *z = mem + HJ_THREAD_ID() * per, *F = z + NT, *gF = F + blocks;
-        double *acc = grad ? gF + blocks : NULL, *lsum = gF + blocks + (grad ? P : 0);
+        double *z = mem + HJ_THREAD_ID() * per, *F = z + Np, *gF = F + nseg;
+        double *sums = z + sums_at, *dwT = sums + HJ_VEC, *db = dwT + d * Np;
+        memset(sums, 0, (HJ_VEC + acc_len) * sizeof *sums);
+        const unsigned fp_saved = hj__fp_flush_begin();
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp for schedule(static)
 #endif
         for (size_t i = 0; i < n; i++) {
             const double *xi = x + i * d;
-            for (size_t j = 0; j < NT; j++) {
-                const double *wj = w + j * d;
-                double s = b[j];
-                for (size_t k = 0; k < d; k++)
-                    s += wj[k] * xi[k];
-                z[j] = s;
-            }
-            for (size_t c = 0; c < blocks; c++)
-                F[c] = hj__lse_full(z + c * W, W, eps, z + c * W, NULL, NULL); /* z <- pi */
+            row_logits(&pk, xi, z);
+            for (size_t c = 0; c < nseg; c++) /* segment c of z <- pi */
+                F[c] = hj__lse_full(z + c * segp, W, eps, z + c * segp, NULL, NULL);
             if (C == 0) {
-                double r = a * F[0] + c0 - y[i];
-                *lsum += r * r;
-                double go = 2.0 * r / (double)n;
+                const double r = a * F[0] + c0 - y[i];
+                sums[0] += r * r;
+                const double go = 2.0 * r / (double)n;
                 gF[0] = a * go;
-                if (acc && scaled) {
-                    acc[P - 2] += go * F[0];
-                    acc[P - 1] += go;
+                if (scaled) {
+                    sums[1] += go * F[0];
+                    sums[2] += go;
                 }
             } else {
-                size_t k = (size_t)y[i];
-                double lse = hj__lse_full(F, C, 1.0, gF, NULL, NULL); /* gF <- softmax(F) */
-                *lsum += lse - F[k];
+                const size_t label = (size_t)y[i];
+                sums[0] += hj__lse_full(F, C, 1.0, gF, NULL, NULL) - F[label]; /* gF <- softmax */
                 for (size_t c = 0; c < C; c++)
-                    gF[c] = (gF[c] - (c == k)) / (double)n;
+                    gF[c] = (gF[c] - (double)(c == label)) / (double)n;
             }
-            if (acc == NULL)
-                continue;
-            for (size_t c = 0; c < blocks; c++) {
-                const double g = gF[c];
-                for (size_t j = c * W; j < (c + 1) * W; j++) {
-                    double t = g * z[j];
-                    if (t == 0.0)
-                        continue;
-                    double *dw = acc + L->offset + j * d;
-                    for (size_t k = 0; k < d; k++)
-                        dw[k] += t * xi[k];
-                    acc[L->offset + NT * d + j] += t;
-                }
-            }
+            if (grad)
+                for (size_t c = 0; c < nseg; c++)
+                    row_accumulate(&pk, z + c * segp, c * segp, W, gF[c], xi, dwT, db);
         }
+        hj__fp_flush_end(fp_saved);
     }
-    /* reduce the per-thread partial sums in thread order */
-    double total = 0.0;
-    if (grad)
-        memset(grad, 0, P * sizeof *grad);
-    for (size_t th = 0; th < nthreads; th++) {
-        const double *base = mem + th * per + NT + 2 * blocks;
-        if (grad)
-            for (size_t k = 0; k < P; k++)
-                grad[k] += base[k];
-        total += base[grad ? P : 0];
-    }
-    *loss = total / (double)n;
+    *loss = reduce_threads(m, &pk, mem, per, sums_at, nthreads, grad) / (double)n;
     free(mem);
+    hj__packed_free(&pk);
     return HJ_OK;
 }
 
@@ -234,31 +292,7 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
         }
         hj__fp_flush_end(fp_saved);
     }
-    /* reduce the per-thread partial sums in thread order; packed column
-     * sg segp + j is neuron sg W + j */
-    double total = 0.0;
-    if (grad)
-        memset(grad, 0, P * sizeof *grad);
-    for (size_t th = 0; th < nthreads; th++) {
-        const double *sums = mem + th * per + sums_at;
-        total += sums[0];
-        if (grad == NULL)
-            continue;
-        const double *dwT = sums + HJ_VEC, *db = dwT + d * Np;
-        double *gw = grad + L->offset, *gb = gw + N * d;
-        for (size_t sg = 0; sg < nseg; sg++)
-            for (size_t j = 0; j < W; j++) {
-                const size_t col = sg * segp + j, nj = sg * W + j;
-                for (size_t k = 0; k < d; k++)
-                    gw[nj * d + k] += dwT[k * Np + col];
-                gb[nj] += db[col];
-            }
-        if (scaled) {
-            grad[P - 2] += sums[1];
-            grad[P - 1] += sums[2];
-        }
-    }
-    *loss = total / (double)n;
+    *loss = reduce_threads(m, &pk, mem, per, sums_at, nthreads, grad) / (double)n;
     free(mem);
     hj__packed_free(&pk);
     return HJ_OK;
