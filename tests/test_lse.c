@@ -855,6 +855,35 @@ static void hessian_norm_should_equal_lambda_max_and_respect_bounds(void **state
 
 /* ---- error paths ------------------------------------------------------------------------- */
 
+/* A NaN logit must surface: f = NaN and every weight NaN, with or without
+ * pi, at any eps and wherever the NaN sits (first entry, inside a vector,
+ * last of a ragged tail); +-inf and finite neighbours do not change that. */
+static void nan_logit_should_give_nan(void **state)
+{
+    (void)state;
+    const size_t Ns[] = {1, 7, 8, 9, 300};
+    const double epss[] = {0.0, 1e-300, 0.1, 1e300};
+    for (size_t a = 0; a < sizeof Ns / sizeof *Ns; a++) {
+        const size_t N = Ns[a];
+        double *z = malloc(N * sizeof *z), *pi = malloc(N * sizeof *pi);
+        assert_non_null(z);
+        assert_non_null(pi);
+        const size_t where[3] = {0, N / 2, N - 1};
+        for (size_t e = 0; e < sizeof epss / sizeof *epss; e++)
+            for (int w = 0; w < 3; w++) {
+                for (size_t j = 0; j < N; j++)
+                    z[j] = j % 3 == 1 ? -INFINITY : 0.25 * (double)j;
+                z[where[w]] = NAN;
+                assert_true(isnan(hj_lse_vec(z, N, epss[e], NULL)));
+                assert_true(isnan(hj_lse_vec(z, N, epss[e], pi)));
+                for (size_t j = 0; j < N; j++)
+                    assert_true(isnan(pi[j]));
+            }
+        free(z);
+        free(pi);
+    }
+}
+
 static void invalid_arguments_should_be_refused_with_message(void **state)
 {
     (void)state;
@@ -932,6 +961,7 @@ int main(void)
         cmocka_unit_test(tropical_gap_should_obey_eps_logN_and_sharp_bound),
         cmocka_unit_test(gradient_and_hessian_should_match_finite_differences),
         cmocka_unit_test(hessian_norm_should_equal_lambda_max_and_respect_bounds),
+        cmocka_unit_test(nan_logit_should_give_nan),
         cmocka_unit_test(invalid_arguments_should_be_refused_with_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -209,6 +209,30 @@ static void bad_labels_and_nan_inputs_should_be_refused(void **state)
     hj_workspace_free(ws);
     free(x), free(y);
     hj_model_free(&m);
+    /* a non-finite parameter (inf or NaN), in a readout-only model and a
+     * deeper one, on every kernel path: refused with its index, never a
+     * finite loss */
+    const char *specs[] = {"lse:9", "lse-class:9", "dense:4,lse:5"};
+    const size_t classes[] = {0, 3, 0};
+    for (int q = 0; q < 3; q++) {
+        make_problem(specs[q], 2, classes[q], 0, 0.3, 4, 20, &m, &x, &y);
+        assert_int_equal(hj_workspace_alloc(&ws, &m, 20, &err), HJ_OK);
+        const size_t k = m.arch.n_params / 2;
+        const double saved = m.params[k];
+        for (int v = 0; v < 2; v++) {
+            m.params[k] = v ? NAN : INFINITY;
+            assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 20, &loss, NULL, &err), HJ_ENAN);
+            char want[64];
+            snprintf(want, sizeof want, "parameter %zu is not finite", k);
+            assert_non_null(strstr(err.msg, want));
+        }
+        m.params[k] = saved;
+        assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 20, &loss, NULL, &err), HJ_OK);
+        assert_true(isfinite(loss));
+        hj_workspace_free(ws);
+        free(x), free(y);
+        hj_model_free(&m);
+    }
 }
 
 /* Train a little, predict, save, load, predict again: bit-identical; and

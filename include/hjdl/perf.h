@@ -16,8 +16,9 @@
  *   R_fma    multiply-adds per second of dgemm (OpenBLAS when built with it)
  *            on square matrices (default 2000 x 2000);
  *   B_write  bytes per second filling a large array (default 256 MiB), the
- *            faster of plain and streaming (non-temporal) stores, each
- *            the widest the CPU has (the LSE kernels use both).
+ *            faster of plain and streaming (non-temporal) stores, 64-byte
+ *            AVX-512 ones where the CPU has AVX-512F, else 16-byte SSE2 ones
+ *            (the blocked LSE forward pass streams a large pi out).
  * Each rate is the best of o->reps runs (a limit: noise only ever slows a
  * run down, so the best run is the closest to it and the bound the tightest).
  * The fraction of the roofline is t_bound / t_measured (1 = at the limit).

@@ -67,8 +67,9 @@ static inline double hj__over_eps(double c, double eps)
 void hj__exp_inplace(double *v, size_t n);
 /* v[i] = exp(v[i]) for v[i] <= 0, flushed to exactly 0 below 1e-307 (and
  * for NaN): the exp of the Gibbs weights in the blocked kernels, i.e. the
- * inline AVX-512 exp of exp_avx512.h where those kernels run, libm's exp
- * with the same flush elsewhere (src/core/vexp.c). */
+ * inline AVX-512 exp of exp_avx512.h where those kernels run, elsewhere
+ * hj__exp_inplace (libmvec's AVX2 exp, or libm's) with the same flush
+ * (src/core/vexp.c). */
 void hj__exp_nonpos_inplace(double *v, size_t n);
 /* The same with the AVX-512 exp allowed (simd = 1) or not (0: the portable
  * clamp, hj__exp_inplace, flush), for the tests. */
@@ -133,10 +134,12 @@ int hj__all_finite(const double *v, size_t n, size_t *bad);
 #endif
 
 /* Flush-to-zero and denormals-are-zero on the calling thread for the span
- * of a blocked kernel (x86 MXCSR; a no-op elsewhere): results that would be
- * subnormal become 0 instead of costing a ~100-cycle microcode assist each,
- * which deep in the tail of the Gibbs weights (small eps) they would. Such
- * values are below 2.2e-308 and cannot change any sum the kernels form.
+ * of a kernel (x86 MXCSR; a no-op elsewhere; the readout kernels set it in
+ * each thread): results that would be subnormal become 0, and subnormal
+ * operands count as 0, instead of costing a ~100-cycle microcode assist
+ * each, which deep in the tail of the Gibbs weights (small eps) they would.
+ * Each such value is below 2.2e-308 in magnitude, under the 1e-307 flush of
+ * the weights (a subnormal parameter or input is read as 0 too).
  * hj__fp_flush_begin returns the previous state for hj__fp_flush_end. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <xmmintrin.h>
@@ -212,15 +215,9 @@ void hj__block_transpose(const double *x, size_t valid, size_t d, double *xT);
  * e (>= 1). */
 void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m, double *s);
 
-/* The forward outputs of one block after hj__lse_block (AVX-512 only), for
- * its first `valid` points: f (valid); pi (valid, N) with row stride N, or
- * NULL; grad (valid, d) or NULL. */
-void hj__lse_block_outputs(const hj__packed_layer *pk, const double *Z, const double *m,
-                           const double *s, size_t valid, double *f, double *pi, double *grad);
-
 /* In the blocked forward pass a pi of at least this many bytes is written
  * by streaming (non-temporal) stores, overlapped with the next row's exps:
- * more than the L2 caches of the development machine's two cores (4 MiB
+ * more than the L2 caches of the development machine's two cores (2 MiB
  * each), where plain stores would read every line in only to evict it. */
 #define HJ_STREAM_MIN_BYTES ((size_t)16 << 20)
 

@@ -28,15 +28,29 @@ HJ_WIDE_CLONES void hj__shifted_exp(const double *z, size_t N, double m, double 
  * division, as in the blocked kernels of lse_simd.c), the weights through
  * the Gibbs-weight exp (hj__exp_nonpos_inplace: exp(t) for t <= 0, weights
  * below 1e-307 flushed to 0, as everywhere in the library), the sum in
- * vector order. */
+ * vector order (by chunks when pi is NULL). A NaN logit gives f = NaN and
+ * pi = NaN (so that it shows in whatever is computed from them). */
 HJ_WIDE_CLONES double hj__lse_full(const double *z, size_t N, double eps, double *pi,
                                    double *m_out, double *log_s_out)
 {
     double m = -INFINITY;
-    HJ_SIMD(reduction(max : m))
-    for (size_t j = 0; j < N; j++)
+    int nan_seen = 0;
+    HJ_SIMD(reduction(max : m) reduction(| : nan_seen))
+    for (size_t j = 0; j < N; j++) {
         m = z[j] > m ? z[j] : m;
-    if (N > 0 && !(m > -INFINITY)) /* all -inf, or NaN: the first entry decides */
+        nan_seen |= z[j] != z[j];
+    }
+    if (nan_seen) { /* a NaN logit makes everything NaN (it must surface, e.g. in a loss) */
+        if (pi != NULL)
+            for (size_t j = 0; j < N; j++)
+                pi[j] = NAN;
+        if (m_out)
+            *m_out = NAN;
+        if (log_s_out)
+            *log_s_out = NAN;
+        return NAN;
+    }
+    if (N > 0 && !(m > -INFINITY)) /* all -inf: the first entry decides */
         m = z[0];
     if (eps == 0.0) {
         size_t ties = 0;
@@ -65,9 +79,15 @@ HJ_WIDE_CLONES double hj__lse_full(const double *z, size_t N, double eps, double
         HJ_SIMD()
         for (size_t j = 0; j < N; j++)
             pi[j] *= inv_s;
-    } else {
-        for (size_t j = 0; j < N; j++)
-            s += exp((z[j] - m) / eps);
+    } else { /* the same weights, a stack buffer at a time */
+        double w[256];
+        for (size_t j0 = 0; j0 < N; j0 += 256) {
+            const size_t len = N - j0 < 256 ? N - j0 : 256;
+            hj__shifted_exp(z + j0, len, m, eps, w);
+            HJ_SIMD(reduction(+ : s))
+            for (size_t j = 0; j < len; j++)
+                s += w[j];
+        }
     }
     double log_s = log(s);
     if (m_out)

@@ -9,10 +9,10 @@
  *      hj__layer_logits forms them on the same CPU), each point's running
  *      max in 8 more registers. This runs near OpenBLAS dgemm's rate (at
  *      d = 64, n = 4000, N = 1000 the whole forward pass with pi takes
- *      4.7 ms on 2 threads where dgemm's measured multiply-add rate would
- *      need 3.0 ms for the logits alone), so no dgemm call (with its
- *      packing, and its own thread pool fighting the OpenMP one) is made at
- *      any d;
+ *      5.0 ms on 2 threads where dgemm's measured 8.0e10 multiply-adds/s
+ *      would need 3.2 ms for the logits alone; docs/performance.md), so no
+ *      dgemm call (with its packing, and its own thread pool fighting the
+ *      OpenMP one) is made at any d;
  *   2. per point one pass t = (z - m)/eps (multiplied by 1/eps when that is
  *      a normal number: one rounding more than a division, a relative error
  *      below 2^-52 |t| in a weight, where a division would cost more than

@@ -287,6 +287,10 @@ hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *
                             n, ws->capacity);
     const size_t C = m->arch.n_classes, d = m->arch.d_in;
     size_t bad;
+    /* a non-finite parameter is an error here, not a NaN somewhere inside:
+     * the vector kernels give NaN logits zero weight */
+    if (!hj__all_finite(m->params, m->arch.n_params, &bad))
+        return hj_error_set(err, HJ_ENAN, "loss: parameter %zu is not finite", bad);
     if (!hj__all_finite(x, n * d, &bad))
         return hj_error_set(err, HJ_ENAN, "loss: input x[%zu][%zu] is not finite", bad / d, bad % d);
     for (size_t i = 0; i < n; i++) {

@@ -10,10 +10,11 @@
  * AVX-512 take the blocked kernels of src/core/lse_simd.c: 8 points at a
  * time, their logits, maxima, exponentials (the inline exp of
  * exp_avx512.h) and sums from hj__lse_block (per class for lse-class), then
- * the loss and, for the gradient, u_ij = dL/df_i * pi_ij accumulated into a
- * per-thread transposed gradient dW^T (d, Np), db (Np) where every loaded
- * accumulator vector takes the contributions of the 8 points (8 FMAs per
- * load/store), with flush-to-zero set for the span of the kernel.
+ * the loss and, for the gradient, u_ij = dL/dF * pi_ij (F the point's
+ * readout, or its score of neuron j's class) accumulated into a per-thread
+ * transposed gradient dW^T (d, Np), db (Np) where every loaded accumulator
+ * vector takes the contributions of the 8 points (8 FMAs per load/store),
+ * with flush-to-zero set for the span of the kernel.
  * eps == 0 and CPUs without AVX-512 take the row-by-row code: one point at
  * a time against the same packed layout, its loops vectorised over the
  * neurons and compiled for AVX-512, AVX2 and the baseline. Either way the
@@ -61,6 +62,35 @@ static double reduce_threads(const hj_model *m, const hj__packed_layer *pk, cons
     return total;
 }
 
+/* The output layer of one point from its class scores F (nseg; for a
+ * regression the readout f): adds its loss term to sums[0], the square of
+ * r = a f + c - y for a regression (and, when output-scaled, dL/da = g f and
+ * dL/dc = g with g = 2 r / n to sums[1], sums[2]), the cross-entropy
+ * log sum_c exp F_c - F_y for a classifier; gF (nseg) = dL/dF, i.e. a g, or
+ * (softmax(F)_c - [c == y]) / n. */
+static void point_output(const hj_model *m, const double *F, size_t nseg, double yi, size_t n,
+                         double *sums, double *gF)
+{
+    const hj_arch *A = &m->arch;
+    if (A->n_classes == 0) {
+        const size_t P = A->n_params;
+        const double a = A->output_scale ? m->params[P - 2] : 1.0;
+        const double r = a * F[0] + (A->output_scale ? m->params[P - 1] : 0.0) - yi;
+        sums[0] += r * r;
+        const double go = 2.0 * r / (double)n;
+        gF[0] = a * go;
+        if (A->output_scale) {
+            sums[1] += go * F[0];
+            sums[2] += go;
+        }
+        return;
+    }
+    const size_t label = (size_t)yi;
+    sums[0] += hj__lse_full(F, nseg, 1.0, gF, NULL, NULL) - F[label]; /* gF <- softmax */
+    for (size_t c = 0; c < nseg; c++)
+        gF[c] = (gF[c] - (double)(c == label)) / (double)n;
+}
+
 /* z (Np) = the logits of one point xi (d) against the packed layer:
  * b_j + sum_k w_jk x_k in k order, multiply then add (as hj__layer_logits
  * without FMA), vectorised over the neurons. */
@@ -105,11 +135,8 @@ static hj_status readout_rows(const hj_model *m, const double *x, const double *
 {
     const hj_arch *A = &m->arch;
     const hj_layer *L = &A->layers[0];
-    const size_t d = L->in, W = L->width, C = A->n_classes, nseg = C ? C : 1, NT = W * nseg;
-    const size_t P = A->n_params;
+    const size_t d = L->in, W = L->width, nseg = A->n_classes ? A->n_classes : 1, NT = W * nseg;
     const double *w = m->params + L->offset, *b = w + NT * d, eps = m->eps;
-    const int scaled = A->output_scale;
-    const double a = scaled ? m->params[P - 2] : 1.0, c0 = scaled ? m->params[P - 1] : 0.0;
     hj__packed_layer pk;
     if (hj__pack_layer_segments(&pk, w, b, W, nseg, d, eps))
         return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", NT);
@@ -131,7 +158,9 @@ static hj_status readout_rows(const hj_model *m, const double *x, const double *
         double *z = mem + HJ_THREAD_ID() * per, *F = z + Np, *gF = F + nseg;
         double *sums = z + sums_at, *dwT = sums + HJ_VEC, *db = dwT + d * Np;
         memset(sums, 0, (HJ_VEC + acc_len) * sizeof *sums);
-        const unsigned fp_saved = hj__fp_flush_begin();
+        /* flush-to-zero only at eps > 0: at eps = 0 exact ties decide, and
+         * reading subnormal logits as 0 could make one */
+        const unsigned fp_saved = eps > 0.0 ? hj__fp_flush_begin() : 0u;
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -140,26 +169,13 @@ static hj_status readout_rows(const hj_model *m, const double *x, const double *
             row_logits(&pk, xi, z);
             for (size_t c = 0; c < nseg; c++) /* segment c of z <- pi */
                 F[c] = hj__lse_full(z + c * segp, W, eps, z + c * segp, NULL, NULL);
-            if (C == 0) {
-                const double r = a * F[0] + c0 - y[i];
-                sums[0] += r * r;
-                const double go = 2.0 * r / (double)n;
-                gF[0] = a * go;
-                if (scaled) {
-                    sums[1] += go * F[0];
-                    sums[2] += go;
-                }
-            } else {
-                const size_t label = (size_t)y[i];
-                sums[0] += hj__lse_full(F, C, 1.0, gF, NULL, NULL) - F[label]; /* gF <- softmax */
-                for (size_t c = 0; c < C; c++)
-                    gF[c] = (gF[c] - (double)(c == label)) / (double)n;
-            }
+            point_output(m, F, nseg, y[i], n, sums, gF);
             if (grad)
                 for (size_t c = 0; c < nseg; c++)
                     row_accumulate(&pk, z + c * segp, c * segp, W, gF[c], xi, dwT, db);
         }
-        hj__fp_flush_end(fp_saved);
+        if (eps > 0.0)
+            hj__fp_flush_end(fp_saved);
     }
     *loss = reduce_threads(m, &pk, mem, per, sums_at, nthreads, grad) / (double)n;
     free(mem);
@@ -204,19 +220,16 @@ HJ_AVX512 static void block_accumulate(const double *Z, size_t Np, size_t d, con
 /* The blocked path: one readout (lse:N regression or lse-class:N), eps > 0,
  * AVX-512 present. For a classifier the layer is packed as C segments of
  * W neurons (one LSE per class); the class scores F_c = m_c + eps log s_c
- * of a point give the cross-entropy through the softmax over classes as in
- * readout_rows, and its gradient u_ij = (dL/dF_c) e_ij / s_ic is formed by
- * scaling each segment of the point's row of e before the accumulation. */
+ * of a point give the cross-entropy (point_output), and its gradient
+ * u_ij = (dL/dF_c) e_ij / s_ic is formed by scaling each segment of the
+ * point's row of e before the accumulation. */
 static hj_status readout_blocked(const hj_model *m, const double *x, const double *y, size_t n,
                                  double *loss, double *grad, hj_error *err)
 {
     const hj_arch *A = &m->arch;
     const hj_layer *L = &A->layers[0];
-    const size_t d = L->in, W = L->width, C = A->n_classes, nseg = C ? C : 1;
-    const size_t N = W * nseg, P = A->n_params;
+    const size_t d = L->in, W = L->width, nseg = A->n_classes ? A->n_classes : 1, N = W * nseg;
     const double *w = m->params + L->offset, *b = w + N * d, eps = m->eps;
-    const int scaled = A->output_scale;
-    const double a = scaled ? m->params[P - 2] : 1.0, c0 = scaled ? m->params[P - 1] : 0.0;
     hj__packed_layer pk;
     if (hj__pack_layer_segments(&pk, w, b, W, nseg, d, eps))
         return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", N);
@@ -224,7 +237,7 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
     const int parallel = nblk > 1 && n * N * (d + 8) >= HJ_PARALLEL_MIN_WORK;
     const size_t nthreads = parallel ? HJ_MAX_THREADS() : 1;
     /* per thread: Z (P, Np), xT (d, P), m and s (P, nseg), c (P), class
-     * scores F and softmax (nseg each), [loss, d loss/da, d loss/dc], dW^T, db */
+     * scores F and dL/dF (nseg each), [loss, d loss/da, d loss/dc], dW^T, db */
     const size_t xlen = hj__np(HJ_BLK_P * d), mlen = hj__np(HJ_BLK_P * nseg);
     const size_t flen = hj__np(2 * nseg), acc_len = grad ? (d + 1) * Np : 0;
     const size_t sums_at = HJ_BLK_P * Np + xlen + 2 * mlen + HJ_VEC + flen;
@@ -234,13 +247,12 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
         hj__packed_free(&pk);
         return hj_error_set(err, HJ_ENOMEM, "loss: cannot allocate %zu doubles", nthreads * per);
     }
-    const double two_over_n = 2.0 / (double)n;
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp parallel num_threads((int)nthreads) if (parallel)
 #endif
     {
         double *Z = mem + HJ_THREAD_ID() * per, *xT = Z + HJ_BLK_P * Np, *mx = xT + xlen;
-        double *s = mx + mlen, *c = s + mlen, *F = c + HJ_VEC, *soft = F + nseg;
+        double *s = mx + mlen, *c = s + mlen, *F = c + HJ_VEC, *gF = F + nseg;
         double *sums = Z + sums_at, *dwT = sums + HJ_VEC, *db = dwT + d * Np;
         memset(sums, 0, (HJ_VEC + acc_len) * sizeof *sums);
         const unsigned fp_saved = hj__fp_flush_begin();
@@ -256,27 +268,18 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
                 c[p] = 0.0; /* padding points contribute nothing */
                 if (p >= valid)
                     continue;
-                if (C == 0) {
-                    const double Fp = mx[p] + eps * log(s[p]);
-                    const double r = a * Fp + c0 - y[i0 + p];
-                    sums[0] += r * r;
-                    const double go = r * two_over_n;
-                    if (scaled) {
-                        sums[1] += go * Fp;
-                        sums[2] += go;
-                    }
-                    c[p] = a * go / s[p]; /* dL/df_i, and pi_ij = e_ij / s_i */
-                    continue;
-                }
                 const double *mp = mx + p * nseg, *sp = s + p * nseg;
                 for (size_t k = 0; k < nseg; k++)
                     F[k] = mp[k] + eps * log(sp[k]);
-                const size_t label = (size_t)y[i0 + p];
-                sums[0] += hj__lse_full(F, nseg, 1.0, soft, NULL, NULL) - F[label];
+                point_output(m, F, nseg, y[i0 + p], n, sums, gF);
+                if (nseg == 1) { /* dL/df_i, and pi_ij = e_ij / s_i */
+                    c[p] = gF[0] / sp[0];
+                    continue;
+                }
                 if (grad == NULL)
                     continue;
                 for (size_t k = 0; k < nseg; k++) { /* e <- (dL/dF_k / s_k) e in segment k */
-                    const double gk = (soft[k] - (double)(k == label)) / (double)n / sp[k];
+                    const double gk = gF[k] / sp[k];
                     double *e = Z + p * Np + k * segp;
                     for (size_t j = 0; j < segp; j++)
                         e[j] *= gk;

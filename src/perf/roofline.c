@@ -158,8 +158,9 @@ static hj_status measure_gemm(size_t n, size_t reps, double *rate, int *blas, hj
 }
 
 /* Fill a (len) with v, by the stores a kernel could use: plain (stream = 0)
- * or streaming / non-temporal (stream = 1), the widest the CPU has. The LSE
- * forward pass streams a large pi out (lse_simd.c), so both count. */
+ * or streaming / non-temporal (stream = 1), 64-byte AVX-512 stores where the
+ * CPU has AVX-512F, else 16-byte SSE2 ones. The LSE forward pass streams a
+ * large pi out (lse_simd.c), so both count. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 __attribute__((target("avx512f"))) static void fill_avx512(double *a, size_t len, double v,
@@ -213,8 +214,24 @@ static void fill(double *a, size_t len, double v, int stream)
 }
 #endif
 
+/* fill() over `threads` threads, each its contiguous share of a. */
+static void fill_threads(double *a, size_t len, double v, int stream, size_t threads)
+{
+#ifdef HJDL_HAVE_OPENMP
+#pragma omp parallel num_threads((int)threads)
+    {
+        const size_t T = (size_t)omp_get_num_threads(), id = (size_t)omp_get_thread_num();
+        const size_t lo = len * id / T, hi = len * (id + 1) / T;
+        fill(a + lo, hi - lo, v, stream);
+    }
+#else
+    (void)threads;
+    fill(a, len, v, stream);
+#endif
+}
+
 /* B_write: the best over reps, and over plain and streaming stores, of
- * bytes / t for filling the array (each thread its contiguous share). */
+ * bytes / t for filling the array. */
 static hj_status measure_write(size_t bytes, size_t threads, size_t reps, double *rate,
                                hj_error *err)
 {
@@ -222,24 +239,14 @@ static hj_status measure_write(size_t bytes, size_t threads, size_t reps, double
     double *a = malloc(len * sizeof *a);
     if (a == NULL)
         return hj_error_set(err, HJ_ENOMEM, "roofline: cannot allocate the %zu-byte store array", bytes);
-    fill(a, len, 0.5, 0); /* first touch (page faults), not timed */
+    fill_threads(a, len, 0.5, 0, threads); /* first touch (page faults), not timed */
     double best = 0.0;
     for (int stream = 0; stream <= 1; stream++) {
         double samples[HJ_PERF_MAX_REPS];
         for (size_t r = 0; r < reps; r++) {
             const double v = 1.5 + (double)r;
             const double t0 = hj_perf_now();
-#ifdef HJDL_HAVE_OPENMP
-#pragma omp parallel num_threads((int)threads)
-            {
-                const size_t T = (size_t)omp_get_num_threads(), id = (size_t)omp_get_thread_num();
-                const size_t lo = len * id / T, hi = len * (id + 1) / T;
-                fill(a + lo, hi - lo, v, stream);
-            }
-#else
-            (void)threads;
-            fill(a, len, v, stream);
-#endif
+            fill_threads(a, len, v, stream, threads);
             PERF_CLOBBER();
             const double t = hj_perf_now() - t0;
             samples[r] = (double)(len * sizeof *a) / t;
