@@ -64,8 +64,8 @@ static const char *CSV_HEADER = "kernel,n,N,d,eps,threads,reps,median_s,min_s,ma
 
 static void print_roofline(const hj_roofline *r)
 {
-    printf("roofline (%zu threads): R_exp %.3g exp/s, R_fma %.3g FMA/s (%s dgemm %zu^3), "
-           "B_write %.3g GB/s\n", r->threads, r->r_exp, r->r_fma,
+    printf("roofline (%zu threads, %s kernels): R_exp %.3g exp/s, R_fma %.3g FMA/s (%s dgemm "
+           "%zu^3), B_write %.3g GB/s\n", r->threads, hj_kernels(), r->r_exp, r->r_fma,
            r->blas ? "OpenBLAS" : "plain-loop", r->gemm_n, r->b_write / 1e9);
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hjdl/runtime.h"
 
 static const cli_command COMMANDS[] = {
     {"verify", "run the self-checks C1-C6 (LSE = Hopf-Cole, PDE residual, diagram, ...)", cmd_verify},
@@ -60,7 +61,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("hjdl %s\n", HJDL_VERSION_STRING);
+        printf("hjdl %s\nkernels: %s\n", HJDL_VERSION_STRING, hj_kernels());
         return CLI_OK;
     }
     for (size_t i = 0; i < NCOMMANDS; i++)

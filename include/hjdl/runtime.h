@@ -16,6 +16,11 @@ void hj_set_threads(size_t n);
 size_t hj_get_threads(void);
 /* The library version, e.g. "0.1.0". */
 const char *hj_version(void);
+/* Which LSE kernels run on this CPU (a constant string): "avx512" (the
+ * blocked AVX-512 kernels with the inline exp; x86-64 CPUs with AVX-512F)
+ * or "portable" (vectorised row-by-row loops; every other CPU). They give
+ * the same numbers up to rounding; docs/performance.md compares their speed. */
+const char *hj_kernels(void);
 
 #ifdef __cplusplus
 }

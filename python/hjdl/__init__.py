@@ -9,7 +9,7 @@ float64 inputs are passed without copies), shapes checked with ValueError, C err
 
 Functions: lse, gibbs_weights, hopf_cole, hopf_lax, weights_to_atoms, atoms_to_weights,
 entropy, entropy_grad, explain, critical_eps, landscape, experiment, experiments,
-set_threads, get_threads. Classes: Model, Landscape, Error.
+set_threads, get_threads, kernels. Classes: Model, Landscape, Error.
 
 >>> import numpy as np, hjdl
 >>> w, b = np.random.default_rng(0).normal(size=(5, 2)), np.zeros(5)
@@ -20,7 +20,7 @@ set_threads, get_threads. Classes: Model, Landscape, Error.
 True
 """
 
-from ._lib import Error, version as _version, path as _path
+from ._lib import Error, version as _version, kernels as _kernels, path as _path
 from ._core import (REGIMES, atoms_to_weights, critical_eps, entropy, entropy_grad, explain,
                     get_threads, gibbs_weights, hopf_cole, hopf_lax, lse, set_threads,
                     weights_to_atoms)
@@ -36,7 +36,13 @@ def library_path():
     return _path
 
 
+def kernels():
+    """Which LSE kernels run on this CPU: "avx512" (blocked AVX-512 kernels) or "portable"."""
+    return _kernels()
+
+
 __all__ = ["Error", "Model", "Landscape", "REGIMES", "__version__", "atoms_to_weights",
            "critical_eps", "entropy", "entropy_grad", "experiment", "experiments", "explain",
-           "get_threads", "gibbs_weights", "hopf_cole", "hopf_lax", "landscape", "library_path",
+           "get_threads", "gibbs_weights", "hopf_cole", "hopf_lax", "kernels", "landscape",
+           "library_path",
            "lse", "set_threads", "weights_to_atoms"]

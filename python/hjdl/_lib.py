@@ -149,6 +149,7 @@ S = c_int               # hj_status
 SIGNATURES = {
     # runtime.h, status.h
     "hj_version": (c_char_p, []),
+    "hj_kernels": (c_char_p, []),
     "hj_status_string": (c_char_p, [c_int]),
     "hj_set_threads": (None, [c_size_t]),
     "hj_get_threads": (c_size_t, []),
@@ -297,3 +298,7 @@ def check(status, err):
 
 def version():
     return lib.hj_version().decode()
+
+
+def kernels():
+    return lib.hj_kernels().decode()

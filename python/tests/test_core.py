@@ -188,3 +188,11 @@ def test_version_and_library():
     import re
     assert re.fullmatch(r"\d+\.\d+\.\d+", hjdl.__version__)
     assert "libhjdl" in hjdl.library_path()
+    # the kernel set follows the CPU (read from /proc/cpuinfo, not from the library)
+    try:
+        with open("/proc/cpuinfo") as f:
+            avx512 = re.search(r"\bavx512f\b", f.read()) is not None
+    except OSError:
+        avx512 = None
+    if avx512 is not None:
+        assert hjdl.kernels() == ("avx512" if avx512 else "portable")

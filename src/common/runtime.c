@@ -1,5 +1,7 @@
-/* runtime.c — thread settings for OpenMP and OpenBLAS; version string. */
+/* runtime.c — thread settings for OpenMP and OpenBLAS; version string; which kernels this CPU runs. */
 #include "hjdl/runtime.h"
+
+#include "core/core-impl.h"
 
 #ifdef HJDL_HAVE_OPENMP
 #include <omp.h>
@@ -30,3 +32,5 @@ size_t hj_get_threads(void)
 }
 
 const char *hj_version(void) { return HJDL_VERSION_STRING; }
+
+const char *hj_kernels(void) { return hj__simd_avx512() ? "avx512" : "portable"; }

@@ -38,6 +38,9 @@ paste -d, "$TMP/x2.csv" "$TMP/o2.csv" | awk -F, -v t=0.7 -v e=0.2 '
 "$HJDL" solve --help | grep -q "Hopf-Cole" && pass || fail "solve --help"
 "$HJDL" --help | grep -q "verify" && pass || fail "--help"
 "$HJDL" --version | grep -q "^hjdl [0-9]" && pass || fail "--version"
+# the kernel set follows the CPU (checked against /proc/cpuinfo, not the code)
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then want=avx512; else want=portable; fi
+"$HJDL" --version | grep -qx "kernels: $want" && pass || fail "--version kernels (want $want)"
 
 # 6. Bad input: one clear message naming the file/line, exit 2, no output file.
 printf 'y,g\n0,0\n1,2,3\n' > "$TMP/ragged.csv"
