@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "exp_support.h"
+#include "landscape_support.h"
 #include "hjdl/data.h"
 #include "hjdl/experiment.h"
 #include "hjdl/landscape.h"
@@ -33,41 +34,6 @@ static void run_quick(const es_tmpdir *t, const char *name, size_t seeds, hj_res
     assert_true(res->n_claims >= 1);
     es_assert_claims(res, "C13", ES_CLAIM_STATEMENT);
     es_assert_summary(res, name, 1);
-}
-
-/* H(x; eps) from the definition, in long double (t = 1). */
-static long double naive_H(const double *y, const double *g, size_t N, double eps, double x1,
-                           double x2)
-{
-    long double a[256], m = -INFINITY, Z = 0.0L, H = 0.0L;
-    for (size_t j = 0; j < N; j++) {
-        long double d1 = (long double)x1 - y[2 * j], d2 = (long double)x2 - y[2 * j + 1];
-        a[j] = -((long double)g[j] + (d1 * d1 + d2 * d2) / 4.0L) / eps;
-        if (a[j] > m)
-            m = a[j];
-    }
-    for (size_t j = 0; j < N; j++)
-        Z += expl(a[j] - m);
-    for (size_t j = 0; j < N; j++) {
-        long double lp = a[j] - m - logl(Z);
-        H -= expl(lp) * lp;
-    }
-    return H;
-}
-
-/* Central-difference gradient norm, Hessian (hxx, hxy, hyy) of naive_H. */
-static void naive_derivs(const double *y, const double *g, size_t N, double eps, double x1,
-                         double x2, double h, double *gn, double *hs)
-{
-    long double f[3][3];
-    for (int a = -1; a <= 1; a++)
-        for (int b = -1; b <= 1; b++)
-            f[a + 1][b + 1] = naive_H(y, g, N, eps, x1 + a * h, x2 + b * h);
-    long double gx = (f[2][1] - f[0][1]) / (2 * h), gy = (f[1][2] - f[1][0]) / (2 * h);
-    *gn = (double)sqrtl(gx * gx + gy * gy);
-    hs[0] = (double)((f[2][1] - 2 * f[1][1] + f[0][1]) / (h * h));
-    hs[2] = (double)((f[1][2] - 2 * f[1][1] + f[1][0]) / (h * h));
-    hs[1] = (double)((f[2][2] - f[2][0] - f[0][2] + f[0][0]) / (4 * h * h));
 }
 
 /* bifurcation: each listed fold is, by finite differences of the naive H
@@ -103,9 +69,9 @@ static void bifurcation_quick_passes_and_folds_are_singular(void **state)
         const double *r = fo.data + i * fo.cols;
         if (i > 0)
             assert_true(r[0] >= fo.data[(i - 1) * fo.cols]);
-        double gn, hs[3];
-        const double h = 2e-4 * sqrt(r[0]);
-        naive_derivs(y, g, N, r[0], r[1], r[2], h, &gn, hs);
+        double gr[2], hs[3];
+        ls_naive_fd_2d(y, g, N, 1.0, r[0], r + 1, 2e-4 * sqrt(r[0]), gr, hs);
+        const double gn = hypot(gr[0], gr[1]);
         double tr = 0.5 * (hs[0] + hs[2]), dd = sqrt(0.25 * (hs[0] - hs[2]) * (hs[0] - hs[2]) + hs[1] * hs[1]);
         double l1 = tr - dd, l2 = tr + dd;
         double big = fmax(fabs(l1), fabs(l2)), small = fmin(fabs(l1), fabs(l2));
@@ -149,14 +115,14 @@ static void phase_quick_passes_and_curves_recompute(void **state)
     for (size_t i = 0; i < cu.rows; i++) {
         const double *r = cu.data + i * 4;
         for (int k = 0; k < 3; k++)
-            worst = fmax(worst, fabs((double)naive_H(y, g, 16, r[0], q[k][0], q[k][1]) / logN - r[1 + k]));
+            worst = fmax(worst, fabs((double)ls_naive_H(y, g, 16, 2, 1.0, r[0], q[k]) / logN - r[1 + k]));
     }
     double worst_half = 0.0;
     for (size_t i = 0; i < tr.rows; i++) {
         const double *r = tr.data + i * 6;
         if (r[0] != 1.0)
             continue;
-        worst_half = fmax(worst_half, fabs((double)naive_H(y, g, 16, r[4], r[2], r[3]) - 0.5 * logN));
+        worst_half = fmax(worst_half, fabs((double)ls_naive_H(y, g, 16, 2, 1.0, r[4], r + 2) - 0.5 * logN));
         assert_true(fabs(log10(r[4] / 0.25) - r[5]) <= 1e-12);
     }
     printf("  phase curves vs naive H: %.1e; H(eps_half) - log N/2: %.1e\n", worst, worst_half);

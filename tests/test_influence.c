@@ -121,6 +121,18 @@ static void check_ablation_logits(nr_check *ck, const double *a, size_t N, doubl
     free(delta);
 }
 
+/* Naive Hopf–Cole costs c (N) at x and their largest magnitude, the scale
+ * of the library's logit rounding (~8 u (max cost + 1)). */
+static double naive_costs(const double *y, const double *g, size_t N, size_t d, const long double *Ainv,
+                          const double *x, double t, long double *c)
+{
+    nr_hopf_costs(y, g, N, d, Ainv, x, t, c);
+    double cmax = 0.0;
+    for (size_t j = 0; j < N; j++)
+        cmax = fmax(cmax, (double)fabsl(c[j]));
+    return cmax;
+}
+
 /* ---- tests -------------------------------------------------------------------- */
 
 /* Random logits over a range of eps from 0 (with planted ties) to 1e3, N
@@ -286,12 +298,9 @@ static void batch_apis_match_brute_force(void **state)
         assert_int_equal(hj_influence_ablation_atoms(&at, M, x, n, t, eps, u, du, &e), HJ_OK);
         const double vmax = nr_max_abs(v, N * nv);
         for (size_t i = 0; i < n; i++) {
-            nr_hopf_costs(y, g, N, d, Ai, x + i * d, t, c);
-            double cmax = 0.0;
-            for (size_t j = 0; j < N; j++) {
+            const double cmax = naive_costs(y, g, N, d, Ai, x + i * d, t, c);
+            for (size_t j = 0; j < N; j++)
                 a[j] = (double)-c[j];
-                cmax = fmax(cmax, fabs(a[j]));
-            }
             /* logits rounding: ~8 u (cmax + 1) absolute; in the weights / eps */
             const double sens = eps > 0.0 ? 8.0 * U * (cmax + 1.0) / eps : 0.0;
             bf_average(a, N, eps, v, nv, N, Pb);
@@ -328,6 +337,8 @@ static void batch_apis_match_brute_force(void **state)
                 long double Fb = bf_lse(a, N, eps, N);
                 nr_close(&abl, f[i], Fb, 1e-13 * (sc + 1.0), "layer f rep %d", rep);
                 bf_average(a, N, eps, v, nv, N, Pb);
+                for (size_t cc = 0; cc < nv; cc++)
+                    nr_close(&loo, P2[i * nv + cc], Pb[cc], (1e-13 + 4 * sens) * vmax, "layer P rep %d", rep);
                 for (size_t k = 0; k < N; k++) {
                     nr_close(&abl, df[i * N + k], bf_lse(a, N, eps, k) - Fb, 1e-13 * (sc + 1.0),
                              "layer ablation rep %d k %zu", rep, k);
@@ -416,10 +427,7 @@ static void explain_matches_naive_summary(void **state)
             nr_hopf(y, g, N, d, NULL, x + i * d, t, eps, &u, pi, NULL, NULL, NULL, &H);
             /* the library's logits carry rounding ~8 u (max cost + 1); in the
              * weights it is amplified by 1/eps, in H by up to 2 (log N + 1) times that */
-            nr_hopf_costs(y, g, N, d, NULL, x + i * d, t, cst);
-            double cmax = 0.0;
-            for (size_t j = 0; j < N; j++)
-                cmax = fmax(cmax, (double)fabsl(cst[j]));
+            const double cmax = naive_costs(y, g, N, d, NULL, x + i * d, t, cst);
             const double sens = eps > 0.0 ? 8.0 * U * (cmax + 1.0) / eps : 0.0;
             const double Htol = 1e-13 + 2.0 * (log((double)N) + 1.0) * sens;
             nr_close(&ck, out[i].entropy, H, Htol, "entropy rep %d i %zu eps %g", rep, i, eps);
@@ -456,10 +464,7 @@ static void explain_matches_naive_summary(void **state)
                 long double u, H;
                 nr_hopf(y, g, N, d, NULL, x + i * d, t, eps, &u, pi, NULL, NULL, NULL, &H);
                 /* the mapped weights add rounding of the same order as the costs' */
-                nr_hopf_costs(y, g, N, d, NULL, x + i * d, t, cst);
-                double cmax = 0.0;
-                for (size_t j = 0; j < N; j++)
-                    cmax = fmax(cmax, (double)fabsl(cst[j]));
+                const double cmax = naive_costs(y, g, N, d, NULL, x + i * d, t, cst);
                 const double sens = 32.0 * U * (cmax + 1.0 + (double)nr_quadratic(NULL, x + i * d, d, t)) / eps;
                 nr_close(&ck, o2[i].entropy, H, 1e-13 + 2.0 * (log((double)N) + 1.0) * sens,
                          "layer entropy rep %d i %zu", rep, i);
@@ -533,10 +538,12 @@ static void bad_input_is_refused(void **state)
     nr_check_init(&ck, "errors");
     hj_error e;
     const double a[3] = {0.0, 1.0, 2.0}, v[3] = {1, 2, 3};
-    double P, delta[3], F;
-    hj_explain out;
-    double pt[4];
-    size_t it[4];
+    /* outputs hold a sentinel that every refusal must leave in place */
+    const double S = -7.25;
+    double P = S, delta[3] = {S, S, S}, F = S;
+    hj_explain out = {S, S, HJ_REGIME_MIXED};
+    double pt[4] = {S, S, S, S};
+    size_t it[4] = {77, 77, 77, 77};
     hj_error_clear(&e);
     nr_expect_error(&ck, hj_influence_loo_logits(a, 1, 0.1, v, 1, &P, delta, &e), &e, "LOO with N = 1");
     hj_error_clear(&e);
@@ -561,7 +568,7 @@ static void bad_input_is_refused(void **state)
     nr_expect_error(&ck, hj_explain_pi(pneg, 3, 1, &out, pt, it, &e), &e, "negative weight");
     const double y[4] = {0, 0, 1, 1}, g[2] = {0, 0}, x[2] = {0.5, 0.5}, xn[2] = {0.5, NAN};
     hj_atoms at = {2, 2, y, g};
-    double dd[4];
+    double dd[4] = {S, S, S, S};
     hj_error_clear(&e);
     nr_expect_error(&ck, hj_influence_loo_atoms(&at, NULL, x, 1, 0.0, 0.1, v, 1, &P, dd, &e), &e, "t = 0");
     hj_error_clear(&e);
@@ -575,6 +582,11 @@ static void bad_input_is_refused(void **state)
     hj_lse_layer L = {1, 2, y, g, 0.1};
     hj_error_clear(&e);
     nr_expect_error(&ck, hj_influence_ablation(&L, x, 1, &F, dd, &e), &e, "layer with one neuron");
+    nr_true(&ck, P == S && F == S, "a refusal wrote P or F");
+    nr_true(&ck, out.entropy == S && out.n_eff == S && out.regime == HJ_REGIME_MIXED, "a refusal wrote the summary");
+    for (int k = 0; k < 4; k++)
+        nr_true(&ck, (k >= 3 || delta[k] == S) && dd[k] == S && pt[k] == S && it[k] == 77,
+                "a refusal wrote output entry %d", k);
     assert_true(nr_check_report(&ck));
     /* N = 1 is fine for explain: one atom, entropy 0, particle */
     assert_int_equal(hj_explain_logits(a, 1, 0.3, 1, &out, pt, it, &e), HJ_OK);

@@ -14,32 +14,10 @@
 #include "hjdl/hopf.h"
 #include "hjdl/landscape.h"
 #include "hjdl/lse.h"
+#include "landscape_support.h"
 #include "naive_ref.h"
 
 /* ---- naive references (long double, from the definitions) ---------------------- */
-
-/* H(x; eps) of atoms (y (N, d), g (N)) at time t, straight from
- * pi_j = exp(-c_j/eps)/Z, H = -sum pi log pi. */
-static double naive_H(const double *y, const double *g, size_t N, size_t d, double t, double eps,
-                      const double *x)
-{
-    long double a[64], m = -INFINITY, Z = 0.0L, H = 0.0L;
-    for (size_t j = 0; j < N; j++) {
-        long double s2 = 0.0L;
-        for (size_t k = 0; k < d; k++)
-            s2 += ((long double)x[k] - y[j * d + k]) * ((long double)x[k] - y[j * d + k]);
-        a[j] = -((long double)g[j] + s2 / (4.0L * t)) / eps;
-        if (a[j] > m)
-            m = a[j];
-    }
-    for (size_t j = 0; j < N; j++)
-        Z += expl(a[j] - m);
-    for (size_t j = 0; j < N; j++) {
-        long double lp = a[j] - m - logl(Z);
-        H -= expl(lp) * lp;
-    }
-    return (double)H;
-}
 
 /* 1-D: a_k = alpha_k x + beta_k with alpha = y/(2 t eps) (the common x^2
  * term dropped). With pi = softmax(a) and moments over pi:
@@ -209,7 +187,7 @@ static void newton_critical_points_match_dense_grid_1d(void **state)
         double *Hg = nr_xmalloc(n * sizeof *Hg);
         for (size_t i = 0; i < n; i++) {
             double x = lo + hx * (double)i;
-            Hg[i] = naive_H(y, g, N, 1, t, eps, &x);
+            Hg[i] = (double)ls_naive_H(y, g, N, 1, t, eps, &x);
         }
         size_t nmin = 0, nmax = 0, matched = 0;
         for (size_t i = 1; i + 1 < n; i++) {
@@ -244,18 +222,10 @@ static void newton_critical_points_match_dense_grid_1d(void **state)
 static int naive_newton_2d(const double *y, const double *g, size_t N, double t, double eps,
                            double *x)
 {
-    const double h = 1e-4;
     for (int it = 0; it < 60; it++) {
-        double f[3][3];
-        for (int a = -1; a <= 1; a++)
-            for (int b = -1; b <= 1; b++) {
-                double p[2] = {x[0] + a * h, x[1] + b * h};
-                f[a + 1][b + 1] = naive_H(y, g, N, 2, t, eps, p);
-            }
-        double gx = (f[2][1] - f[0][1]) / (2 * h), gy = (f[1][2] - f[1][0]) / (2 * h);
-        double hxx = (f[2][1] - 2 * f[1][1] + f[0][1]) / (h * h);
-        double hyy = (f[1][2] - 2 * f[1][1] + f[1][0]) / (h * h);
-        double hxy = (f[2][2] - f[2][0] - f[0][2] + f[0][0]) / (4 * h * h);
+        double gr[2], hs[3];
+        ls_naive_fd_2d(y, g, N, t, eps, x, 1e-4, gr, hs);
+        const double gx = gr[0], gy = gr[1], hxx = hs[0], hxy = hs[1], hyy = hs[2];
         double det = hxx * hyy - hxy * hxy;
         if (det == 0.0)
             return -1;
@@ -296,7 +266,7 @@ static void newton_critical_points_match_dense_grid_2d(void **state)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             double x[2] = {lo[0] + hx * (double)i, lo[1] + hy * (double)j};
-            Hg[i * n + j] = naive_H(y, g, N, 2, t, eps, x);
+            Hg[i * n + j] = (double)ls_naive_H(y, g, N, 2, t, eps, x);
         }
     /* grid extrema, each polished by the naive Newton above, classified by
      * its difference Hessian and merged when they land on the same point: a
@@ -347,17 +317,9 @@ static void newton_critical_points_match_dense_grid_2d(void **state)
         if (cl.index[c] != 1)
             continue;
         lsad++;
-        const double h = 1e-4, *x = cl.x + 2 * c;
-        double f[3][3];
-        for (int a = -1; a <= 1; a++)
-            for (int b = -1; b <= 1; b++) {
-                double p[2] = {x[0] + a * h, x[1] + b * h};
-                f[a + 1][b + 1] = naive_H(y, g, N, 2, t, eps, p);
-            }
-        double gx = (f[2][1] - f[0][1]) / (2 * h), gy = (f[1][2] - f[1][0]) / (2 * h);
-        double hxx = (f[2][1] - 2 * f[1][1] + f[0][1]) / (h * h);
-        double hyy = (f[1][2] - 2 * f[1][1] + f[1][0]) / (h * h);
-        double hxy = (f[2][2] - f[2][0] - f[0][2] + f[0][0]) / (4 * h * h);
+        double gr[2], hs[3];
+        ls_naive_fd_2d(y, g, N, t, eps, cl.x + 2 * c, 1e-4, gr, hs);
+        const double gx = gr[0], gy = gr[1], hxx = hs[0], hxy = hs[1], hyy = hs[2];
         double scale = fabs(hxx) + fabs(hyy) + fabs(hxy);
         assert_true(hxx * hyy - hxy * hxy < 0.0);
         assert_true(hypot(gx, gy) <= 1e-6 * fmax(1.0, scale));
@@ -618,7 +580,7 @@ static void continuation_counts_and_basins_match_dense_grid_1d(void **state)
         size_t nmin = 0, cm = 0, cmax = 0, nmax = 0;
         for (size_t i = 0; i < n; i++) {
             double x = lo + hx * (double)i;
-            Hg[i] = naive_H(y, g, N, 1, 1.0, eps, &x);
+            Hg[i] = (double)ls_naive_H(y, g, N, 1, 1.0, eps, &x);
         }
         for (size_t i = 1; i + 1 < n; i++) {
             nmin += Hg[i] < Hg[i - 1] && Hg[i] < Hg[i + 1];

@@ -44,6 +44,61 @@ static double ref_lse_sum(const double *x, size_t n, const double *w, const doub
     return total;
 }
 
+/* Mean squared error of the LSE model w (N, d), b (N) at temperature eps on
+ * (x (n, d), y (n)); grad (N d + N, may be NULL) gets its gradient, from
+ * dF/db_j = pi_j and dF/dw_jk = pi_j x_k. */
+static double ref_mse(const double *p, const double *x, const double *y, size_t n, size_t N,
+                      size_t d, double eps, double *grad)
+{
+    double *z = malloc(N * sizeof *z), loss = 0.0;
+    assert_non_null(z);
+    if (grad)
+        memset(grad, 0, (N * d + N) * sizeof *grad);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < N; j++) {
+            z[j] = p[N * d + j];
+            for (size_t k = 0; k < d; k++)
+                z[j] += p[j * d + k] * x[i * d + k];
+        }
+        const double F = ref_lse(z, N, eps), r = F - y[i];
+        loss += r * r / (double)n;
+        for (size_t j = 0; grad && j < N; j++) {
+            const double g = 2.0 * r / (double)n * exp((z[j] - F) / eps);
+            grad[N * d + j] += g;
+            for (size_t k = 0; k < d; k++)
+                grad[j * d + k] += g * x[i * d + k];
+        }
+    }
+    free(z);
+    return loss;
+}
+
+/* The loss after `steps` full-batch Adam steps (betas 0.9, 0.999, eps 1e-8,
+ * bias-corrected) from the parameters p of the adam inputs. */
+static double ref_adam_loss(const hj_perf_inputs *in, size_t steps)
+{
+    const size_t n = in->size.n, N = in->size.N, d = in->size.d, P = N * d + N;
+    double *p = malloc(3 * P * sizeof *p), *g = malloc(P * sizeof *g);
+    assert_non_null(p);
+    assert_non_null(g);
+    double *m = p + P, *v = m + P;
+    memcpy(p, in->p, P * sizeof *p);
+    memset(m, 0, 2 * P * sizeof *m);
+    for (size_t s = 1; s <= steps; s++) {
+        ref_mse(p, in->x, in->y, n, N, d, in->size.eps, g);
+        for (size_t k = 0; k < P; k++) {
+            m[k] = 0.9 * m[k] + 0.1 * g[k];
+            v[k] = 0.999 * v[k] + 0.001 * g[k] * g[k];
+            const double mh = m[k] / (1.0 - pow(0.9, (double)s)),
+                         vh = v[k] / (1.0 - pow(0.999, (double)s));
+            p[k] -= in->lr * mh / (sqrt(vh) + 1e-8);
+        }
+    }
+    const double loss = ref_mse(p, in->x, in->y, n, N, d, in->size.eps, NULL);
+    free(p), free(g);
+    return loss;
+}
+
 /* ---- tests ------------------------------------------------------------------ */
 
 static void test_kernel_names(void **state)
@@ -281,6 +336,8 @@ static void test_tiny_timings(void **state)
         mse0 += r * r / 6.0;
     }
     assert_true(isfinite(t.check) && t.check < mse0);
+    const double want_adam = ref_adam_loss(&in, o.adam_steps);
+    assert_true(fabs(t.check - want_adam) <= 1e-9 * want_adam);
     hj_perf_inputs_free(&in);
 
     /* hopf-cole: sum u against the naive Hopf–Cole sum */
@@ -311,9 +368,15 @@ static void test_refusals(void **state)
     const hj_perf_size s = {1000, 1000, 2, NAN};
     assert_int_equal(hj_perf_lse_forward(&s, &o, NULL, &t, &err), HJ_EINVAL);
     assert_non_null(strstr(err.msg, "memory"));
-    o.reps = 0;
-    assert_int_equal(hj_perf_hopf_cole(&s, &o, NULL, &t, NULL), HJ_EINVAL);
+    assert_int_equal(hj_perf_adam_step(&s, &o, NULL, &t, &err), HJ_EINVAL);
+    assert_non_null(strstr(err.msg, "memory"));
+    o.reps = 0; /* the options are checked before the size */
+    assert_int_equal(hj_perf_hopf_cole(&s, &o, NULL, &t, &err), HJ_EINVAL);
+    assert_non_null(strstr(err.msg, "reps"));
     assert_int_equal(hj_perf_roofline(&o, NULL, NULL), HJ_EINVAL);
+    hj_perf_options_default(&o);
+    assert_int_equal(hj_perf_time((hj_perf_kernel)7, &s, &o, NULL, &t, &err), HJ_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown kernel"));
 }
 
 int main(void)

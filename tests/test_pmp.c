@@ -741,6 +741,56 @@ static void transformer_forward_should_match_a_closed_form_case(void **state)
     free(th);
 }
 
+/* One layer with random Wq, Wk on two sequences: the attention entropy against a naive
+ * long-double softmax of LN(x) Wq . LN(x) Wk / sqrt(D), averaged over tokens and sequences. */
+static void transformer_entropy_should_match_a_naive_softmax(void **state)
+{
+    (void)state;
+    nr_rng r;
+    nr_seed(&r, 33);
+    enum { T = 6, D = 4, n = 2 };
+    const size_t M = 3, L = 1, np = hj_transformer_num_params(T, D, M, L);
+    double *th = dalloc(np), s[n * T], Hs = NAN;
+    nr_fill_normal(&r, th, np, 1.0);
+    nr_fill_unif(&r, s, n * T, -1.0, 1.0);
+    const double *e = th, *pos = th + D, *Wq = th + D + T * D, *Wk = Wq + D * D;
+    hj_transformer tf = {T, D, M, L, 0.5, th};
+    assert_int_equal(hj_transformer_entropy(&tf, s, n, &Hs, NULL), HJ_OK);
+    long double ref = 0.0L;
+    for (size_t i = 0; i < n; i++) {
+        long double ln[T][D], q[T][D] = {{0}}, k[T][D] = {{0}};
+        for (size_t t = 0; t < T; t++) {
+            long double x[D], mu = 0.0L, var = 0.0L;
+            for (size_t a = 0; a < D; a++)
+                mu += (x[a] = (long double)s[i * T + t] * e[a] + pos[t * D + a]) / D;
+            for (size_t a = 0; a < D; a++)
+                var += (x[a] - mu) * (x[a] - mu) / D;
+            for (size_t a = 0; a < D; a++)
+                ln[t][a] = (x[a] - mu) / sqrtl(var + 1e-5L);
+            for (size_t a = 0; a < D; a++)
+                for (size_t b = 0; b < D; b++) {
+                    q[t][b] += ln[t][a] * Wq[a * D + b];
+                    k[t][b] += ln[t][a] * Wk[a * D + b];
+                }
+        }
+        for (size_t t = 0; t < T; t++) {
+            long double w[T], Z = 0.0L, H = 0.0L;
+            for (size_t j = 0; j < T; j++) {
+                long double sc = 0.0L;
+                for (size_t b = 0; b < D; b++)
+                    sc += q[t][b] * k[j][b];
+                Z += (w[j] = expl(sc / sqrtl((long double)D)));
+            }
+            for (size_t j = 0; j < T; j++)
+                H -= w[j] / Z * logl(w[j] / Z);
+            ref += H / logl((long double)T) / (n * T);
+        }
+    }
+    assert_true(ref > 0.05L && ref < 0.95L);   /* neither uniform nor one-hot: a real check */
+    assert_true(fabsl((long double)Hs - ref) <= 1e-13L);
+    free(th);
+}
+
 static void invalid_arguments_should_be_refused(void **state)
 {
     (void)state;
@@ -780,6 +830,7 @@ int main(void)
         cmocka_unit_test(noisy_control_monte_carlo_should_match_the_hopf_cole_value),
         cmocka_unit_test(transformer_gradient_should_match_finite_differences),
         cmocka_unit_test(transformer_forward_should_match_a_closed_form_case),
+        cmocka_unit_test(transformer_entropy_should_match_a_naive_softmax),
         cmocka_unit_test(invalid_arguments_should_be_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

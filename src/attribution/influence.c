@@ -115,8 +115,6 @@ static double ablation_point(const double *a, size_t N, double eps, double *delt
     return sp.m1 + (eps > 0.0 ? eps * lg : 0.0);
 }
 
-/* ---- top-K selection: a binary min-heap whose root is the worst kept entry ---- */
-
 /* ---- explain ---------------------------------------------------------------- */
 
 const char *hj_regime_name(hj_regime r)
@@ -229,10 +227,20 @@ static hj_status check_logits(const double *a, size_t N, double eps, size_t Nmin
     return st;
 }
 
-/* Validate the atoms/points/time/eps/metric of a batch call. */
-static hj_status check_atoms_call(const hj_atoms *a, const hj_metric *metric, const double *x,
-                                  size_t n, double t, double eps, size_t Nmin, const char *what,
-                                  hj_error *err)
+/* ---- batches: each point's logits from atoms or from an LSE layer ------------- */
+
+typedef struct logit_src {
+    const hj_atoms *at;         /* atoms, or NULL for a layer */
+    const hj_metric *metric;    /* atoms: NULL means A = I */
+    const hj_lse_layer *L;      /* layer, or NULL for atoms */
+    double t, eps;
+    size_t N, d;
+    const char *noun;           /* "atoms" / "neurons", for messages */
+} logit_src;
+
+/* Validate the atoms/points/time/eps/metric of a batch call; fill s. */
+static hj_status src_atoms(logit_src *s, const hj_atoms *a, const hj_metric *metric, const double *x,
+                           size_t n, double t, double eps, size_t Nmin, const char *what, hj_error *err)
 {
     if (a == NULL || (n > 0 && x == NULL))
         return hj_error_set(err, HJ_EINVAL, "%s: NULL argument", what);
@@ -248,11 +256,15 @@ static hj_status check_atoms_call(const hj_atoms *a, const hj_metric *metric, co
     if (metric != NULL && hj_metric_dim(metric) != a->d)
         return hj_error_set(err, HJ_ESHAPE, "%s: metric is %zu-dimensional, atoms are %zu-dimensional",
                             what, hj_metric_dim(metric), a->d);
-    return check_finite(x, n * a->d, a->d, what, "x", err);
+    if ((st = check_finite(x, n * a->d, a->d, what, "x", err)) != HJ_OK)
+        return st;
+    *s = (logit_src){a, metric, NULL, t, eps, a->N, a->d, "atoms"};
+    return HJ_OK;
 }
 
-static hj_status check_layer_call(const hj_lse_layer *L, const double *x, size_t n, size_t Nmin,
-                                  const char *what, hj_error *err)
+/* Validate the layer/points of a batch call; fill s. */
+static hj_status src_layer(logit_src *s, const hj_lse_layer *L, const double *x, size_t n, size_t Nmin,
+                           const char *what, hj_error *err)
 {
     if (L == NULL || (n > 0 && x == NULL))
         return hj_error_set(err, HJ_EINVAL, "%s: NULL argument", what);
@@ -261,24 +273,108 @@ static hj_status check_layer_call(const hj_lse_layer *L, const double *x, size_t
         return st;
     if (L->N < Nmin)
         return hj_error_set(err, HJ_EINVAL, "%s: needs at least %zu neurons, got %zu", what, Nmin, L->N);
-    return check_finite(x, n * L->d, L->d, what, "x", err);
+    if ((st = check_finite(x, n * L->d, L->d, what, "x", err)) != HJ_OK)
+        return st;
+    *s = (logit_src){NULL, NULL, L, 0.0, L->eps, L->N, L->d, "neurons"};
+    return HJ_OK;
 }
 
-/* ---- logits of one point ------------------------------------------------------ */
-/* (layers use hj__layer_logits: the logits of hj_lse_forward, bit for bit) */
-
-/* a_j = -(g_j + |x - y_j|^2_{A^-1}/(4t)); diff scratch (d). The distances
- * are those of hj_hopf_cole_eval (hj__quad_form), bit for bit. */
-static void atom_logits(const hj_atoms *at, const double *Ainv, const double *x, double t,
-                        double *diff, double *a)
+/* Logits z (N) of one point x (d); diff scratch (d). A layer: those of
+ * hj_lse_forward (hj__layer_logits), bit for bit. Atoms:
+ * a_j = -(g_j + |x - y_j|^2_{A^-1}/(4t)) with the kinetic term of
+ * hj_hopf_quadratic (hj__quad_form), as in hj_hopf_cole_eval, bit for bit. */
+static void src_logits(const logit_src *s, const double *x, double *diff, double *z)
 {
-    const size_t d = at->d;
-    for (size_t j = 0; j < at->N; j++) {
-        const double *yj = at->y + j * d;
+    if (s->L != NULL) {
+        hj__layer_logits(s->L, x, z);
+        return;
+    }
+    const size_t d = s->d;
+    for (size_t j = 0; j < s->N; j++) {
+        const double *yj = s->at->y + j * d;
         for (size_t k = 0; k < d; k++)
             diff[k] = x[k] - yj[k];
-        a[j] = -(at->g[j] + hj__quad_form(Ainv, diff, d) / (4.0 * t));
+        z[j] = -(s->at->g[j] + hj_hopf_quadratic(s->metric, diff, d, s->t));
     }
+}
+
+/* Scratch of a batch: logits (N), f (N), `extra`, diff (d). */
+static double *batch_scratch(const logit_src *s, size_t extra, const char *what, hj_error *err)
+{
+    double *mem = malloc((2 * s->N + extra + s->d + 1) * sizeof *mem);
+    if (mem == NULL)
+        hj_error_set(err, HJ_ENOMEM, "%s: out of memory (N = %zu)", what, s->N);
+    return mem;
+}
+
+static hj_status batch_loo(const logit_src *s, const double *x, size_t n, const double *v, size_t nv,
+                           double *P, double *delta, hj_error *err)
+{
+    static const char *W = "leave-one-out";
+    if (v == NULL || nv == 0 || (n > 0 && delta == NULL))
+        return hj_error_set(err, HJ_EINVAL, "%s: NULL values/output or nv = 0", W);
+    hj_status st = check_finite(v, s->N * nv, nv, W, "v", err);
+    if (st != HJ_OK)
+        return st;
+    const size_t N = s->N;
+    double *mem = batch_scratch(s, 2 * nv, W, err);
+    if (mem == NULL)
+        return HJ_ENOMEM;
+    double *z = mem, *f = z + N, *V = f + N, *Ptmp = V + nv, *diff = Ptmp + nv;
+    for (size_t i = 0; i < n; i++) {
+        src_logits(s, x + i * s->d, diff, z);
+        loo_point(z, N, s->eps, v, nv, P ? P + i * nv : Ptmp, delta + i * N * nv, f, V);
+    }
+    free(mem);
+    return HJ_OK;
+}
+
+/* F (n, may be NULL) and delta (n, N) of the LSE; negated (those of u = -F) when negate. */
+static hj_status batch_ablation(const logit_src *s, const double *x, size_t n, int negate, double *F,
+                                double *delta, hj_error *err)
+{
+    static const char *W = "ablation";
+    if (n > 0 && delta == NULL)
+        return hj_error_set(err, HJ_EINVAL, "%s: NULL output", W);
+    const size_t N = s->N;
+    double *mem = batch_scratch(s, 0, W, err);
+    if (mem == NULL)
+        return HJ_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        double *di = delta + i * N;
+        src_logits(s, x + i * s->d, mem + 2 * N, mem);
+        double Fi = ablation_point(mem, N, s->eps, di, mem + N);
+        if (negate) {
+            for (size_t k = 0; k < N; k++)
+                di[k] = -di[k];
+            Fi = -Fi;
+        }
+        if (F)
+            F[i] = Fi;
+    }
+    free(mem);
+    return HJ_OK;
+}
+
+static hj_status batch_explain(const logit_src *s, const double *x, size_t n, size_t K, hj_explain *out,
+                               double *pi_top, size_t *idx_top, hj_error *err)
+{
+    static const char *W = "explain";
+    if (K > s->N)
+        return hj_error_set(err, HJ_EINVAL, "%s: top K = %zu exceeds the %zu %s", W, K, s->N, s->noun);
+    if (n > 0 && (out == NULL || (K > 0 && (pi_top == NULL || idx_top == NULL))))
+        return hj_error_set(err, HJ_EINVAL, "%s: NULL output", W);
+    const size_t N = s->N;
+    double *mem = batch_scratch(s, 0, W, err);
+    if (mem == NULL)
+        return HJ_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        src_logits(s, x + i * s->d, mem + 2 * N, mem);
+        explain_point(mem, N, s->eps, K, out + i, K ? pi_top + i * K : NULL, K ? idx_top + i * K : NULL,
+                      mem + N);
+    }
+    free(mem);
+    return HJ_OK;
 }
 
 /* ---- public: one point ------------------------------------------------------------ */
@@ -363,163 +459,54 @@ hj_status hj_explain_pi(const double *pi, size_t N, size_t K, hj_explain *out, d
 
 /* ---- public: batches ---------------------------------------------------------------- */
 
-/* Scratch of a batch: logits (N), f (N), V (nv), diff (d). */
-static double *batch_scratch(size_t N, size_t nv, size_t d, const char *what, hj_error *err)
-{
-    double *mem = malloc((2 * N + nv + d + 1) * sizeof *mem);
-    if (mem == NULL)
-        hj_error_set(err, HJ_ENOMEM, "%s: out of memory (N = %zu)", what, N);
-    return mem;
-}
-
 hj_status hj_influence_loo_atoms(const hj_atoms *a, const hj_metric *metric, const double *x,
                                  size_t n, double t, double eps, const double *v, size_t nv,
                                  double *P, double *delta, hj_error *err)
 {
-    static const char *W = "leave-one-out";
-    hj_status st = check_atoms_call(a, metric, x, n, t, eps, 2, W, err);
-    if (st != HJ_OK)
-        return st;
-    if (v == NULL || nv == 0 || (n > 0 && delta == NULL))
-        return hj_error_set(err, HJ_EINVAL, "%s: NULL values/output or nv = 0", W);
-    if ((st = check_finite(v, a->N * nv, nv, W, "v", err)) != HJ_OK)
-        return st;
-    const size_t N = a->N, d = a->d;
-    double *mem = batch_scratch(N, 2 * nv, d, W, err);
-    if (mem == NULL)
-        return HJ_ENOMEM;
-    double *z = mem, *f = z + N, *V = f + N, *Ptmp = V + nv, *diff = Ptmp + nv;
-    const double *Ainv = metric ? hj_metric_Ainv(metric) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        atom_logits(a, Ainv, x + i * d, t, diff, z);
-        loo_point(z, N, eps, v, nv, P ? P + i * nv : Ptmp, delta + i * N * nv, f, V);
-    }
-    free(mem);
-    return HJ_OK;
+    logit_src s;
+    hj_status st = src_atoms(&s, a, metric, x, n, t, eps, 2, "leave-one-out", err);
+    return st != HJ_OK ? st : batch_loo(&s, x, n, v, nv, P, delta, err);
 }
 
 hj_status hj_influence_loo_layer(const hj_lse_layer *L, const double *x, size_t n,
                                  const double *v, size_t nv, double *P, double *delta,
                                  hj_error *err)
 {
-    static const char *W = "leave-one-out";
-    hj_status st = check_layer_call(L, x, n, 2, W, err);
-    if (st != HJ_OK)
-        return st;
-    if (v == NULL || nv == 0 || (n > 0 && delta == NULL))
-        return hj_error_set(err, HJ_EINVAL, "%s: NULL values/output or nv = 0", W);
-    if ((st = check_finite(v, L->N * nv, nv, W, "v", err)) != HJ_OK)
-        return st;
-    const size_t N = L->N;
-    double *mem = batch_scratch(N, 2 * nv, 0, W, err);
-    if (mem == NULL)
-        return HJ_ENOMEM;
-    double *z = mem, *f = z + N, *V = f + N, *Ptmp = V + nv;
-    for (size_t i = 0; i < n; i++) {
-        hj__layer_logits(L, x + i * L->d, z);
-        loo_point(z, N, L->eps, v, nv, P ? P + i * nv : Ptmp, delta + i * N * nv, f, V);
-    }
-    free(mem);
-    return HJ_OK;
+    logit_src s;
+    hj_status st = src_layer(&s, L, x, n, 2, "leave-one-out", err);
+    return st != HJ_OK ? st : batch_loo(&s, x, n, v, nv, P, delta, err);
 }
 
 hj_status hj_influence_ablation(const hj_lse_layer *L, const double *x, size_t n, double *f,
                                 double *delta, hj_error *err)
 {
-    static const char *W = "ablation";
-    hj_status st = check_layer_call(L, x, n, 2, W, err);
-    if (st != HJ_OK)
-        return st;
-    if (n > 0 && delta == NULL)
-        return hj_error_set(err, HJ_EINVAL, "%s: NULL output", W);
-    const size_t N = L->N;
-    double *mem = batch_scratch(N, 0, 0, W, err);
-    if (mem == NULL)
-        return HJ_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        hj__layer_logits(L, x + i * L->d, mem);
-        double F = ablation_point(mem, N, L->eps, delta + i * N, mem + N);
-        if (f)
-            f[i] = F;
-    }
-    free(mem);
-    return HJ_OK;
+    logit_src s;
+    hj_status st = src_layer(&s, L, x, n, 2, "ablation", err);
+    return st != HJ_OK ? st : batch_ablation(&s, x, n, 0, f, delta, err);
 }
 
 hj_status hj_influence_ablation_atoms(const hj_atoms *a, const hj_metric *metric,
                                       const double *x, size_t n, double t, double eps,
                                       double *u, double *delta, hj_error *err)
 {
-    static const char *W = "ablation";
-    hj_status st = check_atoms_call(a, metric, x, n, t, eps, 2, W, err);
-    if (st != HJ_OK)
-        return st;
-    if (n > 0 && delta == NULL)
-        return hj_error_set(err, HJ_EINVAL, "%s: NULL output", W);
-    const size_t N = a->N, d = a->d;
-    double *mem = batch_scratch(N, 0, d, W, err);
-    if (mem == NULL)
-        return HJ_ENOMEM;
-    const double *Ainv = metric ? hj_metric_Ainv(metric) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        double *di = delta + i * N;
-        atom_logits(a, Ainv, x + i * d, t, mem + 2 * N, mem);
-        double F = ablation_point(mem, N, eps, di, mem + N);
-        for (size_t k = 0; k < N; k++)
-            di[k] = -di[k];   /* u = -F */
-        if (u)
-            u[i] = -F;
-    }
-    free(mem);
-    return HJ_OK;
+    logit_src s;
+    hj_status st = src_atoms(&s, a, metric, x, n, t, eps, 2, "ablation", err);
+    return st != HJ_OK ? st : batch_ablation(&s, x, n, 1, u, delta, err);
 }
 
 hj_status hj_explain_atoms(const hj_atoms *a, const hj_metric *metric, const double *x,
                            size_t n, double t, double eps, size_t K, hj_explain *out,
                            double *pi_top, size_t *idx_top, hj_error *err)
 {
-    static const char *W = "explain";
-    hj_status st = check_atoms_call(a, metric, x, n, t, eps, 1, W, err);
-    if (st != HJ_OK)
-        return st;
-    if (K > a->N)
-        return hj_error_set(err, HJ_EINVAL, "%s: top K = %zu exceeds the %zu atoms", W, K, a->N);
-    if (n > 0 && (out == NULL || (K > 0 && (pi_top == NULL || idx_top == NULL))))
-        return hj_error_set(err, HJ_EINVAL, "%s: NULL output", W);
-    const size_t N = a->N, d = a->d;
-    double *mem = batch_scratch(N, 0, d, W, err);
-    if (mem == NULL)
-        return HJ_ENOMEM;
-    const double *Ainv = metric ? hj_metric_Ainv(metric) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        atom_logits(a, Ainv, x + i * d, t, mem + 2 * N, mem);
-        explain_point(mem, N, eps, K, out + i, K ? pi_top + i * K : NULL, K ? idx_top + i * K : NULL,
-                      mem + N);
-    }
-    free(mem);
-    return HJ_OK;
+    logit_src s;
+    hj_status st = src_atoms(&s, a, metric, x, n, t, eps, 1, "explain", err);
+    return st != HJ_OK ? st : batch_explain(&s, x, n, K, out, pi_top, idx_top, err);
 }
 
 hj_status hj_explain_layer(const hj_lse_layer *L, const double *x, size_t n, size_t K,
                            hj_explain *out, double *pi_top, size_t *idx_top, hj_error *err)
 {
-    static const char *W = "explain";
-    hj_status st = check_layer_call(L, x, n, 1, W, err);
-    if (st != HJ_OK)
-        return st;
-    if (K > L->N)
-        return hj_error_set(err, HJ_EINVAL, "%s: top K = %zu exceeds the %zu neurons", W, K, L->N);
-    if (n > 0 && (out == NULL || (K > 0 && (pi_top == NULL || idx_top == NULL))))
-        return hj_error_set(err, HJ_EINVAL, "%s: NULL output", W);
-    const size_t N = L->N;
-    double *mem = batch_scratch(N, 0, 0, W, err);
-    if (mem == NULL)
-        return HJ_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        hj__layer_logits(L, x + i * L->d, mem);
-        explain_point(mem, N, L->eps, K, out + i, K ? pi_top + i * K : NULL, K ? idx_top + i * K : NULL,
-                      mem + N);
-    }
-    free(mem);
-    return HJ_OK;
+    logit_src s;
+    hj_status st = src_layer(&s, L, x, n, 1, "explain", err);
+    return st != HJ_OK ? st : batch_explain(&s, x, n, K, out, pi_top, idx_top, err);
 }

@@ -195,13 +195,18 @@ double hj_landscape_critical_eps(const hj_landscape *L)
     return L ? pow((double)L->N, -1.0 / (double)L->d) : NAN;
 }
 
-void hj_landscape_domain(const hj_landscape *L, double pad, double *lo, double *hi)
+/* The longest side of the atoms' bounding box (1 when the box is a point). */
+static double box_side(const hj_landscape *L)
 {
     double side = 0.0;
     for (size_t k = 0; k < L->d; k++)
         side = fmax(side, L->box_hi[k] - L->box_lo[k]);
-    if (!(side > 0.0))
-        side = 1.0;
+    return side > 0.0 ? side : 1.0;
+}
+
+void hj_landscape_domain(const hj_landscape *L, double pad, double *lo, double *hi)
+{
+    const double side = box_side(L);
     for (size_t k = 0; k < L->d; k++) {
         lo[k] = L->box_lo[k] - pad * side;
         hi[k] = L->box_hi[k] + pad * side;
@@ -530,16 +535,13 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
     if (x == NULL)
         return hj_error_set(err, HJ_EINVAL, "landscape: NULL output point");
     const size_t d = L->d;
-    double diam = 0.0, side = 0.0;
+    double diam = 0.0;
     if (lo && hi) {
         for (size_t k = 0; k < d; k++)
             diam += (hi[k] - lo[k]) * (hi[k] - lo[k]);
     } else {
         /* the default domain (pad 0.5): each side widened by the longest side */
-        for (size_t k = 0; k < d; k++)
-            side = fmax(side, L->box_hi[k] - L->box_lo[k]);
-        if (!(side > 0.0))
-            side = 1.0;
+        const double side = box_side(L);
         for (size_t k = 0; k < d; k++) {
             double e = L->box_hi[k] - L->box_lo[k] + side;
             diam += e * e;
@@ -662,10 +664,7 @@ hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, con
 
 /* ---- descent to minima / ascent to maxima ------------------------------------- */
 
-/* Eigen-decomposition of the symmetric (d, d) matrix V in place: lam (d),
- * eigenvectors in the columns of V (V[k*d + i] = component k of vector i).
- * Closed form for d <= 2, LAPACK above. 0 or -1. */
-static int sym_eig(double *V, size_t d, double *lam)
+int hj__landscape_sym_eig(double *V, size_t d, double *lam)
 {
     if (d == 1) {
         lam[0] = V[0], V[0] = 1.0;
@@ -684,9 +683,33 @@ static int sym_eig(double *V, size_t d, double *lam)
                ? 0 : -1;
 }
 
+void hj__landscape_abs_newton_step(const double *V, const double *lam, const double *g, size_t d,
+                                   double lam_floor, double *p)
+{
+    for (size_t k = 0; k < d; k++)
+        p[k] = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        double gi = 0.0;
+        for (size_t k = 0; k < d; k++)
+            gi += V[k * d + i] * g[k];
+        double li = fmax(fabs(lam[i]), lam_floor);
+        for (size_t k = 0; k < d; k++)
+            p[k] -= gi / li * V[k * d + i];
+    }
+}
+
+/* 1 when x (d) classifies as a minimum (sign +1) or a maximum (sign -1)
+ * with a vanishing gradient. */
+static int is_extremum(hj_landscape *L, double eps, const double *x, double sign)
+{
+    hj_crit_info info;
+    return hj_landscape_classify(L, eps, x, &info, NULL) == HJ_OK &&
+           info.index == (sign > 0 ? 0 : (int)L->d) && info.grad_rel <= 1e-8;
+}
+
 /* Minimise sign * H (sign +1: to a minimum, -1: to a maximum) from x0 by a
  * modified Newton method: the Hessian's eigenvalues replaced by their
- * absolute values (floored at 1e-8 of the largest), steps of at most
+ * absolute values (floored at 1e-6 of the largest), steps of at most
  * maxstep, backtracking on sign * H. Converged when the Hessian of sign * H
  * is positive definite and the (then plain Newton) step is below
  * 1e-11 * diam; the point must then classify as a minimum (maximum) with a
@@ -712,7 +735,7 @@ static int descend(hj_landscape *L, double eps, const double *x0, const double *
             g[k] *= sign;
         for (size_t k = 0; k < d * d; k++)
             V[k] *= sign;
-        if (sym_eig(V, d, lam) != 0)
+        if (hj__landscape_sym_eig(V, d, lam) != 0)
             return -1;
         double big = 0.0;
         int pd = 1;
@@ -722,26 +745,14 @@ static int descend(hj_landscape *L, double eps, const double *x0, const double *
         }
         if (!(big > 0.0) || !isfinite(big))
             return -1;
-        for (size_t k = 0; k < d; k++)
-            p[k] = 0.0;
-        for (size_t i = 0; i < d; i++) {
-            double gi = 0.0;
-            for (size_t k = 0; k < d; k++)
-                gi += V[k * d + i] * g[k];
-            double li = fmax(fabs(lam[i]), 1e-6 * big);
-            for (size_t k = 0; k < d; k++)
-                p[k] -= gi / li * V[k * d + i];
-        }
+        hj__landscape_abs_newton_step(V, lam, g, d, 1e-6 * big, p);
         double len = norm2(p, d), slope = 0.0;
         if (!isfinite(len))
             return -1;
         if (pd && len <= xtol) {
             for (size_t k = 0; k < d; k++)
                 x[k] = cur[k] + p[k];
-            hj_crit_info info;
-            return hj_landscape_classify(L, eps, x, &info, NULL) == HJ_OK &&
-                           info.index == (sign > 0 ? 0 : (int)d) && info.grad_rel <= 1e-8
-                       ? 0 : -1;
+            return is_extremum(L, eps, x, sign) ? 0 : -1;
         }
         if (len > trust) {
             for (size_t k = 0; k < d; k++)
@@ -765,13 +776,9 @@ static int descend(hj_landscape *L, double eps, const double *x0, const double *
         }
         if (!ok) {
             /* rounding level near a minimum: let Newton finish */
-            if (pd && hj_landscape_newton(L, eps, cur, lo, hi, x, NULL, NULL) == HJ_OK) {
-                hj_crit_info info;
-                return hj_landscape_classify(L, eps, x, &info, NULL) == HJ_OK &&
-                               info.index == (sign > 0 ? 0 : (int)d) && info.grad_rel <= 1e-8
-                           ? 0 : -1;
-            }
-            return -1;
+            return pd && hj_landscape_newton(L, eps, cur, lo, hi, x, NULL, NULL) == HJ_OK &&
+                           is_extremum(L, eps, x, sign)
+                       ? 0 : -1;
         }
         memcpy(cur, xt, d * sizeof *cur);
         trust = fmin(maxstep, 2.0 * alpha * len);
@@ -916,11 +923,7 @@ hj_status hj_landscape_critical_points(hj_landscape *L, double eps, const hj_lan
                 sd[k] = 0.5 * (L->y[j * d + k] + L->y[nb[a].i * d + k]);
         }
     }
-    double side = 0.0;
-    for (size_t k = 0; k < d; k++)
-        side = fmax(side, L->box_hi[k] - L->box_lo[k]);
-    if (!(side > 0.0))
-        side = 1.0;
+    const double side = box_side(L);
     for (int pass = 0; pass < 2; pass++) {
         const size_t cnt = pass == 0 ? n_in : n_out, per = pass == 0 ? ng : ng2;
         for (size_t gi = 0; gi < cnt; gi++) {

@@ -1,5 +1,6 @@
 /* landscape_basins.c — basins of the gradient flow -grad H on a 1-D or 2-D grid (steepest descent on the grid graph). */
 #include "hjdl/landscape.h"
+#include "attribution/landscape-impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -40,24 +41,6 @@ static int refine_min(hj_landscape *L, double eps, const double *x, const double
     return sqrt(dd) <= reach;
 }
 
-/* Eigen-decomposition of a symmetric (d, d) matrix, d = 1 or 2: lam (d),
- * V (d, d) with eigenvectors in its columns. */
-static void eig_small(const double *A, size_t d, double *lam, double *V)
-{
-    if (d == 1) {
-        lam[0] = A[0], V[0] = 1.0;
-        return;
-    }
-    double a = A[0], b = A[1], c = A[3];
-    double tr = 0.5 * (a + c), df = 0.5 * (a - c), r = hypot(df, b);
-    lam[0] = tr - r, lam[1] = tr + r;
-    /* eigenvector of lam[1]: angle th with tan(2 th) = 2b/(a - c) */
-    double th = 0.5 * atan2(b, df);
-    double cs = cos(th), sn = sin(th);
-    V[0] = -sn, V[2] = cs;  /* column 0: lam[0] */
-    V[1] = cs, V[3] = sn;   /* column 1: lam[1] */
-}
-
 /* Go downhill from x (d) by a modified Newton descent on H (the Hessian's
  * eigenvalues replaced by their absolute values, floored; steps of at most
  * `step`, each decreasing H) until a minimum (1, refined into xr), the grid's
@@ -69,14 +52,14 @@ static int descend(hj_landscape *L, double eps, const double *x, const double *l
                    const double *hi, double step, double *xr)
 {
     const size_t d = hj_landscape_dim(L);
-    double cur[2], trial[2], grad[2], hs[4], lam[2], V[4], p[2];
+    double cur[2], trial[2], grad[2], lam[2], V[4], p[2];
     memcpy(cur, x, d * sizeof *cur);
     for (int it = 0; it < 2000; it++) {
         double H, Ht;
-        hj_landscape_eval(L, eps, cur, &H, grad, hs, NULL, NULL);
+        hj_landscape_eval(L, eps, cur, &H, grad, V, NULL, NULL);
         if (H == 0.0)
             return 0;
-        eig_small(hs, d, lam, V);
+        hj__landscape_sym_eig(V, d, lam); /* closed form for d <= 2: cannot fail */
         double big = 0.0;
         for (size_t k = 0; k < d; k++)
             big = fmax(big, fabs(lam[k]));
@@ -85,16 +68,7 @@ static int descend(hj_landscape *L, double eps, const double *x, const double *l
         int pd = 1;
         for (size_t k = 0; k < d; k++)
             pd &= lam[k] > 0.0;
-        for (size_t k = 0; k < d; k++)
-            p[k] = 0.0;
-        for (size_t i = 0; i < d; i++) {
-            double gi = 0.0;
-            for (size_t k = 0; k < d; k++)
-                gi += V[k * d + i] * grad[k];
-            double li = fmax(fabs(lam[i]), 1e-8 * big);
-            for (size_t k = 0; k < d; k++)
-                p[k] -= gi / li * V[k * d + i];
-        }
+        hj__landscape_abs_newton_step(V, lam, grad, d, 1e-8 * big, p);
         double len = 0.0;
         for (size_t k = 0; k < d; k++)
             len += p[k] * p[k];

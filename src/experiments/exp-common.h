@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "hjdl/experiment.h"
+#include "hjdl/pmp.h"
 #include "hjdl/plot.h"
 #include "hjdl/rng.h"
 #include "hjdl/stats.h"
@@ -72,6 +73,36 @@ double hj__exp_now_seconds(void);
 
 /* Median of v (n), sorting v in place; NaN when n = 0. */
 double hj__exp_median(double *v, size_t n);
+
+/* The bifurcation diagram of an entropy landscape: H at every critical
+ * point against eps (log axis), minima / saddles / maxima from cp_csv
+ * (columns eps, ..., H in 4, type 0/1/2 in 5), folds from folds_csv (eps in
+ * 1, H in 5) when with_folds; rendered and recorded under `name`. */
+hj_status hj__exp_bifurcation_figure(hj_result *res, const char *name, const char *title,
+                                     const char *cp_csv, const char *folds_csv, int with_folds,
+                                     const char *caption, hj_error *err);
+
+/* A loss with its arguments bound (ctx), evaluated after the caller
+ * perturbed one entry of what ctx points to. */
+typedef hj_status (*hj__exp_fd_loss)(const void *ctx, double *loss, hj_error *err);
+
+/* out[i] = (fn(v[i] + step) - fn(v[i] - step)) / (2 step), i < len: central
+ * differences of the loss in the entries of v (parameters or a state that
+ * ctx points to); v[i] is restored even when an evaluation fails. */
+hj_status hj__exp_fd_gradient(hj__exp_fd_loss fn, const void *ctx, double *v, size_t len,
+                              double step, double *out, hj_error *err);
+
+/* The terminal loss of a ResNet run from layer `from` on states x (n, D), by
+ * the forward sweep alone; work holds (K - from + 1) n D. An hj__exp_fd_loss
+ * with ctx a const hj__exp_resnet_eval *. */
+typedef struct hj__exp_resnet_eval {
+    const hj_resnet *net;
+    const hj_pmp_target *tg;
+    size_t from, n;
+    const double *x;
+    double *work;
+} hj__exp_resnet_eval;
+hj_status hj__exp_resnet_loss(const void *ctx, double *loss, hj_error *err);
 
 /* The scaling / intrinsic sweep engine (exp_scaling.c): D = ambient dimension
  * of the inputs (0: the latent dimension itself, the `scaling` experiment). */

@@ -63,22 +63,6 @@ static double *set_row(actx *c, int id, size_t np, const double *g1, const doubl
     return row;
 }
 
-static hj_status resnet_loss(const hj_resnet *net, size_t from, const hj_pmp_target *tg,
-                             const double *x, size_t n, double *work, double *loss, hj_error *err)
-{
-    if (from == net->K) {
-        *loss = hj_resnet_terminal_cost(net, tg, x, n, NULL);
-        return HJ_OK;
-    }
-    hj_resnet sub = *net;
-    sub.K = net->K - from;
-    sub.theta = net->theta + from * hj_resnet_layer_params(net->D);
-    hj_status st = hj_resnet_forward(&sub, x, n, work, err);
-    if (st == HJ_OK)
-        *loss = hj_resnet_terminal_cost(&sub, tg, work + sub.K * n * net->D, n, NULL);
-    return st;
-}
-
 static hj_status arch_resnet(actx *c)
 {
     const size_t K = 6, D = 4, n = 8, m = 3, nD = n * D;
@@ -98,29 +82,13 @@ static hj_status arch_resnet(actx *c)
     double L = NAN;
     TRY(hj_resnet_pmp_gradient(&net, &tg, x0, n, &L, g1, X, P, c->err));
     TRY(hj_resnet_backprop(&net, &tg, x0, n, &L, g2, c->err));
-    for (size_t i = 0; i < np; i++) {
-        const double keep = th[i];
-        double lp, lm;
-        th[i] = keep + FD_STEP;
-        TRY(resnet_loss(&net, 0, &tg, x0, n, work, &lp, c->err));
-        th[i] = keep - FD_STEP;
-        TRY(resnet_loss(&net, 0, &tg, x0, n, work, &lm, c->err));
-        th[i] = keep;
-        gfd[i] = (lp - lm) / (2.0 * FD_STEP);
-    }
+    hj__exp_resnet_eval ev = {&net, &tg, 0, n, x0, work};
+    TRY(hj__exp_fd_gradient(hj__exp_resnet_loss, &ev, th, np, FD_STEP, gfd, c->err));
     double dp = 0.0;
     for (size_t k = 0; k <= K; k += K / 2) {
         memcpy(xs, X + k * nD, nD * sizeof *xs);
-        for (size_t j = 0; j < nD; j++) {
-            const double keep = xs[j];
-            double lp, lm;
-            xs[j] = keep + FD_STEP;
-            TRY(resnet_loss(&net, k, &tg, xs, n, work, &lp, c->err));
-            xs[j] = keep - FD_STEP;
-            TRY(resnet_loss(&net, k, &tg, xs, n, work, &lm, c->err));
-            xs[j] = keep;
-            pfd[j] = (lp - lm) / (2.0 * FD_STEP);
-        }
+        ev.from = k, ev.x = xs;
+        TRY(hj__exp_fd_gradient(hj__exp_resnet_loss, &ev, xs, nD, FD_STEP, pfd, c->err));
         dp = fmax(dp, hj__exp_rel_diff(P + k * nD, pfd, nD));
     }
     set_row(c, AR_RESNET, np, g1, g2, gfd, dp);
@@ -133,16 +101,27 @@ done:
 
 /* ---- recurrent models ------------------------------------------------------------------ */
 
-/* Loss-to-go from state x at step k: l_k(x) [k >= 1] + the rollout's later costs. */
-static hj_status rnn_loss_to_go(const hj_recurrent *m, const double *u, const double *y, size_t K,
-                                size_t k, const double *x, double *work, double *out, hj_error *err)
+/* Loss-to-go from state x at step k: l_k(x) [k >= 1] + the rollout's later costs;
+ * work holds (K - k + 1) S. */
+typedef struct rnn_eval {
+    const hj_recurrent *m;
+    const double *u, *y;   /* (K, n_in), (K, n_out) */
+    size_t K, k;
+    const double *x;
+    double *work;
+} rnn_eval;
+
+static hj_status rnn_loss_to_go(const void *ctx, double *out, hj_error *err)
 {
+    const rnn_eval *e = ctx;
+    const hj_recurrent *m = e->m;
+    const size_t k = e->k;
     double L = 0.0;
-    hj_status st = hj_recurrent_forward(m, u + k * m->n_in, K - k, x, work, err);
+    hj_status st = hj_recurrent_forward(m, e->u + k * m->n_in, e->K - k, e->x, e->work, err);
     if (st == HJ_OK)
-        st = hj_recurrent_loss(m, work, y + k * m->n_out, K - k, &L, err);
+        st = hj_recurrent_loss(m, e->work, e->y + k * m->n_out, e->K - k, &L, err);
     if (st == HJ_OK && k >= 1)
-        L += hj_recurrent_hamiltonian(m, x, NULL, NULL, y + (k - 1) * m->n_out, NULL, NULL);
+        L += hj_recurrent_hamiltonian(m, e->x, NULL, NULL, e->y + (k - 1) * m->n_out, NULL, NULL);
     *out = L;
     return st;
 }
@@ -173,30 +152,14 @@ static hj_status arch_recurrent(actx *c, hj_rnn_kind kind, int row_id)
     double L1 = NAN, L2 = NAN;
     TRY(hj_recurrent_costate_grad(&m, u, y, K, x0, &L1, g1, P, c->err));
     TRY(hj_recurrent_bptt_grad(&m, u, y, K, x0, &L2, g2, c->err));
-    for (size_t i = 0; i < np; i++) {
-        const double keep = th[i];
-        double lp, lm;
-        th[i] = keep + FD_STEP;
-        TRY(rnn_loss_to_go(&m, u, y, K, 0, x0, work, &lp, c->err));
-        th[i] = keep - FD_STEP;
-        TRY(rnn_loss_to_go(&m, u, y, K, 0, x0, work, &lm, c->err));
-        th[i] = keep;
-        gfd[i] = (lp - lm) / (2.0 * FD_STEP);
-    }
+    rnn_eval ev = {&m, u, y, K, 0, x0, work};
+    TRY(hj__exp_fd_gradient(rnn_loss_to_go, &ev, th, np, FD_STEP, gfd, c->err));
     TRY(hj_recurrent_forward(&m, u, K, x0, X, c->err));
     double dp = 0.0;
     for (size_t k = 0; k <= K; k += K / 4) {
         memcpy(xs, X + k * S, S * sizeof *xs);
-        for (size_t j = 0; j < S; j++) {
-            const double keep = xs[j];
-            double lp, lm;
-            xs[j] = keep + FD_STEP;
-            TRY(rnn_loss_to_go(&m, u, y, K, k, xs, work, &lp, c->err));
-            xs[j] = keep - FD_STEP;
-            TRY(rnn_loss_to_go(&m, u, y, K, k, xs, work, &lm, c->err));
-            xs[j] = keep;
-            pfd[j] = (lp - lm) / (2.0 * FD_STEP);
-        }
+        ev.k = k, ev.x = xs;
+        TRY(hj__exp_fd_gradient(rnn_loss_to_go, &ev, xs, S, FD_STEP, pfd, c->err));
         dp = fmax(dp, hj__exp_rel_diff(P + k * S, pfd, S));
     }
     double *row = set_row(c, row_id, np, g1, g2, gfd, dp);
@@ -207,7 +170,8 @@ static hj_status arch_recurrent(actx *c, hj_rnn_kind kind, int row_id)
             for (int trial = 0; trial < 3; trial++) {
                 hj__exp_fill_normal(&c->rng, xs, H, 2.0);
                 double brute = NAN;
-                TRY(rnn_loss_to_go(&m, u, y, K, k, xs, work, &brute, c->err));
+                ev.k = k, ev.x = xs;
+                TRY(rnn_loss_to_go(&ev, &brute, c->err));
                 const double v = hj_ssm_value(Pr + k * H * H, qr + k * H, rr[k], H, xs, NULL);
                 worst_v = fmax(worst_v, fabs(v - brute) / fmax(1.0, fabs(brute)));
             }
@@ -254,6 +218,13 @@ static hj_status tf_objective(void *ctx, const double *params, const size_t *idx
         memcpy(d->by + b * T, d->y + idx[b] * T, T * sizeof *d->by);
     }
     return hj_transformer_loss_grad(&tf, d->bs, d->by, n_idx, loss, grad, NULL, err);
+}
+
+/* The full-data loss of d->tf (for hj__exp_fd_gradient). */
+static hj_status tf_loss(const void *ctx, double *loss, hj_error *err)
+{
+    const tf_data *d = ctx;
+    return hj_transformer_loss_grad(&d->tf, d->s, d->y, d->n, loss, NULL, NULL, err);
 }
 
 /* Sequences s ~ U[-1, 1]^T and targets: task 0 "mean" (every token: the mean), task 1
@@ -316,16 +287,8 @@ static hj_status arch_transformer(actx *c)
     hj_transformer tfc = {Tc, Dc, Mc, Lc, 0.7, thc};
     double Lv = NAN;
     TRY(hj_transformer_loss_grad(&tfc, sc, yc, nc, &Lv, g1, NULL, c->err));
-    for (size_t i = 0; i < npc; i++) {
-        const double keep = thc[i];
-        double lp, lm;
-        thc[i] = keep + FD_STEP;
-        TRY(hj_transformer_loss_grad(&tfc, sc, yc, nc, &lp, NULL, NULL, c->err));
-        thc[i] = keep - FD_STEP;
-        TRY(hj_transformer_loss_grad(&tfc, sc, yc, nc, &lm, NULL, NULL, c->err));
-        thc[i] = keep;
-        gfd[i] = (lp - lm) / (2.0 * FD_STEP);
-    }
+    const tf_data dc = {tfc, sc, yc, nc, NULL, NULL};
+    TRY(hj__exp_fd_gradient(tf_loss, &dc, thc, npc, FD_STEP, gfd, c->err));
     double *row = c->tab[AR_TRANSFORMER];
     row[0] = AR_TRANSFORMER, row[1] = (double)npc, row[2] = NAN, row[3] = hj__exp_rel_diff(g1, gfd, npc);
     row[4] = NAN, row[5] = NAN;

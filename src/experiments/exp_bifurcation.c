@@ -415,23 +415,12 @@ hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, 
 
     /* ---- figures ------------------------------------------------------------------ */
     hj_experiment_progress(opt, EXP, "figures", 0.96);
-    {
-        hj_plot p = {0};
-        p.name = "bifurcation";
-        p.title = "Critical points of H(x; eps), two clusters of 8 atoms, t = 1";
-        p.xlabel = "eps";
-        p.ylabel = "H at the critical point";
-        p.logx = 1;
-        p.series[0] = (hj_plot_series){"critical_points.csv", 1, 4, 0, "minima", "points", "$5 == 0"};
-        p.series[1] = (hj_plot_series){"critical_points.csv", 1, 4, 0, "saddles", "points", "$5 == 1"};
-        p.series[2] = (hj_plot_series){"critical_points.csv", 1, 4, 0, "maxima", "points", "$5 == 2"};
-        p.n_series = 3;
-        if (b1.n_folds > 0)
-            p.series[p.n_series++] = (hj_plot_series){"folds.csv", 1, 5, 0, "folds", "points", NULL};
-        TRY(hj__exp_figure(res, &p,
-                   "Bifurcation diagram: H at every critical point on the traced branches against eps "
-                   "(log axis); branches end in pairs at the folds (diamonds).", err));
-    }
+    TRY(hj__exp_bifurcation_figure(res, "bifurcation",
+                                   "Critical points of H(x; eps), two clusters of 8 atoms, t = 1",
+                                   "critical_points.csv", "folds.csv", b1.n_folds > 0,
+                                   "Bifurcation diagram: H at every critical point on the traced "
+                                   "branches against eps (log axis); branches end in pairs at the "
+                                   "folds (diamonds).", err));
     {
         hj_plot p = {0};
         p.name = "basins_vs_eps";

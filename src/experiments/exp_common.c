@@ -119,3 +119,57 @@ double hj__exp_median(double *v, size_t n)
     qsort(v, n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+hj_status hj__exp_fd_gradient(hj__exp_fd_loss fn, const void *ctx, double *v, size_t len,
+                              double step, double *out, hj_error *err)
+{
+    for (size_t i = 0; i < len; i++) {
+        const double keep = v[i];
+        double lp = NAN, lm = NAN;
+        v[i] = keep + step;
+        hj_status st = fn(ctx, &lp, err);
+        v[i] = keep - step;
+        if (st == HJ_OK)
+            st = fn(ctx, &lm, err);
+        v[i] = keep;
+        if (st != HJ_OK)
+            return st;
+        out[i] = (lp - lm) / (2.0 * step);
+    }
+    return HJ_OK;
+}
+
+hj_status hj__exp_resnet_loss(const void *ctx, double *loss, hj_error *err)
+{
+    const hj__exp_resnet_eval *e = ctx;
+    if (e->from == e->net->K) {
+        *loss = hj_resnet_terminal_cost(e->net, e->tg, e->x, e->n, NULL);
+        return HJ_OK;
+    }
+    hj_resnet sub = *e->net;
+    sub.K -= e->from;
+    sub.theta += e->from * hj_resnet_layer_params(sub.D);
+    hj_status st = hj_resnet_forward(&sub, e->x, e->n, e->work, err);
+    if (st == HJ_OK)
+        *loss = hj_resnet_terminal_cost(&sub, e->tg, e->work + sub.K * e->n * sub.D, e->n, NULL);
+    return st;
+}
+
+hj_status hj__exp_bifurcation_figure(hj_result *res, const char *name, const char *title,
+                                     const char *cp_csv, const char *folds_csv, int with_folds,
+                                     const char *caption, hj_error *err)
+{
+    hj_plot p = {0};
+    p.name = name;
+    p.title = title;
+    p.xlabel = "eps";
+    p.ylabel = "H at the critical point";
+    p.logx = 1;
+    p.series[0] = (hj_plot_series){cp_csv, 1, 4, 0, "minima", "points", "$5 == 0"};
+    p.series[1] = (hj_plot_series){cp_csv, 1, 4, 0, "saddles", "points", "$5 == 1"};
+    p.series[2] = (hj_plot_series){cp_csv, 1, 4, 0, "maxima", "points", "$5 == 2"};
+    p.n_series = 3;
+    if (with_folds)
+        p.series[p.n_series++] = (hj_plot_series){folds_csv, 1, 5, 0, "folds", "points", NULL};
+    return hj__exp_figure(res, &p, caption, err);
+}

@@ -177,32 +177,45 @@ static hj_status if_closed_abl(if_prob *p, hj_error *err)
     return hj_influence_ablation(&L, p->x, 1, &p->f, p->dab, err);
 }
 
+/* Brute-force P_{-k} (nv) at one point x (d): atom k of y (N, d), g (N),
+ * v (N, nv) is swapped to the end, hj_hopf_cole_eval runs on the other
+ * N-1 (weights into pi, N scratch), and the rows are swapped back. */
+static hj_status if_bf_loo_k(double *y, double *g, double *v, size_t N, size_t d, size_t nv, const double *x,
+                             double t, double eps, size_t k, double *pi, double *Pk, hj_error *err)
+{
+    const size_t last = N - 1;
+    if_swap_rows(y, k, last, d);
+    if_swap_rows(g, k, last, 1);
+    if_swap_rows(v, k, last, nv);
+    hj_atoms at = {N - 1, d, y, g};
+    hj_hc_out o;
+    memset(&o, 0, sizeof o);
+    o.pi = pi;
+    hj_status st = hj_hopf_cole_eval(&at, NULL, x, 1, t, eps, &o, err);
+    for (size_t c = 0; c < nv; c++)
+        Pk[c] = 0.0;
+    for (size_t j = 0; j < last && st == HJ_OK; j++)
+        for (size_t c = 0; c < nv; c++)
+            Pk[c] += pi[j] * v[j * nv + c];
+    if_swap_rows(y, k, last, d);
+    if_swap_rows(g, k, last, 1);
+    if_swap_rows(v, k, last, nv);
+    return st;
+}
+
 /* Brute-force LOO: P_{-k} from hj_hopf_cole_eval on the other N-1 atoms, for
  * every k; *worst = max relative difference to the closed form in p. */
 static hj_status if_brute_loo(if_prob *p, double *worst, hj_error *err)
 {
-    const size_t N = p->N, d = p->d, nv = p->nv, last = N - 1;
+    const size_t N = p->N, nv = p->nv;
     double vmax[IF_NV] = {0};
     for (size_t j = 0; j < N; j++)
         for (size_t c = 0; c < nv; c++)
             vmax[c] = fmax(vmax[c], fabs(p->v[j * nv + c]));
     double wst = 0.0;
-    hj_hc_out o;
-    memset(&o, 0, sizeof o);
-    o.pi = p->pi;
     for (size_t k = 0; k < N; k++) {
-        if_swap_rows(p->y, k, last, d);
-        if_swap_rows(p->g, k, last, 1);
-        if_swap_rows(p->v, k, last, nv);
-        hj_atoms at = {N - 1, d, p->y, p->g};
-        hj_status st = hj_hopf_cole_eval(&at, NULL, p->x, 1, p->t, p->eps, &o, err);
-        double Pk[IF_NV] = {0};
-        for (size_t j = 0; j + 1 < N; j++)
-            for (size_t c = 0; c < nv; c++)
-                Pk[c] += p->pi[j] * p->v[j * nv + c];
-        if_swap_rows(p->y, k, last, d);
-        if_swap_rows(p->g, k, last, 1);
-        if_swap_rows(p->v, k, last, nv);
+        double Pk[IF_NV];
+        hj_status st = if_bf_loo_k(p->y, p->g, p->v, N, p->d, nv, p->x, p->t, p->eps, k, p->pi, Pk, err);
         if (st != HJ_OK)
             return st;
         for (size_t c = 0; c < nv; c++)
@@ -622,20 +635,9 @@ static hj_status if_gibbs(const hj_experiment_options *opt, hj_result *res, cons
         acc += (P[2 * i + yi] > 0.5);
         const double L = -log(Py);
         for (size_t k = 0; k < n && st == HJ_OK; k++) {
-            if_swap_rows(Y, k, n - 1, d);
-            if_swap_rows(V, k, n - 1, 2);
-            hj_atoms ak = {n - 1, d, Y, g0};
-            hj_hc_out ok;
-            memset(&ok, 0, sizeof ok);
-            ok.pi = pk;
-            st = hj_hopf_cole_eval(&ak, NULL, D->xte + i * d, 1, IF_T, eps, &ok, err);
-            double Pk[2] = {0.0, 0.0};
-            for (size_t j = 0; j + 1 < n; j++) {
-                Pk[0] += pk[j] * V[2 * j];
-                Pk[1] += pk[j] * V[2 * j + 1];
-            }
-            if_swap_rows(Y, k, n - 1, d);
-            if_swap_rows(V, k, n - 1, 2);
+            double Pk[2];
+            if ((st = if_bf_loo_k(Y, g0, V, n, d, 2, D->xte + i * d, IF_T, eps, k, pk, Pk, err)) != HJ_OK)
+                break;
             for (size_t c = 0; c < 2; c++)
                 worst_p = fmax(worst_p, fabs(P[2 * i + c] + delta[(i * n + k) * 2 + c] - Pk[c]));
             if (Py > 1e-300 && Pk[yi] > 1e-300)
@@ -833,6 +835,12 @@ static hj_status if_train(hj_model *m, const double *x, const double *y, size_t 
     return hj_model_loss_grad(m, ws, x, y, n, loss1, NULL, err);
 }
 
+/* Adam steps of every model fit: --iters, else 300 (quick) or 1500. */
+static size_t if_model_steps(const hj_experiment_options *opt)
+{
+    return opt->iters ? opt->iters : (opt->quick ? 300 : 1500);
+}
+
 /* What one trained model's comparison produced (for the notes and figures). */
 typedef struct if_model_run {
     const char *arch;       /* architecture string */
@@ -853,7 +861,7 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
                             if_model_run *run, hj_error *err)
 {
     const size_t n = D->n_tr, m = D->n_te, d = D->d;
-    const size_t iters = opt->iters ? opt->iters : (opt->quick ? 300 : 1500);
+    const size_t iters = if_model_steps(opt);
     const size_t n_rm = opt->quick ? 15 : 40;
     hj_arch arch;
     hj_model m0, mb, mk, mh;
@@ -1033,7 +1041,7 @@ static hj_status if_part_b(const hj_experiment_options *opt, hj_result *res, hj_
     }
     hj_result_metric(res, "fmnist_available", 1.0, NULL);
     const double eps = isnan(opt->eps) ? hj_critical_eps(n_tr, d) : opt->eps;
-    const size_t iters = opt->iters ? opt->iters : (opt->quick ? 300 : 1500);
+    const size_t iters = if_model_steps(opt);
     hj_result_param_num(res, "b_n_train", (double)n_tr, NULL);
     hj_result_param_num(res, "b_n_test", (double)n_te, NULL);
     hj_result_param_num(res, "b_pca_dims", (double)d, NULL);

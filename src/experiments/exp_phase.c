@@ -179,6 +179,47 @@ static hj_status claim_transition(hj_result *res, const char *set, const double 
 
 static const char *const CURVE_NAMES[1 + N_Q] = {"eps", "h_query1", "h_query2", "h_midpoint"};
 
+/* Rows s*N_Q .. s*N_Q + N_Q - 1 of the transition table ttab (draws * N_Q, 6)
+ * and row s of lr (draws, N_Q), from the eps_half eh (N_Q) that draw s
+ * (seeded with seed) gave at the queries q (N_Q, 2); es = eps*. */
+static void record_draw(double *ttab, double *lr, size_t s, uint64_t seed, const double *q,
+                        const double *eh, double es)
+{
+    for (size_t k = 0; k < N_Q; k++) {
+        lr[s * N_Q + k] = log10(eh[k] / es);
+        double *row = ttab + (s * N_Q + k) * 6;
+        row[0] = (double)seed, row[1] = (double)k, row[2] = q[2 * k];
+        row[3] = q[2 * k + 1], row[4] = eh[k], row[5] = lr[s * N_Q + k];
+    }
+}
+
+/* The mean over the draws of eps_half at query k (ttab as in record_draw). */
+static double mean_eps_half(const double *ttab, size_t draws, size_t k)
+{
+    double m = 0.0;
+    for (size_t s = 0; s < draws; s++)
+        m += ttab[(s * N_Q + k) * 6 + 4] / (double)draws;
+    return m;
+}
+
+/* transitions_TAG.csv (the table ttab of record_draw) and eps_star_TAG.csv
+ * (the vertical line eps = es for the phase figure). */
+static hj_status write_transitions(hj_result *res, const char *tag, const double *ttab,
+                                   size_t draws, double es, hj_error *err)
+{
+    static const char *const tn[] = {"draw_seed", "query", "x1", "x2", "eps_half",
+                                     "log10_eps_half_over_eps_star"};
+    static const char *const sn[] = {"eps", "h"};
+    const double star[4] = {es, 0.0, es, 1.0};
+    char name[64];
+    snprintf(name, sizeof name, "transitions_%s.csv", tag);
+    hj_status st = hj_result_write_csv(res, name, tn, ttab, draws * N_Q, 6, err);
+    if (st != HJ_OK)
+        return st;
+    snprintf(name, sizeof name, "eps_star_%s.csv", tag);
+    return hj_result_write_csv(res, name, sn, star, 2, 2, err);
+}
+
 static hj_status phase_figure(hj_result *res, const char *name, const char *csv, const char *star,
                               const char *title, const char *q1, const char *q2,
                               const char *caption, hj_error *err)
@@ -352,28 +393,14 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
         hj_atoms a = {N, 2, y, g};
         double eh[N_Q];
         TRY(phase_curves(&a, t, qs, eps, n_eps, s == 0 ? curves : NULL, eh, &ps, err));
-        for (size_t k = 0; k < N_Q; k++) {
-            lr[s * N_Q + k] = log10(eh[k] / es);
-            double *row = ttab + (s * N_Q + k) * 6;
-            row[0] = (double)(opt->seed + s), row[1] = (double)k, row[2] = qs[2 * k];
-            row[3] = qs[2 * k + 1], row[4] = eh[k], row[5] = lr[s * N_Q + k];
-        }
+        record_draw(ttab, lr, s, opt->seed + s, qs, eh, es);
     }
     TRY(hj_result_write_csv(res, "phase_synthetic.csv", CURVE_NAMES, curves, n_eps, 1 + N_Q, err));
-    {
-        static const char *const tn[] = {"draw_seed", "query", "x1", "x2", "eps_half", "log10_eps_half_over_eps_star"};
-        TRY(hj_result_write_csv(res, "transitions_synthetic.csv", tn, ttab, draws * N_Q, 6, err));
-        double star[4] = {es, 0.0, es, 1.0};
-        static const char *const sn[] = {"eps", "h"};
-        TRY(hj_result_write_csv(res, "eps_star_synthetic.csv", sn, star, 2, 2, err));
-    }
+    TRY(write_transitions(res, "synthetic", ttab, draws, es, err));
     for (size_t k = 0; k < N_Q; k++) {
         char key[64];
-        double m = 0.0;
-        for (size_t s = 0; s < draws; s++)
-            m += ttab[(s * N_Q + k) * 6 + 4] / (double)draws;
         snprintf(key, sizeof key, "synthetic_eps_half_query%zu", k + 1);
-        TRY(hj_result_metric(res, key, m, err));
+        TRY(hj_result_metric(res, key, mean_eps_half(ttab, draws, k), err));
         snprintf(key, sizeof key, "synthetic_h_at_eps_min_query%zu", k + 1);
         TRY(hj_result_metric(res, key, curves[1 + k], err));
         snprintf(key, sizeof key, "synthetic_h_at_eps_max_query%zu", k + 1);
@@ -382,11 +409,9 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
     TRY(hj_result_metric(res, "synthetic_eps_star", es, err));
     TRY(claim_transition(res, "synthetic clusters", lr, draws, es, err));
     {
-        double ec = 0.0, em = 0.0, hc = 0.0;
-        for (size_t s = 0; s < draws; s++) {
-            ec += 0.5 * (ttab[(s * N_Q) * 6 + 4] + ttab[(s * N_Q + 1) * 6 + 4]) / (double)draws;
-            em += ttab[(s * N_Q + 2) * 6 + 4] / (double)draws;
-        }
+        const double ec = 0.5 * (mean_eps_half(ttab, draws, 0) + mean_eps_half(ttab, draws, 1));
+        const double em = mean_eps_half(ttab, draws, 2);
+        double hc = 0.0;
         /* H/log N at eps* at the cluster centres (first draw) */
         for (size_t i = 0; i + 1 < n_eps; i++)
             if (curves[i * (1 + N_Q)] <= es && curves[(i + 1) * (1 + N_Q)] > es)
@@ -433,12 +458,7 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
             hj_atoms af = {Nf, 2, y, g};
             double eh[N_Q];
             st = phase_curves(&af, t, qf, eps, n_eps, s == 0 ? curves : NULL, eh, &ps, err);
-            for (size_t k = 0; k < N_Q; k++) {
-                lr[s * N_Q + k] = log10(eh[k] / esf);
-                double *row = ttab + (s * N_Q + k) * 6;
-                row[0] = (double)(opt->seed + s), row[1] = (double)k, row[2] = qf[2 * k];
-                row[3] = qf[2 * k + 1], row[4] = eh[k], row[5] = lr[s * N_Q + k];
-            }
+            record_draw(ttab, lr, s, opt->seed + s, qf, eh, esf);
         }
         free(perm), free(Pf), free(labf);
         for (size_t j = 0; j < Nf; j++)
@@ -451,18 +471,11 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
             goto done;
         hj_atoms af = {Nf, 2, y, g};
         TRY(hj_result_write_csv(res, "phase_fmnist.csv", CURVE_NAMES, curves, n_eps, 1 + N_Q, err));
-        double star[4] = {esf, 0.0, esf, 1.0};
-        static const char *const sn[] = {"eps", "h"};
-        TRY(hj_result_write_csv(res, "eps_star_fmnist.csv", sn, star, 2, 2, err));
-        static const char *const tn[] = {"draw_seed", "query", "x1", "x2", "eps_half", "log10_eps_half_over_eps_star"};
-        TRY(hj_result_write_csv(res, "transitions_fmnist.csv", tn, ttab, draws * N_Q, 6, err));
+        TRY(write_transitions(res, "fmnist", ttab, draws, esf, err));
         for (size_t k = 0; k < N_Q; k++) {
             char key[64];
-            double m = 0.0;
-            for (size_t s = 0; s < draws; s++)
-                m += ttab[(s * N_Q + k) * 6 + 4] / (double)draws;
             snprintf(key, sizeof key, "fmnist_eps_half_query%zu", k + 1);
-            TRY(hj_result_metric(res, key, m, err));
+            TRY(hj_result_metric(res, key, mean_eps_half(ttab, draws, k), err));
         }
         TRY(hj_result_metric(res, "fmnist_eps_star", esf, err));
         TRY(claim_transition(res, "Fashion-MNIST classes 0/1, PCA 2-D", lr, draws, esf, err));
@@ -500,20 +513,11 @@ hj_status hj__exp_phase(const hj_experiment_options *opt, hj_result *res, hj_err
         TRY(hj_result_check(res, "C13", "Fashion-MNIST: folds failing the eigenvalue check", (double)bad, 0.0, err));
         TRY(hj_result_check(res, "C13", "Fashion-MNIST: max |smallest Hessian eigenvalue| / scale at the folds",
                             lam, 1e-6, err));
-        hj_plot p = {0};
-        p.name = "bifurcation_fmnist";
-        p.title = "Critical points of H(x; eps), Fashion-MNIST T-shirt/Trouser, PCA 2-D";
-        p.xlabel = "eps";
-        p.ylabel = "H at the critical point";
-        p.logx = 1;
-        p.series[0] = (hj_plot_series){"critical_points_fmnist.csv", 1, 4, 0, "minima", "points", "$5 == 0"};
-        p.series[1] = (hj_plot_series){"critical_points_fmnist.csv", 1, 4, 0, "saddles", "points", "$5 == 1"};
-        p.series[2] = (hj_plot_series){"critical_points_fmnist.csv", 1, 4, 0, "maxima", "points", "$5 == 2"};
-        p.n_series = 3;
-        if (bf.n_folds > 0)
-            p.series[p.n_series++] = (hj_plot_series){"folds_fmnist.csv", 1, 5, 0, "folds", "points", NULL};
-        TRY(hj__exp_figure(res, &p, "Bifurcation diagram of the Fashion-MNIST landscape (120 atoms): H at the "
-                            "critical points against eps; folds as diamonds.", err));
+        TRY(hj__exp_bifurcation_figure(res, "bifurcation_fmnist",
+                                       "Critical points of H(x; eps), Fashion-MNIST T-shirt/Trouser, PCA 2-D",
+                                       "critical_points_fmnist.csv", "folds_fmnist.csv", bf.n_folds > 0,
+                                       "Bifurcation diagram of the Fashion-MNIST landscape (120 atoms): H "
+                                       "at the critical points against eps; folds as diamonds.", err));
         hj_result_note(res, "Fashion-MNIST: %zu folds between eps = %g and %g (%zu remove a minimum "
                             "as eps grows); the list is folds_fmnist.csv.", bf.n_folds, e0, e1, removing);
     }

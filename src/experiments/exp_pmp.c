@@ -47,24 +47,6 @@ static double *dnew(pctx *c, size_t n)
 
 /* ---- 1. gradients ------------------------------------------------------------------ */
 
-/* Loss of net run from layer `from` on states x (n, D), by the forward sweep only. */
-static hj_status loss_from(const hj_resnet *net, size_t from, const hj_pmp_target *tg,
-                           const double *x, size_t n, double *work, double *loss, hj_error *err)
-{
-    const size_t np = hj_resnet_layer_params(net->D);
-    if (from == net->K) {
-        *loss = hj_resnet_terminal_cost(net, tg, x, n, NULL);
-        return HJ_OK;
-    }
-    hj_resnet sub = *net;
-    sub.K = net->K - from;
-    sub.theta = net->theta + from * np;
-    hj_status st = hj_resnet_forward(&sub, x, n, work, err);
-    if (st == HJ_OK)
-        *loss = hj_resnet_terminal_cost(&sub, tg, work + sub.K * n * net->D, n, NULL);
-    return st;
-}
-
 static hj_status part_gradients(pctx *c)
 {
     const size_t K = 8, D = 5, n = 10, m = 2;
@@ -105,16 +87,8 @@ static hj_status part_gradients(pctx *c)
         if (eps == 0.0)
             continue;   /* ReLU: finite differences are unreliable at kinks */
         /* parameters: central differences of the forward loss */
-        for (size_t i = 0; i < np; i++) {
-            const double keep = th[i];
-            double lp, lm;
-            th[i] = keep + fd_step;
-            TRY(loss_from(&net, 0, &tg, x0, n, work, &lp, c->err));
-            th[i] = keep - fd_step;
-            TRY(loss_from(&net, 0, &tg, x0, n, work, &lm, c->err));
-            th[i] = keep;
-            gfd[i] = (lp - lm) / (2.0 * fd_step);
-        }
+        hj__exp_resnet_eval ev = {&net, &tg, 0, n, x0, work};
+        TRY(hj__exp_fd_gradient(hj__exp_resnet_loss, &ev, th, np, fd_step, gfd, c->err));
         const double d_fd = hj__exp_rel_diff(g1, gfd, np);
         /* co-states: gradient of the loss-to-go in x_k, k = 0, K/2, K */
         double d_p = 0.0;
@@ -122,16 +96,8 @@ static hj_status part_gradients(pctx *c)
         for (int q = 0; q < 3; q++) {
             const size_t k = ks[q];
             memcpy(xs, X + k * nD, nD * sizeof *xs);
-            for (size_t j = 0; j < nD; j++) {
-                const double keep = xs[j];
-                double lp, lm;
-                xs[j] = keep + fd_step;
-                TRY(loss_from(&net, k, &tg, xs, n, work, &lp, c->err));
-                xs[j] = keep - fd_step;
-                TRY(loss_from(&net, k, &tg, xs, n, work, &lm, c->err));
-                xs[j] = keep;
-                pfd[j] = (lp - lm) / (2.0 * fd_step);
-            }
+            hj__exp_resnet_eval evk = {&net, &tg, k, n, xs, work};
+            TRY(hj__exp_fd_gradient(hj__exp_resnet_loss, &evk, xs, nD, fd_step, pfd, c->err));
             d_p = fmax(d_p, hj__exp_rel_diff(P + k * nD, pfd, nD));
         }
         snprintf(nm, sizeof nm, "ResNet eps = %g: co-state gradient vs central differences of the loss (rel, step 1e-5)", eps);

@@ -28,6 +28,18 @@
 #include "core/core-impl.h"
 #include "model/model-impl.h"
 
+/* The readout layer of m packed for the kernels: one segment of W neurons
+ * for a regression, one per class for a classifier. */
+static hj_status pack_readout(const hj_model *m, hj__packed_layer *pk, hj_error *err)
+{
+    const hj_layer *L = &m->arch.layers[0];
+    const size_t d = L->in, W = L->width, nseg = m->arch.n_classes ? m->arch.n_classes : 1;
+    const double *w = m->params + L->offset, *b = w + W * nseg * d;
+    if (hj__pack_layer_segments(pk, w, b, W, nseg, d, m->eps))
+        return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", W * nseg);
+    return HJ_OK;
+}
+
 /* The per-thread partial results summed in thread order (deterministic for
  * a given thread count). Thread th's are at mem + th per + sums_at: [loss,
  * dL/da, dL/dc] (HJ_VEC doubles), then, when grad is wanted, dW^T (d, Np)
@@ -133,14 +145,12 @@ HJ_WIDE_CLONES static void row_accumulate(const hj__packed_layer *pk, const doub
 static hj_status readout_rows(const hj_model *m, const double *x, const double *y, size_t n,
                               double *loss, double *grad, hj_error *err)
 {
-    const hj_arch *A = &m->arch;
-    const hj_layer *L = &A->layers[0];
-    const size_t d = L->in, W = L->width, nseg = A->n_classes ? A->n_classes : 1, NT = W * nseg;
-    const double *w = m->params + L->offset, *b = w + NT * d, eps = m->eps;
     hj__packed_layer pk;
-    if (hj__pack_layer_segments(&pk, w, b, W, nseg, d, eps))
-        return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", NT);
-    const size_t Np = pk.Np, segp = pk.segp;
+    hj_status st = pack_readout(m, &pk, err);
+    if (st != HJ_OK)
+        return st;
+    const size_t d = pk.d, W = pk.seg, nseg = pk.nseg, NT = pk.N, Np = pk.Np, segp = pk.segp;
+    const double eps = m->eps;
     const int parallel = n * NT * (d + 1) >= HJ_PARALLEL_MIN_WORK;
     const size_t nthreads = parallel ? HJ_MAX_THREADS() : 1;
     /* per thread: z (Np), F and dL/dF (nseg each), [loss, d loss/da, d loss/dc], dW^T, db */
@@ -226,14 +236,13 @@ HJ_AVX512 static void block_accumulate(const double *Z, size_t Np, size_t d, con
 static hj_status readout_blocked(const hj_model *m, const double *x, const double *y, size_t n,
                                  double *loss, double *grad, hj_error *err)
 {
-    const hj_arch *A = &m->arch;
-    const hj_layer *L = &A->layers[0];
-    const size_t d = L->in, W = L->width, nseg = A->n_classes ? A->n_classes : 1, N = W * nseg;
-    const double *w = m->params + L->offset, *b = w + N * d, eps = m->eps;
     hj__packed_layer pk;
-    if (hj__pack_layer_segments(&pk, w, b, W, nseg, d, eps))
-        return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", N);
-    const size_t Np = pk.Np, segp = pk.segp, nblk = (n + HJ_BLK_P - 1) / HJ_BLK_P;
+    hj_status st = pack_readout(m, &pk, err);
+    if (st != HJ_OK)
+        return st;
+    const size_t d = pk.d, nseg = pk.nseg, N = pk.N, Np = pk.Np, segp = pk.segp;
+    const size_t nblk = (n + HJ_BLK_P - 1) / HJ_BLK_P;
+    const double eps = m->eps;
     const int parallel = nblk > 1 && n * N * (d + 8) >= HJ_PARALLEL_MIN_WORK;
     const size_t nthreads = parallel ? HJ_MAX_THREADS() : 1;
     /* per thread: Z (P, Np), xT (d, P), m and s (P, nseg), c (P), class

@@ -135,145 +135,150 @@ static hj_status begin(hj_perf_kernel k, const hj_perf_size *s, const hj_perf_op
     return st;
 }
 
-hj_status hj_perf_lse_forward(const hj_perf_size *s, const hj_perf_options *opt,
-                              const hj_roofline *roof, hj_perf_timing *t, hj_error *err)
-{
-    hj_perf_options def;
-    hj_perf_inputs in;
-    memset(&in, 0, sizeof in);
-    hj_status st = begin(HJ_PERF_LSE, s, &opt, &def, t, &in, err);
-    if (st != HJ_OK)
-        return st;
-    const size_t n = in.size.n, N = in.size.N, d = in.size.d;
-    double *f = malloc(n * sizeof *f), *pi = malloc(n * N * sizeof *pi);
-    if (f == NULL || pi == NULL) {
-        free(f), free(pi);
-        hj_perf_inputs_free(&in);
-        return hj_error_set(err, HJ_ENOMEM, "lse: out of memory for f and pi (%zu x %zu)", n, N);
-    }
-    perf_threads pt;
-    hj__perf_threads_enter(&pt, opt->threads);
-    hj_lse_layer L = {N, d, in.p, in.p + N * d, in.size.eps};
-    for (size_t r = 0; r < opt->warmup + opt->reps && st == HJ_OK; r++) {
-        const double t0 = hj_perf_now();
-        st = hj_lse_forward(&L, in.x, n, f, pi, NULL, err);
-        const double el = hj_perf_now() - t0;
-        if (r >= opt->warmup)
-            t->samples[r - opt->warmup] = el;
-    }
-    hj__perf_threads_leave(&pt);
-    if (st == HJ_OK) {
-        double sum = 0.0;
-        for (size_t i = 0; i < n; i++)
-            sum += f[i];
-        t->check = sum;
-        st = finish(HJ_PERF_LSE, &in, pt.used, opt->reps, roof, t, err);
-    }
-    free(f), free(pi);
-    hj_perf_inputs_free(&in);
-    return st;
-}
+/* The kernel-specific state of one timing: its outputs (lse, hopf-cole) or
+ * its model, training options and last result (adam). */
+typedef struct perf_job {
+    hj_perf_kernel k;
+    const hj_perf_inputs *in;
+    double *out, *aux;     /* lse: f (n), pi (n, N); hopf-cole: u (n), grad (n, d) */
+    hj_lse_layer L;        /* lse */
+    hj_atoms atoms;        /* hopf-cole */
+    hj_hc_out hc;          /* hopf-cole: u and grad */
+    hj_model m;            /* adam */
+    hj_train_options o;    /* adam */
+    hj_train_result res;   /* adam: of the last run */
+} perf_job;
 
-hj_status hj_perf_adam_step(const hj_perf_size *s, const hj_perf_options *opt,
-                            const hj_roofline *roof, hj_perf_timing *t, hj_error *err)
+/* Allocate the outputs or build the model of kernel k on inputs in. */
+static hj_status job_open(perf_job *j, hj_perf_kernel k, const hj_perf_inputs *in,
+                          const hj_perf_options *opt, hj_error *err)
 {
-    hj_perf_options def;
-    hj_perf_inputs in;
-    memset(&in, 0, sizeof in);
-    hj_status st = begin(HJ_PERF_ADAM, s, &opt, &def, t, &in, err);
-    if (st != HJ_OK)
-        return st;
-    const size_t P = in.size.N * in.size.d + in.size.N;
-    hj_model m;
-    if ((st = adam_model(&in.size, in.size.eps, opt->seed + 1, &m, err)) != HJ_OK) {
-        hj_perf_inputs_free(&in);
-        return st;
-    }
-    hj_train_options o;
-    hj_train_options_default(&o);
-    o.optimizer = HJ_OPT_ADAM;
-    o.lr = in.lr;
-    o.iters = opt->adam_steps;
-    o.batch = 0;
-    o.seed = opt->seed;
-    perf_threads pt;
-    hj__perf_threads_enter(&pt, opt->threads);
-    double final_loss = NAN;
-    for (size_t r = 0; r < opt->warmup + opt->reps && st == HJ_OK; r++) {
-        memcpy(m.params, in.p, P * sizeof *m.params); /* every run trains from the same start */
-        hj_train_result res;
-        memset(&res, 0, sizeof res);
-        const double t0 = hj_perf_now();
-        st = hj_model_train(&m, in.x, in.y, in.size.n, &o, &res, err);
-        const double el = hj_perf_now() - t0;
-        free(res.loss_trace);
-        final_loss = res.final_loss;
-        if (r >= opt->warmup)
-            t->samples[r - opt->warmup] = el / (double)opt->adam_steps;
-    }
-    hj__perf_threads_leave(&pt);
-    if (st == HJ_OK) {
-        t->check = final_loss;
-        st = finish(HJ_PERF_ADAM, &in, pt.used, opt->reps, roof, t, err);
-    }
-    hj_model_free(&m);
-    hj_perf_inputs_free(&in);
-    return st;
-}
-
-hj_status hj_perf_hopf_cole(const hj_perf_size *s, const hj_perf_options *opt,
-                            const hj_roofline *roof, hj_perf_timing *t, hj_error *err)
-{
-    hj_perf_options def;
-    hj_perf_inputs in;
-    memset(&in, 0, sizeof in);
-    hj_status st = begin(HJ_PERF_HOPF_COLE, s, &opt, &def, t, &in, err);
-    if (st != HJ_OK)
-        return st;
-    const size_t n = in.size.n, N = in.size.N, d = in.size.d;
-    double *u = malloc(n * sizeof *u), *grad = malloc(n * d * sizeof *grad);
-    if (u == NULL || grad == NULL) {
-        free(u), free(grad);
-        hj_perf_inputs_free(&in);
-        return hj_error_set(err, HJ_ENOMEM, "hopf-cole: out of memory for the outputs");
-    }
-    hj_atoms atoms = {N, d, in.p, in.p + N * d};
-    hj_hc_out out;
-    memset(&out, 0, sizeof out);
-    out.u = u;
-    out.grad = grad;
-    perf_threads pt;
-    hj__perf_threads_enter(&pt, opt->threads);
-    for (size_t r = 0; r < opt->warmup + opt->reps && st == HJ_OK; r++) {
-        const double t0 = hj_perf_now();
-        st = hj_hopf_cole_eval(&atoms, NULL, in.x, n, in.t, in.size.eps, &out, err);
-        const double el = hj_perf_now() - t0;
-        if (r >= opt->warmup)
-            t->samples[r - opt->warmup] = el;
-    }
-    hj__perf_threads_leave(&pt);
-    if (st == HJ_OK) {
-        double sum = 0.0;
-        for (size_t i = 0; i < n; i++)
-            sum += u[i];
-        t->check = sum;
-        st = finish(HJ_PERF_HOPF_COLE, &in, pt.used, opt->reps, roof, t, err);
-    }
-    free(u), free(grad);
-    hj_perf_inputs_free(&in);
-    return st;
-}
-
-hj_status hj_perf_time(hj_perf_kernel k, const hj_perf_size *s, const hj_perf_options *o,
-                       const hj_roofline *roof, hj_perf_timing *t, hj_error *err)
-{
+    memset(j, 0, sizeof *j);
+    j->k = k;
+    j->in = in;
+    const size_t n = in->size.n, N = in->size.N, d = in->size.d;
     switch (k) {
     case HJ_PERF_LSE:
-        return hj_perf_lse_forward(s, o, roof, t, err);
+        j->out = malloc(n * sizeof *j->out), j->aux = malloc(n * N * sizeof *j->aux);
+        if (j->out == NULL || j->aux == NULL)
+            return hj_error_set(err, HJ_ENOMEM, "lse: out of memory for f and pi (%zu x %zu)", n, N);
+        j->L = (hj_lse_layer){N, d, in->p, in->p + N * d, in->size.eps};
+        return HJ_OK;
     case HJ_PERF_ADAM:
-        return hj_perf_adam_step(s, o, roof, t, err);
+        hj_train_options_default(&j->o);
+        j->o.optimizer = HJ_OPT_ADAM;
+        j->o.lr = in->lr;
+        j->o.iters = opt->adam_steps;
+        j->o.batch = 0;
+        j->o.seed = opt->seed;
+        return adam_model(&in->size, in->size.eps, opt->seed + 1, &j->m, err);
     case HJ_PERF_HOPF_COLE:
-        return hj_perf_hopf_cole(s, o, roof, t, err);
+        j->out = malloc(n * sizeof *j->out), j->aux = malloc(n * d * sizeof *j->aux);
+        if (j->out == NULL || j->aux == NULL)
+            return hj_error_set(err, HJ_ENOMEM, "hopf-cole: out of memory for the outputs");
+        j->atoms = (hj_atoms){N, d, in->p, in->p + N * d};
+        j->hc.u = j->out;
+        j->hc.grad = j->aux;
+        return HJ_OK;
     }
     return hj_error_set(err, HJ_EINVAL, "bench: unknown kernel %d", (int)k);
+}
+
+/* Untimed set-up of a run: adam trains every run from the same start. */
+static void job_reset(perf_job *j)
+{
+    if (j->k != HJ_PERF_ADAM)
+        return;
+    const hj_perf_size *s = &j->in->size;
+    memcpy(j->m.params, j->in->p, (s->N * s->d + s->N) * sizeof *j->m.params);
+    free(j->res.loss_trace);
+    memset(&j->res, 0, sizeof j->res);
+}
+
+/* One run of the kernel: the timed part. */
+static hj_status job_run(perf_job *j, hj_error *err)
+{
+    const hj_perf_inputs *in = j->in;
+    switch (j->k) {
+    case HJ_PERF_LSE:
+        return hj_lse_forward(&j->L, in->x, in->size.n, j->out, j->aux, NULL, err);
+    case HJ_PERF_ADAM:
+        return hj_model_train(&j->m, in->x, in->y, in->size.n, &j->o, &j->res, err);
+    case HJ_PERF_HOPF_COLE:
+        return hj_hopf_cole_eval(&j->atoms, NULL, in->x, in->size.n, in->t, in->size.eps, &j->hc,
+                                 err);
+    }
+    return hj_error_set(err, HJ_EINVAL, "bench: unknown kernel %d", (int)j->k);
+}
+
+/* The timing's check: adam the final loss of the last run; else sum_i of f or u. */
+static double job_check(const perf_job *j)
+{
+    if (j->k == HJ_PERF_ADAM)
+        return j->res.final_loss;
+    double sum = 0.0;
+    for (size_t i = 0; i < j->in->size.n; i++)
+        sum += j->out[i];
+    return sum;
+}
+
+static void job_close(perf_job *j)
+{
+    free(j->out), free(j->aux);
+    free(j->res.loss_trace);
+    hj_model_free(&j->m);
+}
+
+hj_status hj_perf_time(hj_perf_kernel k, const hj_perf_size *s, const hj_perf_options *opt,
+                       const hj_roofline *roof, hj_perf_timing *t, hj_error *err)
+{
+    if ((unsigned)k >= HJ_PERF_N_KERNELS)
+        return hj_error_set(err, HJ_EINVAL, "bench: unknown kernel %d", (int)k);
+    hj_perf_options def;
+    hj_perf_inputs in;
+    memset(&in, 0, sizeof in);
+    hj_status st = begin(k, s, &opt, &def, t, &in, err);
+    if (st != HJ_OK)
+        return st;
+    perf_job j;
+    if ((st = job_open(&j, k, &in, opt, err)) == HJ_OK) {
+        /* a sample is the seconds of a run, per step for adam */
+        const double per_run = k == HJ_PERF_ADAM ? (double)opt->adam_steps : 1.0;
+        perf_threads pt;
+        hj__perf_threads_enter(&pt, opt->threads);
+        for (size_t r = 0; r < opt->warmup + opt->reps && st == HJ_OK; r++) {
+            job_reset(&j);
+            const double t0 = hj_perf_now();
+            st = job_run(&j, err);
+            const double el = hj_perf_now() - t0;
+            if (r >= opt->warmup)
+                t->samples[r - opt->warmup] = el / per_run;
+        }
+        hj__perf_threads_leave(&pt);
+        if (st == HJ_OK) {
+            t->check = job_check(&j);
+            st = finish(k, &in, pt.used, opt->reps, roof, t, err);
+        }
+    }
+    job_close(&j);
+    hj_perf_inputs_free(&in);
+    return st;
+}
+
+hj_status hj_perf_lse_forward(const hj_perf_size *s, const hj_perf_options *o,
+                              const hj_roofline *roof, hj_perf_timing *t, hj_error *err)
+{
+    return hj_perf_time(HJ_PERF_LSE, s, o, roof, t, err);
+}
+
+hj_status hj_perf_adam_step(const hj_perf_size *s, const hj_perf_options *o,
+                            const hj_roofline *roof, hj_perf_timing *t, hj_error *err)
+{
+    return hj_perf_time(HJ_PERF_ADAM, s, o, roof, t, err);
+}
+
+hj_status hj_perf_hopf_cole(const hj_perf_size *s, const hj_perf_options *o,
+                            const hj_roofline *roof, hj_perf_timing *t, hj_error *err)
+{
+    return hj_perf_time(HJ_PERF_HOPF_COLE, s, o, roof, t, err);
 }

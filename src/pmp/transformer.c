@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "common/linalg.h"
+#include "core/core-impl.h"
 #include "hjdl/attention.h"
+#include "hjdl/entropy.h"
 #include "hjdl/lse.h"
 #include "hjdl/pmp.h"
 #include "pmp/pmp-impl.h"
@@ -96,27 +98,18 @@ static void layer_norm_back(const double *dY, const double *Y, const double *rst
     }
 }
 
-/* Softmax row P (T) of the scores q . k_j / eps; returns its entropy. */
+/* Softmax row P (T) of the scores q . k_j / eps (the Gibbs weights of LSE_eps of the
+ * scores); returns its entropy. */
 static double attn_row(const double *q, const double *K, size_t T, size_t D, double eps, double *P)
 {
-    double mx = -INFINITY, S = 0.0, Hn = 0.0;
     for (size_t j = 0; j < T; j++) {
         double s = 0.0;
         for (size_t k = 0; k < D; k++)
             s += q[k] * K[j * D + k];
-        P[j] = s / eps;
-        mx = fmax(mx, P[j]);
+        P[j] = s;
     }
-    for (size_t j = 0; j < T; j++) {
-        P[j] = exp(P[j] - mx);
-        S += P[j];
-    }
-    for (size_t j = 0; j < T; j++) {
-        P[j] /= S;
-        if (P[j] > 0.0)
-            Hn -= P[j] * log(P[j]);
-    }
-    return Hn;
+    hj__lse_full(P, T, eps, P, NULL, NULL);   /* pi may alias z */
+    return hj_entropy_vec(P, T);
 }
 
 /* Forward of one sequence s (T) through all layers, caching per layer in c[0..L) and the
