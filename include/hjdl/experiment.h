@@ -37,25 +37,129 @@ typedef enum hj_verdict {
 /* "agrees", "disagrees", "inconclusive". */
 const char *hj_verdict_name(hj_verdict v);
 
-/* The default rule, fixed before any run:
- *   inconclusive  when measured or uncertainty is not finite, or
- *                 uncertainty > max_uncertainty (the measurement cannot
- *                 discriminate);
- *   agrees        when |measured - predicted| <= 2 * uncertainty;
- *   disagrees     otherwise. */
+/* DEPRECATED (being removed: every claim moves to hj_result_claim_add).
+ * agrees if |measured - predicted| <= 2 uncertainty, inconclusive when not
+ * finite or uncertainty > max_uncertainty, disagrees otherwise. */
 hj_verdict hj_verdict_two_sigma(double predicted, double measured, double uncertainty,
                                 double max_uncertainty);
-/* The text of that rule for a given max_uncertainty, for the report. */
 void hj_verdict_two_sigma_rule(double max_uncertainty, char *buf, size_t len);
+
+/* Where a claim comes from (SPEC §4): the paper's own statement, or a
+ * further test hjdl adds. The report lists the paper's claims first. */
+typedef enum hj_claim_source {
+    HJ_SOURCE_PAPER = 0,
+    HJ_SOURCE_HJDL
+} hj_claim_source;
+
+/* "paper", "hjdl". */
+const char *hj_claim_source_name(hj_claim_source s);
+
+/* The form of a claim about a measured number m with 95 % interval
+ * I = [lo, hi], prediction p and tolerance delta >= 0 (SPEC §4):
+ *   EQUALS       m = p:          agrees when I lies inside [p - delta, p + delta],
+ *                                disagrees when I misses that band, inconclusive otherwise;
+ *   AT_MOST      m <= p:         agrees when hi <= p + delta, disagrees when lo > p + delta;
+ *   AT_LEAST     m >= p:         agrees when lo >= p - delta, disagrees when hi < p - delta;
+ *   AS_FAST_AS   a decay exponent at least as fast as p (p < 0, an O(.) or
+ *                minimax rate):  the AT_MOST rule on the exponent;
+ *   TREND        the sign of m is the sign of p (p = +1 or -1, delta = 0):
+ *                agrees when I lies strictly on p's side of 0, disagrees when
+ *                it lies strictly on the other side, inconclusive when it
+ *                contains 0.
+ * A non-finite m, lo or hi is inconclusive. */
+typedef enum hj_claim_form {
+    HJ_FORM_EQUALS = 0,
+    HJ_FORM_AT_MOST,
+    HJ_FORM_AT_LEAST,
+    HJ_FORM_AS_FAST_AS,
+    HJ_FORM_TREND
+} hj_claim_form;
+
+/* "equals", "at most", "at least", "at least as fast as", "trend". */
+const char *hj_claim_form_name(hj_claim_form f);
+
+/* The three-way verdict of the rule above (a pure function: the unit tests
+ * drive it through every case). why (may be NULL) receives one sentence
+ * saying which case decided it. */
+hj_verdict hj_verdict_decide(hj_claim_form form, double predicted, double tolerance, double lo,
+                             double hi, char *why, size_t why_len);
+
+/* The rule's text for a form, prediction and tolerance, for summary.json
+ * and the report, e.g. "agrees when the 95 % interval lies inside
+ * [-0.55, -0.45]; disagrees when it misses it; inconclusive otherwise". */
+void hj_claim_rule_text(hj_claim_form form, double predicted, double tolerance, char *buf,
+                        size_t len);
+
+/* One part of a claim's 95 % interval: its name ("seeds", "fit range",
+ * "training budget", "grid oscillation", ...) and its half-width. The
+ * interval is measured +/- sqrt(sum of half_width^2) (parts combined in
+ * quadrature), each part also reported on its own. */
+#define HJ_CLAIM_MAX_PARTS 6
+#define HJ_CLAIM_PART_BUDGET "training budget"
+typedef struct hj_interval_part {
+    char name[48];
+    double half_width;
+} hj_interval_part;
+
+/* What a claim declares in the code before its numbers exist. */
+typedef struct hj_claim_spec {
+    const char *claim;            /* SPEC id, e.g. "C8" */
+    hj_claim_source source;
+    const char *statement;        /* what is measured and what is predicted, one sentence,
+                                   * naming the estimator and the units */
+    const char *paper_words;      /* source PAPER: the statement tested, in the paper's words as
+                                   * far as known (required); NULL for HJDL */
+    hj_claim_form form;
+    double predicted;             /* p (TREND: +1 or -1) */
+    double tolerance;             /* delta >= 0 (TREND: 0) */
+    const char *tolerance_reason; /* one line: what difference would matter, and why */
+    int trained;                  /* the number comes from trained models: the measurement
+                                   * must carry the HJ_CLAIM_PART_BUDGET part (the shift of
+                                   * the answer when the training budget doubles); a shift
+                                   * above delta makes the claim "inconclusive: not converged" */
+} hj_claim_spec;
+
+/* The measurement: value and the parts of its 95 % interval. */
+typedef struct hj_claim_measurement {
+    double value;
+    hj_interval_part parts[HJ_CLAIM_MAX_PARTS];
+    size_t n_parts;
+} hj_claim_measurement;
+
+/* Add a part (name, 95 % half-width) to m; parts beyond HJ_CLAIM_MAX_PARTS
+ * are refused (HJ_EINVAL). A non-finite half-width is kept (it makes the
+ * interval non-finite, hence the verdict inconclusive). */
+hj_status hj_claim_part(hj_claim_measurement *m, const char *name, double half_width, hj_error *err);
+
+/* The 95 % half-width of a mean (or fitted coefficient) from its standard
+ * error se with dof degrees of freedom: t_{0.975, dof} * se (dof = 0: 1.96,
+ * the normal quantile). */
+double hj_claim_half_width_se(double se, size_t dof);
+
+/* The 0.975 quantile of Student's t with dof >= 1 degrees of freedom
+ * (dof = 0: the normal 1.959964). */
+double hj_student_t975(size_t dof);
 
 typedef struct hj_claim {
     char claim[8];          /* SPEC id, e.g. "C8" */
-    char statement[256];    /* what the paper predicts, one sentence */
+    hj_claim_source source;
+    char statement[384];    /* what is measured and predicted */
+    char paper_words[384];  /* the paper's statement (source paper), else "" */
+    hj_claim_form form;
     double predicted;
+    double tolerance;
+    char tolerance_reason[256];
+    int trained;
     double measured;
-    double uncertainty;     /* standard error or seed spread of measured */
+    double lo, hi;          /* the 95 % interval */
+    hj_interval_part parts[HJ_CLAIM_MAX_PARTS];
+    size_t n_parts;
+    double uncertainty;     /* (hi - lo) / 2, the combined half-width */
     hj_verdict verdict;
-    char rule[192];         /* how the verdict was decided */
+    char why[256];          /* the case of the rule that decided the verdict */
+    char rule[320];         /* the rule's text */
+    int provisional;        /* measured in a --quick run: provisional */
+    int legacy;             /* recorded through the deprecated hj_result_claim */
 } hj_claim;
 
 typedef struct hj_kv {
@@ -97,6 +201,13 @@ hj_status hj_result_check(hj_result *r, const char *claim, const char *name, dou
 hj_status hj_result_claim(hj_result *r, const char *claim, const char *statement,
                           double predicted, double measured, double uncertainty,
                           hj_verdict verdict, const char *rule, hj_error *err);
+/* Append a claim by the rule of hj_verdict_decide: spec is validated
+ * (tolerance >= 0 and finite with a reason, a paper claim with its words,
+ * TREND with p = +-1 and delta = 0, a trained claim with the budget part;
+ * HJ_EINVAL naming what is missing otherwise), the interval is
+ * m.value +/- sqrt(sum half_width^2), and the verdict is decided here. */
+hj_status hj_result_claim_add(hj_result *r, const hj_claim_spec *spec, const hj_claim_measurement *m,
+                              hj_error *err);
 /* Record a figure already rendered into r->dir (see plot.h). */
 hj_status hj_result_figure(hj_result *r, const char *file, const char *caption, hj_error *err);
 /* Append a sentence to the notes (printf-style; truncated when full). */

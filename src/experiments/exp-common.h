@@ -49,6 +49,16 @@ hj_status hj__exp_power_claim(hj_result *res, const char *claim, const char *stm
                               const double *y, size_t n, double pred, double max_unc, double *slope,
                               double *se, double *icpt, hj_verdict *v, hj_error *err);
 
+/* Fit y ~ x^slope over the n points (x, y > 0, in increasing x) and set
+ * m->value to the slope with two interval parts: "fit" (t_{0.975, n-2}
+ * times its standard error) and "fit range" (the larger |slope over a half
+ * - slope| of the lower and upper halves of the range, each of
+ * ceil(n/2) >= 3 points; 0 when n < 6). *icpt (may be NULL) gets the log
+ * prefactor. A failed fit leaves m->value NaN (the verdict is then
+ * inconclusive) and is noted in res. */
+hj_status hj__exp_slope_measurement(hj_result *res, const double *x, const double *y, size_t n,
+                                    hj_claim_measurement *m, double *icpt, hj_error *err);
+
 /* Record the three C10 checks worst[k] <= 1 of a measured curvature against
  * the paper bound (text `paper`), the MEB bound R_MEB^2/eps and the diameter
  * bound diam^2/(4 eps), named "LHS / (BOUND), max over OVER". */

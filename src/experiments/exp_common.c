@@ -56,6 +56,33 @@ hj_status hj__exp_power_claim(hj_result *res, const char *claim, const char *stm
     return hj_result_claim(res, claim, stmt, pred, *slope, *se, *v, rule, err);
 }
 
+hj_status hj__exp_slope_measurement(hj_result *res, const double *x, const double *y, size_t n,
+                                    hj_claim_measurement *m, double *icpt, hj_error *err)
+{
+    hj_error fe = {0};
+    double slope = NAN, se = NAN, a = NAN;
+    m->n_parts = 0;
+    if (hj_fit_power_law(x, y, n, &slope, &a, &se, &fe) != HJ_OK)
+        hj_result_note(res, "Power-law fit failed: %s.", fe.msg);
+    m->value = slope;
+    if (icpt)
+        *icpt = a;
+    hj_status st = hj_claim_part(m, "fit", hj_claim_half_width_se(se, n > 2 ? n - 2 : 1), err);
+    if (st != HJ_OK)
+        return st;
+    double range = 0.0;
+    const size_t h = (n + 1) / 2;
+    if (n >= 6 && isfinite(slope)) {
+        double lo = NAN, hi = NAN;
+        if (hj_fit_power_law(x, y, h, &lo, NULL, NULL, &fe) != HJ_OK ||
+            hj_fit_power_law(x + (n - h), y + (n - h), h, &hi, NULL, NULL, &fe) != HJ_OK)
+            range = NAN;
+        else
+            range = fmax(fabs(lo - slope), fabs(hi - slope));
+    }
+    return hj_claim_part(m, "fit range", range, err);
+}
+
 hj_status hj__exp_bound_checks(hj_result *res, const char *lhs, const char *paper, const char *over,
                                const double worst[3], hj_error *err)
 {

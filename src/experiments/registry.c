@@ -80,6 +80,8 @@ hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options 
         return st;
     }
     hj_experiment_progress(opt, e->name, "done", 1.0);
+    for (size_t i = 0; i < res->n_claims; i++)
+        res->claims[i].provisional = opt->quick != 0; /* SPEC §4: quick verdicts are provisional */
     char path[1100];
     if ((st = hj_result_path(res, "summary.json", path, sizeof path, err)) != HJ_OK)
         return st;

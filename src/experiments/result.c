@@ -105,6 +105,12 @@ hj_status hj_result_claim(hj_result *r, const char *claim, const char *statement
     c->measured = measured;
     c->uncertainty = uncertainty;
     c->verdict = verdict;
+    c->legacy = 1;
+    c->source = HJ_SOURCE_HJDL;
+    c->form = HJ_FORM_EQUALS;
+    c->lo = measured - 2.0 * uncertainty;
+    c->hi = measured + 2.0 * uncertainty;
+    snprintf(c->why, sizeof c->why, "deprecated two-sigma rule");
     return HJ_OK;
 }
 
@@ -199,6 +205,35 @@ static hj_status write_summary(FILE *f, const void *ctx, hj_error *err)
         hj_json_write_string(f, hj_verdict_name(c->verdict));
         fputs(", \"rule\": ", f);
         hj_json_write_string(f, c->rule);
+        fputs(",\n   \"source\": ", f);
+        hj_json_write_string(f, hj_claim_source_name(c->source));
+        fputs(", \"paper_words\": ", f);
+        hj_json_write_string(f, c->paper_words);
+        fputs(", \"form\": ", f);
+        hj_json_write_string(f, hj_claim_form_name(c->form));
+        fputs(", \"tolerance\": ", f);
+        hj_json_write_number(f, c->tolerance);
+        fputs(", \"tolerance_reason\": ", f);
+        hj_json_write_string(f, c->tolerance_reason);
+        fputs(",\n   \"interval\": [", f);
+        hj_json_write_number(f, c->lo);
+        fputs(", ", f);
+        hj_json_write_number(f, c->hi);
+        fputs("], \"parts\": {", f);
+        for (size_t k = 0; k < c->n_parts; k++) {
+            fputs(k ? ", " : "", f);
+            hj_json_write_string(f, c->parts[k].name);
+            fputs(": ", f);
+            hj_json_write_number(f, c->parts[k].half_width);
+        }
+        fputs("}, \"trained\": ", f);
+        fputs(c->trained ? "true" : "false", f);
+        fputs(", \"why\": ", f);
+        hj_json_write_string(f, c->why);
+        fputs(", \"provisional\": ", f);
+        fputs(c->provisional ? "true" : "false", f);
+        fputs(", \"legacy\": ", f);
+        fputs(c->legacy ? "true" : "false", f);
         fputc('}', f);
     }
     fputs(r->n_claims ? "\n ],\n \"figures\": [" : "],\n \"figures\": [", f);
