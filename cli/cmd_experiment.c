@@ -228,10 +228,20 @@ static hj_status run_spread(const hj_experiment *const *list, size_t n, const hj
     return st;
 }
 
+/* reproduce's own options */
+typedef struct reproduce_extra {
+    const char *compare;  /* another run's folder (its claims.tsv) */
+    int self_contained;
+} reproduce_extra;
+
 static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_options *eo, int *quiet,
-                        size_t *threads, const char **pos, size_t max_pos, size_t *npos, int reproduce)
+                        size_t *threads, const char **pos, size_t max_pos, size_t *npos, int reproduce,
+                        reproduce_extra *rx)
 {
     size_t N = 0, d = 0, iters = 0;
+    reproduce_extra unused = {NULL, 0};
+    if (rx == NULL)
+        rx = &unused;
     const cli_opt opts[] = {
         {"quick", CLI_FLAG, &eo->quick, NULL, "small sizes: every experiment in seconds (the CI mode)", 0},
         {"out", CLI_STRING, &eo->out_dir, "DIR", "output directory (default hjdl-out)", 0},
@@ -246,24 +256,33 @@ static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_op
     };
     const size_t nopts = reproduce ? 5 : sizeof opts / sizeof opts[0];
     const cli_opt *use = opts;
-    cli_opt ropts[6];
-    if (reproduce) { /* reproduce takes the suite-wide options only */
+    cli_opt ropts[8];
+    if (reproduce) { /* reproduce takes the suite-wide options only, and its own two */
         memcpy(ropts, opts, 5 * sizeof *opts);
         ropts[5] = opts[9];
+        ropts[6] = (cli_opt){"compare", CLI_STRING, &rx->compare, "DIR",
+                             "another run's folder: add a verdict-stability table (this run next to it)", 0};
+        ropts[7] = (cli_opt){"self-contained", CLI_FLAG, &rx->self_contained, NULL,
+                             "embed the figures in report.html (one file to mail)", 0};
         use = ropts;
     }
-    size_t n_use = reproduce ? 6 : nopts;
+    size_t n_use = reproduce ? 8 : nopts;
     int rc = cli_parse(argc, argv, use, n_use, pos, max_pos, npos, cmd);
     if (rc == CLI_HELP) {
         if (reproduce) {
-            cli_print_help(stdout, "reproduce", "[--quick] [--out DIR] [--seeds S] [--threads T]",
+            cli_print_help(stdout, "reproduce",
+                           "[--quick] [--out DIR] [--seed S] [--seeds S] [--threads T] [--compare DIR] "
+                           "[--self-contained]",
                            "Runs every registered experiment (see 'hjdl experiment list') and writes\n"
                            "DIR/report.html: one section per claim C1..C13 of SPEC.md with figures,\n"
-                           "checks (PASS/FAIL with numbers) and claims (predicted vs measured +-\n"
-                           "uncertainty, verdict agrees/disagrees/inconclusive by a rule fixed in\n"
-                           "advance). Each experiment also writes DIR/NAME/ (CSV, PNG, SVG, .gp,\n"
-                           "summary.json). Exit status 1 if any check fails; a claim that disagrees\n"
-                           "is a finding and does not change the exit status.",
+                           "checks (PASS/FAIL with numbers) and claims, the paper's first, then hjdl's\n"
+                           "own tests: each with its form (equals, at most, at least as fast as,\n"
+                           "trend), tolerance, 95% interval and its parts, and a three-way verdict\n"
+                           "(agrees/disagrees/inconclusive) by the rule of SPEC section 4. --quick\n"
+                           "verdicts are provisional; a full run decides. Each experiment also writes\n"
+                           "DIR/NAME/ (CSV, PNG, SVG, .gp, summary.json); DIR/claims.tsv lists every\n"
+                           "claim for --compare. Exit status 1 if any check fails; a claim that\n"
+                           "disagrees is a finding and does not change the exit status.",
                            use, n_use);
         } else {
             cli_print_help(stdout, "experiment", "list | NAME [--quick] [--out DIR] [options]",
@@ -300,7 +319,7 @@ int cmd_experiment(int argc, char **argv)
     size_t threads = 0, npos = 0;
     enum { MAX_NAMES = 64 };
     const char *pos[MAX_NAMES] = {NULL};
-    int rc = parse_common(argc, argv, "experiment", &eo, &quiet, &threads, pos, MAX_NAMES, &npos, 0);
+    int rc = parse_common(argc, argv, "experiment", &eo, &quiet, &threads, pos, MAX_NAMES, &npos, 0, NULL);
     if (rc == CLI_HELP) {
         printf("\nexperiments:\n");
         run_list();
@@ -363,21 +382,32 @@ int cmd_reproduce(int argc, char **argv)
     hj_experiment_options_default(&eo);
     int quiet = 0;
     size_t threads = 0;
-    int rc = parse_common(argc, argv, "reproduce", &eo, &quiet, &threads, NULL, 0, NULL, 1);
+    reproduce_extra rx = {NULL, 0};
+    int rc = parse_common(argc, argv, "reproduce", &eo, &quiet, &threads, NULL, 0, NULL, 1, &rx);
     if (rc == CLI_HELP)
         return CLI_OK;
     if (rc != CLI_OK)
         return rc;
+    /* the other run is read before any work, so a bad --compare fails at once */
+    hj_report_claim_row *other = NULL;
+    size_t n_other = 0;
+    char other_path[1100] = "";
+    if (rx.compare != NULL) {
+        hj_error ce = {0};
+        int k = snprintf(other_path, sizeof other_path, "%s/claims.tsv", rx.compare);
+        if (k < 0 || (size_t)k >= sizeof other_path)
+            return cli_error("reproduce", "--compare: path too long");
+        if (hj_report_read_claims(other_path, &other, &n_other, &ce) != HJ_OK)
+            return cli_error("reproduce", "--compare %s: %s", rx.compare, ce.msg);
+    }
     if (threads)
         hj_set_threads(threads);
     const size_t n = hj_experiment_count();
     hj_result *results = calloc(n, sizeof *results);
-    if (results == NULL)
-        return cli_error("reproduce", "out of memory");
     const hj_experiment **list = calloc(n ? n : 1, sizeof *list);
     int *errs = calloc(n ? n : 1, sizeof *errs);
-    if (list == NULL || errs == NULL) {
-        free(results), free(list), free(errs);
+    if (results == NULL || list == NULL || errs == NULL) {
+        free(results), free(list), free(errs), free(other);
         return cli_error("reproduce", "out of memory");
     }
     for (size_t i = 0; i < n; i++)
@@ -394,7 +424,7 @@ int cmd_reproduce(int argc, char **argv)
     if (st != HJ_OK || rank != 0) {
         for (size_t i = 0; i < n; i++)
             hj_result_free(&results[i]);
-        free(results), free(errs);
+        free(results), free(errs), free(other);
         return st != HJ_OK ? cli_report("reproduce", &err) : CLI_OK;
     }
     const int one = hj_dist_size(cli_dist()) == 1;
@@ -406,8 +436,11 @@ int cmd_reproduce(int argc, char **argv)
     free(errs);
     double secs = cli_now() - rp.t0;
     rc = CLI_OK;
-    if (hj_report_write_html(eo.out_dir, results, done, eo.quick, secs, &err) != HJ_OK)
+    hj_report_options ro = {eo.quick, secs, rx.self_contained, other, n_other, rx.compare};
+    if (hj_report_write_claims(eo.out_dir, results, done, &err) != HJ_OK ||
+        hj_report_write(eo.out_dir, results, done, &ro, &err) != HJ_OK)
         rc = cli_report("reproduce", &err);
+    free(other);
     size_t v[3] = {0, 0, 0}, checks = 0;
     for (size_t i = 0; i < done; i++) {
         checks += results[i].checks.n;

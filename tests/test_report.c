@@ -401,12 +401,21 @@ static void build_results(const char *out, hj_result res[2], int with_plot)
     assert_int_equal(hj_result_metric(r, "fitted_slope", -0.4875, &err), HJ_OK);
     assert_int_equal(hj_result_check(r, "C8", "quadrature identity error", 1e-15, 1e-12, &err), HJ_OK);
     assert_int_equal(hj_result_check(r, "C8", "proved bound violation", 0.5, 0.1, &err), HJ_OK);
-    assert_int_equal(hj_result_claim(r, "C8", "slope is -1/2 for d = 2", -0.5, -0.4875, 0.01,
-                                     HJ_VERDICT_AGREES, "two-sigma rule", &err), HJ_OK);
-    assert_int_equal(hj_result_claim(r, "C9", "RMSE slope is -1/4 for d = 2", -0.25, -0.61, 0.02,
-                                     HJ_VERDICT_DISAGREES, "two-sigma rule", &err), HJ_OK);
-    assert_int_equal(hj_result_claim(r, "C9", "RMSE slope is -1/5 for d = 3", -0.2, -0.1, 0.9,
-                                     HJ_VERDICT_INCONCLUSIVE, "two-sigma rule", &err), HJ_OK);
+    /* verdicts decided by the rule: inside, outside and straddling the band */
+    const hj_claim_spec s8 = {"C8", HJ_SOURCE_PAPER, "slope is -1/2 for d = 2", "the rate is N^(-1/d)",
+                              HJ_FORM_EQUALS, -0.5, 0.05, "10 % of the exponent", 0};
+    const hj_claim_spec s9a = {"C9", HJ_SOURCE_HJDL, "RMSE slope is -1/4 for d = 2", NULL,
+                               HJ_FORM_EQUALS, -0.25, 0.05, "20 % of the exponent", 0};
+    const hj_claim_spec s9b = {"C9", HJ_SOURCE_HJDL, "RMSE slope is -1/5 for d = 3", NULL,
+                               HJ_FORM_EQUALS, -0.2, 0.05, "25 % of the exponent", 0};
+    hj_claim_measurement m8 = {-0.4875, {{"seeds", 0.02}}, 1}, m9a = {-0.61, {{"fit", 0.04}}, 1},
+                         m9b = {-0.1, {{"seeds", 0.9}}, 1};
+    assert_int_equal(hj_result_claim_add(r, &s8, &m8, &err), HJ_OK);
+    assert_int_equal(hj_result_claim_add(r, &s9a, &m9a, &err), HJ_OK);
+    assert_int_equal(hj_result_claim_add(r, &s9b, &m9b, &err), HJ_OK);
+    assert_int_equal(r->claims[0].verdict, HJ_VERDICT_AGREES);
+    assert_int_equal(r->claims[1].verdict, HJ_VERDICT_DISAGREES);
+    assert_int_equal(r->claims[2].verdict, HJ_VERDICT_INCONCLUSIVE);
     hj_result_note(r, "%s", NOTE);
     r->seconds = 3.25;
 
@@ -621,6 +630,120 @@ static void report_has_summary_sections_and_escaping(void **state)
     remove_tree(out);
 }
 
+/* The paper's claims come first in their own table, then hjdl's; a quick run marks every
+ * verdict provisional and lists no findings; a full run lists its disagreements; claims.tsv
+ * round-trips and --compare flags a flip; --self-contained embeds the figure. */
+static void report_orders_sources_and_compares_runs(void **state)
+{
+    (void)state;
+    int plots = hj_plot_available();
+    char out[64];
+    make_tmpdir(out, sizeof out);
+    hj_result res[2];
+    build_results(out, res, plots);
+    hj_error err = {0};
+    for (size_t j = 0; j < res[0].n_claims; j++)
+        res[0].claims[j].provisional = 1;
+    assert_int_equal(hj_report_write_html(out, res, 2, 1, 12.5, &err), HJ_OK);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/report.html", out);
+    char *page = slurp(path, NULL);
+    assert_non_null(page);
+    const char *paper = strstr(page, "id=\"paper-claims\""), *ours = strstr(page, "id=\"hjdl-claims\"");
+    assert_non_null(paper);
+    assert_non_null(ours);
+    assert_true(paper < ours);
+    const char *p8 = strstr(page, "slope is -1/2 for d = 2"), *p9 = strstr(page, "RMSE slope is -1/4");
+    assert_true(p8 > paper && p8 < ours); /* the paper claim in the first table */
+    assert_true(p9 > ours);              /* hjdl's after */
+    assert_non_null(strstr(page, "Quick run: every verdict below is provisional"));
+    assert_null(strstr(page, "Findings:"));
+    assert_true(count_substr(page, ">provisional</span>") >= 3);
+    assert_non_null(strstr(page, "the rate is N^(-1/d)")); /* the paper's words */
+    free(page);
+
+    /* a full run: the disagreement is a finding, listed up front */
+    for (size_t j = 0; j < res[0].n_claims; j++)
+        res[0].claims[j].provisional = 0;
+    assert_int_equal(hj_report_write_html(out, res, 2, 0, 12.5, &err), HJ_OK);
+    page = slurp(path, NULL);
+    const char *findings = strstr(page, "Findings:");
+    assert_non_null(findings);
+    assert_true(findings < strstr(page, "id=\"paper-claims\""));
+    assert_null(strstr(page, "Quick run: every verdict"));
+    free(page);
+
+    /* claims.tsv round trip */
+    assert_int_equal(hj_report_write_claims(out, res, 2, &err), HJ_OK);
+    snprintf(path, sizeof path, "%s/claims.tsv", out);
+    hj_report_claim_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(hj_report_read_claims(path, &rows, &n, &err), HJ_OK);
+    assert_int_equal(n, 3);
+    for (size_t j = 0; j < 3; j++) {
+        const hj_claim *c = &res[0].claims[j];
+        assert_string_equal(rows[j].experiment, "synthetic");
+        assert_string_equal(rows[j].claim, c->claim);
+        assert_string_equal(rows[j].statement, c->statement);
+        assert_int_equal(rows[j].verdict, c->verdict);
+        assert_true(rows[j].measured == c->measured && rows[j].lo == c->lo && rows[j].hi == c->hi);
+    }
+    assert_string_equal(rows[0].source, "paper");
+
+    /* the other run disagrees where this one agrees: a flip, flagged */
+    rows[0].verdict = HJ_VERDICT_DISAGREES;
+    hj_report_options o = {0, 1.0, plots, rows, n, "other-run"};
+    assert_int_equal(hj_report_write(out, res, 2, &o, &err), HJ_OK);
+    snprintf(path, sizeof path, "%s/report.html", out);
+    page = slurp(path, NULL);
+    const char *stab = strstr(page, "id=\"stability\"");
+    assert_non_null(stab);
+    assert_non_null(strstr(stab, "other-run"));
+    char *row = row_around(stab, "slope is -1/2 for d = 2");
+    assert_non_null(strstr(row, ">flip<"));
+    free(row);
+    row = row_around(stab, "RMSE slope is -1/4");
+    assert_null(strstr(row, ">flip<"));
+    free(row);
+    if (plots) { /* self-contained: the PNG inline, no relative image link */
+        assert_non_null(strstr(page, "src=\"data:image/png;base64,iVBORw0KGgo"));
+        assert_null(strstr(page, "<img src=\"synthetic/rate.png\""));
+    }
+    assert_int_equal(count_substr(page, "<table"), count_substr(page, "</table>"));
+    assert_int_equal(count_substr(page, "<details"), count_substr(page, "</details>"));
+    free(page);
+    free(rows);
+
+    /* malformed claims.tsv files are refused naming the file and line */
+    snprintf(path, sizeof path, "%s/bad.tsv", out);
+    static const char *bad[] = {
+        "",
+        "not a header\n",
+        "experiment\tclaim\tsource\tverdict\tprovisional\tmeasured\tlo\thi\tstatement\nx\tC1\tpaper\n",
+        "experiment\tclaim\tsource\tverdict\tprovisional\tmeasured\tlo\thi\tstatement\n"
+        "x\tC1\tpaper\tmaybe\t0\t1\t0\t2\tstmt\n",
+        "experiment\tclaim\tsource\tverdict\tprovisional\tmeasured\tlo\thi\tstatement\n"
+        "x\tC1\tsomeone\tagrees\t0\t1\t0\t2\tstmt\n",
+        "experiment\tclaim\tsource\tverdict\tprovisional\tmeasured\tlo\thi\tstatement\n"
+        "x\tC1\tpaper\tagrees\t0\t1x\t0\t2\tstmt\n",
+        "experiment\tclaim\tsource\tverdict\tprovisional\tmeasured\tlo\thi\tstatement\n"
+        "x\tC1\tpaper\tagrees\t2\t1\t0\t2\tstmt\n",
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bad[k], f);
+        fclose(f);
+        err.msg[0] = '\0';
+        assert_int_equal(hj_report_read_claims(path, &rows, &n, &err), HJ_EFORMAT);
+        assert_non_null(strstr(err.msg, "bad.tsv"));
+        assert_null(rows);
+    }
+    hj_result_free(&res[0]);
+    hj_result_free(&res[1]);
+    remove_tree(out);
+}
+
 static void report_numbers_ignore_the_locale(void **state)
 {
     (void)state;
@@ -690,6 +813,7 @@ int main(void)
         cmocka_unit_test(plot_missing_csv_reports_gnuplot_complaint),
         cmocka_unit_test(plot_without_gnuplot_writes_script),
         cmocka_unit_test(report_has_summary_sections_and_escaping),
+        cmocka_unit_test(report_orders_sources_and_compares_runs),
         cmocka_unit_test(report_numbers_ignore_the_locale),
         cmocka_unit_test(report_error_paths_and_empty_run),
     };

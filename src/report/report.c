@@ -65,6 +65,7 @@ typedef struct report_ctx {
     size_t n;
     int quick;
     double seconds;
+    const hj_report_options *opt;
 } report_ctx;
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -373,6 +374,241 @@ static void verdicts_cell(FILE *f, const tally *t)
     fputs("</td>", f);
 }
 
+
+/* Write the bytes of file path as base64 (RFC 4648); 0 when it cannot be read. */
+static int base64_file(FILE *f, const char *path)
+{
+    FILE *in = fopen(path, "rb");
+    if (in == NULL)
+        return 0;
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char b[3];
+    size_t k;
+    while ((k = fread(b, 1, 3, in)) > 0) {
+        unsigned v = (unsigned)b[0] << 16 | (k > 1 ? (unsigned)b[1] << 8 : 0u) | (k > 2 ? b[2] : 0u);
+        fputc(b64[v >> 18 & 63], f);
+        fputc(b64[v >> 12 & 63], f);
+        fputc(k > 1 ? b64[v >> 6 & 63] : '=', f);
+        fputc(k > 2 ? b64[v & 63] : '=', f);
+        if (k < 3)
+            break;
+    }
+    int ok = !ferror(in);
+    fclose(in);
+    return ok;
+}
+
+static void interval_text(FILE *f, double lo, double hi)
+{
+    fputc('[', f);
+    num(f, 4, lo);
+    fputs(", ", f);
+    num(f, 4, hi);
+    fputc(']', f);
+}
+
+static void parts_text(FILE *f, const hj_claim *cl)
+{
+    if (cl->n_parts == 0) {
+        fputs("<span class=\"muted\">—</span>", f);
+        return;
+    }
+    for (size_t k = 0; k < cl->n_parts; k++) {
+        fputs(k ? "<br>" : "", f);
+        html(f, cl->parts[k].name);
+        fputs(" ±", f);
+        num(f, 3, cl->parts[k].half_width);
+    }
+}
+
+static void provisional_tag(FILE *f, const hj_claim *cl)
+{
+    if (cl->provisional)
+        fputs(" <span class=\"prov\" title=\"measured in a --quick run: a full run decides\">"
+              "provisional</span>",
+              f);
+}
+
+/* One row of a verdict table: experiment, statement (and the paper's words),
+ * form, predicted, tolerance, measured, interval, parts, verdict + why. */
+static void verdict_row(FILE *f, const hj_result *r, const hj_claim *cl)
+{
+    const int k = claim_index(cl->claim);
+    /* a provisional (quick) disagreement is not a finding: no red row */
+    fputs(cl->verdict == HJ_VERDICT_DISAGREES && !cl->provisional ? "<tr class=\"row-disagrees\">" : "<tr>", f);
+    fputs("<td class=\"cid\">", f);
+    html(f, cl->claim);
+    fputs("</td><td><a href=\"#", f);
+    exp_anchor(f, k, r);
+    fputs("\">", f);
+    html(f, r->experiment);
+    fputs("</a></td><td>", f);
+    html(f, cl->statement);
+    if (cl->paper_words[0]) {
+        fputs("<div class=\"words\">paper: “", f);
+        html(f, cl->paper_words);
+        fputs("”</div>", f);
+    }
+    fputs("</td><td>", f);
+    html(f, cl->legacy ? "(old rule)" : hj_claim_form_name(cl->form));
+    fputs("</td><td class=\"num\">", f);
+    if (cl->form == HJ_FORM_TREND && !cl->legacy)
+        fputs(cl->predicted > 0 ? "&gt; 0" : "&lt; 0", f);
+    else
+        num(f, 4, cl->predicted);
+    fputs("</td><td class=\"num\" title=\"", f);
+    html(f, cl->tolerance_reason);
+    fputs("\">", f);
+    if (cl->legacy)
+        fputs("—", f);
+    else
+        num(f, 3, cl->tolerance);
+    if (cl->tolerance_reason[0]) {
+        fputs("<div class=\"why\">", f);
+        html(f, cl->tolerance_reason);
+        fputs("</div>", f);
+    }
+    fputs("</td><td class=\"num\">", f);
+    num(f, 4, cl->measured);
+    fputs("</td><td class=\"num\">", f);
+    interval_text(f, cl->lo, cl->hi);
+    fputs("</td><td class=\"parts\">", f);
+    parts_text(f, cl);
+    fputs("</td><td>", f);
+    verdict_badge(f, cl->verdict, 0, 0);
+    provisional_tag(f, cl);
+    if (cl->why[0]) {
+        fputs("<div class=\"why\">", f);
+        html(f, cl->why);
+        fputs("</div>", f);
+    }
+    fputs("</td></tr>\n", f);
+}
+
+static const char VERDICT_HEAD[] =
+    "<thead><tr><th>Claim</th><th>Experiment</th><th>Statement</th><th>Form</th>"
+    "<th>Predicted</th><th>Tolerance</th><th>Measured</th><th>95 % interval</th>"
+    "<th>Interval parts</th><th>Verdict</th></tr></thead>\n<tbody>\n";
+
+/* The verdict tables: the paper's claims, then hjdl's own tests. */
+static void write_verdict_tables(FILE *f, const report_ctx *c)
+{
+    for (int src = 0; src < 2; src++) {
+        const hj_claim_source want = src == 0 ? HJ_SOURCE_PAPER : HJ_SOURCE_HJDL;
+        size_t count = 0;
+        for (size_t i = 0; i < c->n; i++)
+            for (size_t j = 0; j < c->results[i].n_claims; j++)
+                count += c->results[i].claims[j].source == want;
+        if (src == 0) {
+            fputs("<h2 id=\"paper-claims\">Verdicts: the paper's claims</h2>\n", f);
+            fputs("<p class=\"legend\">Each row is a statement of the paper (its words below the "
+                  "statement), measured here, with a 95 % interval whose parts are listed, and "
+                  "judged by its form and tolerance (fixed in the code before the run): "
+                  "<i>equals</i> agrees when the interval lies inside prediction ± tolerance and "
+                  "disagrees when it misses that band; one-sided forms compare with one edge; a "
+                  "<i>trend</i> is the sign of the interval. Anything else is inconclusive, and so "
+                  "is a claim about trained models whose answer moves by more than its tolerance "
+                  "when the training budget doubles (not converged).</p>\n",
+                  f);
+        } else {
+            fputs("<h2 id=\"hjdl-claims\">Further tests of hjdl's</h2>\n", f);
+            fputs("<p class=\"legend\">Predictions hjdl adds beyond the paper's statements (attacks, "
+                  "certified radii, fitted laws the paper does not state), judged by the same "
+                  "rule.</p>\n",
+                  f);
+        }
+        if (count == 0) {
+            fputs("<p class=\"none\">none in this run</p>\n", f);
+            continue;
+        }
+        fputs("<div class=\"wide\"><table class=\"verdicts\">\n", f);
+        fputs(VERDICT_HEAD, f);
+        for (int k = 0; k <= N_CLAIMS; k++)
+            for (size_t i = 0; i < c->n; i++)
+                for (size_t j = 0; j < c->results[i].n_claims; j++) {
+                    const hj_claim *cl = &c->results[i].claims[j];
+                    if (cl->source == want && claim_index(cl->claim) == k)
+                        verdict_row(f, &c->results[i], cl);
+                }
+        fputs("</tbody>\n</table></div>\n", f);
+    }
+}
+
+static int flips(hj_verdict a, hj_verdict b)
+{
+    return (a == HJ_VERDICT_AGREES && b == HJ_VERDICT_DISAGREES) ||
+           (a == HJ_VERDICT_DISAGREES && b == HJ_VERDICT_AGREES);
+}
+
+/* The verdict-stability table: this run's claims next to another run's. */
+static void write_stability_table(FILE *f, const report_ctx *c)
+{
+    const hj_report_options *o = c->opt;
+    if (o == NULL || o->compare == NULL)
+        return;
+    size_t matched = 0, nflip = 0, changed = 0;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; j < c->results[i].n_claims; j++) {
+            const hj_claim *cl = &c->results[i].claims[j];
+            for (size_t q = 0; q < o->n_compare; q++) {
+                const hj_report_claim_row *w = &o->compare[q];
+                if (strcmp(w->experiment, c->results[i].experiment) == 0 && strcmp(w->claim, cl->claim) == 0 &&
+                    strncmp(w->statement, cl->statement, sizeof w->statement - 1) == 0) {
+                    matched++;
+                    nflip += flips(cl->verdict, w->verdict);
+                    changed += cl->verdict != w->verdict;
+                    break;
+                }
+            }
+        }
+    fputs("<h2 id=\"stability\">Verdict stability</h2>\n<p class=\"legend\">This run next to ", f);
+    html(f, o->compare_label ? o->compare_label : "another run");
+    fprintf(f, ": %zu of this run's claims matched by experiment, claim and statement; %zu verdicts "
+               "differ, %zu of them between agrees and disagrees (a flip: a tolerance or design "
+               "problem to fix or explain).</p>\n",
+            matched, changed, nflip);
+    fputs("<details open><summary>Per claim</summary><div class=\"wide\"><table class=\"stability\">\n"
+          "<thead><tr><th>Claim</th><th>Experiment</th><th>Statement</th><th>This run</th>"
+          "<th>Interval</th><th>Other run</th><th>Interval</th><th></th></tr></thead>\n<tbody>\n",
+          f);
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; j < c->results[i].n_claims; j++) {
+            const hj_claim *cl = &c->results[i].claims[j];
+            const hj_report_claim_row *w = NULL;
+            for (size_t q = 0; q < o->n_compare && w == NULL; q++)
+                if (strcmp(o->compare[q].experiment, c->results[i].experiment) == 0 &&
+                    strcmp(o->compare[q].claim, cl->claim) == 0 &&
+                    strncmp(o->compare[q].statement, cl->statement, sizeof o->compare[q].statement - 1) == 0)
+                    w = &o->compare[q];
+            const int flip = w && flips(cl->verdict, w->verdict);
+            fputs(flip ? "<tr class=\"row-disagrees\"><td class=\"cid\">" : "<tr><td class=\"cid\">", f);
+            html(f, cl->claim);
+            fputs("</td><td>", f);
+            html(f, c->results[i].experiment);
+            fputs("</td><td>", f);
+            html(f, cl->statement);
+            fputs("</td><td>", f);
+            verdict_badge(f, cl->verdict, 0, 0);
+            provisional_tag(f, cl);
+            fputs("</td><td class=\"num\">", f);
+            interval_text(f, cl->lo, cl->hi);
+            fputs("</td><td>", f);
+            if (w) {
+                verdict_badge(f, w->verdict, 0, 0);
+                if (w->provisional)
+                    fputs(" <span class=\"prov\">provisional</span>", f);
+                fputs("</td><td class=\"num\">", f);
+                interval_text(f, w->lo, w->hi);
+            } else {
+                fputs("<span class=\"muted\">not in the other run</span></td><td>", f);
+            }
+            fputs("</td><td>", f);
+            fputs(flip ? "<b class=\"bad\">flip</b>" : (w && w->verdict != cl->verdict ? "changed" : ""), f);
+            fputs("</td></tr>\n", f);
+        }
+    fputs("</tbody>\n</table></div></details>\n", f);
+}
+
 /* ---- page parts ------------------------------------------------------------- */
 
 static const char CSS[] =
@@ -382,7 +618,7 @@ static const char CSS[] =
     "html{background:#eef0f3}\n"
     "body{margin:0;color:#202124;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,"
     "'DejaVu Sans',Arial,sans-serif}\n"
-    "main{max-width:1120px;margin:0 auto;padding:28px 36px 64px;background:#fff;"
+    "main{max-width:1280px;margin:0 auto;padding:28px 36px 64px;background:#fff;"
     "box-shadow:0 0 0 1px #e3e5e8}\n"
     "a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}\n"
     "h1{font-size:25px;line-height:1.25;margin:0 0 6px}\n"
@@ -448,7 +684,19 @@ static const char CSS[] =
     ".rule{font-size:12.5px;color:var(--muted);width:34%}\n"
     "table.claims td:first-child{min-width:220px}\n"
     "details{margin:8px 0}summary{cursor:pointer;color:var(--link)}\n"
-    "footer{margin-top:48px;color:var(--muted);font-size:13px}\n";
+    "footer{margin-top:48px;color:var(--muted);font-size:13px}\n"
+    ".prov{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;"
+    "background:#e8eaed;color:#3c4043;margin-left:4px}\n"
+    ".why{font-size:12.5px;color:var(--muted);margin-top:2px}\n"
+    ".words{font-size:12.5px;color:#3c4043;font-style:italic;margin-top:3px}\n"
+    ".parts{font-size:12.5px;white-space:nowrap}\n"
+    ".wide{overflow-x:auto}\n"
+    "table.verdicts,table.stability{font-size:13.5px}\n"
+    "table.verdicts td:nth-child(3),table.stability td:nth-child(3){min-width:300px}\n"
+    "table.verdicts td:nth-child(6){min-width:150px}\n"
+    ".quickbanner{border:1px solid #c6cace;background:#f1f3f4;border-radius:8px;"
+    "padding:10px 16px;margin:10px 0}\n"
+    "nav.toc{font-size:14px;margin:10px 0 0}nav.toc a{margin-right:14px}\n";
 
 static void write_header(FILE *f, const report_ctx *c)
 {
@@ -481,13 +729,20 @@ static void write_header(FILE *f, const report_ctx *c)
             all.passed, all.checks);
     if (failed)
         fprintf(f, " — <b class=\"bad\">%zu FAIL</b> (a failing check is a bug)", failed);
-    fputs("</div>\n<div>Claims: ", f);
-    verdict_badge(f, HJ_VERDICT_AGREES, all.verdicts[HJ_VERDICT_AGREES], 1);
-    fputc(' ', f);
-    verdict_badge(f, HJ_VERDICT_DISAGREES, all.verdicts[HJ_VERDICT_DISAGREES], 1);
-    fputc(' ', f);
-    verdict_badge(f, HJ_VERDICT_INCONCLUSIVE, all.verdicts[HJ_VERDICT_INCONCLUSIVE], 1);
-    fputs("</div>\n</div>\n", f);
+    if (c->quick) {
+        fprintf(f, "</div>\n<div>Claims, <span class=\"prov\">provisional</span>: %zu agree, %zu "
+                   "disagree, %zu inconclusive (quick run)</div>\n</div>\n",
+                all.verdicts[HJ_VERDICT_AGREES], all.verdicts[HJ_VERDICT_DISAGREES],
+                all.verdicts[HJ_VERDICT_INCONCLUSIVE]);
+    } else {
+        fputs("</div>\n<div>Claims: ", f);
+        verdict_badge(f, HJ_VERDICT_AGREES, all.verdicts[HJ_VERDICT_AGREES], 1);
+        fputc(' ', f);
+        verdict_badge(f, HJ_VERDICT_DISAGREES, all.verdicts[HJ_VERDICT_DISAGREES], 1);
+        fputc(' ', f);
+        verdict_badge(f, HJ_VERDICT_INCONCLUSIVE, all.verdicts[HJ_VERDICT_INCONCLUSIVE], 1);
+        fputs("</div>\n</div>\n", f);
+    }
 
     /* what needs a reader's attention, listed up front */
     if (failed) {
@@ -516,41 +771,55 @@ static void write_header(FILE *f, const report_ctx *c)
         }
         fputs("</ul></div>\n", f);
     }
-    if (all.verdicts[HJ_VERDICT_DISAGREES]) {
-        fputs("<div class=\"alert\"><h3>Claims where the measurement disagrees with the paper"
+    if (c->quick) {
+        fputs("<div class=\"quickbanner\"><b>Quick run: every verdict below is provisional.</b> "
+              "Quick mode uses small sizes and short training so that the whole suite runs in "
+              "about half a minute; its verdicts are marked <span class=\"prov\">provisional</span> "
+              "and are not findings. A full run decides: <code>hjdl reproduce</code> (about 10–20 "
+              "minutes on 2 cores). Checks are as strict in quick mode as in a full run.</div>\n",
+              f);
+    } else if (all.verdicts[HJ_VERDICT_DISAGREES]) {
+        fputs("<div class=\"alert\"><h3>Findings: claims the measurement disagrees with"
               "</h3><ul>\n", f);
-        for (size_t i = 0; i < c->n; i++) {
-            const hj_result *r = &c->results[i];
-            for (size_t j = 0; j < r->n_claims; j++) {
-                const hj_claim *cl = &r->claims[j];
-                if (cl->verdict != HJ_VERDICT_DISAGREES)
-                    continue;
-                int k = claim_index(cl->claim);
-                fputs("<li><a href=\"#", f);
-                exp_anchor(f, k, r);
-                fputs("\">", f);
-                html(f, cl->claim);
-                fputs(" · ", f);
-                html(f, r->experiment);
-                fputs("</a>: ", f);
-                html(f, cl->statement);
-                fputs(" — predicted ", f);
-                num(f, 4, cl->predicted);
-                fputs(", measured ", f);
-                num(f, 4, cl->measured);
-                fputs(" ± ", f);
-                num(f, 3, cl->uncertainty);
-                fputs("</li>\n", f);
+        for (int src = 0; src < 2; src++)
+            for (size_t i = 0; i < c->n; i++) {
+                const hj_result *r = &c->results[i];
+                for (size_t j = 0; j < r->n_claims; j++) {
+                    const hj_claim *cl = &r->claims[j];
+                    if (cl->verdict != HJ_VERDICT_DISAGREES || (int)cl->source != src)
+                        continue;
+                    int k = claim_index(cl->claim);
+                    fputs("<li><a href=\"#", f);
+                    exp_anchor(f, k, r);
+                    fputs("\">", f);
+                    html(f, cl->claim);
+                    fputs(" · ", f);
+                    html(f, r->experiment);
+                    fputs("</a> (", f);
+                    html(f, hj_claim_source_name(cl->source));
+                    fputs("): ", f);
+                    html(f, cl->statement);
+                    fputs(" — predicted ", f);
+                    num(f, 4, cl->predicted);
+                    fputs(", measured ", f);
+                    num(f, 4, cl->measured);
+                    fputs(" in ", f);
+                    interval_text(f, cl->lo, cl->hi);
+                    fputs("</li>\n", f);
+                }
             }
-        }
         fputs("</ul></div>\n", f);
     }
-    fputs("<p class=\"legend\"><b>Checks</b> hold whenever hjdl is correct (identities, proved "
+    fprintf(f, "<p class=\"legend\"><b>Checks</b> hold whenever hjdl is correct (identities, proved "
           "bounds, two independent computations agreeing): PASS when value ≤ threshold. "
-          "<b>Claims</b> are the paper's empirical predictions, measured with an uncertainty "
-          "and judged by a rule fixed before the run; a <span class=\"verdict disagrees\">"
-          "disagrees</span> is a finding, not an error.</p>\n</header>\n",
-          f);
+          "<b>Claims</b> are empirical predictions (the paper's, then hjdl's own), each with a form, "
+          "a tolerance and a 95 %% interval, judged by a rule fixed before the run; a "
+          "<span class=\"verdict disagrees\">disagrees</span> is a finding, not an error.</p>\n"
+          "<nav class=\"toc\"><a href=\"#paper-claims\">The paper's claims</a>"
+          "<a href=\"#hjdl-claims\">hjdl's tests</a>%s<a href=\"#summary\">Summary by claim</a>"
+          "<a href=\"#experiments\">Experiments</a><a href=\"#C1\">Sections C1–C13</a></nav>\n"
+          "</header>\n",
+          c->opt && c->opt->compare ? "<a href=\"#stability\">Verdict stability</a>" : "");
 }
 
 static void write_summary_table(FILE *f, const report_ctx *c)
@@ -569,9 +838,11 @@ static void write_summary_table(FILE *f, const report_ctx *c)
             }
         }
         const char *cls = "";
-        if (t.verdicts[HJ_VERDICT_DISAGREES] && t.checks > t.passed)
+        /* provisional (quick) disagreements are not findings: only failing checks stand out */
+        const int finding = t.verdicts[HJ_VERDICT_DISAGREES] && !c->quick;
+        if (finding && t.checks > t.passed)
             cls = " class=\"has-disagree has-fail\"";
-        else if (t.verdicts[HJ_VERDICT_DISAGREES])
+        else if (finding)
             cls = " class=\"has-disagree\"";
         else if (t.checks > t.passed)
             cls = " class=\"has-fail\"";
@@ -675,9 +946,15 @@ static void write_figures(FILE *f, const report_ctx *c, const hj_result *r)
             url(f, rel);
             url(f, fig->file);
             fputs(".svg\"><img src=\"", f);
-            url(f, rel);
-            url(f, fig->file);
-            fputs(".png\" alt=\"", f);
+            if (c->opt && c->opt->self_contained) {
+                fputs("data:image/png;base64,", f);
+                base64_file(f, png);
+            } else {
+                url(f, rel);
+                url(f, fig->file);
+                fputs(".png", f);
+            }
+            fputs("\" alt=\"", f);
             html(f, fig->caption[0] ? fig->caption : fig->file);
             fputs("\"></a>", f);
         } else {
@@ -779,7 +1056,8 @@ static void write_experiment_block(FILE *f, const report_ctx *c, const hj_result
               f);
 
     if (n_checks > 0) {
-        fputs("<h4>Checks</h4>\n<table class=\"checks\">\n<thead><tr><th>Check</th>"
+        fprintf(f, "<details open><summary>Checks (%zu)</summary>\n", n_checks);
+        fputs("<table class=\"checks\">\n<thead><tr><th>Check</th>"
               "<th>Value</th><th>Threshold</th><th>Result</th></tr></thead>\n<tbody>\n",
               f);
         for (size_t i = 0; i < r->checks.n; i++) {
@@ -801,40 +1079,25 @@ static void write_experiment_block(FILE *f, const report_ctx *c, const hj_result
                            : "</td><td><span class=\"tag fail\">FAIL</span></td></tr>\n",
                   f);
         }
-        fputs("</tbody>\n</table>\n", f);
+        fputs("</tbody>\n</table></details>\n", f);
     }
 
     if (n_claims > 0) {
-        fputs("<h4>Claims</h4>\n<table class=\"claims\">\n<thead><tr><th>Statement</th>"
-              "<th>Predicted</th><th>Measured ± uncertainty</th><th>Verdict</th>"
-              "<th>Rule</th></tr></thead>\n<tbody>\n",
-              f);
-        for (size_t i = 0; i < r->n_claims; i++) {
-            const hj_claim *cl = &r->claims[i];
-            if (claim_index(cl->claim) != k)
+        fprintf(f, "<details open><summary>Claims (%zu)</summary>\n<div class=\"wide\">"
+                   "<table class=\"claims verdicts\">\n",
+                n_claims);
+        fputs(VERDICT_HEAD, f);
+        for (size_t i = 0; i < r->n_claims; i++)
+            if (claim_index(r->claims[i].claim) == k)
+                verdict_row(f, r, &r->claims[i]);
+        fputs("</tbody>\n</table></div>\n<p class=\"legend\">Rules: ", f);
+        for (size_t i = 0, shown = 0; i < r->n_claims; i++) {
+            if (claim_index(r->claims[i].claim) != k)
                 continue;
-            fputs(cl->verdict == HJ_VERDICT_DISAGREES ? "<tr class=\"row-disagrees\"><td>"
-                                                      : "<tr><td>",
-                  f);
-            if (k == 0 && cl->claim[0]) {
-                fputs("[", f);
-                html(f, cl->claim);
-                fputs("] ", f);
-            }
-            html(f, cl->statement);
-            fputs("</td><td class=\"num\">", f);
-            num(f, 4, cl->predicted);
-            fputs("</td><td class=\"num\">", f);
-            num(f, 4, cl->measured);
-            fputs(" ± ", f);
-            num(f, 3, cl->uncertainty);
-            fputs("</td><td>", f);
-            verdict_badge(f, cl->verdict, 0, 0);
-            fputs("</td><td class=\"rule\">", f);
-            html(f, cl->rule);
-            fputs("</td></tr>\n", f);
+            fputs(shown++ ? "; " : "", f);
+            html(f, r->claims[i].rule);
         }
-        fputs("</tbody>\n</table>\n", f);
+        fputs(".</p></details>\n", f);
     }
 
     if (r->notes[0]) {
@@ -895,6 +1158,8 @@ static hj_status write_page(FILE *f, const void *ctx, hj_error *err)
 {
     const report_ctx *c = ctx;
     write_header(f, c);
+    write_verdict_tables(f, c);
+    write_stability_table(f, c);
     write_summary_table(f, c);
     write_experiments_table(f, c);
     write_sections(f, c);
@@ -905,18 +1170,20 @@ static hj_status write_page(FILE *f, const void *ctx, hj_error *err)
     return ferror(f) ? hj_error_set(err, HJ_EIO, "write error") : HJ_OK;
 }
 
-hj_status hj_report_write_html(const char *out_dir, const hj_result *results, size_t n,
-                               int quick, double seconds, hj_error *err)
+hj_status hj_report_write(const char *out_dir, const hj_result *results, size_t n,
+                          const hj_report_options *opt, hj_error *err)
 {
     if (out_dir == NULL || out_dir[0] == '\0')
         return hj_error_set(err, HJ_EINVAL, "report: empty or NULL output directory");
     if (results == NULL && n > 0)
         return hj_error_set(err, HJ_EINVAL, "report: NULL results with n = %zu", n);
+    if (opt == NULL)
+        return hj_error_set(err, HJ_EINVAL, "report: NULL options");
     char path[1100];
     int k = snprintf(path, sizeof path, "%s/report.html", out_dir);
     if (k < 0 || (size_t)k >= sizeof path)
         return hj_error_set(err, HJ_EINVAL, "report: output path too long");
-    report_ctx c = {out_dir, results, n, quick, seconds};
+    report_ctx c = {out_dir, results, n, opt->quick, opt->seconds, opt};
     hj_io_c_locale loc;
     hj_status st = hj_io_c_locale_enter(&loc, err);
     if (st != HJ_OK)
@@ -924,4 +1191,11 @@ hj_status hj_report_write_html(const char *out_dir, const hj_result *results, si
     st = hj_io_write_atomic(path, write_page, &c, err);
     hj_io_c_locale_leave(&loc);
     return st;
+}
+
+hj_status hj_report_write_html(const char *out_dir, const hj_result *results, size_t n,
+                               int quick, double seconds, hj_error *err)
+{
+    hj_report_options o = {quick, seconds, 0, NULL, 0, NULL};
+    return hj_report_write(out_dir, results, n, &o, err);
 }
