@@ -24,10 +24,14 @@ extern char **environ;
 #define PLOT_HEIGHT 560
 #define PLOT_STDERR_MAX 2048
 
-/* A readable colour cycle (Tableau 10) with distinct filled point types. */
-static const char *const COLOURS[8] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                       "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-static const int POINT_TYPES[8] = {7, 5, 9, 13, 11, 15, 6, 4};
+/* A readable colour cycle (Tableau 10) with distinct point types; item k of a figure gets
+ * colour k % 10, dash type 1 + k / 10 and point type (k + 3 (k / 10)) % 10, so no two of the
+ * up to HJ_PLOT_MAX_SERIES + 4 items of one figure share a style (points-only series too). */
+#define N_STYLES 10
+static const char *const COLOURS[N_STYLES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                              "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+static const int POINT_TYPES[N_STYLES] = {7, 5, 9, 13, 11, 15, 6, 4, 1, 2};
+#define N_ITEMS (HJ_PLOT_MAX_SERIES + 4)
 
 /* ---- gnuplot on PATH ----------------------------------------------------- */
 
@@ -244,6 +248,71 @@ static hj_status validate(const char *dir, const hj_plot *p, hj_error *err)
 
 /* ---- the script ------------------------------------------------------------ */
 
+static int is_word(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Text for people in gnuplot's enhanced mode, as a single-quoted string: the words eps and
+ * pi become ε and π; a_b and a_{b} subscripts, a^b, a^(b) and a^{b} superscripts (the
+ * parentheses of a^(...) dropped); gnuplot's other enhanced-mode specials (@ & ~ and a
+ * brace not opened by _ or ^) are escaped so they print as themselves. */
+static void gp_text(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (size_t i = 0; s && s[i]; i++) {
+        const char c = s[i];
+        const int start = i == 0 || !is_word(s[i - 1]);
+        if (start && strncmp(s + i, "eps", 3) == 0 && !is_word(s[i + 3])) {
+            fputs("ε", f);
+            i += 2;
+        } else if (start && strncmp(s + i, "pi", 2) == 0 && !is_word(s[i + 2])) {
+            fputs("π", f);
+            i += 1;
+        } else if ((c == '_' || c == '^') && s[i + 1] != '\0' && i > 0) {
+            const char *q = s + i + 1;
+            fputc(c, f);
+            fputc('{', f);
+            if (*q == '{' || *q == '(') { /* a group: copy up to its matching close */
+                const char open = *q, close = open == '{' ? '}' : ')';
+                int lvl = 0;
+                size_t j = 1;
+                for (; q[j] && !(q[j] == close && lvl == 0); j++) {
+                    lvl += q[j] == open;
+                    lvl -= q[j] == close;
+                }
+                for (size_t k = 1; k < j; k++) {
+                    if (q[k] == '\'')
+                        fputs("''", f);
+                    else if (strchr("@&~{}", q[k]))
+                        fprintf(f, "\\%c", q[k]);
+                    else
+                        fputc(q[k], f);
+                }
+                i += j + (q[j] ? 1 : 0);
+            } else { /* a token: letters, digits, a leading sign, dots */
+                size_t j = 0;
+                if (q[j] == '-' || q[j] == '+')
+                    j++;
+                while (is_word(q[j]) || (q[j] == '.' && is_word(q[j + 1])))
+                    j++;
+                if (j == 0)
+                    j = 1;
+                fwrite(q, 1, j, f);
+                i += j;
+            }
+            fputc('}', f);
+        } else if (c == '\'') {
+            fputs("''", f);
+        } else if (strchr("@&~{}", c)) {
+            fprintf(f, "\\%c", c);
+        } else {
+            fputc(c, f);
+        }
+    }
+    fputc('\'', f);
+}
+
 /* A gnuplot single-quoted string: no escapes are processed, '' is a quote. */
 static void gp_string(FILE *f, const char *s)
 {
@@ -267,18 +336,38 @@ static hj_status write_script(FILE *f, const void *ctx, hj_error *err)
     fprintf(f, "#   gnuplot -e \"term='svg'\" %s.gp      -> %s.svg\n", name, name);
     fputs("# (outfile='...' overrides the output file name.)\n\n", f);
 
+    /* the legend sits below the axes, three entries a row: each row past the second makes
+     * the figure taller instead of squeezing the data */
+    size_t items = 0, longest = 0;
+    for (size_t i = 0; i < p->n_series; i++)
+        if (p->series[i].title && p->series[i].title[0]) {
+            items++;
+            longest = strlen(p->series[i].title) > longest ? strlen(p->series[i].title) : longest;
+        }
+    for (size_t i = 0; i < p->n_functions; i++)
+        if (p->function_titles[i] && p->function_titles[i][0]) {
+            items++;
+            const size_t l = strlen(p->function_titles[i]);
+            longest = l > longest ? l : longest;
+        }
+    /* gnuplot fits as many columns as the longest entry allows (about 7 px a character plus
+     * the sample): estimate them to know the rows */
+    size_t cols = (size_t)(PLOT_WIDTH - 40) / (7 * longest + 70);
+    cols = cols < 1 ? 1 : cols > 3 ? 3 : cols;
+    const size_t rows = (items + cols - 1) / cols;
+    const int height = PLOT_HEIGHT + (rows > 2 ? (int)(rows - 2) * 22 : 0);
     fputs("if (!exists(\"term\")) term = 'png'\n", f);
     fprintf(f, "if (!exists(\"outfile\")) outfile = '%s.' . term\n", name);
     fputs("if (term eq 'svg') {\n", f);
     fprintf(f, "    set terminal svg size %d,%d dynamic font 'Sans,13' background rgb 'white' "
-               "noenhanced\n", PLOT_WIDTH, PLOT_HEIGHT);
+               "enhanced\n", PLOT_WIDTH, height);
     fputs("} else {\n", f);
     fputs("    if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n", f);
     fprintf(f, "        set terminal pngcairo size %d,%d font 'Sans,11' background rgb 'white' "
-               "noenhanced\n", PLOT_WIDTH, PLOT_HEIGHT);
+               "enhanced\n", PLOT_WIDTH, height);
     fputs("    } else {\n", f);
-    fprintf(f, "        set terminal png size %d,%d background rgb 'white' noenhanced\n",
-            PLOT_WIDTH, PLOT_HEIGHT);
+    fprintf(f, "        set terminal png size %d,%d background rgb 'white' enhanced\n",
+            PLOT_WIDTH, height);
     fputs("    }\n}\nset output outfile\n\n", f);
 
     fputs("# data: comma-separated, first line = column names\n", f);
@@ -290,34 +379,34 @@ static hj_status write_script(FILE *f, const void *ctx, hj_error *err)
 
     fputs("# look (the svg terminal draws points larger than pngcairo)\n", f);
     fputs("point_size = (term eq 'svg') ? 0.8 : 1.1\n", f);
-    for (int i = 0; i < 8; i++)
-        fprintf(f, "set linetype %d lc rgb '%s' lw 2 pt %d ps point_size\n", i + 1, COLOURS[i],
-                POINT_TYPES[i]);
-    fputs("set linetype cycle 8\n", f);
+    for (int i = 0; i < N_ITEMS; i++)
+        fprintf(f, "set linetype %d lc rgb '%s' lw 2 pt %d ps point_size dt %d\n", i + 1,
+                COLOURS[i % N_STYLES], POINT_TYPES[(i + 3 * (i / N_STYLES)) % N_STYLES],
+                1 + i / N_STYLES);
     fputs("set border lw 1.2\n", f);
     fputs("set style line 100 lc rgb '#d4d4d4' lw 1 dt 1\n", f);
     fputs("set style line 101 lc rgb '#ececec' lw 1 dt 1\n", f);
     fputs("set grid xtics ytics mxtics mytics back ls 100, ls 101\n", f);
     /* the key goes below the axes: it never hides data, whatever the trend */
-    fputs("set key below center horizontal nobox samplen 3 spacing 1.3 width 2\n",
-          f);
+    fprintf(f, "set key below center vertical maxrows %zu nobox samplen 3 spacing 1.3 width 2\n",
+            rows > 0 ? rows : 1);
     fputs("set rmargin 5\n", f);
     fputs("set tics out nomirror\n", f);
     fputs("set bars small\n", f);
     fputs("set samples 400\n", f);
     if (p->title && p->title[0]) {
         fputs("set title ", f);
-        gp_string(f, p->title);
+        gp_text(f, p->title);
         fputc('\n', f);
     }
     if (p->xlabel && p->xlabel[0]) {
         fputs("set xlabel ", f);
-        gp_string(f, p->xlabel);
+        gp_text(f, p->xlabel);
         fputc('\n', f);
     }
     if (p->ylabel && p->ylabel[0]) {
         fputs("set ylabel ", f);
-        gp_string(f, p->ylabel);
+        gp_text(f, p->ylabel);
         fputc('\n', f);
     }
     if (p->logx)
@@ -343,21 +432,21 @@ static hj_status write_script(FILE *f, const void *ctx, hj_error *err)
             fprintf(f, "%d", s->ycol);
         if (s->errcol > 0)
             fprintf(f, ":%d", s->errcol);
-        fprintf(f, " with %s lt %zu", style_of(s->style, s->errcol > 0), item % 8 + 1);
+        fprintf(f, " with %s lt %zu", style_of(s->style, s->errcol > 0), item % N_ITEMS + 1);
         if (s->title && s->title[0]) {
             fputs(" title ", f);
-            gp_string(f, s->title);
+            gp_text(f, s->title);
         } else {
             fputs(" notitle", f);
         }
     }
     for (size_t i = 0; i < p->n_functions; i++, item++) {
         fputs(item ? ", \\\n     " : " ", f);
-        fprintf(f, "%s with lines lt %zu dt 2 lw 2", p->functions[i], item % 8 + 1);
+        fprintf(f, "%s with lines lt %zu lw 2", p->functions[i], item % N_ITEMS + 1);
         const char *t = p->function_titles[i];
         if (t && t[0]) {
             fputs(" title ", f);
-            gp_string(f, t);
+            gp_text(f, t);
         } else {
             fputs(" notitle", f);
         }
