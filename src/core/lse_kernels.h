@@ -102,6 +102,7 @@ V_NAME(row_exp_loop)(double *z, size_t Np, double m, double scale, int mul, cons
     V_EXP_SETUP;
     V a0 = V_ZERO(), a1 = a0;
     size_t j = 0;
+#if V_EXP_PAIRS /* two vectors per iteration into two accumulators */
     for (; j + 2 * VW <= Np; j += 2 * VW) {
         const V e0 = V_EXP(V_NAME(shifted)(z + j, vm, vs, mul));
         const V e1 = V_EXP(V_NAME(shifted)(z + j + VW, vm, vs, mul));
@@ -112,6 +113,7 @@ V_NAME(row_exp_loop)(double *z, size_t Np, double m, double scale, int mul, cons
         V_NAME(pending_store)(pr, j / VW, vinv);
         V_NAME(pending_store)(pr, j / VW + 1, vinv);
     }
+#endif
     for (; j < Np; j += VW) {
         const V e0 = V_EXP(V_NAME(shifted)(z + j, vm, vs, mul));
         V_STORE(z + j, e0);

@@ -16,7 +16,10 @@
  *   bytes), V_SET1, V_ZERO, V_ADD, V_SUB, V_MUL, V_DIV, V_MAX, V_FMA(a, b, c)
  *   = a b + c rounded once, V_RADD / V_RMAX (horizontal, a fixed order per
  *   set), V_EXP_SETUP (a statement, once per loop) and V_EXP(t): the set's
- *   inline Gibbs-weight exp (exp_avx512.h, exp_avx2.h).
+ *   inline Gibbs-weight exp (exp_avx512.h, exp_avx2.h); V_EXP_PAIRS 1 when
+ *   the exp loop takes two vectors per iteration (AVX-512), 0 for one (AVX2:
+ *   with 16 registers two interleaved exps spill, the running sum among
+ *   them, and its store-reload chain then limits the loop).
  */
 #undef V
 #undef VW
@@ -41,6 +44,7 @@
 #undef V_RMAX
 #undef V_EXP_SETUP
 #undef V_EXP
+#undef V_EXP_PAIRS
 
 #include <immintrin.h>
 
@@ -69,6 +73,7 @@
 #define V_RMAX _mm512_reduce_max_pd
 #define V_EXP_SETUP const hj__exp_table exp_table_ = hj__exp_table_load()
 #define V_EXP(t) hj__exp_nonpos((t), exp_table_)
+#define V_EXP_PAIRS 1
 
 #elif defined(HJ_VSET_AVX2)
 #include "core/exp_avx2.h"
@@ -95,6 +100,7 @@
 #define V_RMAX hj__rmax_avx2
 #define V_EXP_SETUP ((void)0)
 #define V_EXP(t) hj__exp_nonpos_avx2(t)
+#define V_EXP_PAIRS 0
 
 #ifndef HJDL_SIMD_VEC_AVX2_REDUCE
 #define HJDL_SIMD_VEC_AVX2_REDUCE
