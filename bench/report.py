@@ -38,6 +38,22 @@ def fmt_t(x):
     return "-" if math.isnan(x) else f"{x:.3e}"
 
 
+def print_targets(name, cases, hj, torch):
+    """The Adam (>= 20x PyTorch) and LSE forward (>= 50 % of the roofline) targets of hj rows."""
+    for k in cases:
+        h, t = hj.get(k), torch.get(k)
+        if h is None:
+            continue
+        if k[0] == "adam" and t:
+            ratio = fnum(t["median_s"]) / fnum(h["median_s"])
+            print(f"  adam  d={k[3]} N={k[2]:<5d} torch/{name} = {ratio:6.1f}x  (target >= 20x): "
+                  f"{'met' if ratio >= 20 else 'NOT met'}")
+        if k[0] == "lse" and k[1] == 4000 and k[2] == 1000 and k[3] in (2, 64):
+            frac = fnum(h["bound_s"]) / fnum(h["median_s"])
+            print(f"  lse   d={k[3]:<3d} N=1000 n=4000  roofline {100 * frac:5.1f}%  (target >= 50%): "
+                  f"{'met' if frac >= 0.5 else 'NOT met'}")
+
+
 def kernel_sets(out):
     """[(set name, directory)]: the default set (out/, named in machine.txt) first."""
     default = "default"
@@ -133,16 +149,7 @@ def main():
     # ---- the issue-8 targets ----
     print()
     print("issue 8 targets (on this run):")
-    for k in cases:
-        h, t = by["hjdl"][k], by["torch"].get(k)
-        if k[0] == "adam" and t:
-            ratio = fnum(t["median_s"]) / fnum(h["median_s"])
-            print(f"  adam  d={k[3]} N={k[2]:<5d} torch/hjdl = {ratio:6.1f}x  (target >= 20x): "
-                  f"{'met' if ratio >= 20 else 'NOT met'}")
-        if k[0] == "lse" and k[1] == 4000 and k[2] == 1000 and k[3] in (2, 64):
-            frac = fnum(h["bound_s"]) / fnum(h["median_s"])
-            print(f"  lse   d={k[3]:<3d} N=1000 n=4000  roofline {100 * frac:5.1f}%  (target >= 50%): "
-                  f"{'met' if frac >= 0.5 else 'NOT met'}")
+    print_targets("hjdl", cases, by["hjdl"], by["torch"])
     if not math.isnan(hj_scal):
         print(f"  scaling experiment {hj_scal:.1f} s  (target < 180 s): "
               f"{'met' if hj_scal < 180 else 'NOT met'}")
@@ -178,20 +185,8 @@ def main():
                 line += f" {fmt_t(med):>12s} {100 * bound / med:5.1f}% {tmed / med:6.1f}x |"
             print(line + f" {fmt_t(tmed):>10s}")
         print()
-        print("issue 20 targets for avx2 (on this run):")
-        h2 = per.get("avx2", {})
-        for k in cases:
-            h, t = h2.get(k), by["torch"].get(k)
-            if h is None:
-                continue
-            if k[0] == "adam" and t:
-                ratio = fnum(t["median_s"]) / fnum(h["median_s"])
-                print(f"  adam  d={k[3]} N={k[2]:<5d} torch/avx2 = {ratio:6.1f}x  (target >= 20x): "
-                      f"{'met' if ratio >= 20 else 'NOT met'}")
-            if k[0] == "lse" and k[1] == 4000 and k[2] == 1000 and k[3] in (2, 64):
-                frac = fnum(h["bound_s"]) / fnum(h["median_s"])
-                print(f"  lse   d={k[3]:<3d} N=1000 n=4000  avx2 roofline {100 * frac:5.1f}%  "
-                      f"(target >= 50%): {'met' if frac >= 0.5 else 'NOT met'}")
+        print("issue 20 targets for the avx2 set (on this run):")
+        print_targets("avx2", cases, per.get("avx2", {}), by["torch"])
 
     # ---- the figure ----
     dat = os.path.join(out, "bench_plot.dat")
