@@ -151,7 +151,8 @@ static int bench_kernels(const char *dir, const hj_perf_options *o)
     hj_error err = {0};
     char path[1024];
     hj_roofline roof;
-    printf("roofline (%zu threads, median of %zu): ", o->threads ? o->threads : hj_get_threads(), o->reps);
+    printf("roofline (%zu threads, %s kernels, median of %zu): ",
+           o->threads ? o->threads : hj_get_threads(), hj_kernels(), o->reps);
     fflush(stdout);
     if (hj_perf_roofline(o, &roof, &err) != HJ_OK)
         return fail(&err);

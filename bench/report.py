@@ -2,8 +2,9 @@
 """report.py — merge `make bench`'s measurements: bench.csv, the side-by-side table, the issue-8 targets, bench.png.
 
 usage: report.py OUT_DIR
-Reads OUT_DIR/{roofline,hjdl,numpy,torch}.csv and, if present,
-scaling_times.csv; writes OUT_DIR/bench.csv (one row per kernel x size x
+Reads OUT_DIR/{roofline,hjdl,numpy,torch}.csv (hjdl with the default kernel
+set), OUT_DIR/kernels-SET/{roofline,hjdl}.csv (every other kernel set the CPU
+runs) and, if present, scaling_times.csv; writes OUT_DIR/bench.csv (one row per kernel x size x
 implementation), OUT_DIR/bench_plot.dat and OUT_DIR/bench.png (gnuplot,
 bench/bench.gp). Standard library only.
 """
@@ -35,6 +36,40 @@ def fnum(x):
 
 def fmt_t(x):
     return "-" if math.isnan(x) else f"{x:.3e}"
+
+
+def print_targets(name, cases, hj, torch):
+    """The Adam (>= 20x PyTorch) and LSE forward (>= 50 % of the roofline) targets of hj rows."""
+    for k in cases:
+        h, t = hj.get(k), torch.get(k)
+        if h is None:
+            continue
+        if k[0] == "adam" and t:
+            ratio = fnum(t["median_s"]) / fnum(h["median_s"])
+            print(f"  adam  d={k[3]} N={k[2]:<5d} torch/{name} = {ratio:6.1f}x  (target >= 20x): "
+                  f"{'met' if ratio >= 20 else 'NOT met'}")
+        if k[0] == "lse" and k[1] == 4000 and k[2] == 1000 and k[3] in (2, 64):
+            frac = fnum(h["bound_s"]) / fnum(h["median_s"])
+            print(f"  lse   d={k[3]:<3d} N=1000 n=4000  roofline {100 * frac:5.1f}%  (target >= 50%): "
+                  f"{'met' if frac >= 0.5 else 'NOT met'}")
+
+
+def kernel_sets(out):
+    """[(set name, directory)]: the default set (out/, named in machine.txt) first."""
+    default = "default"
+    try:
+        with open(os.path.join(out, "machine.txt")) as fh:
+            for line in fh:
+                if line.startswith("kernels: "):
+                    default = line.split()[1]
+    except OSError:
+        pass
+    sets = [(default, out)]
+    for name in ("avx512", "avx2", "portable"):
+        d = os.path.join(out, "kernels-" + name)
+        if name != default and os.path.exists(os.path.join(d, "hjdl.csv")):
+            sets.append((name, d))
+    return sets
 
 
 def main():
@@ -114,21 +149,44 @@ def main():
     # ---- the issue-8 targets ----
     print()
     print("issue 8 targets (on this run):")
-    for k in cases:
-        h, t = by["hjdl"][k], by["torch"].get(k)
-        if k[0] == "adam" and t:
-            ratio = fnum(t["median_s"]) / fnum(h["median_s"])
-            print(f"  adam  d={k[3]} N={k[2]:<5d} torch/hjdl = {ratio:6.1f}x  (target >= 20x): "
-                  f"{'met' if ratio >= 20 else 'NOT met'}")
-        if k[0] == "lse" and k[1] == 4000 and k[2] == 1000 and k[3] in (2, 64):
-            frac = fnum(h["bound_s"]) / fnum(h["median_s"])
-            print(f"  lse   d={k[3]:<3d} N=1000 n=4000  roofline {100 * frac:5.1f}%  (target >= 50%): "
-                  f"{'met' if frac >= 0.5 else 'NOT met'}")
+    print_targets("hjdl", cases, by["hjdl"], by["torch"])
     if not math.isnan(hj_scal):
         print(f"  scaling experiment {hj_scal:.1f} s  (target < 180 s): "
               f"{'met' if hj_scal < 180 else 'NOT met'}")
     else:
         print("  scaling experiment: not run (BENCH_QUICK=1)")
+
+    # ---- every kernel set, each against its own roofline ----
+    sets = kernel_sets(out)
+    if len(sets) > 1:
+        print()
+        print("kernel sets (HJDL_KERNELS; each 'roof' against its own roofline: R_exp of its own exp;"
+              " torch from this run)")
+        for name, d in sets:
+            r = read(os.path.join(d, "roofline.csv"))
+            if r:
+                print(f"  {name:8s} R_exp {fnum(r[0]['r_exp']):.3g} exp/s, R_fma {fnum(r[0]['r_fma']):.3g}"
+                      f" FMA/s, B_write {fnum(r[0]['b_write']) / 1e9:.3g} GB/s")
+        hdr = f"  {'kernel':6s} {'n':>5s} {'N':>5s} {'d':>3s} |"
+        for name, _ in sets:
+            hdr += f" {name + ' s':>12s} {'roof':>6s} {'torch/':>7s} |"
+        print(hdr + f" {'torch s':>10s}")
+        print("  " + "-" * (len(hdr) + 9))
+        per = {name: {key(r): r for r in read(os.path.join(d, "hjdl.csv"))} for name, d in sets}
+        for k in cases:
+            if k[0] not in ("lse", "adam"):
+                continue
+            t = by["torch"].get(k)
+            tmed = fnum(t["median_s"]) if t else math.nan
+            line = f"  {k[0]:6s} {k[1]:5d} {k[2]:5d} {k[3]:3d} |"
+            for name, _ in sets:
+                h = per[name].get(k)
+                med, bound = (fnum(h["median_s"]), fnum(h["bound_s"])) if h else (math.nan, math.nan)
+                line += f" {fmt_t(med):>12s} {100 * bound / med:5.1f}% {tmed / med:6.1f}x |"
+            print(line + f" {fmt_t(tmed):>10s}")
+        print()
+        print("issue 20 targets for the avx2 set (on this run):")
+        print_targets("avx2", cases, per.get("avx2", {}), by["torch"])
 
     # ---- the figure ----
     dat = os.path.join(out, "bench_plot.dat")

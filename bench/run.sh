@@ -5,7 +5,10 @@
 #   1. build hjdl and hjdl_bench;                      machine.txt: CPU, threads, versions, load
 #   2. check: the peers compute hjdl's numbers on small problems (hjdl_bench
 #      --export; numpy_peer.py / torch_peer.py check); stops here if not
-#   3. hjdl: roofline + kernels (roofline.csv, hjdl.csv, influence.csv)
+#   3. hjdl: roofline + kernels (roofline.csv, hjdl.csv, influence.csv) with
+#      the default (widest) kernel set, then again with every other kernel
+#      set this CPU runs (HJDL_KERNELS=avx2, portable; each with its own
+#      roofline, i.e. R_exp of its own exp): kernels-SET/{roofline,hjdl}.csv
 #   4. the peers on the same kernel x size rows   (numpy.csv, torch.csv)
 #   5. the full `scaling` experiment: hjdl measured; the peers (and hjdl,
 #      sequentially) projected from per-step times on the experiment's
@@ -38,6 +41,12 @@ echo "== 1. build ($BUILD)"
 cmake --build "$BUILD" -j2 --target hjdl_cli hjdl_bench >/dev/null
 HJDL="$ROOT/$BUILD/hjdl"; HJDL_BENCH="$ROOT/$BUILD/hjdl_bench"
 [ -x "$HJDL" ] && [ -x "$HJDL_BENCH" ] || { echo "run.sh: $BUILD/hjdl or hjdl_bench missing" >&2; exit 1; }
+unset HJDL_KERNELS
+DEFAULT_SET=$("$HJDL" --version | sed -n 's/^kernels: //p')
+SETS=$DEFAULT_SET   # the default first, then every other set this CPU runs
+for set in avx512 avx2 portable; do
+  [ "$set" != "$DEFAULT_SET" ] && HJDL_KERNELS=$set "$HJDL" --version >/dev/null 2>&1 && SETS="$SETS $set"
+done
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -52,7 +61,7 @@ HJDL="$ROOT/$BUILD/hjdl"; HJDL_BENCH="$ROOT/$BUILD/hjdl_bench"
   echo "openblas: $(dpkg-query -W -f='${Package} ${Version}, ' 'libopenblas0*' 2>/dev/null || echo unknown)"
   echo "glibc: $(ldd --version | head -1)"
   echo "hjdl: $("$HJDL" --version | head -1) commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -n "$(git status --porcelain 2>/dev/null | head -1)" ] && echo ' + uncommitted changes')"
-  echo "$("$HJDL" --version | grep '^kernels:')"
+  echo "$("$HJDL" --version | grep '^kernels:') (default); kernel sets benchmarked: $SETS"
   echo "python: $($PY --version 2>&1)"
   echo "peers: $(cd bench && $PY numpy_peer.py versions), $(cd bench && $PY torch_peer.py versions --threads "$THREADS")"
   echo "mode: $([ "$QUICK" = 1 ] && echo "quick (BENCH_QUICK=1: no full scaling run, $REPS reps)" || echo "full ($REPS reps)")"
@@ -74,8 +83,14 @@ echo "== 2. check: do the peers compute what hjdl computes? (small problems, hjd
 }
 
 echo
-echo "== 3. hjdl: roofline and kernels ($THREADS threads)"
+echo "== 3. hjdl: roofline and kernels ($THREADS threads), kernel sets: $SETS"
 "$HJDL_BENCH" --out "$OUT" --threads "$THREADS" $QFLAG
+for set in $SETS; do
+  [ "$set" = "$DEFAULT_SET" ] && continue
+  rm -rf "$OUT/kernels-$set"
+  echo "-- HJDL_KERNELS=$set"
+  HJDL_KERNELS=$set "$HJDL_BENCH" --out "$OUT/kernels-$set" --threads "$THREADS" $QFLAG
+done
 
 echo "== 4. peers on the same kernels and sizes"
 for peer in numpy torch; do

@@ -71,13 +71,15 @@ static void print_roofline(const hj_roofline *r)
 
 int cmd_bench(int argc, char **argv)
 {
-    const char *kernel = "all", *n_text = NULL, *N_text = NULL, *d_text = NULL, *csv_path = NULL;
+    const char *kernel = "all", *kernel_set = NULL, *n_text = NULL, *N_text = NULL, *d_text = NULL, *csv_path = NULL;
     double eps = NAN, max_gb = 0.0, write_mb = 256.0;
     size_t reps = 5, warmup = 1, steps = 20, threads = 0, gemm_n = 2000;
     uint64_t seed = 1;
     int no_roofline = 0, quiet = 0;
     const cli_opt opts[] = {
         {"kernel", CLI_STRING, &kernel, "K", "lse, adam, hopf-cole, roofline or all (default all)", 0},
+        {"kernels", CLI_STRING, &kernel_set, "SET",
+         "kernel set avx512, avx2 or portable (default: HJDL_KERNELS, else the widest the CPU runs)", 0},
         {"n", CLI_STRING, &n_text, "LIST", "points, e.g. 4000 or 1000,4000 (default per kernel)", 0},
         {"N", CLI_STRING, &N_text, "LIST", "neurons / atoms (default 1000; hopf-cole 1e6)", 0},
         {"d", CLI_STRING, &d_text, "LIST", "dimension (default 2)", 0},
@@ -105,9 +107,19 @@ int cmd_bench(int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
 
+    /* which kernel set: --kernels goes through HJDL_KERNELS, which the
+     * library reads once, at its first kernel call (none has run yet) */
+    hj_error err = {0};
+    if (kernel_set != NULL && setenv("HJDL_KERNELS", kernel_set, 1) != 0)
+        return cli_error("bench", "--kernels: cannot set HJDL_KERNELS");
+    if (hj_kernels_check(&err) != HJ_OK)
+        return cli_error("bench", "%s%s", kernel_set ? "--kernels: " : "", err.msg);
+    if (kernel_set != NULL && strcmp(hj_kernels(), kernel_set) != 0)
+        return cli_error("bench", "--kernels %s: the %s set was already chosen", kernel_set,
+                         hj_kernels());
+
     /* which kernels */
     int want[HJ_PERF_N_KERNELS] = {0}, want_roof = !no_roofline;
-    hj_error err = {0};
     if (strcmp(kernel, "all") == 0) {
         for (int k = 0; k < HJ_PERF_N_KERNELS; k++)
             want[k] = 1;

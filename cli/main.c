@@ -61,6 +61,11 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        hj_error err = {0};
+        if (hj_kernels_check(&err) != HJ_OK) { /* HJDL_KERNELS names a set this CPU cannot run */
+            fprintf(stderr, "hjdl: %s\n", err.msg);
+            return CLI_USAGE;
+        }
         printf("hjdl %s\nkernels: %s\n", HJDL_VERSION_STRING, hj_kernels());
         return CLI_OK;
     }

@@ -185,14 +185,18 @@ def test_critical_eps_and_threads():
 
 
 def test_version_and_library():
+    import os
     import re
     assert re.fullmatch(r"\d+\.\d+\.\d+", hjdl.__version__)
     assert "libhjdl" in hjdl.library_path()
     # the kernel set follows the CPU (read from /proc/cpuinfo, not from the library)
     try:
         with open("/proc/cpuinfo") as f:
-            avx512 = re.search(r"\bavx512f\b", f.read()) is not None
+            info = f.read()
     except OSError:
-        avx512 = None
-    if avx512 is not None:
-        assert hjdl.kernels() == ("avx512" if avx512 else "portable")
+        info = None
+    if info is not None:
+        has = lambda flag: re.search(r"\b%s\b" % flag, info) is not None
+        want = ("avx512" if has("avx512f") else
+                "avx2" if has("avx2") and has("fma") else "portable")
+        assert hjdl.kernels() == (os.environ.get("HJDL_KERNELS") or want)

@@ -33,4 +33,6 @@ size_t hj_get_threads(void)
 
 const char *hj_version(void) { return HJDL_VERSION_STRING; }
 
-const char *hj_kernels(void) { return hj__simd_avx512() ? "avx512" : "portable"; }
+const char *hj_kernels(void) { return hj__kernels_name(hj__kernels()); }
+
+hj_status hj_kernels_check(hj_error *err) { return hj__kernels_check(err); }

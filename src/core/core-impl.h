@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "hjdl/status.h"
+
 #ifdef HJDL_HAVE_OPENMP
 #include <omp.h>
 #define HJ_MAX_THREADS() ((size_t)omp_get_max_threads())
@@ -67,12 +69,12 @@ static inline double hj__over_eps(double c, double eps)
 void hj__exp_inplace(double *v, size_t n);
 /* v[i] = exp(v[i]) for v[i] <= 0, flushed to exactly 0 below 1e-307 (and
  * for NaN): the exp of the Gibbs weights in the blocked kernels, i.e. the
- * inline AVX-512 exp of exp_avx512.h where those kernels run, elsewhere
- * hj__exp_inplace (libmvec's AVX2 exp, or libm's) with the same flush
+ * inline exp of the kernel set in force (exp_avx512.h, exp_avx2.h), with
+ * the portable set hj__exp_inplace (libmvec, or libm) with the same flush
  * (src/core/vexp.c). */
 void hj__exp_nonpos_inplace(double *v, size_t n);
-/* The same with the AVX-512 exp allowed (simd = 1) or not (0: the portable
- * clamp, hj__exp_inplace, flush), for the tests. */
+/* The same with the set's inline exp allowed (simd = 1) or not (0: the
+ * portable clamp, hj__exp_inplace, flush), for the tests. */
 void hj__exp_nonpos_impl(double *v, size_t n, int simd);
 /* w (N) = exp((z_j - m)/eps) for z_j <= m, eps > 0: the unnormalised Gibbs
  * weights of every kernel. The exponent is a product with 1/eps when that
@@ -101,9 +103,10 @@ double hj__gibbs_entropy(const double *z, const double *pi, size_t N, double eps
                          double m, double log_s);
 
 struct hj_lse_layer;
-/* z (N) = w x + b for one point x (d) of an LSE layer. Where the blocked
- * SIMD kernels run (hj__simd_avx512()), by FMA in k order exactly as they
- * do, so every path gives the same logits on a given CPU. */
+/* z (N) = w x + b for one point x (d) of an LSE layer. Where blocked SIMD
+ * kernels run (hj__kernels() != HJ_KERNELS_PORTABLE), by FMA in k order
+ * exactly as they do, so every path gives the same logits for a given
+ * kernel set. */
 void hj__layer_logits(const struct hj_lse_layer *L, const double *x, double *z);
 
 /* mean (d) = sum_j pi_j v_j over rows v_j of v (N, d). */
@@ -124,14 +127,37 @@ int hj__all_finite(const double *v, size_t n, size_t *bad);
 /* ---- blocked SIMD kernels (src/core/lse_simd.c) --------------------------
  * The batch kernels (hj_lse_forward, the fused readout loss) work on blocks
  * of HJ_BLK_P points against the whole layer: logits in registers, one
- * max-shifted exp pass per point through an inline AVX-512 exp
- * (exp_avx512.h), then
- * whatever the caller needs. A point's numbers never depend on which block
- * or thread it lands in (a short last block is padded with dummy points),
- * so results are independent of the thread count. */
+ * max-shifted exp pass per point through the set's inline exp
+ * (exp_avx512.h, exp_avx2.h), then whatever the caller needs. One body
+ * (lse_kernels.h) over a small vector abstraction (simd_vec.h) is compiled
+ * for AVX-512 and for AVX2 + FMA. A point's numbers never depend on which
+ * block or thread it lands in (a short last block is padded with dummy
+ * points), so results are independent of the thread count. */
 #if defined(__x86_64__) && defined(__GNUC__)
-#define HJ_HAVE_AVX512_KERNELS 1
+#define HJ_HAVE_SIMD_KERNELS 1
 #endif
+
+/* The kernel sets, narrowest first. */
+typedef enum hj__kernel_set {
+    HJ_KERNELS_PORTABLE = 0, /* row by row, vectorised C loops, libmvec's exp */
+    HJ_KERNELS_AVX2 = 1,     /* blocked AVX2 + FMA kernels, exp_avx2.h */
+    HJ_KERNELS_AVX512 = 2    /* blocked AVX-512F kernels, exp_avx512.h */
+} hj__kernel_set;
+
+/* The set in force: HJDL_KERNELS (avx512, avx2 or portable) when it names a
+ * set this CPU runs, else the widest the CPU runs. Read once per process, at
+ * the first call (see lse_simd.c for why that is safe). */
+hj__kernel_set hj__kernels(void);
+/* HJ_OK, or HJ_EINVAL naming the value when HJDL_KERNELS is set to an
+ * unknown set or one this CPU lacks (the entry points with a status refuse
+ * to run then; status-less internals use hj__kernels()'s fallback). */
+hj_status hj__kernels_check(hj_error *err);
+/* HJDL_KERNELS's rule for a CPU with the given sets (value NULL or "": the
+ * widest): *set the chosen one (the widest when refused). */
+hj_status hj__kernels_parse(const char *value, int have_avx512, int have_avx2, hj__kernel_set *set,
+                            hj_error *err);
+/* "portable", "avx2" or "avx512". */
+const char *hj__kernels_name(hj__kernel_set set);
 
 /* Flush-to-zero and denormals-are-zero on the calling thread for the span
  * of a kernel (x86 MXCSR; a no-op elsewhere; the readout kernels set it in
@@ -167,8 +193,6 @@ static inline void hj__fp_flush_end(unsigned saved)
 #define HJ_BLK_P 8 /* points per block */
 #define HJ_VEC 8   /* doubles per vector; Np is a multiple of it */
 
-/* 1 when the AVX-512 kernels are compiled in and this CPU has AVX-512F. */
-int hj__simd_avx512(void);
 
 /* A layer in the kernels' layout. wT (d, Np) is w transposed, bT (Np) is b.
  * The N neurons form nseg segments of seg neurons each (one LSE per
@@ -207,13 +231,21 @@ void hj__packed_free(hj__packed_layer *pk);
  * transposed; the block is padded with copies of the last point. */
 void hj__block_transpose(const double *x, size_t valid, size_t d, double *xT);
 
-/* One block of HJ_BLK_P points, xT (d, HJ_BLK_P) (AVX-512 only): Z
+/* One block of HJ_BLK_P points with the kernel set `set` (avx512 or avx2;
+ * nothing at all for portable), xT (d, HJ_BLK_P): Z
  * (HJ_BLK_P, Np), 64-byte aligned, receives e_ij = exp((z_ij - m_ic)/eps)
  * with m_ic the max logit of point i in the segment c of neuron j, flushed
  * to 0 below 1e-307 (like hj__lse_full) and 0 in the padding;
  * m (HJ_BLK_P, nseg) those maxima, s (HJ_BLK_P, nseg) the segment sums of
  * e (>= 1). */
-void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m, double *s);
+void hj__lse_block(hj__kernel_set set, const hj__packed_layer *pk, const double *xT, double *Z,
+                   double *m, double *s);
+/* The gradient terms of one block, set as for hj__lse_block: Z (HJ_BLK_P,
+ * Np) holds e_ij, xcT (d, HJ_BLK_P) c_i x_ik and c (HJ_BLK_P) the c_i;
+ * dwT (d, Np) += sum_i e_ij (c_i x_ik) and db (Np) += sum_i e_ij c_i, the
+ * points in order, one FMA per term (all 64-byte aligned). */
+void hj__block_accumulate(hj__kernel_set set, const double *Z, size_t Np, size_t d,
+                          const double *xcT, const double *c, double *dwT, double *db);
 
 /* In the blocked forward pass a pi of at least this many bytes is written
  * by streaming (non-temporal) stores, overlapped with the next row's exps:
@@ -222,7 +254,7 @@ void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, doub
 #define HJ_STREAM_MIN_BYTES ((size_t)16 << 20)
 
 /* hj_lse_forward's work with the kernel chosen explicitly: simd = 1 uses
- * the AVX-512 kernels (ignored, portable path, when hj__simd_avx512() is 0),
+ * the set in force (hj__kernels(); the portable path when that is portable),
  * simd = 0 the portable row-by-row path. Arguments already validated.
  * Returns 0, or 1 when out of memory. */
 struct hj_lse_layer;

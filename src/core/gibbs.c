@@ -134,10 +134,10 @@ double hj_softplus_grad(double z, double eps)
     return z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 
-#ifdef HJ_HAVE_AVX512_KERNELS
-/* The logits exactly as the blocked kernels (lse_simd.c) form them: b_j,
- * then one FMA per coordinate in k order. */
-__attribute__((target("avx512f,fma"))) static void layer_logits_fma(const hj_lse_layer *L,
+#ifdef HJ_HAVE_SIMD_KERNELS
+/* The logits exactly as the blocked kernels (lse_simd.c) of either SIMD set
+ * form them: b_j, then one FMA per coordinate in k order. */
+__attribute__((target("fma"))) static void layer_logits_fma(const hj_lse_layer *L,
                                                                     const double *x, double *z)
 {
     const size_t d = L->d;
@@ -153,10 +153,10 @@ __attribute__((target("avx512f,fma"))) static void layer_logits_fma(const hj_lse
 
 void hj__layer_logits(const hj_lse_layer *L, const double *x, double *z)
 {
-#ifdef HJ_HAVE_AVX512_KERNELS
+#ifdef HJ_HAVE_SIMD_KERNELS
     /* same bits as the blocked kernels wherever they run, so that exact
      * relations between calls (f_eps >= f_0: the same max logit) survive */
-    if (hj__simd_avx512()) {
+    if (hj__kernels() != HJ_KERNELS_PORTABLE) {
         layer_logits_fma(L, x, z);
         return;
     }

@@ -51,7 +51,9 @@ hj_status hj_lse_forward(const hj_lse_layer *L, const double *x, size_t n,
         return st;
     if (f == NULL)
         return hj_error_set(err, HJ_EINVAL, "output buffer f is NULL");
-    /* blocked AVX-512 kernels where the CPU has them (src/core/lse_simd.c) */
+    if ((st = hj__kernels_check(err)) != HJ_OK) /* HJDL_KERNELS refused */
+        return st;
+    /* the blocked kernels of the set in force (src/core/lse_simd.c) */
     if (hj__lse_forward_impl(L, x, n, f, pi, grad, 1) != 0)
         return hj_error_set(err, HJ_ENOMEM, "LSE forward: cannot allocate the scratch for %zu neurons",
                             L->N);

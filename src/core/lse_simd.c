@@ -30,6 +30,7 @@
  * portable row-by-row path.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,84 +101,95 @@ void hj__packed_free(hj__packed_layer *pk)
     pk->wT = pk->bT = NULL;
 }
 
-#ifdef HJ_HAVE_AVX512_KERNELS
-#include <immintrin.h>
+/* ---- which kernel set runs ------------------------------------------------ */
 
-#include "core/exp_avx512.h"
-
-#define HJ_AVX512 __attribute__((target("avx512f")))
-
-int hj__simd_avx512(void)
+static int cpu_runs(hj__kernel_set set)
 {
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (set == HJ_KERNELS_AVX512)
+        return __builtin_cpu_supports("avx512f") ? 1 : 0;
+    if (set == HJ_KERNELS_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+#endif
+    return set == HJ_KERNELS_PORTABLE;
 }
 
-/* Repeat X(p) for the 8 points of a block. */
-#define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+static const char *const set_names[] = {"portable", "avx2", "avx512"};
 
-/* Logits of the block into Z (HJ_BLK_P, Np) and each point's largest into
- * m (HJ_BLK_P); xT (d, HJ_BLK_P). The maxima ride along in 8 more
- * registers, so the rows are not read again for them. */
-HJ_AVX512 static void block_logits(const hj__packed_layer *pk, const double *xT, double *Z,
-                                   double *m)
+const char *hj__kernels_name(hj__kernel_set set)
 {
-    const size_t d = pk->d, Np = pk->Np;
-    const double *wT = pk->wT, *bT = pk->bT;
-#define DECL_MAX(p) __m512d mx##p = _mm512_set1_pd(-INFINITY);
-    REP8(DECL_MAX)
-    size_t j = 0;
-    for (; j + 2 * HJ_VEC <= Np; j += 2 * HJ_VEC) {
-        const __m512d b0 = _mm512_load_pd(bT + j), b1 = _mm512_load_pd(bT + j + HJ_VEC);
-#define DECL_ACC2(p) __m512d a##p##0 = b0, a##p##1 = b1;
-        REP8(DECL_ACC2)
-        const double *wk = wT + j, *xk = xT;
-        for (size_t k = 0; k < d; k++, wk += Np, xk += HJ_BLK_P) {
-            const __m512d w0 = _mm512_load_pd(wk), w1 = _mm512_load_pd(wk + HJ_VEC);
-#define STEP2(p)                                                                                  \
-    {                                                                                             \
-        const __m512d xv = _mm512_set1_pd(xk[p]);                                                 \
-        a##p##0 = _mm512_fmadd_pd(w0, xv, a##p##0);                                               \
-        a##p##1 = _mm512_fmadd_pd(w1, xv, a##p##1);                                               \
-    }
-            REP8(STEP2)
-        }
-#define STORE2(p)                                                                                 \
-    _mm512_store_pd(Z + (p) * Np + j, a##p##0);                                                   \
-    _mm512_store_pd(Z + (p) * Np + j + HJ_VEC, a##p##1);                                          \
-    mx##p = _mm512_max_pd(mx##p, _mm512_max_pd(a##p##0, a##p##1));
-        REP8(STORE2)
-    }
-    if (j < Np) { /* one vector of neurons left */
-        const __m512d b0 = _mm512_load_pd(bT + j);
-#define DECL_ACC1(p) __m512d a##p##0 = b0;
-        REP8(DECL_ACC1)
-        const double *wk = wT + j, *xk = xT;
-        for (size_t k = 0; k < d; k++, wk += Np, xk += HJ_BLK_P) {
-            const __m512d w0 = _mm512_load_pd(wk);
-#define STEP1(p) a##p##0 = _mm512_fmadd_pd(w0, _mm512_set1_pd(xk[p]), a##p##0);
-            REP8(STEP1)
-        }
-#define STORE1(p)                                                                                 \
-    _mm512_store_pd(Z + (p) * Np + j, a##p##0);                                                   \
-    mx##p = _mm512_max_pd(mx##p, a##p##0);
-        REP8(STORE1)
-    }
-#define REDUCE_MAX(p) m[p] = _mm512_reduce_max_pd(mx##p);
-    REP8(REDUCE_MAX)
+    return set_names[set];
 }
 
-/* t = (z - m) * scale when mul, else (z - m) / scale (mul is a constant at
- * every call, so the branch folds away). */
-HJ_AVX512 static inline __attribute__((always_inline)) __m512d shifted(const double *z, __m512d vm,
-                                                                      __m512d vscale, int mul)
+hj_status hj__kernels_parse(const char *value, int have_avx512, int have_avx2, hj__kernel_set *set,
+                            hj_error *err)
 {
-    const __m512d t = _mm512_sub_pd(_mm512_load_pd(z), vm);
-    return mul ? _mm512_mul_pd(t, vscale) : _mm512_div_pd(t, vscale);
+    const hj__kernel_set widest = have_avx512  ? HJ_KERNELS_AVX512
+                                  : have_avx2 ? HJ_KERNELS_AVX2
+                                              : HJ_KERNELS_PORTABLE;
+    *set = widest;
+    if (value == NULL || value[0] == '\0')
+        return HJ_OK;
+    for (int k = HJ_KERNELS_PORTABLE; k <= HJ_KERNELS_AVX512; k++) {
+        if (strcmp(value, set_names[k]) != 0)
+            continue;
+        const int have = k == HJ_KERNELS_AVX512 ? have_avx512 : k == HJ_KERNELS_AVX2 ? have_avx2 : 1;
+        if (!have)
+            return hj_error_set(err, HJ_EINVAL,
+                                "HJDL_KERNELS=%s: this CPU lacks %s (it runs %s%s)", value,
+                                k == HJ_KERNELS_AVX512 ? "AVX-512F" : "AVX2 and FMA",
+                                have_avx2 ? "avx2 and " : "", "portable");
+        *set = (hj__kernel_set)k;
+        return HJ_OK;
+    }
+    return hj_error_set(err, HJ_EINVAL,
+                        "HJDL_KERNELS=%s: unknown kernel set (avx512, avx2 or portable)", value);
 }
 
+/* The set in force, read once per process: the dispatch runs per row in
+ * some paths, where getenv would cost as much as the row. The memo is a
+ * pure function of the CPU and of HJDL_KERNELS at the first call (POSIX
+ * forbids changing the environment while other threads read it), stored
+ * with C11 atomics: threads racing on the first call compute and store the
+ * same value, so every caller sees one answer and no caller can change it
+ * (it is not state of the library's in any observable sense). Encoded as
+ * set + 1, plus 8 when HJDL_KERNELS was refused; 0 = not read yet. */
+static _Atomic int kernels_memo = 0;
+
+static int kernels_read(void)
+{
+    int v = atomic_load_explicit(&kernels_memo, memory_order_relaxed);
+    if (v != 0)
+        return v;
+    hj__kernel_set set;
+    const hj_status st = hj__kernels_parse(getenv("HJDL_KERNELS"), cpu_runs(HJ_KERNELS_AVX512),
+                                           cpu_runs(HJ_KERNELS_AVX2), &set, NULL);
+    v = (int)set + 1 + (st != HJ_OK ? 8 : 0);
+    atomic_store_explicit(&kernels_memo, v, memory_order_relaxed);
+    return v;
+}
+
+hj__kernel_set hj__kernels(void)
+{
+    return (hj__kernel_set)((kernels_read() & 7) - 1);
+}
+
+hj_status hj__kernels_check(hj_error *err)
+{
+    if ((kernels_read() & 8) == 0)
+        return HJ_OK;
+    hj__kernel_set set;
+    const hj_status st = hj__kernels_parse(getenv("HJDL_KERNELS"), cpu_runs(HJ_KERNELS_AVX512),
+                                           cpu_runs(HJ_KERNELS_AVX2), &set, err);
+    if (st != HJ_OK)
+        return st;
+    return hj_error_set(err, HJ_EINVAL, "HJDL_KERNELS was refused when first read (it changed since)");
+}
+
+#ifdef HJ_HAVE_SIMD_KERNELS
 /* A pi row being streamed out (non-temporal stores) while the next row's
  * exps are computed, so the stores overlap the arithmetic instead of
- * stalling it: dst[v] = src[v] * inv for the ns 8-vectors v of the aligned
+ * stalling it: dst[v] = src[v] * inv for the ns vectors v of the aligned
  * middle of the row (dst 64-byte aligned). ns = 0: nothing pending. */
 typedef struct pending_row {
     const double *src;
@@ -186,195 +198,62 @@ typedef struct pending_row {
     double inv;
 } pending_row;
 
-HJ_AVX512 static inline __attribute__((always_inline)) void pending_store(const pending_row *pr,
-                                                                         size_t v, __m512d vinv)
-{
-    if (pr != NULL && v < pr->ns)
-        _mm512_stream_pd(pr->dst + v * HJ_VEC,
-                         _mm512_mul_pd(_mm512_loadu_pd(pr->src + v * HJ_VEC), vinv));
-}
-
-/* row_exp's loop with t = (z - m) * scale (mul) or (z - m) / scale; one
- * vector of the pending row pr (NULL: none) goes out with every vector of
- * exps (pr->ns <= Np / HJ_VEC, so it is done by the end). mul and pr == NULL
- * are constants at every call, so each variant compiles without the tests. */
-HJ_AVX512 static inline __attribute__((always_inline)) double
-row_exp_loop(double *z, size_t Np, double m, double scale, int mul, const pending_row *pr)
-{
-    const __m512d vm = _mm512_set1_pd(m), vs = _mm512_set1_pd(scale);
-    const __m512d vinv = _mm512_set1_pd(pr ? pr->inv : 0.0);
-    const hj__exp_table T = hj__exp_table_load();
-    __m512d a0 = _mm512_setzero_pd(), a1 = a0;
-    size_t j = 0;
-    for (; j + 2 * HJ_VEC <= Np; j += 2 * HJ_VEC) {
-        const __m512d e0 = hj__exp_nonpos(shifted(z + j, vm, vs, mul), T);
-        const __m512d e1 = hj__exp_nonpos(shifted(z + j + HJ_VEC, vm, vs, mul), T);
-        _mm512_store_pd(z + j, e0);
-        _mm512_store_pd(z + j + HJ_VEC, e1);
-        a0 = _mm512_add_pd(a0, e0);
-        a1 = _mm512_add_pd(a1, e1);
-        pending_store(pr, j / HJ_VEC, vinv);
-        pending_store(pr, j / HJ_VEC + 1, vinv);
-    }
-    if (j < Np) {
-        const __m512d e0 = hj__exp_nonpos(shifted(z + j, vm, vs, mul), T);
-        _mm512_store_pd(z + j, e0);
-        a0 = _mm512_add_pd(a0, e0);
-        pending_store(pr, j / HJ_VEC, vinv);
-    }
-    return _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
-}
-
-/* Row z (Np) -> e = exp((z - m)/eps) in place (flushed); returns sum e. One
- * pass (the row may live in L2 for large N), two vectors per iteration into
- * two accumulators. Multiplies by inv_eps when it is set. Streams out the
- * pending row pr meanwhile. */
-HJ_AVX512 static double row_exp(double *z, size_t Np, double m, double eps, double inv_eps,
-                                const pending_row *pr)
-{
-    if (pr->ns == 0)
-        return inv_eps != 0.0 ? row_exp_loop(z, Np, m, inv_eps, 1, NULL)
-                              : row_exp_loop(z, Np, m, eps, 0, NULL);
-    return inv_eps != 0.0 ? row_exp_loop(z, Np, m, inv_eps, 1, pr)
-                          : row_exp_loop(z, Np, m, eps, 0, pr);
-}
-
-/* max of z (len, a multiple of HJ_VEC), two accumulators. */
-HJ_AVX512 static double segment_max(const double *z, size_t len)
-{
-    __m512d m0 = _mm512_load_pd(z), m1 = m0;
-    size_t j = HJ_VEC;
-    for (; j + 2 * HJ_VEC <= len; j += 2 * HJ_VEC) {
-        m0 = _mm512_max_pd(m0, _mm512_load_pd(z + j));
-        m1 = _mm512_max_pd(m1, _mm512_load_pd(z + j + HJ_VEC));
-    }
-    if (j < len)
-        m0 = _mm512_max_pd(m0, _mm512_load_pd(z + j));
-    return _mm512_reduce_max_pd(_mm512_max_pd(m0, m1));
-}
-
-HJ_AVX512 void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m,
-                             double *s)
-{
-    const pending_row none = {NULL, NULL, 0, 0.0};
-    const size_t nseg = pk->nseg, segp = pk->segp;
-    double mrow[HJ_BLK_P];
-    block_logits(pk, xT, Z, mrow);
-    for (size_t p = 0; p < HJ_BLK_P; p++)
-        for (size_t c = 0; c < nseg; c++) {
-            double *z = Z + p * pk->Np + c * segp;
-            const double mc = nseg == 1 ? mrow[p] : segment_max(z, segp);
-            m[p * nseg + c] = mc;
-            s[p * nseg + c] = row_exp(z, segp, mc, pk->eps, pk->inv_eps, &none);
-        }
-}
-
-/* grad (valid, d): grad_ik = (sum_j e_ij w_jk) / s_i, two coordinates at a time. */
-HJ_AVX512 static void block_grad(const hj__packed_layer *pk, const double *Z, const double *s,
-                                 size_t valid, double *grad)
-{
-    const size_t d = pk->d, Np = pk->Np;
-    double g[HJ_BLK_P][2];
-    for (size_t k = 0; k < d; k += 2) {
-        const int two = k + 1 < d;
-        const double *w0p = pk->wT + k * Np, *w1p = pk->wT + (two ? k + 1 : k) * Np;
-#define DECL_G(p) __m512d g##p##0 = _mm512_setzero_pd(), g##p##1 = _mm512_setzero_pd();
-        REP8(DECL_G)
-        for (size_t j = 0; j < Np; j += HJ_VEC) {
-            const __m512d w0 = _mm512_load_pd(w0p + j), w1 = _mm512_load_pd(w1p + j);
-#define STEP_G(p)                                                                                 \
-    {                                                                                             \
-        const __m512d e = _mm512_load_pd(Z + (p) * Np + j);                                       \
-        g##p##0 = _mm512_fmadd_pd(e, w0, g##p##0);                                                \
-        g##p##1 = _mm512_fmadd_pd(e, w1, g##p##1);                                                \
-    }
-            REP8(STEP_G)
-        }
-#define RED_G(p)                                                                                  \
-    g[p][0] = _mm512_reduce_add_pd(g##p##0);                                                      \
-    g[p][1] = _mm512_reduce_add_pd(g##p##1);
-        REP8(RED_G)
-        for (size_t p = 0; p < valid; p++) {
-            const double inv = 1.0 / s[p];
-            grad[p * d + k] = g[p][0] * inv;
-            if (two)
-                grad[p * d + k + 1] = g[p][1] * inv;
-        }
-    }
-}
-
-/* out (N) = e (N) * inv by plain stores. */
-HJ_AVX512 static void row_scale_store(const double *e, size_t N, double inv, double *out)
-{
-    const __m512d vinv = _mm512_set1_pd(inv);
-    size_t j = 0;
-    for (; j + HJ_VEC <= N; j += HJ_VEC)
-        _mm512_storeu_pd(out + j, _mm512_mul_pd(_mm512_loadu_pd(e + j), vinv));
-    for (; j < N; j++)
-        out[j] = e[j] * inv;
-}
-
-/* out (N) = e (N) * inv with streaming stores: the unaligned head and the
- * tail now, the aligned middle left in *pr for the next row_exp (or
- * pending_flush). Every element is the same product as row_scale_store's. */
-static pending_row pending_start(const double *e, size_t N, double inv, double *out)
+/* out (N) = e (N) * inv with streaming stores of vw-double vectors: the
+ * unaligned head and the tail now, the aligned middle left in the result for
+ * the next row_exp (or pending_flush). Every element is the same product as
+ * row_scale_store's. */
+static pending_row pending_start(const double *e, size_t N, double inv, double *out, size_t vw)
 {
     size_t head = ((64 - ((uintptr_t)out & 63)) & 63) / sizeof *out;
     head = head < N ? head : N;
-    const size_t ns = (N - head) / HJ_VEC;
+    const size_t ns = (N - head) / vw;
     for (size_t j = 0; j < head; j++)
         out[j] = e[j] * inv;
-    for (size_t j = head + ns * HJ_VEC; j < N; j++)
+    for (size_t j = head + ns * vw; j < N; j++)
         out[j] = e[j] * inv;
     const pending_row pr = {e + head, out + head, ns, inv};
     return pr;
 }
 
-HJ_AVX512 static void pending_flush(const pending_row *pr)
+#define HJ_VSET_AVX512
+#include "core/simd_vec.h"
+#include "core/lse_kernels.h"
+#undef HJ_VSET_AVX512
+#define HJ_VSET_AVX2
+#include "core/simd_vec.h"
+#include "core/lse_kernels.h"
+#undef HJ_VSET_AVX2
+
+void hj__lse_block(hj__kernel_set set, const hj__packed_layer *pk, const double *xT, double *Z,
+                   double *m, double *s)
 {
-    const __m512d vinv = _mm512_set1_pd(pr->inv);
-    for (size_t v = 0; v < pr->ns; v++)
-        pending_store(pr, v, vinv);
+    if (set == HJ_KERNELS_AVX512)
+        hj__lse_block_avx512(pk, xT, Z, m, s);
+    else
+        hj__lse_block_avx2(pk, xT, Z, m, s);
 }
 
-/* One block of the forward pass: logits and maxima, then per point its exp
- * pass, f and, while the row is still in L1, its pi row (with nt: streamed
- * out during the next row's exps); grad last. f (valid); pi (valid, N) with
- * row stride N, or NULL; grad (valid, d) or NULL. */
-HJ_AVX512 static void block_forward(const hj__packed_layer *pk, const double *xT, double *Z,
-                                    double *m, double *s, size_t valid, double *f, double *pi,
-                                    double *grad, int nt)
+void hj__block_accumulate(hj__kernel_set set, const double *Z, size_t Np, size_t d,
+                          const double *xcT, const double *c, double *dwT, double *db)
 {
-    const size_t N = pk->N, Np = pk->Np;
-    pending_row pend = {NULL, NULL, 0, 0.0};
-    block_logits(pk, xT, Z, m);
-    for (size_t p = 0; p < HJ_BLK_P; p++) {
-        double *e = Z + p * Np;
-        s[p] = row_exp(e, Np, m[p], pk->eps, pk->inv_eps, &pend);
-        pend.ns = 0;
-        if (p >= valid)
-            continue;
-        f[p] = m[p] + pk->eps * log(s[p]);
-        if (pi && nt)
-            pend = pending_start(e, N, 1.0 / s[p], pi + p * N);
-        else if (pi)
-            row_scale_store(e, N, 1.0 / s[p], pi + p * N);
-    }
-    pending_flush(&pend);
-    if (grad)
-        block_grad(pk, Z, s, valid, grad);
+    if (set == HJ_KERNELS_AVX512)
+        hj__block_accumulate_avx512(Z, Np, d, xcT, c, dwT, db);
+    else
+        hj__block_accumulate_avx2(Z, Np, d, xcT, c, dwT, db);
 }
 
-#else /* no AVX-512 kernels in this build */
+#else /* no SIMD kernels in this build */
 
-int hj__simd_avx512(void)
+void hj__lse_block(hj__kernel_set set, const hj__packed_layer *pk, const double *xT, double *Z,
+                   double *m, double *s)
 {
-    return 0;
+    (void)set, (void)pk, (void)xT, (void)Z, (void)m, (void)s;
 }
 
-void hj__lse_block(const hj__packed_layer *pk, const double *xT, double *Z, double *m, double *s)
+void hj__block_accumulate(hj__kernel_set set, const double *Z, size_t Np, size_t d,
+                          const double *xcT, const double *c, double *dwT, double *db)
 {
-    (void)pk, (void)xT, (void)Z, (void)m, (void)s;
+    (void)set, (void)Z, (void)Np, (void)d, (void)xcT, (void)c, (void)dwT, (void)db;
 }
 
 #endif
@@ -412,10 +291,10 @@ static int forward_rows(const hj_lse_layer *L, const double *x, size_t n, double
     return 0;
 }
 
-#ifdef HJ_HAVE_AVX512_KERNELS
-/* The blocked path (AVX-512, eps > 0). */
-static int forward_blocked(const hj_lse_layer *L, const double *x, size_t n, double *f,
-                           double *pi, double *grad)
+#ifdef HJ_HAVE_SIMD_KERNELS
+/* The blocked path (a SIMD kernel set, eps > 0). */
+static int forward_blocked(hj__kernel_set set, const hj_lse_layer *L, const double *x, size_t n,
+                           double *f, double *pi, double *grad)
 {
     const size_t N = L->N, d = L->d, Np = hj__np(N);
     const int nt = pi != NULL && n * N * sizeof *pi >= HJ_STREAM_MIN_BYTES;
@@ -445,8 +324,11 @@ static int forward_blocked(const hj_lse_layer *L, const double *x, size_t n, dou
             const size_t i0 = blk * HJ_BLK_P;
             const size_t valid = n - i0 < HJ_BLK_P ? n - i0 : HJ_BLK_P;
             hj__block_transpose(x + i0 * d, valid, d, xT);
-            block_forward(&pk, xT, Z, m, s, valid, f + i0, pi ? pi + i0 * N : NULL,
-                          grad ? grad + i0 * d : NULL, nt);
+            double *fb = f + i0, *pib = pi ? pi + i0 * N : NULL, *gb = grad ? grad + i0 * d : NULL;
+            if (set == HJ_KERNELS_AVX512)
+                block_forward_avx512(&pk, xT, Z, m, s, valid, fb, pib, gb, nt);
+            else
+                block_forward_avx2(&pk, xT, Z, m, s, valid, fb, pib, gb, nt);
         }
         if (nt)
             _mm_sfence(); /* order the streaming stores before the join */
@@ -462,9 +344,10 @@ int hj__lse_forward_impl(const hj_lse_layer *L, const double *x, size_t n, doubl
 {
     if (n == 0)
         return 0;
-#ifdef HJ_HAVE_AVX512_KERNELS
-    if (simd && L->eps > 0.0 && hj__simd_avx512())
-        return forward_blocked(L, x, n, f, pi, grad);
+#ifdef HJ_HAVE_SIMD_KERNELS
+    const hj__kernel_set set = simd ? hj__kernels() : HJ_KERNELS_PORTABLE;
+    if (set != HJ_KERNELS_PORTABLE && L->eps > 0.0)
+        return forward_blocked(set, L, x, n, f, pi, grad);
 #else
     (void)simd;
 #endif

@@ -75,6 +75,7 @@ void hj__exp_inplace(double *v, size_t n)
 /* ---- the Gibbs-weight exp: t <= 0, flushed below 1e-307 ------------------ */
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include "core/exp_avx2.h"
 #include "core/exp_avx512.h"
 
 __attribute__((target("avx512f"))) static void exp_nonpos_avx512(double *v, size_t n)
@@ -88,6 +89,18 @@ __attribute__((target("avx512f"))) static void exp_nonpos_avx512(double *v, size
         _mm512_mask_storeu_pd(v + i, k, hj__exp_nonpos(_mm512_maskz_loadu_pd(k, v + i), T));
     }
 }
+
+__attribute__((target("avx2,fma"))) static void exp_nonpos_avx2(double *v, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(v + i, hj__exp_nonpos_avx2(_mm256_loadu_pd(v + i)));
+    if (i < n) { /* masked tail: same function, same bits as a full vector */
+        const __m256i k = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n - i)),
+                                             _mm256_setr_epi64x(0, 1, 2, 3));
+        _mm256_maskstore_pd(v + i, k, hj__exp_nonpos_avx2(_mm256_maskload_pd(v + i, k)));
+    }
+}
 #endif
 
 void hj__exp_nonpos_inplace(double *v, size_t n)
@@ -98,8 +111,13 @@ void hj__exp_nonpos_inplace(double *v, size_t n)
 void hj__exp_nonpos_impl(double *v, size_t n, int simd)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (simd && __builtin_cpu_supports("avx512f")) {
+    const hj__kernel_set set = simd ? hj__kernels() : HJ_KERNELS_PORTABLE;
+    if (set == HJ_KERNELS_AVX512) {
         exp_nonpos_avx512(v, n);
+        return;
+    }
+    if (set == HJ_KERNELS_AVX2) {
+        exp_nonpos_avx2(v, n);
         return;
     }
 #else

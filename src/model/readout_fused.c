@@ -6,16 +6,17 @@
  * so everything fits in one row's buffer and the batch never exists: the
  * cost is the n N exponentials and n N d multiply-adds and nothing else.
  *
- * Readouts with eps > 0 (lse:N regression and lse-class:N) on a CPU with
- * AVX-512 take the blocked kernels of src/core/lse_simd.c: 8 points at a
- * time, their logits, maxima, exponentials (the inline exp of
- * exp_avx512.h) and sums from hj__lse_block (per class for lse-class), then
+ * Readouts with eps > 0 (lse:N regression and lse-class:N) with a SIMD
+ * kernel set (avx512 or avx2, hj__kernels()) take the blocked kernels of
+ * src/core/lse_simd.c: 8 points at a time, their logits, maxima,
+ * exponentials (the set's inline exp) and sums from hj__lse_block (per
+ * class for lse-class), then
  * the loss and, for the gradient, u_ij = dL/dF * pi_ij (F the point's
  * readout, or its score of neuron j's class) accumulated into a per-thread
  * transposed gradient dW^T (d, Np), db (Np) where every loaded accumulator
  * vector takes the contributions of the 8 points (8 FMAs per load/store),
- * with flush-to-zero set for the span of the kernel.
- * eps == 0 and CPUs without AVX-512 take the row-by-row code: one point at
+ * (hj__block_accumulate) with flush-to-zero set for the span of the kernel.
+ * eps == 0 and the portable set take the row-by-row code: one point at
  * a time against the same packed layout, its loops vectorised over the
  * neurons and compiled for AVX-512, AVX2 and the baseline. Either way the
  * per-thread partial sums are reduced in thread order: deterministic for a
@@ -193,48 +194,16 @@ static hj_status readout_rows(const hj_model *m, const double *x, const double *
     return HJ_OK;
 }
 
-#ifdef HJ_HAVE_AVX512_KERNELS
-#include <immintrin.h>
-
-#define HJ_AVX512 __attribute__((target("avx512f")))
-#define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-
-/* Gradient contributions of one block, in one pass over Z (it may live in
- * L2 for large N). Z (HJ_BLK_P, Np) holds e_ij; xcT (d, HJ_BLK_P) holds
- * c_i x_ik and c (HJ_BLK_P) the c_i, so that with u_ij = c_i e_ij:
- * dwT (d, Np) += sum_i e_ij (c_i x_ik) and db (Np) += sum_i e_ij c_i, points
- * in order, one FMA per term. The caller runs it with flush-to-zero set
- * (hj__fp_flush_begin): deep in the tail of the Gibbs weights (small eps)
- * the terms are often subnormal. */
-HJ_AVX512 static void block_accumulate(const double *Z, size_t Np, size_t d, const double *xcT,
-                                       const double *c, double *dwT, double *db)
-{
-    for (size_t j = 0; j < Np; j += HJ_VEC) {
-#define LOAD_E(p) const __m512d e##p = _mm512_load_pd(Z + (p) * Np + j);
-        REP8(LOAD_E)
-        __m512d acc = _mm512_load_pd(db + j);
-#define FMA_C(p) acc = _mm512_fmadd_pd(e##p, _mm512_set1_pd(c[p]), acc);
-        REP8(FMA_C)
-        _mm512_store_pd(db + j, acc);
-        const double *xk = xcT;
-        double *r = dwT + j;
-        for (size_t k = 0; k < d; k++, xk += HJ_BLK_P, r += Np) {
-            __m512d a = _mm512_load_pd(r);
-#define FMA_X(p) a = _mm512_fmadd_pd(e##p, _mm512_set1_pd(xk[p]), a);
-            REP8(FMA_X)
-            _mm512_store_pd(r, a);
-        }
-    }
-}
-
+#ifdef HJ_HAVE_SIMD_KERNELS
 /* The blocked path: one readout (lse:N regression or lse-class:N), eps > 0,
- * AVX-512 present. For a classifier the layer is packed as C segments of
+ * a SIMD kernel set (avx512 or avx2). For a classifier the layer is packed as C segments of
  * W neurons (one LSE per class); the class scores F_c = m_c + eps log s_c
  * of a point give the cross-entropy (point_output), and its gradient
  * u_ij = (dL/dF_c) e_ij / s_ic is formed by scaling each segment of the
  * point's row of e before the accumulation. */
-static hj_status readout_blocked(const hj_model *m, const double *x, const double *y, size_t n,
-                                 double *loss, double *grad, hj_error *err)
+static hj_status readout_blocked(hj__kernel_set set, const hj_model *m, const double *x,
+                                 const double *y, size_t n, double *loss, double *grad,
+                                 hj_error *err)
 {
     hj__packed_layer pk;
     hj_status st = pack_readout(m, &pk, err);
@@ -272,7 +241,7 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
             const size_t i0 = blk * HJ_BLK_P;
             const size_t valid = n - i0 < HJ_BLK_P ? n - i0 : HJ_BLK_P;
             hj__block_transpose(x + i0 * d, valid, d, xT);
-            hj__lse_block(&pk, xT, Z, mx, s);
+            hj__lse_block(set, &pk, xT, Z, mx, s);
             for (size_t p = 0; p < HJ_BLK_P; p++) {
                 c[p] = 0.0; /* padding points contribute nothing */
                 if (p >= valid)
@@ -300,7 +269,7 @@ static hj_status readout_blocked(const hj_model *m, const double *x, const doubl
             for (size_t k = 0; k < d; k++) /* xT <- c_i x_ik (the logits are done) */
                 for (size_t p = 0; p < HJ_BLK_P; p++)
                     xT[k * HJ_BLK_P + p] *= c[p];
-            block_accumulate(Z, Np, d, xT, c, dwT, db);
+            hj__block_accumulate(set, Z, Np, d, xT, c, dwT, db);
         }
         hj__fp_flush_end(fp_saved);
     }
@@ -315,9 +284,13 @@ hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *x, const d
                                      size_t n, double *loss, double *grad, int simd,
                                      hj_error *err)
 {
-#ifdef HJ_HAVE_AVX512_KERNELS
-    if (simd && m->eps > 0.0 && hj__simd_avx512())
-        return readout_blocked(m, x, y, n, loss, grad, err);
+    hj_status st = hj__kernels_check(err);
+    if (st != HJ_OK)
+        return st;
+#ifdef HJ_HAVE_SIMD_KERNELS
+    const hj__kernel_set set = simd ? hj__kernels() : HJ_KERNELS_PORTABLE;
+    if (set != HJ_KERNELS_PORTABLE && m->eps > 0.0)
+        return readout_blocked(set, m, x, y, n, loss, grad, err);
 #else
     (void)simd;
 #endif

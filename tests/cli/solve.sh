@@ -39,7 +39,10 @@ paste -d, "$TMP/x2.csv" "$TMP/o2.csv" | awk -F, -v t=0.7 -v e=0.2 '
 "$HJDL" --help | grep -q "verify" && pass || fail "--help"
 "$HJDL" --version | grep -q "^hjdl [0-9]" && pass || fail "--version"
 # the kernel set follows the CPU (checked against /proc/cpuinfo, not the code)
-if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then want=avx512; else want=portable; fi
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then want=avx512
+elif grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; then want=avx2
+else want=portable; fi
+[ -n "${HJDL_KERNELS:-}" ] && want=$HJDL_KERNELS
 "$HJDL" --version | grep -qx "kernels: $want" && pass || fail "--version kernels (want $want)"
 
 # 6. Bad input: one clear message naming the file/line, exit 2, no output file.
