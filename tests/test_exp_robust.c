@@ -123,6 +123,21 @@ static void robustness_quick_passes_and_csv_recomputes(void **state)
     assert_true(res.claims[1].trained && res.claims[1].predicted == -1.0 && res.claims[1].tolerance == 0.1);
     assert_sweep_parts(&res, &res.claims[0], lx, ly, m.rows, "curvature_exponent_budget_x2");
     assert_true(res.claims[1].measured == res.claims[0].measured);
+    /* the local slopes figure's table: slopes of log(mean over seeds) between consecutive eps */
+    hj_matrix ls = {0};
+    es_read_csv(&res, "robustness_local_slopes.csv", &ls);
+    const size_t S = m.rows / 6;
+    assert_int_equal(ls.rows, 5);
+    assert_int_equal(ls.cols, 2);
+    for (size_t e = 0; e + 1 < 6; e++) {
+        double a = 0.0, b = 0.0;
+        for (size_t s = 0; s < S; s++)
+            a += m.data[(e * S + s) * 14 + 3] / (double)S, b += m.data[((e + 1) * S + s) * 14 + 3] / (double)S;
+        const double e0 = m.data[e * S * 14], e1 = m.data[(e + 1) * S * 14];
+        assert_true(fabs(ls.data[e * 2] - sqrt(e0 * e1)) <= 1e-12 * e1);
+        assert_true(fabs(ls.data[e * 2 + 1] - log(b / a) / log(e1 / e0)) <= 1e-9);
+    }
+    hj_matrix_free(&ls);
     assert_int_equal(p.cols, 6);
     for (size_t r = 0; r < p.rows; r++) {
         const double *row = p.data + r * 6;

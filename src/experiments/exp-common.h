@@ -73,6 +73,18 @@ hj_status hj__exp_sweep_slope(hj_result *res, const double *x, const double *y, 
 hj_status hj__exp_paired_slope(hj_result *res, const double *x, const double *y, size_t nx, size_t S,
                                int loglog, hj_claim_measurement *m, hj_error *err);
 
+/* The local slopes of k <= 4 swept quantities: for consecutive x (nx >= 2
+ * values, increasing) the slope of quantity q between x_i and x_{i+1}
+ * (loglog: of log y on log x), y (k, nx) row-major, at the midpoint (the
+ * geometric one when loglog). Written to NAME.csv (x_mid, one column per
+ * quantity, named by titles) and drawn as figure NAME (x log when loglog)
+ * with a horizontal line at the predicted slope pred (NaN: none). A figure
+ * that cannot be rendered is a note (hj__exp_figure). */
+hj_status hj__exp_local_slopes(hj_result *res, const char *name, const char *title, const char *xlabel,
+                               const double *x, const double *y, size_t nx, size_t k,
+                               const char *const *titles, int loglog, double pred, const char *caption,
+                               hj_error *err);
+
 /* Record the three C10 checks worst[k] <= 1 of a measured curvature against
  * the paper bound (text `paper`), the MEB bound R_MEB^2/eps and the diameter
  * bound diam^2/(4 eps), named "LHS / (BOUND), max over OVER". */

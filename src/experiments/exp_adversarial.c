@@ -368,6 +368,21 @@ hj_status hj__exp_adversarial(const hj_experiment_options *opt, hj_result *res, 
                        "seeds; l2 in standardised PCA-50 units). The certified radius never exceeds the PGD one "
                        "(check).", NULL);
     }
+    {
+        double lxe[N_EPS], lya[N_RHO * N_EPS];
+        for (size_t e = 0; e < N_EPS; e++) {
+            lxe[e] = log10(EPS_LIST[e]);
+            for (size_t q = 0; q < N_RHO; q++)
+                lya[q * N_EPS + e] = mean[e * NCOL + 3 + q];
+        }
+        static const char *const lt[N_RHO] = {"PGD robust, r = 0.25", "PGD robust, r = 0.5", "PGD robust, r = 1",
+                                              "PGD robust, r = 2"};
+        TRY(hj__exp_local_slopes(res, "adversarial_local_slopes", "Local slopes of PGD robust accuracy",
+                                 "log_{10} ε", lxe, lya, N_EPS, N_RHO, lt, 0, NAN,
+                                 "Change of PGD robust accuracy per decade of eps between consecutive eps (means "
+                                 "over seeds), at each radius: positive where robust accuracy rises with eps; the "
+                                 "claims' fit range is the spread of these.", err));
+    }
     const double *m0 = mean, *m4 = mean + (N_EPS - 1) * NCOL;
     size_t best = 0;
     for (size_t e = 1; e < N_EPS; e++)

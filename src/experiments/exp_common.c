@@ -191,6 +191,52 @@ parts:
     return st != HJ_OK ? st : hj_claim_part(m, "fit range", NAN, err);
 }
 
+hj_status hj__exp_local_slopes(hj_result *res, const char *name, const char *title, const char *xlabel,
+                               const double *x, const double *y, size_t nx, size_t k,
+                               const char *const *titles, int loglog, double pred, const char *caption,
+                               hj_error *err)
+{
+    if (nx < 2 || k == 0 || k > 4)
+        return hj_error_set(err, HJ_EINVAL, "local slopes: %zu x values, %zu quantities", nx, k);
+    double tab[64 * 5];
+    if (nx - 1 > 64)
+        return hj_error_set(err, HJ_EINVAL, "local slopes: at most 65 x values (got %zu)", nx);
+    const char *names[5] = {"x_mid", NULL, NULL, NULL, NULL};
+    for (size_t i = 0; i + 1 < nx; i++) {
+        double *row = tab + i * (k + 1);
+        const double u0 = loglog ? log(x[i]) : x[i], u1 = loglog ? log(x[i + 1]) : x[i + 1];
+        row[0] = loglog ? exp(0.5 * (u0 + u1)) : 0.5 * (u0 + u1);
+        for (size_t q = 0; q < k; q++) {
+            const double a = y[q * nx + i], b = y[q * nx + i + 1];
+            row[1 + q] = ((loglog ? log(b) : b) - (loglog ? log(a) : a)) / (u1 - u0);
+        }
+    }
+    char csv[96];
+    snprintf(csv, sizeof csv, "%s.csv", name);
+    hj_plot p = {0};
+    p.name = name;
+    p.title = title;
+    p.xlabel = xlabel;
+    p.ylabel = loglog ? "local slope Δlog y / Δlog x" : "local slope Δy / Δx";
+    p.logx = loglog;
+    for (size_t q = 0; q < k; q++) {
+        names[1 + q] = titles[q];
+        p.series[p.n_series++] = (hj_plot_series){NULL, 1, 2 + (int)q, 0, titles[q], "linespoints", NULL};
+    }
+    hj_status st = hj_result_write_csv(res, csv, names, tab, nx - 1, k + 1, err);
+    if (st != HJ_OK)
+        return st;
+    for (size_t q = 0; q < k; q++)
+        p.series[q].csv = csv;
+    char fpred[48], tpred[48];
+    if (isfinite(pred)) {
+        snprintf(fpred, sizeof fpred, "%.17g", pred);
+        snprintf(tpred, sizeof tpred, "predicted slope %g", pred);
+        p.functions[0] = fpred, p.function_titles[0] = tpred, p.n_functions = 1;
+    }
+    return hj__exp_figure(res, &p, caption, err);
+}
+
 hj_status hj__exp_bound_checks(hj_result *res, const char *lhs, const char *paper, const char *over,
                                const double worst[3], hj_error *err)
 {

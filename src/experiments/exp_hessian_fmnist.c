@@ -320,6 +320,17 @@ hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *re
                        "bounds of the trained weights, vs eps (log-log); solid: fitted power law of the median; dashed: "
                        "slope -1.", NULL);
     }
+    {
+        double ly[2 * N_EPS];
+        memcpy(ly, med, sizeof med);
+        memcpy(ly + N_EPS, pm, sizeof pm);
+        static const char *const lt[2] = {"median predicted-class curvature", "paper bound max_j |w_j|^2/ε"};
+        TRY(hj__exp_local_slopes(res, "hessian_fmnist_local_slopes", "Local slopes against ε", "ε", EPS_LIST, ly,
+                                 N_EPS, 2, lt, 1, -1.0,
+                                 "Local slopes d log y/d log eps between consecutive eps (means over seeds) of the "
+                                 "median predicted-class curvature and of the paper's bound: the drift the claims' "
+                                 "fit-range part measures; dashed: -1.", err));
+    }
     hj_result_note(res,
                    "lse-class:%zu on Fashion-MNIST PCA-%zu: %zu (point, class, run) Hessians measured exactly; no "
                    "bound was violated anywhere (%g violations; max ratio measured/bound %.3f paper, %.3f MEB, "

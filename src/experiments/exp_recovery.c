@@ -543,6 +543,16 @@ hj_status hj__exp_recovery(const hj_experiment_options *opt, hj_result *res, hj_
         TRY(hj__exp_figure(c.res, &p, cap, c.err));
     }
 
+    {
+        const double ex[N_EPS] = {EPS_LIST[2], EPS_LIST[1], EPS_LIST[0]}, ey[N_EPS] = {mean[2], mean[1], mean[0]};
+        static const char *const lt[1] = {"D (mean over seeds)"};
+        TRY(hj__exp_local_slopes(res, "recovery_local_slopes", "Local slopes of D against ε", "ε", ex, ey, N_EPS, 1,
+                                 lt, 1, NAN,
+                                 "Local slope d log D/d log eps between consecutive eps (mean D over seeds): "
+                                 "positive where D falls as eps -> 0; the two steps are the claim's fit range.",
+                                 err));
+    }
+
     /* notes */
     hj_result_note(res,
                    "Recovery: lse:%zu trained (Adam %zu steps, lr %g, then L-BFGS %zu) on the "

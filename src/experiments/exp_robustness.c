@@ -324,6 +324,13 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
                                 "|x| at 0 is smoothed over a width ~ eps, with height ~ 1/eps.", NULL);
     }
 
+    {
+        static const char *const lt[1] = {"max_x |f''| (mean over seeds)"};
+        TRY(hj__exp_local_slopes(res, "robustness_local_slopes", "Local slopes of max_x |f''| against ε", "ε",
+                                 EPS_LIST, mcurv, N_EPS, 1, lt, 1, -1.0,
+                                 "Local slope d log(max curvature)/d log eps between consecutive eps (mean over "
+                                 "seeds): the drift the claims' fit-range part measures; dashed: -1.", err));
+    }
     hj_result_note(res,
                    "Exact curvature |f''| = Var_pi(w)/eps of trained lse:%zu nets on |x| on %zu grid points, "
                    "%zu eps x %zu seeds: no bound was violated at any point (%g violating points; max ratio "
