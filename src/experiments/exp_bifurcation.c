@@ -291,8 +291,9 @@ hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, 
         }
         double gap_lo = i > 0 ? log(b1.folds[i].eps / b1.folds[i - 1].eps) : 0.2;
         double gap_hi = j + 1 < b1.n_folds ? log(b1.folds[j + 1].eps / b1.folds[j].eps) : 0.2;
-        double eb = b1.folds[i].eps * exp(-fmin(0.1, 0.5 * gap_lo));
-        double ea = b1.folds[j].eps * exp(fmin(0.1, 0.5 * gap_hi));
+        /* within the traced range [e0, e1]: outside it a fold would go unlisted */
+        double eb = fmax(e0, b1.folds[i].eps * exp(-fmin(0.1, 0.5 * gap_lo)));
+        double ea = fmin(e1, b1.folds[j].eps * exp(fmin(0.1, 0.5 * gap_hi)));
         size_t nb0, nb1;
         TRY(basins_at(L, b1.lo, b1.hi, grid, eb, &nb0, NULL, err));
         TRY(basins_at(L, b1.lo, b1.hi, grid, ea, &nb1, NULL, err));
