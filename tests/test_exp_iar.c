@@ -121,9 +121,10 @@ static void attention_quick_passes_and_tables_hold(void **state)
     hj_result_free(&res);
 }
 
-/* recovery: one claim with a verdict; D recomputed from the atom table
- * (sum_j pibar_j |g_j - |y_j||) matches the D table; the usages of a run sum
- * to 1 (the Gibbs weights are a distribution at every point). */
+/* recovery: D recomputed from the atom table (sum_j pibar_j |g_j - |y_j||)
+ * matches the D table; the usages of a run sum to 1 (the Gibbs weights are a
+ * distribution at every point); one claim, the paper's trend, following SPEC
+ * §4, whose slope and parts are recomputed from the D table. */
 static void recovery_quick_passes_and_D_recomputes(void **state)
 {
     hj_result res;
@@ -150,7 +151,7 @@ static void recovery_quick_passes_and_D_recomputes(void **state)
         /* training decreased the loss */
         assert_true(D.data[r * D.cols + 4] < D.data[r * D.cols + 3]);
     }
-    /* the claim's measured ratio is the ratio of the seed means of D */
+    /* the ratio metric is the ratio of the seed means of D */
     double m_hi = 0.0, m_lo = 0.0;
     size_t n_hi = 0, n_lo = 0;
     for (size_t r = 0; r < D.rows; r++) {
@@ -162,7 +163,37 @@ static void recovery_quick_passes_and_D_recomputes(void **state)
     }
     assert_true(n_hi > 0 && n_hi == n_lo);
     double R = (m_lo / (double)n_lo) / (m_hi / (double)n_hi);
-    assert_true(fabs(R - res.claims[0].measured) <= 1e-12 * R);
+    assert_true(fabs(R - es_metric(&res, "D_ratio_eps0.04_over_eps0.5")) <= 1e-12 * R);
+    /* the claim (the paper's trend): the mean over seeds of the per-seed OLS slope of log D on
+     * log eps, its seed and fit-range parts, recomputed from the D table (rows: eps, then seed) */
+    const hj_claim *c = &res.claims[0];
+    es_assert_claim_form(c, HJ_SOURCE_PAPER, HJ_FORM_TREND, 3);
+    assert_true(c->predicted == 1.0);
+    const size_t S = n_hi, ne = D.rows / S;
+    assert_int_equal(ne, 3);
+    double b[16], bl[16], bu[16], mb = 0.0, ml = 0.0, mu = 0.0;
+    assert_true(S >= 2 && S <= 16);
+    for (size_t s = 0; s < S; s++) {
+        double lx[3], ly[3]; /* increasing eps: 0.04, 0.1, 0.5 (the table runs 0.5, 0.1, 0.04) */
+        for (size_t e = 0; e < 3; e++) {
+            const double *row = D.data + ((2 - e) * S + s) * D.cols;
+            assert_true(row[1] == (double)s);
+            lx[e] = log(row[0]), ly[e] = log(row[2]);
+        }
+        b[s] = es_ols(lx, ly, 3, NULL);
+        bl[s] = (ly[1] - ly[0]) / (lx[1] - lx[0]);
+        bu[s] = (ly[2] - ly[1]) / (lx[2] - lx[1]);
+        mb += b[s] / (double)S, ml += bl[s] / (double)S, mu += bu[s] / (double)S;
+    }
+    double ss = 0.0;
+    for (size_t s = 0; s < S; s++)
+        ss += (b[s] - mb) * (b[s] - mb);
+    assert_true(fabs(mb - c->measured) <= 1e-9);
+    assert_true(fabs(es_claim_part(c, "seeds") - hj_student_t975(S - 1) * sqrt(ss / (double)(S - 1) / (double)S)) <=
+                1e-9);
+    assert_true(fabs(es_claim_part(c, "fit range") - fmax(fabs(ml - mb), fabs(mu - mb))) <= 1e-9);
+    assert_true(fabs(es_claim_part(c, HJ_CLAIM_PART_BUDGET) -
+                     fabs(es_metric(&res, "log_D_vs_log_eps_slope_budget_x2") - mb)) <= 1e-12);
     hj_matrix_free(&A);
     hj_matrix_free(&D);
     hj_result_free(&res);

@@ -41,7 +41,8 @@ static void run_quick(const es_tmpdir *t, const char *name, size_t seeds, hj_res
  * eigenvalue (relative to the other); the fold list is sorted in eps; at the
  * compared eps values grid and continuation agree and at least 20 were
  * compared; the basin counts across the folds changed by the predicted
- * amounts. */
+ * amounts; the claim follows SPEC §4 and its fraction and Wilson part are
+ * recomputed from the fold list. */
 static void bifurcation_quick_passes_and_folds_are_singular(void **state)
 {
     hj_result res;
@@ -92,6 +93,26 @@ static void bifurcation_quick_passes_and_folds_are_singular(void **state)
         assert_true(r[2] < r[0] && r[3] > r[0]);
         assert_true(r[5] - r[4] == r[6]);
     }
+    /* the claim (the paper's, one draw here): the fraction of minimum-changing folds (type 0)
+     * that create a minimum as eps grows (direction > 0; and minima entering the domain), with
+     * the Wilson 95 % interval made symmetric about it, recomputed from the fold list */
+    double births = es_metric(&res, "minima_crossing_the_domain_edge"), removals = 0.0;
+    for (size_t i = 0; i < fo.rows; i++) {
+        const double *r = fo.data + i * fo.cols;
+        if (r[3] == 0.0)
+            births += r[5] > 0.0, removals += r[5] < 0.0;
+    }
+    const hj_claim *c = &res.claims[0];
+    assert_int_equal(res.n_claims, 1);
+    es_assert_claim_form(c, HJ_SOURCE_PAPER, HJ_FORM_AT_MOST, 2);
+    assert_true(c->predicted == 0.0 && c->tolerance == 0.05);
+    const double n = births + removals, ph = births / n, z = 1.959963984540054;
+    assert_true(removals >= 1.0);
+    assert_true(fabs(c->measured - ph) <= 1e-15);
+    const double w_lo = (ph + z * z / (2 * n) - z * sqrt(ph * (1 - ph) / n + z * z / (4 * n * n))) / (1 + z * z / n);
+    const double w_hi = (ph + z * z / (2 * n) + z * sqrt(ph * (1 - ph) / n + z * z / (4 * n * n))) / (1 + z * z / n);
+    assert_true(fabs(es_claim_part(c, "draws (Wilson)") - fmax(ph - w_lo, w_hi - ph)) <= 1e-12);
+    assert_true(es_claim_part(c, "continuation step") == 0.0); /* same folds under step halving (check) */
     hj_matrix_free(&at), hj_matrix_free(&fo), hj_matrix_free(&mc), hj_matrix_free(&bf);
     hj_result_free(&res);
 }

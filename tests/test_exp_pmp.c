@@ -35,12 +35,13 @@ static void run_quick(const es_tmpdir *t, const char *name, hj_result *res)
 /* pmp: the gradient table under the thresholds; both optimisers start from the same loss;
  * the Monte Carlo table: h = T/K, standard errors positive, the control variate reduces
  * them, the bias shrinks from the coarsest to the finest h and the finest plain mean is
- * within 3 standard errors of the exact value. Two claims (MSA ratio, bias order). */
+ * within 3 standard errors of the exact value. Three claims following SPEC §4 (MSA vs
+ * Adam, viscosity = noise, bias order), their values, parts and tolerances recomputed. */
 static void pmp_quick_passes_and_tables_hold(void **state)
 {
     hj_result res;
     run_quick(*state, "pmp", &res);
-    assert_int_equal(res.n_claims, 2);
+    assert_int_equal(res.n_claims, 3);
     hj_matrix m = {0};
     es_read_csv(&res, "resnet_gradients.csv", &m);
     assert_int_equal(m.cols, 4);
@@ -75,6 +76,40 @@ static void pmp_quick_passes_and_tables_hold(void **state)
     assert_true(fin[8] < first[8]);
     assert_true(fabs(fin[2] - fin[6]) <= 3.0 * fin[3]);
     assert_true(fabs(es_metric(&res, "mc_exact_value") - fin[6]) <= 1e-15);
+
+    /* MSA vs Adam (hjdl's): the mean log ratio, with its budget part */
+    const hj_claim *c = &res.claims[0];
+    es_assert_claim_form(c, HJ_SOURCE_HJDL, HJ_FORM_EQUALS, 2);
+    assert_true(c->trained && c->predicted == 0.0 && fabs(c->tolerance - log(1.1)) <= 1e-15);
+    assert_true(fabs(c->measured - es_metric(&res, "msa_over_adam_final_log_ratio")) <= 1e-15);
+    assert_true(fabs(es_claim_part(c, HJ_CLAIM_PART_BUDGET) -
+                     fabs(es_metric(&res, "msa_over_adam_final_log_ratio_budget_x2") - c->measured)) <= 1e-12);
+    /* viscosity = noise (the paper's): Richardson extrapolation of the two finest control-variate
+     * means over the exact value, its parts and its tolerance recomputed from the table */
+    c = &res.claims[1];
+    es_assert_claim_form(c, HJ_SOURCE_PAPER, HJ_FORM_EQUALS, 2);
+    const double *l1 = fin - 9, *l2 = fin - 18, ex = fin[6];
+    const double ext = 2.0 * fin[4] - l1[4], ext2 = 2.0 * l1[4] - l2[4];
+    assert_true(fabs(c->measured - ext / ex) <= 1e-14);
+    assert_true(fabs(es_claim_part(c, "time step") - fabs(ext - ext2) / fabs(ex)) <= 1e-14);
+    const size_t M = (size_t)es_param(&res, "mc_paths");
+    assert_true(fabs(es_claim_part(c, "Monte Carlo") - hj_student_t975(M - 1) * (2.0 * fin[5] + l1[5]) / fabs(ex)) <=
+                1e-14);
+    const double hl = es_metric(&res, "eps0_hopf_lax_value");
+    assert_true(fabs(c->tolerance - fmax(0.1 * fabs(ex - hl) / fabs(ex), 1e-9)) <= 1e-15);
+    assert_true(c->tolerance > 1e-4); /* eps = 0.1: the viscous part is not negligible */
+    /* the bias order (hjdl's): the OLS slope of log bias on log h over the fitted rows */
+    c = &res.claims[2];
+    es_assert_claim_form(c, HJ_SOURCE_HJDL, HJ_FORM_EQUALS, 2);
+    double lh[16], lb[16];
+    size_t nf = 0;
+    for (size_t r = 0; r < m.rows && nf < 16; r++) {
+        const double *row = m.data + r * 9;
+        if (row[1] <= 0.25 / 4.0 && row[8] > 4.0 * row[5])
+            lh[nf] = log(row[1]), lb[nf] = log(row[8]), nf++;
+    }
+    assert_true(nf >= 3);
+    assert_true(fabs(es_ols(lh, lb, nf, NULL) - c->measured) <= 1e-9);
     hj_matrix_free(&m);
     hj_result_free(&res);
 }

@@ -41,14 +41,6 @@ typedef struct hj__exp_fit_text {
 void hj__exp_fit_lines(hj_plot *p, const double *x, const double *y, size_t n, double slope, double se,
                        double icpt, double pred, const char *label, hj__exp_fit_text *t);
 
-/* Fit y ~ x^slope (hj_fit_power_law over n pairs; a failed fit is a note
- * and leaves slope, se, icpt NaN) and record the claim `claim`: `stmt`,
- * predicted slope `pred`, verdict hj_verdict_two_sigma with max_unc (also
- * returned in *v, with its rule text). */
-hj_status hj__exp_power_claim(hj_result *res, const char *claim, const char *stmt, const double *x,
-                              const double *y, size_t n, double pred, double max_unc, double *slope,
-                              double *se, double *icpt, hj_verdict *v, hj_error *err);
-
 /* Fit y ~ x^slope over the n points (x, y > 0, in increasing x) and set
  * m->value to the slope with two interval parts: "fit" (t_{0.975, n-2}
  * times its standard error) and "fit range" (the larger |slope over a half
@@ -58,6 +50,40 @@ hj_status hj__exp_power_claim(hj_result *res, const char *claim, const char *stm
  * inconclusive) and is noted in res. */
 hj_status hj__exp_slope_measurement(hj_result *res, const double *x, const double *y, size_t n,
                                     hj_claim_measurement *m, double *icpt, hj_error *err);
+
+/* The slope of a sweep with repeated x (e.g. several seeds per eps), in any
+ * order: fit y = a + b x by OLS over all n points (loglog: log y on log x, a
+ * power law; x, y > 0) and set m->value = b with two interval parts: "fit"
+ * (t_{0.975, n-2} times its standard error) and "fit range" (the larger
+ * |b_half - b| of the fits over the lower and the upper half of the DISTINCT
+ * x values, ceil(nx/2) of them each, sharing the middle one when nx is odd;
+ * 0 when nx < 3; NaN when a half has too few points to fit). *icpt (may be
+ * NULL) gets a (the log prefactor when loglog). A failed fit leaves
+ * m->value NaN (the verdict is then inconclusive) and is noted in res. */
+hj_status hj__exp_sweep_slope(hj_result *res, const double *x, const double *y, size_t n, int loglog,
+                              hj_claim_measurement *m, double *icpt, hj_error *err);
+
+/* The slope of a paired sweep: nx values x (distinct, any order) and S seeds,
+ * y[e * S + s] measured at x[e] with seed s, the same seed's runs sharing
+ * their data across x. Fit y on x (loglog: log y on log x) for each seed
+ * (nx >= 3) and set m->value to the mean slope over seeds with two parts:
+ * "seeds" (t_{0.975, S-1} times the standard error of the per-seed slopes;
+ * NaN when S < 2) and "fit range" (the larger |mean half slope - value| of
+ * the per-seed slopes over the lower and the upper ceil(nx/2) x values). */
+hj_status hj__exp_paired_slope(hj_result *res, const double *x, const double *y, size_t nx, size_t S,
+                               int loglog, hj_claim_measurement *m, hj_error *err);
+
+/* The local slopes of k <= 4 swept quantities: for consecutive x (nx >= 2
+ * values, increasing) the slope of quantity q between x_i and x_{i+1}
+ * (loglog: of log y on log x), y (k, nx) row-major, at the midpoint (the
+ * geometric one when loglog). Written to NAME.csv (x_mid, one column per
+ * quantity, named by titles) and drawn as figure NAME (x log when loglog)
+ * with a horizontal line at the predicted slope pred (NaN: none). A figure
+ * that cannot be rendered is a note (hj__exp_figure). */
+hj_status hj__exp_local_slopes(hj_result *res, const char *name, const char *title, const char *xlabel,
+                               const double *x, const double *y, size_t nx, size_t k,
+                               const char *const *titles, int loglog, double pred, const char *caption,
+                               hj_error *err);
 
 /* Record the three C10 checks worst[k] <= 1 of a measured curvature against
  * the paper bound (text `paper`), the MEB bound R_MEB^2/eps and the diameter

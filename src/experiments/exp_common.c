@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "experiments/exp-common.h"
@@ -42,20 +43,6 @@ void hj__exp_fit_lines(hj_plot *p, const double *x, const double *y, size_t n, d
     p->n_functions = 2;
 }
 
-hj_status hj__exp_power_claim(hj_result *res, const char *claim, const char *stmt, const double *x,
-                              const double *y, size_t n, double pred, double max_unc, double *slope,
-                              double *se, double *icpt, hj_verdict *v, hj_error *err)
-{
-    hj_error fe = {0};
-    *slope = *se = *icpt = NAN;
-    if (hj_fit_power_law(x, y, n, slope, icpt, se, &fe) != HJ_OK)
-        hj_result_note(res, "Power-law fit failed: %s.", fe.msg);
-    char rule[192];
-    hj_verdict_two_sigma_rule(max_unc, rule, sizeof rule);
-    *v = hj_verdict_two_sigma(pred, *slope, *se, max_unc);
-    return hj_result_claim(res, claim, stmt, pred, *slope, *se, *v, rule, err);
-}
-
 hj_status hj__exp_slope_measurement(hj_result *res, const double *x, const double *y, size_t n,
                                     hj_claim_measurement *m, double *icpt, hj_error *err)
 {
@@ -81,6 +68,173 @@ hj_status hj__exp_slope_measurement(hj_result *res, const double *x, const doubl
             range = fmax(fabs(lo - slope), fabs(hi - slope));
     }
     return hj_claim_part(m, "fit range", range, err);
+}
+
+static int cmp_double(const void *a, const void *b);
+
+/* OLS slope of the points of (u, v) whose u lies in [lo, hi], gathered into su, sv. */
+static hj_status slope_within(const double *u, const double *v, size_t n, double lo, double hi, double *su,
+                              double *sv, double *b, hj_error *err)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u[i] >= lo && u[i] <= hi)
+            su[k] = u[i], sv[k] = v[i], k++;
+    return hj_fit_line(su, sv, k, b, NULL, NULL, err);
+}
+
+hj_status hj__exp_sweep_slope(hj_result *res, const double *x, const double *y, size_t n, int loglog,
+                              hj_claim_measurement *m, double *icpt, hj_error *err)
+{
+    m->n_parts = 0;
+    m->value = NAN;
+    if (icpt)
+        *icpt = NAN;
+    double *u = hj__exp_dnew("slope", 5 * n, err);
+    if (u == NULL)
+        return HJ_ENOMEM;
+    double *v = u + n, *w = u + 2 * n, *su = u + 3 * n, *sv = u + 4 * n;
+    for (size_t i = 0; i < n; i++) {
+        u[i] = loglog ? log(x[i]) : x[i];
+        v[i] = loglog ? log(y[i]) : y[i];
+    }
+    hj_error fe = {0};
+    double b = NAN, a = NAN, se = NAN, range = 0.0;
+    if (hj_fit_line(u, v, n, &b, &a, &se, &fe) != HJ_OK || !isfinite(b)) {
+        hj_result_note(res, "Slope fit failed: %s.", fe.msg[0] ? fe.msg : "a value is not finite");
+        b = se = NAN;
+    }
+    memcpy(w, u, n * sizeof *w);
+    qsort(w, n, sizeof *w, cmp_double);
+    size_t nx = 0;
+    for (size_t i = 0; i < n; i++)
+        if (nx == 0 || w[i] != w[nx - 1])
+            w[nx++] = w[i];
+    if (nx >= 3 && isfinite(b)) {
+        const size_t h = (nx + 1) / 2;
+        double bl = NAN, bu = NAN;
+        if (slope_within(u, v, n, w[0], w[h - 1], su, sv, &bl, &fe) != HJ_OK ||
+            slope_within(u, v, n, w[nx - h], w[nx - 1], su, sv, &bu, &fe) != HJ_OK)
+            range = NAN;
+        else
+            range = fmax(fabs(bl - b), fabs(bu - b));
+    }
+    free(u);
+    m->value = b;
+    if (icpt)
+        *icpt = a;
+    hj_status st = hj_claim_part(m, "fit", hj_claim_half_width_se(se, n > 2 ? n - 2 : 1), err);
+    return st != HJ_OK ? st : hj_claim_part(m, "fit range", range, err);
+}
+
+/* Slope of (u, v) over k >= 2 points: the difference quotient for two, OLS beyond. */
+static hj_status slope_of(const double *u, const double *v, size_t k, double *b, hj_error *err)
+{
+    if (k == 2) {
+        *b = (v[1] - v[0]) / (u[1] - u[0]);
+        return HJ_OK;
+    }
+    return hj_fit_line(u, v, k, b, NULL, NULL, err);
+}
+
+hj_status hj__exp_paired_slope(hj_result *res, const double *x, const double *y, size_t nx, size_t S,
+                               int loglog, hj_claim_measurement *m, hj_error *err)
+{
+    m->n_parts = 0;
+    m->value = NAN;
+    double *u = hj__exp_dnew("slope", 3 * nx + 3 * S + 3, err);
+    if (u == NULL)
+        return HJ_ENOMEM;
+    double *v = u + nx, *w = u + 2 * nx, *bs = u + 3 * nx, *bl = bs + S + 1, *bu = bl + S + 1;
+    /* u: x in increasing order, ord: their indices (nx is a handful: insertion sort) */
+    size_t ord[64];
+    hj_status st = HJ_OK;
+    if (nx < 3 || nx > 64 || S == 0) {
+        hj_result_note(res, "Paired slope: %zu x values and %zu seeds cannot be fitted.", nx, S);
+        goto parts;
+    }
+    for (size_t e = 0; e < nx; e++) {
+        size_t k = e;
+        while (k > 0 && x[ord[k - 1]] > x[e])
+            ord[k] = ord[k - 1], k--;
+        ord[k] = e;
+    }
+    for (size_t e = 0; e < nx; e++)
+        u[e] = loglog ? log(x[ord[e]]) : x[ord[e]];
+    const size_t h = (nx + 1) / 2;
+    hj_error fe = {0};
+    for (size_t s = 0; s < S; s++) {
+        for (size_t e = 0; e < nx; e++)
+            v[e] = loglog ? log(y[ord[e] * S + s]) : y[ord[e] * S + s];
+        if (hj_fit_line(u, v, nx, &bs[s], NULL, NULL, &fe) != HJ_OK || slope_of(u, v, h, &bl[s], &fe) != HJ_OK ||
+            slope_of(u + nx - h, v + nx - h, h, &bu[s], &fe) != HJ_OK) {
+            hj_result_note(res, "Paired slope fit failed for seed %zu: %s.", s + 1, fe.msg);
+            goto parts;
+        }
+    }
+    double sd = NAN, ml = NAN, mu = NAN;
+    hj_mean_sd(bs, S, &m->value, &sd);
+    hj_mean_sd(bl, S, &ml, NULL);
+    hj_mean_sd(bu, S, &mu, NULL);
+    if (!isfinite(m->value))
+        m->value = NAN;
+    w[0] = S > 1 ? hj_claim_half_width_se(sd / sqrt((double)S), S - 1) : NAN;
+    w[1] = fmax(fabs(ml - m->value), fabs(mu - m->value));
+    st = hj_claim_part(m, "seeds", w[0], err);
+    if (st == HJ_OK)
+        st = hj_claim_part(m, "fit range", w[1], err);
+    free(u);
+    return st;
+parts:
+    free(u);
+    st = hj_claim_part(m, "seeds", NAN, err);
+    return st != HJ_OK ? st : hj_claim_part(m, "fit range", NAN, err);
+}
+
+hj_status hj__exp_local_slopes(hj_result *res, const char *name, const char *title, const char *xlabel,
+                               const double *x, const double *y, size_t nx, size_t k,
+                               const char *const *titles, int loglog, double pred, const char *caption,
+                               hj_error *err)
+{
+    if (nx < 2 || k == 0 || k > 4)
+        return hj_error_set(err, HJ_EINVAL, "local slopes: %zu x values, %zu quantities", nx, k);
+    double tab[64 * 5];
+    if (nx - 1 > 64)
+        return hj_error_set(err, HJ_EINVAL, "local slopes: at most 65 x values (got %zu)", nx);
+    const char *names[5] = {"x_mid", NULL, NULL, NULL, NULL};
+    for (size_t i = 0; i + 1 < nx; i++) {
+        double *row = tab + i * (k + 1);
+        const double u0 = loglog ? log(x[i]) : x[i], u1 = loglog ? log(x[i + 1]) : x[i + 1];
+        row[0] = loglog ? exp(0.5 * (u0 + u1)) : 0.5 * (u0 + u1);
+        for (size_t q = 0; q < k; q++) {
+            const double a = y[q * nx + i], b = y[q * nx + i + 1];
+            row[1 + q] = ((loglog ? log(b) : b) - (loglog ? log(a) : a)) / (u1 - u0);
+        }
+    }
+    char csv[96];
+    snprintf(csv, sizeof csv, "%s.csv", name);
+    hj_plot p = {0};
+    p.name = name;
+    p.title = title;
+    p.xlabel = xlabel;
+    p.ylabel = loglog ? "local slope Δlog y / Δlog x" : "local slope Δy / Δx";
+    p.logx = loglog;
+    for (size_t q = 0; q < k; q++) {
+        names[1 + q] = titles[q];
+        p.series[p.n_series++] = (hj_plot_series){NULL, 1, 2 + (int)q, 0, titles[q], "linespoints", NULL};
+    }
+    hj_status st = hj_result_write_csv(res, csv, names, tab, nx - 1, k + 1, err);
+    if (st != HJ_OK)
+        return st;
+    for (size_t q = 0; q < k; q++)
+        p.series[q].csv = csv;
+    char fpred[48], tpred[48];
+    if (isfinite(pred)) {
+        snprintf(fpred, sizeof fpred, "%.17g", pred);
+        snprintf(tpred, sizeof tpred, "predicted slope %g", pred);
+        p.functions[0] = fpred, p.function_titles[0] = tpred, p.n_functions = 1;
+    }
+    return hj__exp_figure(res, &p, caption, err);
 }
 
 hj_status hj__exp_bound_checks(hj_result *res, const char *lhs, const char *paper, const char *over,

@@ -185,3 +185,64 @@ double es_ols(const double *x, const double *y, size_t n, double *se)
     }
     return b;
 }
+
+double es_claim_part(const hj_claim *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_parts; i++)
+        if (strcmp(c->parts[i].name, name) == 0)
+            return c->parts[i].half_width;
+    fail_msg("claim '%s': no part '%s'", c->statement, name);
+    return NAN;
+}
+
+/* The three-way rule of SPEC §4 written out again: 0 agrees, 1 disagrees, 2 inconclusive. */
+static int es_rule(hj_claim_form form, double p, double d, double lo, double hi)
+{
+    if (!isfinite(lo) || !isfinite(hi))
+        return 2;
+    switch (form) {
+    case HJ_FORM_EQUALS:
+        return lo >= p - d && hi <= p + d ? 0 : hi < p - d || lo > p + d ? 1 : 2;
+    case HJ_FORM_AT_MOST:
+    case HJ_FORM_AS_FAST_AS:
+        return hi <= p + d ? 0 : lo > p + d ? 1 : 2;
+    case HJ_FORM_AT_LEAST:
+        return lo >= p - d ? 0 : hi < p - d ? 1 : 2;
+    case HJ_FORM_TREND:
+        return p * lo > 0.0 && p * hi > 0.0 ? 0 : p * lo < 0.0 && p * hi < 0.0 ? 1 : 2;
+    }
+    return 2;
+}
+
+void es_assert_claim_form(const hj_claim *c, hj_claim_source source, hj_claim_form form, size_t min_parts)
+{
+    assert_false(c->legacy);
+    assert_int_equal(c->source, source);
+    assert_int_equal(c->form, form);
+    assert_true(strlen(c->statement) > 0 && strlen(c->tolerance_reason) > 0 && strlen(c->rule) > 0);
+    assert_true(isfinite(c->tolerance) && c->tolerance >= 0.0);
+    if (source == HJ_SOURCE_PAPER)
+        assert_true(strlen(c->paper_words) > 0);
+    if (form == HJ_FORM_TREND)
+        assert_true(fabs(c->predicted) == 1.0 && c->tolerance == 0.0);
+    assert_true(c->n_parts >= min_parts);
+    double s2 = 0.0;
+    for (size_t i = 0; i < c->n_parts; i++) {
+        assert_true(strlen(c->parts[i].name) > 0);
+        s2 += c->parts[i].half_width * c->parts[i].half_width;
+    }
+    const double hw = sqrt(s2);
+    if (isfinite(c->measured) && isfinite(hw)) {
+        assert_true(fabs(c->lo - (c->measured - hw)) <= 1e-12 * fmax(1.0, fabs(c->lo)));
+        assert_true(fabs(c->hi - (c->measured + hw)) <= 1e-12 * fmax(1.0, fabs(c->hi)));
+    }
+    if (c->trained) {
+        const double b = es_claim_part(c, HJ_CLAIM_PART_BUDGET);
+        if (!(b <= c->tolerance)) {
+            assert_int_equal(c->verdict, HJ_VERDICT_INCONCLUSIVE);
+            return;
+        }
+    }
+    const int v = es_rule(c->form, c->predicted, c->tolerance, c->lo, c->hi);
+    assert_int_equal(c->verdict, v == 0 ? HJ_VERDICT_AGREES : v == 1 ? HJ_VERDICT_DISAGREES : HJ_VERDICT_INCONCLUSIVE);
+}

@@ -62,4 +62,17 @@ double es_param(const hj_result *res, const char *key);
  * here; when se is not NULL also its standard error sqrt(rss/(n-2)/sxx). */
 double es_ols(const double *x, const double *y, size_t n, double *se);
 
+/* A claim recorded through hj_result_claim_add, checked against SPEC §4
+ * independently of claim.c: not legacy; a known form; a finite tolerance
+ * >= 0 with its reason (TREND: sign +-1 and tolerance 0); a paper claim has
+ * the paper's words; named parts (at least min_parts) whose quadrature sum
+ * is the interval's half-width about the measured value; a trained claim
+ * carries the training-budget part and is inconclusive whenever that part
+ * exceeds the tolerance; otherwise the verdict follows the form's rule on
+ * [lo, hi] (recomputed here); source as expected. */
+void es_assert_claim_form(const hj_claim *c, hj_claim_source source, hj_claim_form form, size_t min_parts);
+
+/* The half-width of the part `name` of claim c; fails the test when missing. */
+double es_claim_part(const hj_claim *c, const char *name);
+
 #endif
