@@ -133,7 +133,7 @@ static hj_plot rate_plot(const char *name, const char *csv)
     hj_plot p;
     memset(&p, 0, sizeof p);
     p.name = name;
-    p.title = "error vs N (it's a test)";
+    p.title = "f''(x) vs eps: it's x_1^(-1/d) & {b}";
     p.xlabel = "N";
     p.ylabel = "error";
     p.logx = p.logy = 1;
@@ -194,7 +194,8 @@ static void plot_renders_png_and_svg_from_csv(void **state)
     assert_non_null(strstr(gp, "2*x**(-0.5)"));
     assert_non_null(strstr(gp, "set logscale x"));
     assert_non_null(strstr(gp, "set logscale y"));
-    assert_non_null(strstr(gp, "it''s a test")); /* quote doubled inside a gnuplot string */
+    /* enhanced text: primes, ε, sub/superscripts, specials escaped (and the PNG rendered above) */
+    assert_non_null(strstr(gp, "'f′′(x) vs ε: it′s x_{1}^{-1/d} \\& \\{b\\}'"));
     free(gp);
 
     /* no temporary files are left behind */

@@ -255,7 +255,7 @@ static int is_word(char c)
 
 /* Text for people in gnuplot's enhanced mode, as a single-quoted string: the words eps and
  * pi become ε and π; a_b and a_{b} subscripts, a^b, a^(b) and a^{b} superscripts (the
- * parentheses of a^(...) dropped); gnuplot's other enhanced-mode specials (@ & ~ and a
+ * parentheses of a^(...) dropped); an apostrophe prints as a prime; gnuplot's other enhanced-mode specials (@ & ~ and a
  * brace not opened by _ or ^) are escaped so they print as themselves. */
 static void gp_text(FILE *f, const char *s)
 {
@@ -283,7 +283,7 @@ static void gp_text(FILE *f, const char *s)
                 }
                 for (size_t k = 1; k < j; k++) {
                     if (q[k] == '\'')
-                        fputs("''", f);
+                        fputs("′", f);
                     else if (strchr("@&~{}", q[k]))
                         fprintf(f, "\\%c", q[k]);
                     else
@@ -302,8 +302,8 @@ static void gp_text(FILE *f, const char *s)
                 i += j;
             }
             fputc('}', f);
-        } else if (c == '\'') {
-            fputs("''", f);
+        } else if (c == '\'') { /* a prime (f'' as f′′): gnuplot 5.4 misparses runs of '' */
+            fputs("′", f);
         } else if (strchr("@&~{}", c)) {
             fprintf(f, "\\%c", c);
         } else {
