@@ -133,7 +133,7 @@ typedef struct hj__exp_resnet_eval {
 } hj__exp_resnet_eval;
 hj_status hj__exp_resnet_loss(const void *ctx, double *loss, hj_error *err);
 
-/* The scaling / intrinsic sweep engine (exp_scaling.c): D = ambient dimension
+/* The scaling / intrinsic sweep engine (exp_sweep.c): D = ambient dimension
  * of the inputs (0: the latent dimension itself, the `scaling` experiment). */
 hj_status hj__exp_si_sweep(const hj_experiment_options *opt, hj_result *res, size_t D, hj_error *err);
 
