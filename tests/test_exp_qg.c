@@ -36,19 +36,22 @@ static void run_quick(const es_tmpdir *t, const char *name, const char *spec_id,
 /* quadrature: N = m^d and eps = 1/m in every row; the grid error is >= 0 and
  * below the a-priori bound d L h / 2 (the node nearest the kink of each
  * coordinate lies within h/2 of the minimiser, the objective is L-Lipschitz
- * there); each claim's slope equals an OLS fit of log error on log N done
- * here. */
+ * there); two claims per d: the unnormalised LSE's slope equals an OLS fit
+ * of log error_plain on log N done here, the normalised one's an OLS fit of
+ * log(error / log N); each is an `equals -1/d` claim with tolerance 0.1/d,
+ * a reason, and the fit, fit range and grid oscillation parts, the last
+ * recomputed here from the two interleaved sub-grids. */
 static void quadrature_quick_passes_and_csv_recomputes(void **state)
 {
     hj_result res;
     run_quick(*state, "quadrature", "C8", &res);
-    assert_int_equal(res.n_claims, 3);
+    assert_int_equal(res.n_claims, 6);
     hj_matrix m = {0};
     es_read_csv(&res, "quadrature.csv", &m);
     assert_int_equal(m.cols, 8);
     static const double dims[3] = {1, 2, 4};
     for (size_t c = 0; c < 3; c++) {
-        double lx[128], ly[128];
+        double lx[128], lu[128], lb[128];
         size_t k = 0;
         for (size_t r = 0; r < m.rows; r++) {
             const double *row = m.data + r * 8;
@@ -63,14 +66,42 @@ static void quadrature_quick_passes_and_csv_recomputes(void **state)
             assert_true(row[4] > 0.0 && row[6] > 0.0 && row[7] > 0.0);
             assert_true(k < 128);
             lx[k] = log(N);
-            ly[k++] = log(row[4]);
+            lu[k] = log(row[7]);
+            lb[k++] = log(row[4] / log(N));
         }
-        assert_true(k >= 5);
-        double s = es_ols(lx, ly, k, NULL);
-        assert_true(fabs(s - res.claims[c].measured) <= 1e-9);
-        assert_true(fabs(res.claims[c].predicted + 1.0 / dims[c]) <= 1e-15);
+        assert_true(k >= 6);
+        for (int e = 0; e < 2; e++) {
+            const hj_claim *cl = &res.claims[2 * c + (size_t)e];
+            const double *ly = e == 0 ? lu : lb;
+            const double s = es_ols(lx, ly, k, NULL);
+            assert_true(fabs(s - cl->measured) <= 1e-9);
+            assert_true(fabs(cl->predicted + 1.0 / dims[c]) <= 1e-15);
+            assert_int_equal(cl->form, HJ_FORM_EQUALS);
+            assert_true(fabs(cl->tolerance - 0.1 / dims[c]) <= 1e-15);
+            assert_true(strlen(cl->tolerance_reason) > 0);
+            assert_int_equal(cl->source, e == 0 ? HJ_SOURCE_PAPER : HJ_SOURCE_HJDL);
+            assert_non_null(strstr(cl->statement, e == 0 ? "Unnormalised" : "Normalised"));
+            assert_int_equal(cl->n_parts, 3);
+            assert_string_equal(cl->parts[2].name, "grid oscillation");
+            /* the two interleaved sub-grids, fitted here */
+            double xs[64], ys[64], osc = 0.0;
+            for (size_t par = 0; par < 2; par++) {
+                size_t n = 0;
+                for (size_t i = par; i < k; i += 2)
+                    xs[n] = lx[i], ys[n++] = ly[i];
+                osc = fmax(osc, fabs(es_ols(xs, ys, n, NULL) - s));
+            }
+            assert_true(fabs(cl->parts[2].half_width - osc) <= 1e-9);
+            double sum2 = 0.0;
+            for (size_t p = 0; p < cl->n_parts; p++)
+                sum2 += cl->parts[p].half_width * cl->parts[p].half_width;
+            assert_true(fabs(cl->hi - cl->lo - 2.0 * sqrt(sum2)) <= 1e-9);
+            assert_int_equal(cl->verdict, hj_verdict_decide(cl->form, cl->predicted, cl->tolerance,
+                                                            cl->lo, cl->hi, NULL, 0));
+        }
     }
     hj_matrix_free(&m);
+    assert_true(es_file_exists(&res, "quadrature_local_slopes.csv"));
     hj_result_free(&res);
 }
 

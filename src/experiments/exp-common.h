@@ -84,6 +84,24 @@ hj_status hj__exp_local_slopes(hj_result *res, const char *name, const char *tit
                                const double *x, const double *y, size_t nx, size_t k,
                                const char *const *titles, int loglog, double pred, const char *caption,
                                hj_error *err);
+/* The "grid oscillation" part of a slope m->value fitted to n points
+ * (x, y > 0, increasing x): the points are split into two interleaved
+ * sub-grids (even and odd positions) and the part is the larger |slope of a
+ * sub-grid - m->value| (each sub-grid has >= 3 points; NaN when n < 6 or a
+ * sub-fit fails). A systematic oscillation of the error with the grid (an
+ * error that depends on where nodes fall) moves the two sub-grid slopes
+ * apart even where the fit's residuals look small. */
+hj_status hj__exp_interleave_part(const double *x, const double *y, size_t n, hj_claim_measurement *m,
+                                  hj_error *err);
+
+/* Local log-log slopes between neighbouring points (x, y > 0, n >= 2):
+ * xm[i] = sqrt(x[i] x[i+1]) and s[i] = log(y[i+1]/y[i]) / log(x[i+1]/x[i]),
+ * i < n - 1 (NaN where not defined). */
+void hj__exp_local_log_slopes(const double *x, const double *y, size_t n, double *xm, double *s);
+
+/* The seeds part of a mean over k per-seed values v: the mean into *mean
+ * and the half-width t_{0.975, k-1} sd/sqrt(k) (NaN when k < 2). */
+double hj__exp_seed_half_width(const double *v, size_t k, double *mean);
 
 /* Record the three C10 checks worst[k] <= 1 of a measured curvature against
  * the paper bound (text `paper`), the MEB bound R_MEB^2/eps and the diameter
@@ -140,7 +158,7 @@ typedef struct hj__exp_resnet_eval {
 } hj__exp_resnet_eval;
 hj_status hj__exp_resnet_loss(const void *ctx, double *loss, hj_error *err);
 
-/* The scaling / intrinsic sweep engine (exp_scaling.c): D = ambient dimension
+/* The scaling / intrinsic sweep engine (exp_sweep.c): D = ambient dimension
  * of the inputs (0: the latent dimension itself, the `scaling` experiment). */
 hj_status hj__exp_si_sweep(const hj_experiment_options *opt, hj_result *res, size_t D, hj_error *err);
 

@@ -237,6 +237,49 @@ hj_status hj__exp_local_slopes(hj_result *res, const char *name, const char *tit
     return hj__exp_figure(res, &p, caption, err);
 }
 
+hj_status hj__exp_interleave_part(const double *x, const double *y, size_t n, hj_claim_measurement *m,
+                                  hj_error *err)
+{
+    double part = NAN;
+    if (n >= 6 && isfinite(m->value)) {
+        double *buf = hj__exp_dnew("interleaved sub-grids", 2 * n, err);
+        if (buf == NULL)
+            return HJ_ENOMEM;
+        part = 0.0;
+        for (size_t par = 0; par < 2 && isfinite(part); par++) {
+            size_t k = 0;
+            for (size_t i = par; i < n; i += 2, k++)
+                buf[k] = x[i], buf[n + k] = y[i];
+            double b = NAN;
+            hj_error fe = {0};
+            if (hj_fit_power_law(buf, buf + n, k, &b, NULL, NULL, &fe) != HJ_OK)
+                part = NAN;
+            else
+                part = fmax(part, fabs(b - m->value));
+        }
+        free(buf);
+    }
+    return hj_claim_part(m, "grid oscillation", part, err);
+}
+
+void hj__exp_local_log_slopes(const double *x, const double *y, size_t n, double *xm, double *s)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        xm[i] = sqrt(x[i] * x[i + 1]);
+        const double dx = log(x[i + 1] / x[i]);
+        s[i] = (y[i] > 0.0 && y[i + 1] > 0.0 && dx != 0.0) ? log(y[i + 1] / y[i]) / dx : NAN;
+    }
+}
+
+double hj__exp_seed_half_width(const double *v, size_t k, double *mean)
+{
+    double sd = NAN;
+    hj_mean_sd(v, k, mean, &sd);
+    if (k == 0)
+        *mean = NAN;
+    return k >= 2 ? hj_claim_half_width_se(sd / sqrt((double)k), k - 1) : NAN;
+}
+
 hj_status hj__exp_bound_checks(hj_result *res, const char *lhs, const char *paper, const char *over,
                                const double worst[3], hj_error *err)
 {
