@@ -13,6 +13,7 @@
 #include "hjdl/data.h"
 #include "hjdl/dataset.h"
 #include "hjdl/experiment.h"
+#include "hjdl/plot.h"
 
 #include "exp_support.h"
 
@@ -138,6 +139,10 @@ static void robustness_quick_passes_and_csv_recomputes(void **state)
         assert_true(fabs(ls.data[e * 2 + 1] - log(b / a) / log(e1 / e0)) <= 1e-9);
     }
     hj_matrix_free(&ls);
+    if (hj_plot_available()) { /* every figure rendered (a label gnuplot refuses leaves none) */
+        assert_true(es_file_exists(&res, "robustness_bounds.png") && es_file_exists(&res, "robustness_profile.png"));
+        assert_true(es_file_exists(&res, "robustness_local_slopes.png"));
+    }
     assert_int_equal(p.cols, 6);
     for (size_t r = 0; r < p.rows; r++) {
         const double *row = p.data + r * 6;
@@ -226,6 +231,10 @@ static void adversarial_quick_passes_and_csv_recomputes(void **state)
         char key[64];
         snprintf(key, sizeof key, "robust_acc_slope_per_decade_rho_%g_budget_x2", q == 0 ? 0.25 : q == 1 ? 0.5 : q == 2 ? 1.0 : 2.0);
         assert_sweep_parts(&res, &res.claims[q], lx, ly, m.rows, key);
+    }
+    if (hj_plot_available()) { /* accuracy and radii in separate figures, and the local slopes */
+        assert_true(es_file_exists(&res, "adversarial_accuracy.png") && es_file_exists(&res, "adversarial_radius.png"));
+        assert_true(es_file_exists(&res, "adversarial_local_slopes.png"));
     }
     hj_matrix_free(&m);
     hj_result_free(&res);

@@ -287,12 +287,12 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
         p.name = "robustness_bounds";
         p.title = "Trained 1-D LSE nets on |x|: max curvature vs bounds";
         p.xlabel = "ε";
-        p.ylabel = "max_x |f''(x)| and global bounds";
+        p.ylabel = "max_x |d^2f/dx^2| and global bounds";
         p.logx = p.logy = 1;
         const struct { int col; const char *t, *sty; } S[] = {
             {5, "paper bound max_j w_j^2/ε", "points"},
             {6, "MEB bound R^2/ε (= diameter bound in 1-D)", "points"},
-            {4, "measured max_x |f''| (exact)", "points"},
+            {4, "measured max_x |d^2f/dx^2| (exact)", "points"},
         };
         for (size_t k = 0; k < 3; k++) {
             hj_plot_series *a = &p.series[p.n_series++];
@@ -308,9 +308,9 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
     {
         hj_plot p = {0};
         p.name = "robustness_profile";
-        p.title = "Exact curvature |f''(x)| of the trained nets (seed 1)";
+        p.title = "Exact curvature |d^2f/dx^2| of the trained nets (seed 1)";
         p.xlabel = "x";
-        p.ylabel = "|f''(x)|";
+        p.ylabel = "|d^2f/dx^2|";
         p.logy = 1;
         char filt[N_EPS][64], tt[N_EPS][32];
         for (size_t e = 0; e < N_EPS; e++) {
@@ -325,8 +325,8 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
     }
 
     {
-        static const char *const lt[1] = {"max_x |f''| (mean over seeds)"};
-        TRY(hj__exp_local_slopes(res, "robustness_local_slopes", "Local slopes of max_x |f''| against ε", "ε",
+        static const char *const lt[1] = {"max_x |d^2f/dx^2| (mean over seeds)"};
+        TRY(hj__exp_local_slopes(res, "robustness_local_slopes", "Local slopes of max_x |d^2f/dx^2| against ε", "ε",
                                  EPS_LIST, mcurv, N_EPS, 1, lt, 1, -1.0,
                                  "Local slope d log(max curvature)/d log eps between consecutive eps (mean over "
                                  "seeds): the drift the claims' fit-range part measures; dashed: -1.", err));
