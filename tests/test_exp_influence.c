@@ -75,7 +75,9 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
     /* every check passes; (a) alone gives 6, (b) 4 more when the data set is installed */
     const int fm = es_metric(&res, "fmnist_available") == 1.0;
     es_assert_checks_pass(&res, "influence", (size_t)(fm ? 10 : 6), "C12");
-    assert_int_equal(res.n_claims, 0);   /* the paper predicts no number here */
+    /* hjdl's rank-correlation claims: 2 per trained model (retraining vs Koh-Liang, vs the Gibbs LOO) */
+    assert_int_equal(res.n_claims, fm ? 4 : 0);
+    es_assert_claims(&res, "C12", ES_CLAIM_FORMED | ES_CLAIM_FINITE);
     assert_true(es_file_exists(&res, "summary.json"));
 
     /* exactness table: 4 N x 2 points x 7 cases; eps per case from the documented rules */
@@ -160,6 +162,25 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
             assert_true(fabs(es_metric(&res, key) - naive_spearman(R, G, m.rows)) <= 1e-12);
             snprintf(key, sizeof key, "model_cg_relative_residual_%s", tag[k]);
             assert_true(es_metric(&res, key) <= 1e-6);
+            /* the claims: rho from the table, its Fisher part tanh(atanh(rho) +- 1.96/sqrt(n - 3)),
+             * its budget part |rho(2 steps) - rho(steps)| from the doubled run's table */
+            hj_matrix m2 = {0};
+            snprintf(file, sizeof file, "influence_fmnist_removed_%s_budget2x.csv", tag[k]);
+            es_read_csv(&res, file, &m2);
+            double *R2 = column(&m2, 4), *KL2 = column(&m2, 5), *G2 = column(&m2, 6);
+            for (int c = 0; c < 2; c++) {
+                const hj_claim *cl = &res.claims[2 * k + c];
+                const double rho = naive_spearman(R, c == 0 ? KL : G, m.rows);
+                const double rho2 = naive_spearman(R2, c == 0 ? KL2 : G2, m2.rows);
+                assert_true(cl->trained && cl->form == HJ_FORM_AT_LEAST && cl->source == HJ_SOURCE_HJDL);
+                assert_true(fabs(cl->measured - rho) <= 1e-12);
+                const double z = atanh(rho), h = 1.959963984540054 / sqrt(15.0 - 3.0);
+                const double fw = fmax(tanh(z + h) - rho, rho - tanh(z - h));
+                assert_true(fabs(cl->parts[0].half_width - fw) <= 1e-12);
+                assert_true(fabs(cl->parts[1].half_width - fabs(rho2 - rho)) <= 1e-12);
+            }
+            free(R2), free(KL2), free(G2);
+            hj_matrix_free(&m2);
             free(R), free(KL), free(G);
             hj_matrix_free(&m);
         }

@@ -149,6 +149,47 @@ static void phase_quick_passes_and_curves_recompute(void **state)
     printf("  phase curves vs naive H: %.1e; H(eps_half) - log N/2: %.1e\n", worst, worst_half);
     assert_true(worst <= 1e-12);
     assert_true(worst_half <= 1e-9);
+    /* the scaling claims: one per unit-cube dimension (and Fashion-MNIST when
+     * installed), "equals -1/d", each slope the OLS slope of the log geometric
+     * mean of eps_c over the draws against log N, recomputed here */
+    es_assert_claims(&res, "C13", ES_CLAIM_FORMED);
+    assert_true(res.n_claims >= 2 && res.n_claims <= 3);
+    for (int d = 1; d <= 2; d++) {
+        char file[64], want[64];
+        snprintf(file, sizeof file, "scaling_cube_d%d.csv", d);
+        snprintf(want, sizeof want, "unit cube, d = %d", d);
+        hj_matrix sc = {0};
+        es_read_csv(&res, file, &sc);
+        assert_int_equal(sc.cols, 4);
+        double lx[16], ly[16];
+        size_t n = 0;
+        for (size_t i = 0; i < sc.rows; i++) {
+            const double *r = sc.data + i * 4;
+            assert_true(r[2] > 0.0 && isfinite(r[2]));
+            assert_true(fabs(r[3] - pow(r[0], -1.0 / d)) <= 1e-15);
+            size_t k = 0;
+            while (k < n && lx[k] != log(r[0]))
+                k++;
+            if (k == n) {
+                assert_true(n < 16);
+                lx[n] = log(r[0]), ly[n++] = 0.0;
+            }
+        }
+        const double draws = (double)sc.rows / (double)n;
+        for (size_t i = 0; i < sc.rows; i++)
+            for (size_t k = 0; k < n; k++)
+                if (lx[k] == log(sc.data[i * 4]))
+                    ly[k] += log(sc.data[i * 4 + 2]) / draws;
+        const hj_claim *cl = NULL;
+        for (size_t c = 0; c < res.n_claims; c++)
+            if (strstr(res.claims[c].statement, want) != NULL)
+                cl = &res.claims[c];
+        assert_non_null(cl);
+        assert_int_equal(cl->form, HJ_FORM_EQUALS);
+        assert_true(fabs(cl->predicted + 1.0 / d) <= 1e-15);
+        assert_true(fabs(cl->measured - es_ols(lx, ly, n, NULL)) <= 1e-9);
+        hj_matrix_free(&sc);
+    }
     hj_matrix_free(&cu), hj_matrix_free(&tr);
     hj_result_free(&res);
 }

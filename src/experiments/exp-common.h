@@ -102,6 +102,20 @@ void hj__exp_local_log_slopes(const double *x, const double *y, size_t n, double
 /* The seeds part of a mean over k per-seed values v: the mean into *mean
  * and the half-width t_{0.975, k-1} sd/sqrt(k) (NaN when k < 2). */
 double hj__exp_seed_half_width(const double *v, size_t k, double *mean);
+/* The slope of y ~ x^slope over seeds: Y (S, n) holds S replicate curves
+ * over the n points x (increasing, all entries > 0). m->value and its "fit"
+ * and "fit range" parts are those of hj__exp_slope_measurement on the
+ * geometric mean over seeds of each column; a third part "seeds" is
+ * t_{0.975, S-1} times the standard error of the S per-seed slopes (0 when
+ * S = 1). slopes (S, may be NULL) receives the per-seed slopes. */
+hj_status hj__exp_seed_slope_measurement(hj_result *res, const double *x, const double *Y, size_t S,
+                                         size_t n, hj_claim_measurement *m, double *icpt, double *slopes,
+                                         hj_error *err);
+
+/* A 95 % interval of a Spearman (or Pearson) correlation rho over n pairs by
+ * Fisher's z: tanh(atanh(rho) +- 1.96 / sqrt(n - 3)); *lo = *hi = NaN when
+ * n < 4 or rho is not finite. */
+void hj__exp_fisher_interval(double rho, size_t n, double *lo, double *hi);
 
 /* Record the three C10 checks worst[k] <= 1 of a measured curvature against
  * the paper bound (text `paper`), the MEB bound R_MEB^2/eps and the diameter

@@ -280,6 +280,51 @@ double hj__exp_seed_half_width(const double *v, size_t k, double *mean)
     return k >= 2 ? hj_claim_half_width_se(sd / sqrt((double)k), k - 1) : NAN;
 }
 
+hj_status hj__exp_seed_slope_measurement(hj_result *res, const double *x, const double *Y, size_t S,
+                                         size_t n, hj_claim_measurement *m, double *icpt, double *slopes,
+                                         hj_error *err)
+{
+    double *gm = hj__exp_dnew("slope over seeds", n + S, err);
+    if (gm == NULL)
+        return err ? err->code : HJ_ENOMEM;
+    double *sl = gm + n;
+    for (size_t i = 0; i < n; i++) {
+        double l = 0.0;
+        for (size_t s = 0; s < S; s++)
+            l += log(Y[s * n + i]) / (double)S;
+        gm[i] = exp(l);
+    }
+    hj_status st = hj__exp_slope_measurement(res, x, gm, n, m, icpt, err);
+    size_t ok = 0;
+    for (size_t s = 0; s < S; s++) {
+        hj_error fe = {0};
+        double a;
+        sl[s] = NAN;
+        if (hj_fit_power_law(x, Y + s * n, n, &sl[s], &a, NULL, &fe) == HJ_OK && isfinite(sl[s]))
+            ok++;
+        if (slopes)
+            slopes[s] = sl[s];
+    }
+    double mean = NAN, sd = NAN;
+    hj_mean_sd(sl, S, &mean, &sd);
+    double hw = S < 2 ? 0.0 : ok < S ? NAN : hj_claim_half_width_se(sd / sqrt((double)S), S - 1);
+    if (st == HJ_OK)
+        st = hj_claim_part(m, "seeds", hw, err);
+    free(gm);
+    return st;
+}
+
+void hj__exp_fisher_interval(double rho, size_t n, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (n < 4 || !isfinite(rho))
+        return;
+    const double r = fmax(-1.0 + 1e-15, fmin(1.0 - 1e-15, rho));
+    const double z = atanh(r), h = 1.959963984540054 / sqrt((double)n - 3.0);
+    *lo = tanh(z - h);
+    *hi = tanh(z + h);
+}
+
 hj_status hj__exp_bound_checks(hj_result *res, const char *lhs, const char *paper, const char *over,
                                const double worst[3], hj_error *err)
 {

@@ -102,6 +102,23 @@ void es_assert_claims(const hj_result *res, const char *claim_id, int flags)
             assert_true(strlen(c->statement) > 0);
         if (flags & ES_CLAIM_FINITE)
             assert_true(isfinite(c->measured) && isfinite(c->predicted));
+        if (flags & ES_CLAIM_FORMED) {
+            assert_false(c->legacy);
+            assert_true(c->tolerance >= 0.0 && strlen(c->tolerance_reason) > 0);
+            assert_true(c->n_parts >= 1);
+            if (c->source == HJ_SOURCE_PAPER)
+                assert_true(strlen(c->paper_words) > 0);
+            double q = 0.0;
+            int budget = 0;
+            for (size_t k = 0; k < c->n_parts; k++) {
+                q += c->parts[k].half_width * c->parts[k].half_width;
+                budget |= strcmp(c->parts[k].name, HJ_CLAIM_PART_BUDGET) == 0;
+            }
+            if (c->trained)
+                assert_true(budget);
+            if (isfinite(q) && isfinite(c->measured))
+                assert_true(fabs(c->hi - c->lo - 2.0 * sqrt(q)) <= 1e-12 * (1.0 + fabs(c->measured)));
+        }
     }
 }
 

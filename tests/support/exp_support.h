@@ -37,7 +37,11 @@ void es_assert_checks_pass(const hj_result *res, const char *name, size_t min_ch
 /* Flags for es_assert_claims. */
 enum {
     ES_CLAIM_STATEMENT = 1, /* the statement is non-empty */
-    ES_CLAIM_FINITE = 2     /* measured and predicted are finite */
+    ES_CLAIM_FINITE = 2,    /* measured and predicted are finite */
+    ES_CLAIM_FORMED = 4     /* recorded by hj_result_claim_add: not legacy, a tolerance >= 0 with a
+                             * reason, at least one interval part, the parts' quadrature sum is the
+                             * half-width, a paper claim quotes the paper, a trained claim has the
+                             * training-budget part */
 };
 
 /* Every claim carries a valid verdict and a non-empty rule; when claim_id is
