@@ -37,13 +37,6 @@ typedef enum hj_verdict {
 /* "agrees", "disagrees", "inconclusive". */
 const char *hj_verdict_name(hj_verdict v);
 
-/* DEPRECATED (being removed: every claim moves to hj_result_claim_add).
- * agrees if |measured - predicted| <= 2 uncertainty, inconclusive when not
- * finite or uncertainty > max_uncertainty, disagrees otherwise. */
-hj_verdict hj_verdict_two_sigma(double predicted, double measured, double uncertainty,
-                                double max_uncertainty);
-void hj_verdict_two_sigma_rule(double max_uncertainty, char *buf, size_t len);
-
 /* Where a claim comes from (SPEC §4): the paper's own statement, or a
  * further test hjdl adds. The report lists the paper's claims first. */
 typedef enum hj_claim_source {
@@ -159,7 +152,6 @@ typedef struct hj_claim {
     char why[256];          /* the case of the rule that decided the verdict */
     char rule[320];         /* the rule's text */
     int provisional;        /* measured in a --quick run: provisional */
-    int legacy;             /* recorded through the deprecated hj_result_claim */
 } hj_claim;
 
 typedef struct hj_kv {
@@ -196,11 +188,6 @@ hj_status hj_result_metric(hj_result *r, const char *key, double v, hj_error *er
 /* Append a check (value <= threshold). */
 hj_status hj_result_check(hj_result *r, const char *claim, const char *name, double value,
                           double threshold, hj_error *err);
-/* Append a claim; the verdict is decided by the caller's fixed rule
- * (usually hj_verdict_two_sigma) and its text passed as rule. */
-hj_status hj_result_claim(hj_result *r, const char *claim, const char *statement,
-                          double predicted, double measured, double uncertainty,
-                          hj_verdict verdict, const char *rule, hj_error *err);
 /* Append a claim by the rule of hj_verdict_decide: spec is validated
  * (tolerance >= 0 and finite with a reason, a paper claim with its words,
  * TREND with p = +-1 and delta = 0, a trained claim with the budget part;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hjdl/experiment.h"
+#include "experiments/experiments-impl.h"
 
 const char *hj_claim_source_name(hj_claim_source s)
 {
@@ -204,13 +205,14 @@ hj_status hj_result_claim_add(hj_result *r, const hj_claim_spec *spec, const hj_
         sum2 += m->parts[i].half_width * m->parts[i].half_width;
     const double half = sqrt(sum2);
 
-    /* reuse the growth path of the deprecated adder, then fill the new fields */
-    hj_status st = hj_result_claim(r, id, spec->statement, spec->predicted, m->value, half,
-                                   HJ_VERDICT_INCONCLUSIVE, "", err);
-    if (st != HJ_OK)
-        return st;
-    hj_claim *c = &r->claims[r->n_claims - 1];
-    c->legacy = 0;
+    hj_claim *c = hj__result_new_claim(r, err);
+    if (c == NULL)
+        return HJ_ENOMEM;
+    snprintf(c->claim, sizeof c->claim, "%s", id);
+    snprintf(c->statement, sizeof c->statement, "%s", spec->statement);
+    c->predicted = spec->predicted;
+    c->measured = m->value;
+    c->uncertainty = half;
     c->source = spec->source;
     snprintf(c->paper_words, sizeof c->paper_words, "%s", spec->paper_words ? spec->paper_words : "");
     c->form = spec->form;

@@ -19,22 +19,6 @@ const char *hj_verdict_name(hj_verdict v)
     return "inconclusive";
 }
 
-hj_verdict hj_verdict_two_sigma(double predicted, double measured, double uncertainty,
-                                double max_uncertainty)
-{
-    if (!isfinite(measured) || !isfinite(uncertainty) || uncertainty > max_uncertainty)
-        return HJ_VERDICT_INCONCLUSIVE;
-    return fabs(measured - predicted) <= 2.0 * uncertainty ? HJ_VERDICT_AGREES : HJ_VERDICT_DISAGREES;
-}
-
-void hj_verdict_two_sigma_rule(double max_uncertainty, char *buf, size_t len)
-{
-    snprintf(buf, len,
-             "agrees if |measured - predicted| <= 2 x uncertainty; inconclusive if the "
-             "uncertainty exceeds %g or is not finite; disagrees otherwise",
-             max_uncertainty);
-}
-
 /* Grow an array of `size`-byte items to hold one more. */
 static int grow(void **items, size_t *cap, size_t n, size_t size)
 {
@@ -88,30 +72,15 @@ hj_status hj_result_check(hj_result *r, const char *claim, const char *name, dou
     return hj_check_add(&r->checks, claim, name, value, threshold, err);
 }
 
-hj_status hj_result_claim(hj_result *r, const char *claim, const char *statement,
-                          double predicted, double measured, double uncertainty,
-                          hj_verdict verdict, const char *rule, hj_error *err)
+hj_claim *hj__result_new_claim(hj_result *r, hj_error *err)
 {
-    if (claim == NULL || statement == NULL)
-        return hj_error_set(err, HJ_EINVAL, "result: NULL claim");
-    if (!grow((void **)&r->claims, &r->cap_claims, r->n_claims, sizeof *r->claims))
-        return hj_error_set(err, HJ_ENOMEM, "result: out of memory");
+    if (!grow((void **)&r->claims, &r->cap_claims, r->n_claims, sizeof *r->claims)) {
+        hj_error_set(err, HJ_ENOMEM, "result: out of memory");
+        return NULL;
+    }
     hj_claim *c = &r->claims[r->n_claims++];
     memset(c, 0, sizeof *c);
-    snprintf(c->claim, sizeof c->claim, "%s", claim);
-    snprintf(c->statement, sizeof c->statement, "%s", statement);
-    snprintf(c->rule, sizeof c->rule, "%s", rule ? rule : "");
-    c->predicted = predicted;
-    c->measured = measured;
-    c->uncertainty = uncertainty;
-    c->verdict = verdict;
-    c->legacy = 1;
-    c->source = HJ_SOURCE_HJDL;
-    c->form = HJ_FORM_EQUALS;
-    c->lo = measured - 2.0 * uncertainty;
-    c->hi = measured + 2.0 * uncertainty;
-    snprintf(c->why, sizeof c->why, "deprecated two-sigma rule");
-    return HJ_OK;
+    return c;
 }
 
 hj_status hj_result_figure(hj_result *r, const char *file, const char *caption, hj_error *err)
@@ -232,8 +201,6 @@ static hj_status write_summary(FILE *f, const void *ctx, hj_error *err)
         hj_json_write_string(f, c->why);
         fputs(", \"provisional\": ", f);
         fputs(c->provisional ? "true" : "false", f);
-        fputs(", \"legacy\": ", f);
-        fputs(c->legacy ? "true" : "false", f);
         fputc('}', f);
     }
     fputs(r->n_claims ? "\n ],\n \"figures\": [" : "],\n \"figures\": [", f);

@@ -450,19 +450,16 @@ static void verdict_row(FILE *f, const hj_result *r, const hj_claim *cl)
         fputs("”</div>", f);
     }
     fputs("</td><td>", f);
-    html(f, cl->legacy ? "(old rule)" : hj_claim_form_name(cl->form));
+    html(f, hj_claim_form_name(cl->form));
     fputs("</td><td class=\"num\">", f);
-    if (cl->form == HJ_FORM_TREND && !cl->legacy)
+    if (cl->form == HJ_FORM_TREND)
         fputs(cl->predicted > 0 ? "&gt; 0" : "&lt; 0", f);
     else
         num(f, 4, cl->predicted);
     fputs("</td><td class=\"num\" title=\"", f);
     html(f, cl->tolerance_reason);
     fputs("\">", f);
-    if (cl->legacy)
-        fputs("—", f);
-    else
-        num(f, 3, cl->tolerance);
+    num(f, 3, cl->tolerance);
     if (cl->tolerance_reason[0]) {
         fputs("<div class=\"why\">", f);
         html(f, cl->tolerance_reason);

@@ -103,7 +103,6 @@ void es_assert_claims(const hj_result *res, const char *claim_id, int flags)
         if (flags & ES_CLAIM_FINITE)
             assert_true(isfinite(c->measured) && isfinite(c->predicted));
         if (flags & ES_CLAIM_FORMED) {
-            assert_false(c->legacy);
             assert_true(c->tolerance >= 0.0 && strlen(c->tolerance_reason) > 0);
             assert_true(c->n_parts >= 1);
             if (c->source == HJ_SOURCE_PAPER)
@@ -233,7 +232,6 @@ static int es_rule(hj_claim_form form, double p, double d, double lo, double hi)
 
 void es_assert_claim_form(const hj_claim *c, hj_claim_source source, hj_claim_form form, size_t min_parts)
 {
-    assert_false(c->legacy);
     assert_int_equal(c->source, source);
     assert_int_equal(c->form, form);
     assert_true(strlen(c->statement) > 0 && strlen(c->tolerance_reason) > 0 && strlen(c->rule) > 0);

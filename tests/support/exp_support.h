@@ -38,7 +38,7 @@ void es_assert_checks_pass(const hj_result *res, const char *name, size_t min_ch
 enum {
     ES_CLAIM_STATEMENT = 1, /* the statement is non-empty */
     ES_CLAIM_FINITE = 2,    /* measured and predicted are finite */
-    ES_CLAIM_FORMED = 4     /* recorded by hj_result_claim_add: not legacy, a tolerance >= 0 with a
+    ES_CLAIM_FORMED = 4     /* recorded by hj_result_claim_add: a tolerance >= 0 with a
                              * reason, at least one interval part, the parts' quadrature sum is the
                              * half-width, a paper claim quotes the paper, a trained claim has the
                              * training-budget part */
@@ -67,7 +67,7 @@ double es_param(const hj_result *res, const char *key);
 double es_ols(const double *x, const double *y, size_t n, double *se);
 
 /* A claim recorded through hj_result_claim_add, checked against SPEC §4
- * independently of claim.c: not legacy; a known form; a finite tolerance
+ * independently of claim.c: a known form; a finite tolerance
  * >= 0 with its reason (TREND: sign +-1 and tolerance 0); a paper claim has
  * the paper's words; named parts (at least min_parts) whose quadrature sum
  * is the interval's half-width about the measured value; a trained claim
