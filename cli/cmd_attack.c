@@ -50,8 +50,8 @@ int cmd_attack(int argc, char **argv)
     size_t steps = 50, restarts = 1, npos = 0;
     uint64_t seed = 1;
     const cli_opt opts[] = {
-        {"x", CLI_STRING, &x_path, "FILE", "inputs (CSV or .npy), the model's raw feature columns [+ label column]", 1},
-        {"labels", CLI_STRING, &lab_path, "FILE", "labels, one column (default: the last column of --x)", 0},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs (CSV or .npy), the model's raw feature columns [+ label column]", 1},
+        {"labels", CLI_INPUT, &lab_path, "FILE", "labels, one column (default: the last column of --x)", 0},
         {"norm", CLI_STRING, &norm_s, "2|inf", "threat model: l2 or linf ball (default 2)", 0},
         {"radius", CLI_DOUBLE, &radius, "R", "radius of the ball, > 0 (required)", 1},
         {"method", CLI_STRING, &method_s, "M", "pgd or fgsm (default pgd)", 0},
@@ -60,7 +60,7 @@ int cmd_attack(int argc, char **argv)
         {"restarts", CLI_SIZE, &restarts, "K", "PGD starts, the first from the clean point (default 1)", 0},
         {"step-size", CLI_DOUBLE, &step, "A", "PGD step (default 2.5 R / steps)", 0},
         {"seed", CLI_U64, &seed, "S", "seed of the random starts (default 1)", 0},
-        {"out", CLI_STRING, &out_path, "FILE", "write the adversarial points (.csv or .npy)", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "write the adversarial points (.csv or .npy)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "attack");

@@ -234,7 +234,7 @@ static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_op
     size_t N = 0, d = 0, iters = 0;
     const cli_opt opts[] = {
         {"quick", CLI_FLAG, &eo->quick, NULL, "small sizes: every experiment in seconds (the CI mode)", 0},
-        {"out", CLI_STRING, &eo->out_dir, "DIR", "output directory (default hjdl-out)", 0},
+        {"out", CLI_OUTDIR, &eo->out_dir, "DIR", "output directory (default hjdl-out)", 0},
         {"seeds", CLI_SIZE, &eo->seeds, "S", "number of seeds (default: the experiment's)", 0},
         {"seed", CLI_U64, &eo->seed, "S", "base seed (default 1)", 0},
         {"threads", CLI_SIZE, threads, "T", "threads for OpenMP and OpenBLAS (default: all cores)", 0},

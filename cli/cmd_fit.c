@@ -42,10 +42,10 @@ int cmd_fit(int argc, char **argv)
     uint64_t seed = 1;
     int quiet = 0, output_scale = 0;
     const cli_opt opts[] = {
-        {"data", CLI_STRING, &dopt.data, "FILE", "training data (CSV or .npy)", 0},
+        {"data", CLI_INPUT, &dopt.data, "FILE", "training data (CSV or .npy)", 0},
         {"dataset", CLI_STRING, &dopt.dataset, "NAME", "a built-in data set: fashion-mnist", 0},
         {"target", CLI_STRING, &dopt.target, "COL", "target column of --data: name or 1-based index (default: last)", 0},
-        {"test", CLI_STRING, &dopt.test, "FILE", "test data with the same columns as --data", 0},
+        {"test", CLI_INPUT, &dopt.test, "FILE", "test data with the same columns as --data", 0},
         {"holdout", CLI_DOUBLE, &dopt.holdout, "FRAC", "hold out this fraction of --data as the test set (default 0)", 0},
         {"task", CLI_STRING, &dopt.task, "T", "regression or classification (default: regression for --data)", 0},
         {"limit", CLI_SIZE, &dopt.limit, "N", "use only the first N training points (default all)", 0},
@@ -64,10 +64,10 @@ int cmd_fit(int argc, char **argv)
         {"batch", CLI_SIZE, &batch, "B", "mini-batch size (default: full batch)", 0},
         {"lbfgs-iters", CLI_SIZE, &lbfgs_iters, "N", "L-BFGS iterations after Adam for adam+lbfgs (default 100)", 0},
         {"seed", CLI_U64, &seed, "S", "seed of initialisation, shuffling and --holdout (default 1)", 0},
-        {"out", CLI_STRING, &out_path, "MODEL", "where to write the model (.hjm)", 1},
-        {"train-predictions", CLI_STRING, &train_pred, "FILE", "also write the in-memory predictions on the training inputs", 0},
+        {"out", CLI_OUTPUT, &out_path, "MODEL", "where to write the model (.hjm)", 1},
+        {"train-predictions", CLI_OUTPUT, &train_pred, "FILE", "also write the in-memory predictions on the training inputs", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "no progress on stderr", 0},
-        {"trace", CLI_STRING, &trace_path, "FILE", "write the loss of every optimiser step (CSV step,loss)", 0},
+        {"trace", CLI_OUTPUT, &trace_path, "FILE", "write the loss of every optimiser step (CSV step,loss)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "fit");
@@ -90,6 +90,8 @@ int cmd_fit(int argc, char **argv)
         return cli_error("fit", "give --iters or --epochs, not both");
     if (iters == 0 && epochs == 0)
         iters = 1000;
+    if (strcmp(out_path, "-") == 0)
+        return cli_error("fit", "--out -: a model is written to a file, not to standard output");
 
     hj_error err = {0};
     hj_train_options to;
@@ -127,6 +129,7 @@ int cmd_fit(int argc, char **argv)
     }
     hj_model model = {0};
     hj_train_result res = {0};
+    cli_stage stage = {0};
     double *pred = NULL;
     hj_arch arch;
     if (hj_arch_parse(arch_s, D.d, D.n_classes, output_scale, &arch, &err) != HJ_OK) {
@@ -187,6 +190,10 @@ int cmd_fit(int argc, char **argv)
         free(tp);
     }
     printf("train loss %.10g\nsteps %zu\nseconds %.3f\n", res.final_loss, res.steps, secs);
+    /* every output staged, renamed into place together at the end: all or none */
+    train_pred = cli_stage_path(&stage, train_pred);
+    trace_path = cli_stage_path(&stage, trace_path);
+    const char *model_path = cli_stage_path(&stage, out_path);
     if (train_pred && (rc = cli_write_predictions(train_pred, &model, pred, D.n_train, NULL, NULL, 0, "fit")) != CLI_OK)
         goto done;
     if (trace_path) {
@@ -205,11 +212,17 @@ int cmd_fit(int argc, char **argv)
             goto done;
         }
     }
-    if (hj_model_save(&model, out_path, &err) != HJ_OK) {
+    if (hj_model_save(&model, model_path, &err) != HJ_OK) {
+        char msg[sizeof err.msg]; /* name the user's path, not the staged one */
+        const size_t sl = strlen(model_path);
+        snprintf(msg, sizeof msg, "%s", strncmp(err.msg, model_path, sl) == 0 ? err.msg + sl : err.msg);
+        hj_error_set(&err, err.code, "%s%s", strncmp(err.msg, model_path, sl) == 0 ? out_path : "", msg);
         rc = cli_report("fit", &err);
         goto done;
     }
+    rc = cli_stage_commit(&stage, "fit");
 done:
+    cli_stage_abort(&stage);
     free(pred);
     free(res.loss_trace);
     hj_model_free(&model);

@@ -14,9 +14,9 @@ int cmd_predict(int argc, char **argv)
     const char *x_path = NULL, *out_path = NULL, *pos[1];
     size_t K = 0, npos = 0;
     const cli_opt opts[] = {
-        {"x", CLI_STRING, &x_path, "FILE", "inputs, one row per point, the model's raw feature columns", 1},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs, one row per point, the model's raw feature columns", 1},
         {"attribution", CLI_SIZE, &K, "K", "append the K largest readout Gibbs weights pi_j and their neurons j", 0},
-        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "predict");
@@ -108,7 +108,7 @@ int cmd_initial_data(int argc, char **argv)
     size_t npos = 0;
     const cli_opt opts[] = {
         {"t", CLI_DOUBLE, &t, "T", "time of the map (default: the model's t)", 0},
-        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "initial-data");

@@ -146,12 +146,12 @@ int cmd_solve(int argc, char **argv)
     int normalised = 0;
     size_t tile = (size_t)-1; /* (size_t)-1: --tile-rows not given */
     const cli_opt opts[] = {
-        {"atoms", CLI_STRING, &atoms_path, "FILE", "initial data: rows y_1..y_d, g", 1},
-        {"x", CLI_STRING, &x_path, "FILE", "evaluation points: rows x_1..x_d", 1},
+        {"atoms", CLI_INPUT, &atoms_path, "FILE", "initial data: rows y_1..y_d, g", 1},
+        {"x", CLI_INPUT, &x_path, "FILE", "evaluation points: rows x_1..x_d", 1},
         {"t", CLI_DOUBLE, &t, "T", "time, > 0", 1},
         {"eps", CLI_DOUBLE, &eps, "E", "viscosity, >= 0 (0: Hopf-Lax)", 1},
-        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
-        {"metric", CLI_STRING, &metric_path, "FILE", "d x d SPD matrix A of H(p) = p^T A p (default I)", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"metric", CLI_INPUT, &metric_path, "FILE", "d x d SPD matrix A of H(p) = p^T A p (default I)", 0},
         {"normalised", CLI_FLAG, &normalised, NULL, "also write u_norm, the exact (normalised) solution", 0},
         {"tile-rows", CLI_SIZE, &tile, "R", "stream the atoms R rows at a time (bounded memory; default: all at once)", 0},
     };

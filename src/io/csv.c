@@ -32,7 +32,7 @@ static int is_blank(char c) { return c == ' ' || c == '\t'; }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* Decimal floating-point syntax: [+-](D+[.D*] | .D+)[(e|E)[+-]D+]. */
-int hj_io_number_syntax(const char *s, size_t n)
+int hj_number_syntax(const char *s, size_t n)
 {
     size_t i = 0, digits = 0;
     if (i < n && (s[i] == '+' || s[i] == '-'))
@@ -199,7 +199,7 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
             while (b > a && is_blank(s[b - 1]))
                 b--;
             nl = b - a;
-            if (nl > 0 && !hj_io_number_syntax(s + a, nl))
+            if (nl > 0 && !hj_number_syntax(s + a, nl))
                 all_numeric = 0;
             nm = malloc(nl + 1);
             if (nm == NULL)
@@ -255,7 +255,7 @@ static hj_status parse_number(const csv_parser *p, const char *s, size_t n, size
         return hj_error_set(p->err, HJ_ENAN, "%s:%zu:%zu: '%s' is not a finite number", p->name,
                             line, field, ex);
     }
-    if (!hj_io_number_syntax(s, n)) {
+    if (!hj_number_syntax(s, n)) {
         hj_io_excerpt(ex, sizeof ex, s, n);
         return hj_error_set(p->err, HJ_EFORMAT, "%s:%zu:%zu: '%s' is not a number", p->name, line,
                             field, ex);
@@ -489,7 +489,7 @@ static int name_needs_quotes(const char *s)
 {
     size_t n = strlen(s);
     return n == 0 || is_blank(s[0]) || is_blank(s[n - 1]) || strpbrk(s, ",\"") != NULL ||
-           hj_io_number_syntax(s, n) || (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
+           hj_number_syntax(s, n) || (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
 }
 
 /* Validate the matrix and the header names the writers will use. */

@@ -375,7 +375,7 @@ static hj_status parse_double(const reader *r, const char *s, size_t n, const ch
         return fail(r, HJ_ENAN, r->line, "%s is infinite; a model must hold finite numbers", what);
     if (n == 0)
         return fail(r, HJ_EFORMAT, r->line, "%s is empty (values are separated by single spaces)", what);
-    if (n >= HJM_MAX_NUMBER || !hj_io_number_syntax(s, n)) {
+    if (n >= HJM_MAX_NUMBER || !hj_number_syntax(s, n)) {
         hj_io_excerpt(ex, sizeof ex, s, n);
         return fail(r, HJ_EFORMAT, r->line, "%s is not a decimal number: '%s'", what, ex);
     }
