@@ -111,6 +111,12 @@ hj_status cli_fold_atom_rows(struct hj_rows *rows, size_t begin, size_t end, siz
                              const struct hj_metric *metric, const double *x, size_t n, double t,
                              double eps, int with_grad, double *P, struct hj_topk *top, hj_error *err);
 
+/* HJ_ERANGE "WHAT row R, column K: V is beyond +-1e150, where |x - y|^2
+ * overflows a double" for the first of the first ncheck columns of v (rows,
+ * cols) past HJ_MAX_COORD (limits.h); R counts from row0 + 1. */
+hj_status cli_check_coords(const double *v, size_t rows, size_t cols, size_t ncheck, size_t row0,
+                           const char *what, hj_error *err);
+
 /* ---- result tables (output.c) ------------------------------------------- */
 struct hj_matrix;
 /* Writes the name of column k (at most len bytes with the NUL) into buf. */

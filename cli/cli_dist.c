@@ -1,4 +1,5 @@
 /* cli_dist.c — start-up of the distributed runtime around a command (mpirun -np P hjdl CMD ...), and its traffic report. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "hjdl/data.h"
 #include "hjdl/dist.h"
 #include "hjdl/hopf.h"
+#include "hjdl/limits.h"
 #include "hjdl/partial.h"
 
 /* The run's context: written once per process by cli_dist_run before the
@@ -109,6 +111,21 @@ int cli_dist_fail(const char *cmd, hj_status local, const hj_error *local_err)
     return cli_report(cmd, &err); /* printed by rank 0 only */
 }
 
+hj_status cli_check_coords(const double *v, size_t rows, size_t cols, size_t ncheck, size_t row0,
+                           const char *what, hj_error *err)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t k = 0; k < ncheck; k++) {
+            double c = v[i * cols + k];
+            if (!(fabs(c) <= HJ_MAX_COORD))
+                return hj_error_set(err, HJ_ERANGE,
+                                    "%s row %zu, column %zu: %g is beyond +-%g, where |x - y|^2 "
+                                    "overflows a double",
+                                    what, row0 + i + 1, k + 1, c, HJ_MAX_COORD);
+        }
+    return HJ_OK;
+}
+
 hj_status cli_fold_atom_rows(hj_rows *rows, size_t begin, size_t end, size_t tile,
                              const hj_metric *metric, const double *x, size_t n, double t,
                              double eps, int with_grad, double *P, hj_topk *top, hj_error *err)
@@ -136,6 +153,8 @@ hj_status cli_fold_atom_rows(hj_rows *rows, size_t begin, size_t end, size_t til
             st = hj_error_set(err, HJ_EIO, "unexpected end of the atoms at row %zu", begin + off);
             goto done;
         }
+        if ((st = cli_check_coords(buf, got, cols, d, begin + off, "atoms", err)) != HJ_OK)
+            goto done;
         /* rows (y_1..y_d, g) -> y (got, d) in place and g (got) */
         for (size_t j = 0; j < got; j++) {
             g[j] = buf[j * cols + d];

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hjdl/limits.h"
 #include "hjdl/data.h"
 #include "hjdl/model.h"
 #include "hjdl/robust.h"
@@ -94,6 +95,9 @@ int cmd_attack(int argc, char **argv)
         o.loss = HJ_ATTACK_XENT;
     else
         return cli_error("attack", "--loss: '%s' is not margin or xent", loss_s);
+    if (radius > HJ_MAX_SCALE)
+        return cli_error("attack", "--radius %g is beyond %g: the attacked points would overflow a double",
+                         radius, HJ_MAX_SCALE);
     o.radius = radius, o.steps = steps, o.restarts = restarts, o.step_size = step, o.seed = seed;
     hj_error err = {0};
     if (hj_attack_options_check(&o, &err) != HJ_OK)

@@ -9,6 +9,7 @@
 #include "hjdl/data.h"
 #include "hjdl/dataset.h"
 #include "hjdl/dist.h"
+#include "hjdl/limits.h"
 #include "hjdl/model.h"
 #include "hjdl/optim.h"
 
@@ -31,6 +32,26 @@ static const char *DESCRIPTION =
     "holds and the loss and gradient sums are all-reduced, so the trajectory is the\n"
     "single-process one up to rounding. Every rank reads the data files; rank 0\n"
     "alone prints and writes the model.";
+
+/* Neurons per layer against HJ_MAX_WIDTH, and the memory training needs
+ * (parameters with their gradient and optimiser state, the activations of
+ * every layer at every point) against the machine's, before allocating. */
+static int check_arch_size(const hj_arch *a, size_t n)
+{
+    double acts = 0.0;
+    for (size_t k = 0; k < a->n_layers; k++) {
+        const hj_layer *L = &a->layers[k];
+        if (L->width > HJ_MAX_WIDTH)
+            return cli_error("fit", "--arch: layer %zu has %zu neurons, more than the limit of %d",
+                             k + 1, L->width, HJ_MAX_WIDTH);
+        acts += (double)L->width * (double)(L->out > 1 ? L->out : 1);
+    }
+    hj_error err = {0};
+    const double bytes = 8.0 * (8.0 * (double)a->n_params + 2.0 * (double)n * acts);
+    if (hj_memory_check(bytes, "--arch: training", &err) != HJ_OK)
+        return cli_error("fit", "%s", err.msg);
+    return CLI_OK;
+}
 
 int cmd_fit(int argc, char **argv)
 {
@@ -82,6 +103,15 @@ int cmd_fit(int argc, char **argv)
         return cli_error("fit", "--eps must be >= 0 (got %g)", eps);
     if (!(t > 0.0))
         return cli_error("fit", "--t must be > 0 (got %g)", t);
+    if (eps > HJ_MAX_SCALE || t > HJ_MAX_SCALE)
+        return cli_error("fit", "--%s must be in %s, %g] (got %g): the model's outputs would overflow",
+                         eps > HJ_MAX_SCALE ? "eps" : "t", eps > HJ_MAX_SCALE ? "[0" : "(0", HJ_MAX_SCALE,
+                         eps > HJ_MAX_SCALE ? eps : t);
+    if (iters > HJ_MAX_ITERS || lbfgs_iters > HJ_MAX_ITERS)
+        return cli_error("fit", "--%s %zu is more than the limit of %d steps", iters > HJ_MAX_ITERS ? "iters" : "lbfgs-iters",
+                         iters > HJ_MAX_ITERS ? iters : lbfgs_iters, HJ_MAX_ITERS);
+    if (epochs > HJ_MAX_ITERS)
+        return cli_error("fit", "--epochs %zu is more than the limit of %d", epochs, HJ_MAX_ITERS);
     if (!(lr > 0.0))
         return cli_error("fit", "--lr must be > 0 (got %g)", lr);
     if (epochs > 0 && batch == 0)
@@ -136,6 +166,8 @@ int cmd_fit(int argc, char **argv)
         rc = cli_error("fit", "--arch %s: %s", arch_s, err.msg);
         goto done;
     }
+    if ((rc = check_arch_size(&arch, D.n_train)) != CLI_OK)
+        goto done;
     if (hj_model_init(&model, &arch, eps, t, seed, &err) != HJ_OK) {
         rc = cli_report("fit", &err);
         goto done;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "hjdl/data.h"
+#include "hjdl/limits.h"
 #include "hjdl/model.h"
 
 int cmd_predict(int argc, char **argv)
@@ -104,7 +105,7 @@ static void atom_column_name(size_t k, char *buf, size_t len, const void *ctx)
 int cmd_initial_data(int argc, char **argv)
 {
     const char *out_path = NULL, *pos[1];
-    double t = 0.0;
+    double t = NAN; /* not given: the model's t */
     size_t npos = 0;
     const cli_opt opts[] = {
         {"t", CLI_DOUBLE, &t, "T", "time of the map (default: the model's t)", 0},
@@ -127,8 +128,8 @@ int cmd_initial_data(int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_error("initial-data", "give the model file (see 'hjdl initial-data --help')");
-    if (t < 0.0)
-        return cli_error("initial-data", "--t must be > 0 (got %g)", t);
+    if (!isnan(t) && !(t > 0.0 && t <= HJ_MAX_SCALE))
+        return cli_error("initial-data", "--t must be in (0, %g] (got %g)", HJ_MAX_SCALE, t);
     hj_model m = {0};
     hj_matrix A = {0};
     hj_error err = {0};
@@ -144,7 +145,7 @@ int cmd_initial_data(int argc, char **argv)
         rc = cli_error("initial-data", "out of memory");
         goto done;
     }
-    if (hj_model_initial_data(&m, t, y, g, &err) != HJ_OK) {
+    if (hj_model_initial_data(&m, isnan(t) ? m.t : t, y, g, &err) != HJ_OK) {
         free(y), free(g);
         rc = cli_report("initial-data", &err);
         goto done;

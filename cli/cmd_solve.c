@@ -86,6 +86,8 @@ static int solve_atoms(const char *atoms_path, const char *x_path, const char *o
                               "%s: points have %zu columns but the atoms in %s are %zu-dimensional "
                               "(%zu columns: y_1%s%.0zu, g)", x_path, X.cols, atoms_path, d, d + 1,
                               d > 1 ? "..y_" : "", d > 1 ? d : 0);
+        else if ((st = cli_check_coords(X.data, n, d, d, 0, x_path, &err)) != HJ_OK)
+            (void)0; /* named in the message */
     }
     if (st == HJ_OK && metric_path) {
         st = hj_matrix_read(metric_path, &M, &err);

@@ -139,6 +139,45 @@ static hj_status push_name(csv_parser *p, char *nm)
     return HJ_OK;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* HJ_EFORMAT "NAME:1: columns I and J are both named 'X'" (1-based) for the
+ * first repeated name: a column chosen by name must be one column. Sorting
+ * a copy keeps 100k-column headers O(n log n). */
+static hj_status check_unique_names(csv_parser *p)
+{
+    const size_t n = p->ncols;
+    if (n < 2)
+        return HJ_OK;
+    char **sorted = malloc(n * sizeof *sorted);
+    if (sorted == NULL)
+        return hj_error_set(p->err, HJ_ENOMEM, "%s:1: out of memory", p->name);
+    memcpy(sorted, p->names, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_name);
+    const char *dup = NULL;
+    for (size_t k = 1; k < n && dup == NULL; k++)
+        if (strcmp(sorted[k - 1], sorted[k]) == 0)
+            dup = sorted[k];
+    free(sorted);
+    if (dup == NULL)
+        return HJ_OK;
+    size_t first = SIZE_MAX, second = SIZE_MAX;
+    for (size_t k = 0; k < n && second == SIZE_MAX; k++)
+        if (strcmp(p->names[k], dup) == 0) {
+            if (first == SIZE_MAX)
+                first = k;
+            else
+                second = k;
+        }
+    char ex[CSV_EXCERPT];
+    hj_io_excerpt(ex, sizeof ex, dup, strlen(dup));
+    return hj_error_set(p->err, HJ_EFORMAT, "%s:1: columns %zu and %zu are both named '%s'",
+                        p->name, first + 1, second + 1, ex);
+}
+
 /* Header line s[0..n) (line end already removed) -> p->names, p->ncols. */
 static hj_status parse_header(csv_parser *p, const char *s, size_t n)
 {
@@ -224,7 +263,7 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
                             "%s:1: the first line must name the columns, but it holds only "
                             "numbers (header line missing?)",
                             p->name);
-    return HJ_OK;
+    return check_unique_names(p);
 }
 
 hj_status hj_io_csv_header(const char *name, const char *s, size_t n, char ***names,

@@ -2,6 +2,7 @@
 /* realpath(3) is an X/Open function */
 #define _XOPEN_SOURCE 700
 #include "io/io-impl.h"
+#include "hjdl/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -349,5 +350,17 @@ hj_status hj_make_dirs(const char *path, hj_error *err)
     struct stat sb;
     if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return hj_error_set(err, HJ_EIO, "%s: not a directory", path);
+    return HJ_OK;
+}
+
+hj_status hj_memory_check(double bytes, const char *what, hj_error *err)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psz <= 0)
+        return HJ_OK;
+    double mem = (double)pages * (double)psz;
+    if (!(bytes <= mem))
+        return hj_error_set(err, HJ_ENOMEM, "%s needs %.3g GB, more than this machine's %.3g GB of memory",
+                            what, bytes / 1e9, mem / 1e9);
     return HJ_OK;
 }

@@ -362,6 +362,15 @@ hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err)
         hj_rows_close(r);
         return st;
     }
+    struct stat sb;
+    if (fstat(fileno(r->f), &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        hj_status st = hj_error_set(err, HJ_EIO,
+                                    "%s: not a regular file (a pipe, FIFO or device): it is read "
+                                    "in several passes and must be seekable; save it to a file first",
+                                    path);
+        hj_rows_close(r);
+        return st;
+    }
     r->npy = hj_io_has_npy_extension(path); /* as hj_matrix_read decides */
     hj_status st = r->npy ? npy_open(r, err) : csv_open(r, err);
     if (st != HJ_OK) {
