@@ -100,6 +100,21 @@ int cli_dist_rank(void);
  * errors every rank meets alike (bad options) appear once. */
 int cli_dist_fail(const char *cmd, hj_status local, const hj_error *local_err);
 
+/* Rank agreement on inputs: every rank describes what it read of each
+ * input (rows, columns, column names or NULL) and the file's whole-content
+ * CRC-32 and size (hj_file_crc32) is added; rank 0's descriptions are
+ * broadcast (one collective, called by every rank, have = 0 on a rank that
+ * already failed) and a rank whose copy differs returns HJ_EFORMAT "PATH:
+ * this rank's copy differs from rank 0's (rows: 120 here, 100 on rank 0)";
+ * pass the result to cli_dist_fail, which names the rank. HJ_OK at once with
+ * one process. At most 8 inputs. */
+typedef struct cli_input {
+    const char *path;
+    size_t rows, cols;
+    const char *const *names;
+} cli_input;
+hj_status cli_dist_same_inputs(const cli_input *in, size_t n, int have, hj_error *err);
+
 /* Sharded atoms (solve/explain): fold rows [begin, end) of an atom file
  * (rows y_1..y_d, g; opened with hj_rows_open) into the partial states
  * P (n, 3 + dv) and top (may be NULL) at points x (n, d), in tiles of

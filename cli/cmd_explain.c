@@ -90,6 +90,16 @@ static int explain_atoms(const char *atoms_path, const hj_matrix *X, const char 
         if (st == HJ_OK && K > N)
             st = hj_error_set(&err, HJ_EINVAL, "--top %zu exceeds the %zu atoms in %s", K, N, atoms_path);
     }
+    {   /* every rank read the same atoms and points */
+        const cli_input in[2] = {
+            {atoms_path, rows ? hj_rows_count(rows) : 0, rows ? hj_rows_cols(rows) : 0,
+             rows ? hj_rows_names(rows) : NULL},
+            {x_path, X->rows, X->cols, (const char *const *)X->names}};
+        hj_error aerr = {0};
+        hj_status ast = cli_dist_same_inputs(in, 2, st == HJ_OK, &aerr);
+        if (st == HJ_OK && ast != HJ_OK)
+            st = ast, err = aerr;
+    }
     if ((rc = cli_dist_fail("explain", st, &err)) != CLI_OK)
         goto done;
     const size_t Kt = K ? K : 1, w = hj_partial_width(0);

@@ -149,8 +149,13 @@ int cmd_fit(int argc, char **argv)
         }
         if (rank != 0)
             rc = cli_data_load(&dopt, seed, &D, "fit");
-        hj_error_set(&err, HJ_EINVAL, "could not load the data that rank 0 loaded");
-        rc = cli_dist_fail("fit", rc == CLI_OK ? HJ_OK : HJ_EINVAL, &err);
+        /* every rank read the same points: sizes and whole-file checksums */
+        const cli_input in[2] = {{dopt.data, D.n_train + D.n_test, D.d_raw + 1, NULL},
+                                 {dopt.test, D.n_test, D.d_raw + 1, NULL}};
+        hj_status ast = cli_dist_same_inputs(in, dopt.test ? 2 : 1, rc == CLI_OK, &err);
+        if (rc != CLI_OK)
+            hj_error_set(&err, HJ_EINVAL, "could not load the data that rank 0 loaded");
+        rc = cli_dist_fail("fit", rc != CLI_OK ? HJ_EINVAL : ast, &err);
         hj_error_clear(&err);
     }
     if (rc != CLI_OK) {

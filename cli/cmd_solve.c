@@ -97,6 +97,17 @@ static int solve_atoms(const char *atoms_path, const char *x_path, const char *o
         if (st == HJ_OK && (st = hj_metric_alloc(&metric, M.data, d, &err)) != HJ_OK)
             hj_error_prefix(&err, "%s: ", metric_path);
     }
+    {   /* every rank read the same atoms, points and metric */
+        const cli_input in[3] = {
+            {atoms_path, rows ? hj_rows_count(rows) : 0, rows ? hj_rows_cols(rows) : 0,
+             rows ? hj_rows_names(rows) : NULL},
+            {x_path, X.rows, X.cols, (const char *const *)X.names},
+            {metric_path, M.rows, M.cols, (const char *const *)M.names}};
+        hj_error aerr = {0};
+        hj_status ast = cli_dist_same_inputs(in, metric_path ? 3 : 2, st == HJ_OK, &aerr);
+        if (st == HJ_OK && ast != HJ_OK)
+            st = ast, err = aerr;
+    }
     if ((rc = cli_dist_fail("solve", st, &err)) != CLI_OK)
         goto done;
     /* 2. this rank's slice of the atoms, folded tile by tile */

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hjdl/status.h"
 
@@ -78,6 +79,11 @@ hj_status hj_output_check(const char *path, hj_error *err);
 /* 1 when a and b are the same string or name the same existing file
  * (device and inode, through links), else 0. */
 int hj_path_same_file(const char *a, const char *b);
+
+/* The zlib CRC-32 and the size of the whole file at path, read in 1 MiB
+ * chunks: what ranks of a distributed run compare to agree they read the
+ * same data. HJ_EIO naming path when it cannot be read. */
+hj_status hj_file_crc32(const char *path, uint32_t *crc, uint64_t *bytes, hj_error *err);
 
 /* mkdir -p: create path and its missing parents (mode 0755). HJ_EIO
  * naming the component that failed, or when path exists but is not a

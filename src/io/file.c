@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <zlib.h>
 
 hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *err)
 {
@@ -363,4 +364,35 @@ hj_status hj_memory_check(double bytes, const char *what, hj_error *err)
         return hj_error_set(err, HJ_ENOMEM, "%s needs %.3g GB, more than this machine's %.3g GB of memory",
                             what, bytes / 1e9, mem / 1e9);
     return HJ_OK;
+}
+
+hj_status hj_file_crc32(const char *path, uint32_t *crc, uint64_t *bytes, hj_error *err)
+{
+    if (path == NULL || crc == NULL || bytes == NULL)
+        return hj_error_set(err, HJ_EINVAL, "hj_file_crc32: NULL argument");
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
+    enum { CHUNK = 1 << 20 };
+    unsigned char *buf = malloc(CHUNK);
+    if (buf == NULL) {
+        fclose(f);
+        return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", path);
+    }
+    uLong c = crc32(0L, Z_NULL, 0);
+    uint64_t n = 0;
+    size_t got;
+    while ((got = fread(buf, 1, CHUNK, f)) > 0) {
+        c = crc32(c, buf, (uInt)got);
+        n += got;
+    }
+    hj_status st = ferror(f) ? hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno ? errno : EIO))
+                             : HJ_OK;
+    free(buf);
+    fclose(f);
+    if (st == HJ_OK) {
+        *crc = (uint32_t)(c & 0xffffffffUL);
+        *bytes = n;
+    }
+    return st;
 }
