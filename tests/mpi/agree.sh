@@ -15,44 +15,33 @@ cp "$TMP/r0/x.csv" "$TMP/r1/x.csv"
 # per rank: run CMD... in $TMP/r<rank> (relative paths name each rank's own copy)
 PER_RANK=(bash -c 'cd "$0/r$OMPI_COMM_WORLD_RANK" && exec "$@"' "$TMP")
 
-# expect_disagree PATTERN OUT -- CMD...: exit 2, one hjdl line matching, OUT absent
-expect_disagree() {
-  local pat="$1" out="$2"; shift 3
-  local err rc
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  if [ "$rc" -ne 2 ]; then fail "exit $rc (want 2): $* [$err]"; return; fi
-  local lines; lines=$(printf '%s\n' "$err" | grep -c '^hjdl')
-  if [ "$lines" -ne 1 ]; then fail "want one hjdl message, got $lines: [$err]"; return; fi
-  if ! printf '%s\n' "$err" | grep '^hjdl' | grep -q -- "$pat"; then fail "message lacks '$pat': [$err]"; return; fi
-  if ls "$TMP"/r*/"$out"* > /dev/null 2>&1; then fail "output left behind: $out"; return; fi
-  echo "ok: $(printf '%s\n' "$err" | grep '^hjdl')"
-  pass
-}
+# a refusal is exit 2 (tests/mpi/common.inc: expect_rank_fail)
+expect_disagree() { WANT_RC=2 expect_rank_fail "$@"; }
 
 SOLVE=(solve --atoms atoms.csv --x x.csv --t 1 --eps 0.1)
 # 1. one value changed on rank 1's copy: same size, same rows, another checksum
 awk -F, 'NR == 150 { printf "%s,%s,%.17g\n", $1, $2, $3 + 0.5; next } { print }' "$TMP/r0/atoms.csv" > "$TMP/r1/atoms.csv"
-expect_disagree "rank 1 failed: atoms.csv: this rank's copy differs from rank 0's (CRC-32 of the content: [0-9a-f]* here, [0-9a-f]* on rank 0)" o1.csv -- \
+expect_disagree "rank 1 failed: atoms.csv: this rank's copy differs from rank 0's (CRC-32 of the content: [0-9a-f]* here, [0-9a-f]* on rank 0)" "$TMP/r0/o1.csv" -- \
   "${MPI[@]}" -np 2 "${PER_RANK[@]}" "$HJDL" "${SOLVE[@]}" --out o1.csv
-expect_disagree "rank 1 failed: atoms.csv: this rank's copy differs" o2.csv -- \
+expect_disagree "rank 1 failed: atoms.csv: this rank's copy differs" "$TMP/r0/o2.csv" -- \
   "${MPI[@]}" -np 2 "${PER_RANK[@]}" "$HJDL" explain --atoms atoms.csv --x x.csv --t 1 --eps 0.1 --out o2.csv
 # 2. rank 1's copy has fewer rows
 head -101 "$TMP/r0/atoms.csv" > "$TMP/r1/atoms.csv"
-expect_disagree "rank 1 failed: atoms.csv: this rank's copy differs from rank 0's (rows: 100 here, 200 on rank 0)" o3.csv -- \
+expect_disagree "rank 1 failed: atoms.csv: this rank's copy differs from rank 0's (rows: 100 here, 200 on rank 0)" "$TMP/r0/o3.csv" -- \
   "${MPI[@]}" -np 2 "${PER_RANK[@]}" "$HJDL" "${SOLVE[@]}" --out o3.csv
 # 3. other column names, same numbers
 { echo "z1,z2,g"; tail -n +2 "$TMP/r0/atoms.csv"; } > "$TMP/r1/atoms.csv"
-expect_disagree "rank 1 failed: atoms.csv: this rank's copy differs from rank 0's (column names)" o4.csv -- \
+expect_disagree "rank 1 failed: atoms.csv: this rank's copy differs from rank 0's (column names)" "$TMP/r0/o4.csv" -- \
   "${MPI[@]}" -np 2 "${PER_RANK[@]}" "$HJDL" "${SOLVE[@]}" --out o4.csv
 # 4. the points differ
 cp "$TMP/r0/atoms.csv" "$TMP/r1/atoms.csv"
 printf 'x1,x2\n0,0\n1,0.5\n-1,2.5\n' > "$TMP/r1/x.csv"
-expect_disagree "rank 1 failed: x.csv: this rank's copy differs" o5.csv -- \
+expect_disagree "rank 1 failed: x.csv: this rank's copy differs" "$TMP/r0/o5.csv" -- \
   "${MPI[@]}" -np 2 "${PER_RANK[@]}" "$HJDL" "${SOLVE[@]}" --out o5.csv
 # 5. fit: training data that differ between ranks
 awk 'BEGIN { print "x1,x2,y"; for (i = 0; i < 60; i++) { a = (i % 7) / 7; b = (i % 5) / 5; printf "%.17g,%.17g,%.17g\n", a, b, a + b } }' > "$TMP/r0/d.csv"
 awk -F, 'NR == 40 { printf "%s,%s,%.17g\n", $1, $2, $3 + 1; next } { print }' "$TMP/r0/d.csv" > "$TMP/r1/d.csv"
-expect_disagree "rank 1 failed: d.csv: this rank's copy differs from rank 0's (CRC-32" m.hjm -- \
+expect_disagree "rank 1 failed: d.csv: this rank's copy differs from rank 0's (CRC-32" "$TMP/r0/m.hjm" -- \
   "${MPI[@]}" -np 2 "${PER_RANK[@]}" "$HJDL" fit --data d.csv --arch lse:4 --eps 0.2 --iters 5 --quiet --out m.hjm
 # 6. identical copies: the run goes ahead and matches one process
 cp "$TMP/r0/x.csv" "$TMP/r1/x.csv"
