@@ -86,6 +86,14 @@ void cli_cleanup_install(void)
 
 void cli_cleanup_watch(const char *path, int is_dir)
 {
+    /* a link is followed (data.h): its target's directory gets the files */
+    struct stat lsb;
+    if (!is_dir && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode)) {
+        char *target = realpath(path, NULL);
+        if (target != NULL && strcmp(target, path) != 0)
+            cli_cleanup_watch(target, 0);
+        free(target);
+    }
     char d[WATCH_LEN];
     size_t len = strlen(path);
     if (len == 0 || len >= WATCH_LEN)
@@ -117,12 +125,22 @@ const char *cli_stage_path(cli_stage *s, const char *final)
 {
     if (final == NULL || strcmp(final, "-") == 0 || s->n == CLI_STAGE_MAX)
         return final;
-    size_t len = strlen(final);
-    int npy = len >= 4 && strcmp(final + len - 4, ".npy") == 0;
+    /* staged beside what is replaced: a link's target (data.h), so that the
+     * final rename stays within one directory */
+    char *target = NULL;
+    struct stat lsb;
+    if (lstat(final, &lsb) == 0 && S_ISLNK(lsb.st_mode))
+        target = realpath(final, NULL);
+    const char *base = target ? target : final;
+    size_t len = strlen(base);
+    int npy = len >= 4 && strcmp(base + len - 4, ".npy") == 0;
     char *tmp = malloc(len + 48);
-    if (tmp == NULL)
+    if (tmp == NULL) {
+        free(target);
         return final;
-    snprintf(tmp, len + 48, "%s%ss%s", final, tag, npy ? ".npy" : "");
+    }
+    snprintf(tmp, len + 48, "%s%ss%s", base, tag, npy ? ".npy" : "");
+    free(target);
     cli_cleanup_watch(final, 0);
     s->final[s->n] = final;
     s->tmp[s->n++] = tmp;
