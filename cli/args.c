@@ -81,7 +81,8 @@ static int store(const char *cmd, const cli_opt *o, const char *text)
     }
     case CLI_SIZE:
     case CLI_U64: {
-        if (text[0] == '-' || text[0] == '\0')
+        /* decimal digits only: no sign, space or hex, as in the data files */
+        if (text[strspn(text, "0123456789")] != '\0' || text[0] == '\0')
             return cli_error(cmd, "--%s: '%s' is not a non-negative integer", o->name, text);
         unsigned long long v = strtoull(text, &end, 10);
         if (*end != '\0' || errno == ERANGE)

@@ -179,6 +179,9 @@ expect_fail 2 "hex.csv:2:1: '0x1p0' is not a number" -- "$HJDL" solve --atoms "$
 expect_fail 2 "--eps: 'inf' is not a finite number" -- "$HJDL" solve --atoms "$T/a.csv" --x "$T/x.csv" --t 1 --eps inf
 expect_fail 2 "--eps: ' 0.1' is not a finite number" -- "$HJDL" solve --atoms "$T/a.csv" --x "$T/x.csv" --t 1 --eps " 0.1"
 expect_fail 2 "--eps: '1e999' is out of the range of a double" -- "$HJDL" solve --atoms "$T/a.csv" --x "$T/x.csv" --t 1 --eps 1e999
+for bad in " 5" "+5" "0x5" "5e3" "-1"; do
+  expect_fail 2 "--seeds: '$bad' is not a non-negative integer" -- "$HJDL" experiment identity --seeds "$bad" --out "$T/e"
+done
 printf 'x,y,y\n1,2,3\n4,5,6\n' > "$T/dup.csv"
 expect_fail 2 "dup.csv:1: columns 2 and 3 are both named 'y'" -- "$HJDL" fit --data "$T/dup.csv" --target y --arch lse:2 --eps 0.1 --out "$T/never.hjm"
 expect_fail 2 "columns 2 and 3 are both named 'y'" -- "$HJDL" solve --atoms "$T/dup.csv" --x "$T/x.csv" --t 1 --eps 0.1
