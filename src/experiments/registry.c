@@ -74,6 +74,13 @@ hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options 
         if (lim[k].v > lim[k].max)
             return hj_error_set(err, HJ_EINVAL, "experiment %s: %s = %zu is more than the limit of %zu",
                                 e->name, lim[k].name, lim[k].v, lim[k].max);
+    if (opt->N > 0 && opt->d > 0) { /* N points of d coordinates, at least */
+        char what[96];
+        snprintf(what, sizeof what, "experiment %s: N = %zu points in d = %zu", e->name, opt->N, opt->d);
+        hj_status mst = hj_memory_check(8.0 * (double)opt->N * (double)opt->d, what, err);
+        if (mst != HJ_OK)
+            return mst;
+    }
     if (!(opt->eps >= 0.0) && !isnan(opt->eps))
         return hj_error_set(err, HJ_EINVAL, "experiment %s: eps = %g is negative", e->name, opt->eps);
     int k = snprintf(res->dir, sizeof res->dir, "%s/%s", opt->out_dir ? opt->out_dir : "hjdl-out", e->name);

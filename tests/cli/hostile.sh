@@ -148,6 +148,7 @@ expect_fail 2 "--N 1000000000000 is more than the limit of 10000000" -- "$HJDL" 
 expect_fail 2 "--seeds 1000000000000 is more than the limit of 10000" -- "$HJDL" reproduce --seeds 1000000000000 --out "$T/e"
 expect_fail 2 "--iters 1000000000000 is more than the limit" -- "$HJDL" experiment identity --iters 1000000000000 --out "$T/e"
 expect_fail 2 "--d 1000000000 is more than the limit of 100000" -- "$HJDL" experiment identity --d 1000000000 --out "$T/e"
+expect_fail 2 "N = 10000000 points in d = 100000 needs 8e+03 GB, more than this machine's" -- "$HJDL" experiment identity --N 10000000 --d 100000 --out "$T/e"
 [ ! -e "$T/e" ] && pass || fail "a refused experiment made its output directory"
 # a .npy claiming far more data than this machine holds: refused from its header
 # (a sparse file: its bytes are never read)
