@@ -242,7 +242,8 @@ int cmd_fit(int argc, char **argv)
             tr.data[2 * k + 1] = res.loss_trace ? res.loss_trace[k] : NAN;
         }
         if (ts == HJ_OK)
-            ts = hj_matrix_write(trace_path, &tr, tnames, &err);
+            ts = strcmp(trace_path, "-") == 0 ? hj_csv_write_stream(stdout, &tr, tnames, &err)
+                                              : hj_matrix_write(trace_path, &tr, tnames, &err);
         hj_matrix_free(&tr);
         if (ts != HJ_OK) {
             rc = cli_report("fit", &err);

@@ -47,7 +47,8 @@ expect_fail 2 "a model is written to a file" -- "$HJDL" "${FIT[@]}" --iters 5 --
 expect_fail 2 "--out $T/m.hjm is the input $T/m.hjm" -- "$HJDL" predict "$T/m.hjm" --x "$T/x.csv" --out "$T/m.hjm"
 # "-" is standard output
 "$HJDL" "${SOLVE[@]}" --out - | head -1 | grep -q '^u,' && pass || fail "--out - is not stdout"
-[ ! -e ./- ] && pass || fail "--out - made a file named -"
+"$HJDL" "${FIT[@]}" --iters 3 --out "$T/mt.hjm" --trace - | grep -q '^3,' && pass || fail "fit --trace - is not stdout"
+[ ! -e ./- ] && [ ! -e "$T/-" ] && pass || fail "an output - made a file named -"
 # a link to a regular file is followed: the target is replaced, the link stays
 echo old > "$T/target.csv"; ln -s target.csv "$T/tlink"
 "$HJDL" "${SOLVE[@]}" --out "$T/tlink" && pass || fail "solve --out LINK"
