@@ -30,8 +30,10 @@ hj_status hj_io_write_atomic(const char *path, hj_io_writer_fn fn, const void *c
                              hj_error *err);
 
 /* Remove from dir the temporary files "NAME.tmp.PID.*" that a killed
- * writer left: regular files of this user, last written before this process
- * started, whose PID names no running process. Best effort, never fails. */
+ * writer left: regular files of this user whose PID names no running
+ * process, last written before this run (the time of /proc/self, which Linux
+ * sets when this process is first looked up there, no later than its first
+ * write). Best effort, never fails. */
 void hj_io_sweep_stale(const char *dir);
 
 /* The calling thread's locale switched to "C" for strtod/printf, then
