@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
+#include "hjdl/data.h"
 
 int cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -27,14 +29,10 @@ int cli_report(const char *cmd, const hj_error *err)
     if (cli_dist_rank() == 0) /* under mpirun rank 0 speaks for all (cli_dist.c) */
         fprintf(stderr, "hjdl %s: %s\n", cmd,
                 err->msg[0] ? err->msg : hj_status_string(err->code));
-    switch (err->code) {
-    case HJ_ENOMEM:
-    case HJ_EMAXITER:
-    case HJ_ERANGE:
-        return CLI_FAIL;
-    default:
-        return CLI_USAGE;
-    }
+    /* every refusal of input or options is 2, sizes that cannot be
+     * allocated included; 1 is left for a failed check and for a method
+     * that did not converge */
+    return err->code == HJ_EMAXITER ? CLI_FAIL : CLI_USAGE;
 }
 
 double cli_now(void)
@@ -62,20 +60,29 @@ static int store(const char *cmd, const cli_opt *o, const char *text)
         *(int *)o->dest = 1;
         return 0;
     case CLI_STRING:
+    case CLI_INPUT:
+    case CLI_OUTPUT:
+    case CLI_OUTDIR:
         if (text[0] == '\0')
             return cli_error(cmd, "--%s needs a non-empty value", o->name);
         *(const char **)o->dest = text;
         return 0;
     case CLI_DOUBLE: {
+        /* the number syntax of the data files (data.h): decimal, no hex,
+         * subnormals accepted */
+        if (!hj_number_syntax(text, strlen(text)))
+            return cli_error(cmd, "--%s: '%s' is not a finite number (decimal, e.g. 0.5 or 1e-3)",
+                             o->name, text);
         double v = strtod(text, &end);
-        if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
-            return cli_error(cmd, "--%s: '%s' is not a finite number", o->name, text);
+        if (*end != '\0' || !isfinite(v))
+            return cli_error(cmd, "--%s: '%s' is out of the range of a double", o->name, text);
         *(double *)o->dest = v;
         return 0;
     }
     case CLI_SIZE:
     case CLI_U64: {
-        if (text[0] == '-' || text[0] == '\0')
+        /* decimal digits only: no sign, space or hex, as in the data files */
+        if (text[strspn(text, "0123456789")] != '\0' || text[0] == '\0')
             return cli_error(cmd, "--%s: '%s' is not a non-negative integer", o->name, text);
         unsigned long long v = strtoull(text, &end, 10);
         if (*end != '\0' || errno == ERANGE)
@@ -91,6 +98,48 @@ static int store(const char *cmd, const cli_opt *o, const char *text)
     }
     }
     return cli_error(cmd, "internal: unknown option kind");
+}
+
+/* The output-path policy (data.h, hj_output_check) for every output option,
+ * before any work: no output is an input (an input option or a positional
+ * argument) or another output; "-" is standard output. Output directories
+ * must be directories or new paths. Each output's directory is watched for
+ * temporary files on SIGINT/SIGTERM (cli_cleanup_watch). */
+static int check_paths(const cli_opt *opts, size_t nopts, const char **pos, size_t np, const char *cmd)
+{
+    for (size_t k = 0; k < nopts; k++) {
+        const cli_opt *o = &opts[k];
+        const char *out = o->kind == CLI_OUTPUT || o->kind == CLI_OUTDIR
+                              ? *(const char *const *)o->dest : NULL;
+        if (out == NULL || strcmp(out, "-") == 0)
+            continue;
+        hj_error err = {0};
+        if (o->kind == CLI_OUTPUT && hj_output_check(out, &err) != HJ_OK)
+            return cli_error(cmd, "--%s %s", o->name, err.msg);
+        struct stat sb;
+        if (o->kind == CLI_OUTDIR && stat(out, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            return cli_error(cmd, "--%s %s: exists and is not a directory", o->name, out);
+        for (size_t j = 0; o->kind == CLI_OUTPUT && j < np; j++)
+            if (hj_path_same_file(out, pos[j]))
+                return cli_error(cmd, "--%s %s is the input %s; refusing to overwrite an input",
+                                 o->name, out, pos[j]);
+        for (size_t j = 0; j < nopts; j++) {
+            const cli_opt *q = &opts[j];
+            if (j == k || !(q->kind == CLI_INPUT || q->kind == CLI_OUTPUT || q->kind == CLI_OUTDIR))
+                continue;
+            const char *other = *(const char *const *)q->dest;
+            if (other == NULL || !hj_path_same_file(out, other))
+                continue;
+            if (q->kind == CLI_INPUT)
+                return cli_error(cmd, "--%s %s is the input --%s; refusing to overwrite an input",
+                                 o->name, out, q->name);
+            if (j > k)
+                return cli_error(cmd, "--%s and --%s name the same file %s", o->name, q->name,
+                                 out);
+        }
+        cli_cleanup_watch(out, o->kind == CLI_OUTDIR);
+    }
+    return CLI_OK;
 }
 
 int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
@@ -143,6 +192,8 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
     for (size_t k = 0; k < nopts && k < sizeof seen; k++)
         if (opts[k].required && !seen[k])
             return cli_error(cmd, "missing required option --%s (see 'hjdl %s --help')", opts[k].name, cmd);
+    if (check_paths(opts, nopts, pos, np, cmd) != CLI_OK)
+        return CLI_USAGE;
     if (npos)
         *npos = np;
     return CLI_OK;

@@ -19,6 +19,9 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_HELP = 3 };
 typedef enum cli_kind {
     CLI_FLAG,     /* int: set to 1 when present */
     CLI_STRING,   /* const char * */
+    CLI_INPUT,    /* const char *: a file read (never an output) */
+    CLI_OUTPUT,   /* const char *: a file written (hj_output_check; "-": stdout) */
+    CLI_OUTDIR,   /* const char *: a directory written into (a directory or a new path) */
     CLI_DOUBLE,   /* double, finite */
     CLI_SIZE,     /* size_t, >= 0 */
     CLI_U64       /* uint64_t */
@@ -40,7 +43,10 @@ typedef struct cli_command {
 } cli_command;
 
 /* Parse argv[1..] (argv[0] is the command name) against opts. Positional
- * arguments are collected into pos (at most max_pos). Prints a one-line
+ * arguments are collected into pos (at most max_pos); they are inputs.
+ * Output options are checked before the command does any work: each must
+ * be a regular file or a new path (data.h, hj_output_check), none may be
+ * an input or another output. Prints a one-line
  * error to stderr and returns CLI_USAGE on bad input; returns CLI_HELP when
  * --help/-h was given (the caller prints help); CLI_OK otherwise. */
 int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
@@ -50,8 +56,9 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
 void cli_print_help(FILE *f, const char *cmd, const char *synopsis,
                     const char *description, const cli_opt *opts, size_t nopts);
 
-/* "hjdl CMD: MESSAGE" on stderr for a failed library call; returns CLI_USAGE
- * for input errors and CLI_FAIL for others (out of memory, no convergence). */
+/* "hjdl CMD: MESSAGE" on stderr for a failed library call; returns CLI_FAIL
+ * when a method did not converge (HJ_EMAXITER), CLI_USAGE for every other
+ * error (bad input, sizes that cannot be allocated). */
 int cli_report(const char *cmd, const hj_error *err);
 
 /* printf-style one-line error "hjdl CMD: ..." on stderr; returns CLI_USAGE. */
@@ -93,6 +100,21 @@ int cli_dist_rank(void);
  * errors every rank meets alike (bad options) appear once. */
 int cli_dist_fail(const char *cmd, hj_status local, const hj_error *local_err);
 
+/* Rank agreement on inputs: every rank describes what it read of each
+ * input (rows, columns, column names or NULL) and the file's whole-content
+ * CRC-32 and size (hj_file_crc32) is added; rank 0's descriptions are
+ * broadcast (one collective, called by every rank, have = 0 on a rank that
+ * already failed) and a rank whose copy differs returns HJ_EFORMAT "PATH:
+ * this rank's copy differs from rank 0's (rows: 120 here, 100 on rank 0)";
+ * pass the result to cli_dist_fail, which names the rank. HJ_OK at once with
+ * one process. At most 8 inputs. */
+typedef struct cli_input {
+    const char *path;
+    size_t rows, cols;
+    const char *const *names;
+} cli_input;
+hj_status cli_dist_same_inputs(const cli_input *in, size_t n, int have, hj_error *err);
+
 /* Sharded atoms (solve/explain): fold rows [begin, end) of an atom file
  * (rows y_1..y_d, g; opened with hj_rows_open) into the partial states
  * P (n, 3 + dv) and top (may be NULL) at points x (n, d), in tiles of
@@ -104,6 +126,12 @@ hj_status cli_fold_atom_rows(struct hj_rows *rows, size_t begin, size_t end, siz
                              const struct hj_metric *metric, const double *x, size_t n, double t,
                              double eps, int with_grad, double *P, struct hj_topk *top, hj_error *err);
 
+/* HJ_ERANGE "WHAT row R, column K: V is beyond +-1e150, where |x - y|^2
+ * overflows a double" for the first of the first ncheck columns of v (rows,
+ * cols) past HJ_MAX_COORD (limits.h); R counts from row0 + 1. */
+hj_status cli_check_coords(const double *v, size_t rows, size_t cols, size_t ncheck, size_t row0,
+                           const char *what, hj_error *err);
+
 /* ---- result tables (output.c) ------------------------------------------- */
 struct hj_matrix;
 /* Writes the name of column k (at most len bytes with the NUL) into buf. */
@@ -114,6 +142,35 @@ typedef void (*cli_column_name_fn)(size_t k, char *buf, size_t len, const void *
  * the exit code. */
 int cli_write_table(const char *cmd, const char *path, const struct hj_matrix *m,
                     cli_column_name_fn name, const void *ctx);
+
+/* ---- temporary files and staged outputs (cleanup.c) ---------------------
+ * SIGINT, SIGTERM and SIGHUP remove this process's temporary files
+ * ("*.tmp.PID.*", data.h) from the watched directories, then end the
+ * process with the signal, as without the handler. */
+void cli_cleanup_install(void);
+/* Watch path's directory (is_dir: path itself); at most 16 are kept. */
+void cli_cleanup_watch(const char *path, int is_dir);
+
+/* A command with several output files writes each to a staged path
+ * (cli_stage_path: FINAL.tmp.PID.s[.npy], same directory) and renames them
+ * all onto their final paths at the end (cli_stage_commit), so they appear
+ * only when the whole command succeeded; cli_stage_abort removes them. */
+#define CLI_STAGE_MAX 8
+typedef struct cli_stage {
+    size_t n;
+    const char *final[CLI_STAGE_MAX];
+    char *tmp[CLI_STAGE_MAX];
+} cli_stage;
+/* The path to write instead of final (final itself for NULL or "-"). */
+const char *cli_stage_path(cli_stage *s, const char *final);
+int cli_stage_commit(cli_stage *s, const char *cmd);
+void cli_stage_abort(cli_stage *s);
+
+/* mkdir -p dir for a command's output directory; *created = 1 when it did
+ * not exist. cli_remove_out_dir removes it again after a failure when the
+ * command created it and it is empty. */
+int cli_make_out_dir(const char *cmd, const char *dir, int *created);
+void cli_remove_out_dir(const char *dir, int created);
 
 /* Commands. */
 int cmd_verify(int argc, char **argv);

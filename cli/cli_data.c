@@ -15,6 +15,7 @@
 void cli_data_options_default(cli_data_options *o)
 {
     memset(o, 0, sizeof *o);
+    o->limit = o->test_limit = o->pca = SIZE_MAX; /* not given */
 }
 
 void cli_data_free(cli_data *D)
@@ -90,9 +91,23 @@ static int check_labels(const double *y, size_t n, const char *path, size_t limi
     return CLI_OK;
 }
 
-int cli_data_load(const cli_data_options *o, uint64_t seed, cli_data *D, const char *cmd)
+int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, const char *cmd)
 {
     memset(D, 0, sizeof *D);
+    /* 0 has no meaning for these sizes: refused, not read as "the default" */
+    const struct { const char *name; size_t v; const char *why; } zero[] = {
+        {"limit", given->limit, "no training point"}, {"test-limit", given->test_limit, "no test point"},
+        {"pca", given->pca, "no principal axis (leave --pca out for no projection)"}};
+    for (size_t k = 0; k < sizeof zero / sizeof zero[0]; k++)
+        if (zero[k].v == 0)
+            return cli_error(cmd, "--%s 0 would keep %s", zero[k].name, zero[k].why);
+    cli_data_options opt = *given, *o = &opt;
+    if (o->limit == SIZE_MAX)
+        o->limit = 0;
+    if (o->test_limit == SIZE_MAX)
+        o->test_limit = 0;
+    if (o->pca == SIZE_MAX)
+        o->pca = 0;
     hj_error err = {0};
     int rc = CLI_OK;
     if ((o->data == NULL) == (o->dataset == NULL))
@@ -133,8 +148,9 @@ int cli_data_load(const cli_data_options *o, uint64_t seed, cli_data *D, const c
         if (hj_matrix_read(o->data, &M, &err) != HJ_OK)
             return cli_report(cmd, &err);
         if (M.cols < 2) {
+            const size_t found = M.cols;
             hj_matrix_free(&M);
-            return cli_error(cmd, "%s: need at least 2 columns (features and a target), found %zu", o->data, M.cols);
+            return cli_error(cmd, "%s: need at least 2 columns (features and a target), found %zu", o->data, found);
         }
         if ((rc = target_column(&M, o->target, o->data, &col, cmd)) != CLI_OK ||
             (rc = split_xy(&M, col, &D->x_train_raw, &D->y_train, cmd)) != CLI_OK) {

@@ -12,7 +12,7 @@
 typedef struct cli_data_options {
     const char *data, *dataset, *target, *test, *task;
     double holdout;
-    size_t limit, test_limit, pca;
+    size_t limit, test_limit, pca;   /* SIZE_MAX: not given; 0 is refused */
     int standardize;
 } cli_data_options;
 

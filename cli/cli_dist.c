@@ -1,4 +1,5 @@
 /* cli_dist.c — start-up of the distributed runtime around a command (mpirun -np P hjdl CMD ...), and its traffic report. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "hjdl/data.h"
 #include "hjdl/dist.h"
 #include "hjdl/hopf.h"
+#include "hjdl/limits.h"
 #include "hjdl/partial.h"
 
 /* The run's context: written once per process by cli_dist_run before the
@@ -109,6 +111,91 @@ int cli_dist_fail(const char *cmd, hj_status local, const hj_error *local_err)
     return cli_report(cmd, &err); /* printed by rank 0 only */
 }
 
+/* What one rank read of one input: compared field by field with rank 0's. */
+typedef struct input_print {
+    uint64_t ok, rows, cols, names, bytes, crc;
+} input_print;
+
+/* FNV-1a 64 of the column names (each with its NUL), 0 without names. */
+static uint64_t names_hash(const char *const *names, size_t cols)
+{
+    if (names == NULL)
+        return 0;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t k = 0; k < cols; k++)
+        for (const unsigned char *p = (const unsigned char *)names[k];; p++) {
+            h = (h ^ *p) * 1099511628211ULL;
+            if (*p == '\0')
+                break;
+        }
+    return h;
+}
+
+hj_status cli_dist_same_inputs(const cli_input *in, size_t n, int have, hj_error *err)
+{
+    hj_dist *d = run_dist;
+    if (hj_dist_size(d) == 1 || n == 0)
+        return HJ_OK;
+    enum { MAX_INPUTS = 8 };
+    input_print mine[MAX_INPUTS], root[MAX_INPUTS];
+    memset(mine, 0, sizeof mine);
+    if (n > MAX_INPUTS)
+        n = MAX_INPUTS;
+    hj_status st = HJ_OK;
+    for (size_t i = 0; have && st == HJ_OK && i < n; i++) {
+        uint32_t crc = 0;
+        mine[i] = (input_print){1, in[i].rows, in[i].cols, names_hash(in[i].names, in[i].cols), 0, 0};
+        if (in[i].path != NULL && (st = hj_file_crc32(in[i].path, &crc, &mine[i].bytes, err)) == HJ_OK)
+            mine[i].crc = crc;
+    }
+    memcpy(root, mine, sizeof root);
+    hj_error berr = {0};
+    if (hj_dist_bcast(d, root, sizeof root, 0, &berr) != HJ_OK) /* the one collective */
+        return st != HJ_OK ? st : hj_error_set(err, berr.code, "%s", berr.msg);
+    if (st != HJ_OK || !have || hj_dist_rank(d) == 0)
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        const input_print *a = &mine[i], *b = &root[i];
+        if (!b->ok)
+            continue; /* rank 0 failed itself: its own message stands */
+        const char *what = a->rows != b->rows ? "rows" : a->cols != b->cols ? "columns"
+                           : a->names != b->names ? "column names" : a->bytes != b->bytes ? "bytes"
+                           : a->crc != b->crc ? "CRC-32 of the content" : NULL;
+        if (what == NULL)
+            continue;
+        char here[64] = "", there[64] = "";
+        if (a->rows != b->rows || a->cols != b->cols || a->bytes != b->bytes) {
+            const uint64_t x = a->rows != b->rows ? a->rows : a->cols != b->cols ? a->cols : a->bytes;
+            const uint64_t y = a->rows != b->rows ? b->rows : a->cols != b->cols ? b->cols : b->bytes;
+            snprintf(here, sizeof here, ": %llu here", (unsigned long long)x);
+            snprintf(there, sizeof there, ", %llu on rank 0", (unsigned long long)y);
+        } else if (a->names == b->names) { /* the content alone differs */
+            snprintf(here, sizeof here, ": %08llx here", (unsigned long long)a->crc);
+            snprintf(there, sizeof there, ", %08llx on rank 0", (unsigned long long)b->crc);
+        }
+        return hj_error_set(err, HJ_EFORMAT,
+                            "%s: this rank's copy differs from rank 0's (%s%s%s); every rank must "
+                            "read the same data",
+                            in[i].path, what, here, there);
+    }
+    return HJ_OK;
+}
+
+hj_status cli_check_coords(const double *v, size_t rows, size_t cols, size_t ncheck, size_t row0,
+                           const char *what, hj_error *err)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t k = 0; k < ncheck; k++) {
+            double c = v[i * cols + k];
+            if (!(fabs(c) <= HJ_MAX_COORD))
+                return hj_error_set(err, HJ_ERANGE,
+                                    "%s row %zu, column %zu: %g is beyond +-%g, where |x - y|^2 "
+                                    "overflows a double",
+                                    what, row0 + i + 1, k + 1, c, HJ_MAX_COORD);
+        }
+    return HJ_OK;
+}
+
 hj_status cli_fold_atom_rows(hj_rows *rows, size_t begin, size_t end, size_t tile,
                              const hj_metric *metric, const double *x, size_t n, double t,
                              double eps, int with_grad, double *P, hj_topk *top, hj_error *err)
@@ -136,6 +223,8 @@ hj_status cli_fold_atom_rows(hj_rows *rows, size_t begin, size_t end, size_t til
             st = hj_error_set(err, HJ_EIO, "unexpected end of the atoms at row %zu", begin + off);
             goto done;
         }
+        if ((st = cli_check_coords(buf, got, cols, d, begin + off, "atoms", err)) != HJ_OK)
+            goto done;
         /* rows (y_1..y_d, g) -> y (got, d) in place and g (got) */
         for (size_t j = 0; j < got; j++) {
             g[j] = buf[j * cols + d];

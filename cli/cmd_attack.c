@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hjdl/limits.h"
 #include "hjdl/data.h"
 #include "hjdl/model.h"
 #include "hjdl/robust.h"
@@ -50,8 +51,8 @@ int cmd_attack(int argc, char **argv)
     size_t steps = 50, restarts = 1, npos = 0;
     uint64_t seed = 1;
     const cli_opt opts[] = {
-        {"x", CLI_STRING, &x_path, "FILE", "inputs (CSV or .npy), the model's raw feature columns [+ label column]", 1},
-        {"labels", CLI_STRING, &lab_path, "FILE", "labels, one column (default: the last column of --x)", 0},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs (CSV or .npy), the model's raw feature columns [+ label column]", 1},
+        {"labels", CLI_INPUT, &lab_path, "FILE", "labels, one column (default: the last column of --x)", 0},
         {"norm", CLI_STRING, &norm_s, "2|inf", "threat model: l2 or linf ball (default 2)", 0},
         {"radius", CLI_DOUBLE, &radius, "R", "radius of the ball, > 0 (required)", 1},
         {"method", CLI_STRING, &method_s, "M", "pgd or fgsm (default pgd)", 0},
@@ -60,7 +61,7 @@ int cmd_attack(int argc, char **argv)
         {"restarts", CLI_SIZE, &restarts, "K", "PGD starts, the first from the clean point (default 1)", 0},
         {"step-size", CLI_DOUBLE, &step, "A", "PGD step (default 2.5 R / steps)", 0},
         {"seed", CLI_U64, &seed, "S", "seed of the random starts (default 1)", 0},
-        {"out", CLI_STRING, &out_path, "FILE", "write the adversarial points (.csv or .npy)", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "write the adversarial points (.csv or .npy)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "attack");
@@ -94,6 +95,9 @@ int cmd_attack(int argc, char **argv)
         o.loss = HJ_ATTACK_XENT;
     else
         return cli_error("attack", "--loss: '%s' is not margin or xent", loss_s);
+    if (radius > HJ_MAX_SCALE)
+        return cli_error("attack", "--radius %g is beyond %g: the attacked points would overflow a double",
+                         radius, HJ_MAX_SCALE);
     o.radius = radius, o.steps = steps, o.restarts = restarts, o.step_size = step, o.seed = seed;
     hj_error err = {0};
     if (hj_attack_options_check(&o, &err) != HJ_OK)

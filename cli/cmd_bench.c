@@ -89,7 +89,7 @@ int cmd_bench(int argc, char **argv)
         {"steps", CLI_SIZE, &steps, "S", "adam: steps per timed run (default 20)", 0},
         {"threads", CLI_SIZE, &threads, "T", "OpenMP/OpenBLAS threads (default: all cores)", 0},
         {"seed", CLI_U64, &seed, "S", "seed of the random inputs (default 1)", 0},
-        {"csv", CLI_STRING, &csv_path, "FILE", "also write the results as CSV", 0},
+        {"csv", CLI_OUTPUT, &csv_path, "FILE", "also write the results as CSV", 0},
         {"no-roofline", CLI_FLAG, &no_roofline, NULL, "skip the machine measurements (no roofline column)", 0},
         {"gemm-n", CLI_SIZE, &gemm_n, "G", "roofline: dgemm matrix size (default 2000)", 0},
         {"write-mb", CLI_DOUBLE, &write_mb, "M", "roofline: store-test array in MiB (default 256)", 0},
@@ -200,7 +200,9 @@ int cmd_bench(int argc, char **argv)
     }
 
     FILE *csv = NULL;
-    if (csv_path && (csv = fopen(csv_path, "w")) == NULL) {
+    cli_stage stage = {0}; /* --csv appears, whole, only when the run succeeds */
+    if (csv_path && (csv = fopen(cli_stage_path(&stage, csv_path), "w")) == NULL) {
+        cli_stage_abort(&stage);
         free(cases);
         return cli_error("bench", "%s: cannot open for writing", csv_path);
     }
@@ -266,6 +268,9 @@ int cmd_bench(int argc, char **argv)
 done:
     if (csv && fclose(csv) != 0 && rc == CLI_OK)
         rc = cli_error("bench", "%s: write failed", csv_path);
+    if (rc == CLI_OK)
+        rc = cli_stage_commit(&stage, "bench");
+    cli_stage_abort(&stage);
     free(cases);
     return rc;
 }

@@ -27,8 +27,8 @@ int cmd_certify(int argc, char **argv)
     const char *x_path = NULL, *out_path = NULL, *pos[1];
     size_t npos = 0;
     const cli_opt opts[] = {
-        {"x", CLI_STRING, &x_path, "FILE", "inputs (CSV or .npy), one row per point, the model's raw feature columns", 1},
-        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs (CSV or .npy), one row per point, the model's raw feature columns", 1},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "certify");

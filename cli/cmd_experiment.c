@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hjdl/limits.h"
 #include "hjdl/dist.h"
 #include "hjdl/experiment.h"
 #include "hjdl/report.h"
@@ -238,16 +239,17 @@ static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_op
                         size_t *threads, const char **pos, size_t max_pos, size_t *npos, int reproduce,
                         reproduce_extra *rx)
 {
-    size_t N = 0, d = 0, iters = 0;
+    /* SIZE_MAX: not given (the experiment's default); 0 is refused */
+    size_t N = SIZE_MAX, d = SIZE_MAX, iters = SIZE_MAX, seeds = SIZE_MAX;
     reproduce_extra unused = {NULL, 0};
     if (rx == NULL)
         rx = &unused;
     const cli_opt opts[] = {
         {"quick", CLI_FLAG, &eo->quick, NULL, "small sizes: every experiment in seconds (the CI mode)", 0},
-        {"out", CLI_STRING, &eo->out_dir, "DIR", "output directory (default hjdl-out)", 0},
-        {"seeds", CLI_SIZE, &eo->seeds, "S", "number of seeds (default: the experiment's)", 0},
+        {"out", CLI_OUTDIR, &eo->out_dir, "DIR", "output directory (default hjdl-out)", 0},
+        {"seeds", CLI_SIZE, &seeds, "S", "number of seeds (default: the experiment's)", 0},
         {"seed", CLI_U64, &eo->seed, "S", "base seed (default 1)", 0},
-        {"threads", CLI_SIZE, threads, "T", "threads for OpenMP and OpenBLAS (default: all cores)", 0},
+        {"threads", CLI_SIZE, threads, "T", "threads for OpenMP and OpenBLAS, 1..1024 (default or 0: all cores)", 0},
         {"eps", CLI_DOUBLE, &eo->eps, "E", "override eps where the experiment has one", 0},
         {"N", CLI_SIZE, &N, "N", "override the number of atoms/neurons where it has one", 0},
         {"d", CLI_SIZE, &d, "D", "override the dimension where it has one", 0},
@@ -298,7 +300,20 @@ static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_op
         return rc;
     if (eo->eps < 0.0)
         return cli_error(cmd, "--eps must be >= 0 (got %g)", eo->eps);
-    eo->N = N, eo->d = d, eo->iters = iters;
+    if (*threads > HJ_MAX_THREADS)
+        return cli_error(cmd, "--threads %zu is more than the limit of %d", *threads, HJ_MAX_THREADS);
+    const struct { const char *name; size_t v, max; } lim[] = {
+        {"N", N, HJ_MAX_EXP_N}, {"d", d, HJ_MAX_EXP_D}, {"iters", iters, HJ_MAX_ITERS},
+        {"seeds", seeds, HJ_MAX_SEEDS}};
+    for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++) {
+        if (lim[k].v == 0)
+            return cli_error(cmd, "--%s 0: give a positive number (leave --%s out for the experiment's default)",
+                             lim[k].name, lim[k].name);
+        if (lim[k].v != SIZE_MAX && lim[k].v > lim[k].max)
+            return cli_error(cmd, "--%s %zu is more than the limit of %zu", lim[k].name, lim[k].v, lim[k].max);
+    }
+    eo->N = N == SIZE_MAX ? 0 : N, eo->d = d == SIZE_MAX ? 0 : d;
+    eo->iters = iters == SIZE_MAX ? 0 : iters, eo->seeds = seeds == SIZE_MAX ? 0 : seeds;
     return CLI_OK;
 }
 
@@ -455,5 +470,6 @@ int cmd_reproduce(int argc, char **argv)
     free(results);
     if (rc != CLI_OK)
         return rc;
-    return (failed || errors) ? CLI_FAIL : CLI_OK;
+    /* 1 only for a failed check; an experiment that could not run is 2 */
+    return failed ? CLI_FAIL : errors ? CLI_USAGE : CLI_OK;
 }

@@ -90,6 +90,16 @@ static int explain_atoms(const char *atoms_path, const hj_matrix *X, const char 
         if (st == HJ_OK && K > N)
             st = hj_error_set(&err, HJ_EINVAL, "--top %zu exceeds the %zu atoms in %s", K, N, atoms_path);
     }
+    {   /* every rank read the same atoms and points */
+        const cli_input in[2] = {
+            {atoms_path, rows ? hj_rows_count(rows) : 0, rows ? hj_rows_cols(rows) : 0,
+             rows ? hj_rows_names(rows) : NULL},
+            {x_path, X->rows, X->cols, (const char *const *)X->names}};
+        hj_error aerr = {0};
+        hj_status ast = cli_dist_same_inputs(in, 2, st == HJ_OK, &aerr);
+        if (st == HJ_OK && ast != HJ_OK)
+            st = ast, err = aerr;
+    }
     if ((rc = cli_dist_fail("explain", st, &err)) != CLI_OK)
         goto done;
     const size_t Kt = K ? K : 1, w = hj_partial_width(0);
@@ -214,12 +224,12 @@ int cmd_explain(int argc, char **argv)
     size_t K = (size_t)-1, npos = 0;   /* (size_t)-1: --top not given */
     size_t tile = (size_t)-1;          /* (size_t)-1: --tile-rows not given */
     const cli_opt opts[] = {
-        {"x", CLI_STRING, &x_path, "FILE", "points to explain, one row each (raw features for a model)", 1},
-        {"atoms", CLI_STRING, &atoms_path, "FILE", "initial data: rows y_1..y_d, g (instead of MODEL)", 0},
+        {"x", CLI_INPUT, &x_path, "FILE", "points to explain, one row each (raw features for a model)", 1},
+        {"atoms", CLI_INPUT, &atoms_path, "FILE", "initial data: rows y_1..y_d, g (instead of MODEL)", 0},
         {"t", CLI_DOUBLE, &t, "T", "time, > 0 (with --atoms)", 0},
         {"eps", CLI_DOUBLE, &eps, "E", "viscosity, >= 0 (with --atoms; 0: Hopf-Lax, weights uniform on ties)", 0},
         {"top", CLI_SIZE, &K, "K", "number of largest weights listed (default 3, or N if fewer atoms)", 0},
-        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
         {"tile-rows", CLI_SIZE, &tile, "R", "with --atoms: stream the atoms R rows at a time (default: all at once)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];

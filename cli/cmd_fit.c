@@ -9,6 +9,7 @@
 #include "hjdl/data.h"
 #include "hjdl/dataset.h"
 #include "hjdl/dist.h"
+#include "hjdl/limits.h"
 #include "hjdl/model.h"
 #include "hjdl/optim.h"
 
@@ -32,6 +33,26 @@ static const char *DESCRIPTION =
     "single-process one up to rounding. Every rank reads the data files; rank 0\n"
     "alone prints and writes the model.";
 
+/* Neurons per layer against HJ_MAX_WIDTH, and the memory training needs
+ * (parameters with their gradient and optimiser state, the activations of
+ * every layer at every point) against the machine's, before allocating. */
+static int check_arch_size(const hj_arch *a, size_t n)
+{
+    double acts = 0.0;
+    for (size_t k = 0; k < a->n_layers; k++) {
+        const hj_layer *L = &a->layers[k];
+        if (L->width > HJ_MAX_WIDTH)
+            return cli_error("fit", "--arch: layer %zu has %zu neurons, more than the limit of %d",
+                             k + 1, L->width, HJ_MAX_WIDTH);
+        acts += (double)L->width * (double)(L->out > 1 ? L->out : 1);
+    }
+    hj_error err = {0};
+    const double bytes = 8.0 * (8.0 * (double)a->n_params + 2.0 * (double)n * acts);
+    if (hj_memory_check(bytes, "--arch: training", &err) != HJ_OK)
+        return cli_error("fit", "%s", err.msg);
+    return CLI_OK;
+}
+
 int cmd_fit(int argc, char **argv)
 {
     cli_data_options dopt;
@@ -42,10 +63,10 @@ int cmd_fit(int argc, char **argv)
     uint64_t seed = 1;
     int quiet = 0, output_scale = 0;
     const cli_opt opts[] = {
-        {"data", CLI_STRING, &dopt.data, "FILE", "training data (CSV or .npy)", 0},
+        {"data", CLI_INPUT, &dopt.data, "FILE", "training data (CSV or .npy)", 0},
         {"dataset", CLI_STRING, &dopt.dataset, "NAME", "a built-in data set: fashion-mnist", 0},
         {"target", CLI_STRING, &dopt.target, "COL", "target column of --data: name or 1-based index (default: last)", 0},
-        {"test", CLI_STRING, &dopt.test, "FILE", "test data with the same columns as --data", 0},
+        {"test", CLI_INPUT, &dopt.test, "FILE", "test data with the same columns as --data", 0},
         {"holdout", CLI_DOUBLE, &dopt.holdout, "FRAC", "hold out this fraction of --data as the test set (default 0)", 0},
         {"task", CLI_STRING, &dopt.task, "T", "regression or classification (default: regression for --data)", 0},
         {"limit", CLI_SIZE, &dopt.limit, "N", "use only the first N training points (default all)", 0},
@@ -64,10 +85,10 @@ int cmd_fit(int argc, char **argv)
         {"batch", CLI_SIZE, &batch, "B", "mini-batch size (default: full batch)", 0},
         {"lbfgs-iters", CLI_SIZE, &lbfgs_iters, "N", "L-BFGS iterations after Adam for adam+lbfgs (default 100)", 0},
         {"seed", CLI_U64, &seed, "S", "seed of initialisation, shuffling and --holdout (default 1)", 0},
-        {"out", CLI_STRING, &out_path, "MODEL", "where to write the model (.hjm)", 1},
-        {"train-predictions", CLI_STRING, &train_pred, "FILE", "also write the in-memory predictions on the training inputs", 0},
+        {"out", CLI_OUTPUT, &out_path, "MODEL", "where to write the model (.hjm)", 1},
+        {"train-predictions", CLI_OUTPUT, &train_pred, "FILE", "also write the in-memory predictions on the training inputs", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "no progress on stderr", 0},
-        {"trace", CLI_STRING, &trace_path, "FILE", "write the loss of every optimiser step (CSV step,loss)", 0},
+        {"trace", CLI_OUTPUT, &trace_path, "FILE", "write the loss of every optimiser step (CSV step,loss)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "fit");
@@ -82,6 +103,15 @@ int cmd_fit(int argc, char **argv)
         return cli_error("fit", "--eps must be >= 0 (got %g)", eps);
     if (!(t > 0.0))
         return cli_error("fit", "--t must be > 0 (got %g)", t);
+    if (eps > HJ_MAX_SCALE || t > HJ_MAX_SCALE)
+        return cli_error("fit", "--%s must be in %s, %g] (got %g): the model's outputs would overflow",
+                         eps > HJ_MAX_SCALE ? "eps" : "t", eps > HJ_MAX_SCALE ? "[0" : "(0", HJ_MAX_SCALE,
+                         eps > HJ_MAX_SCALE ? eps : t);
+    if (iters > HJ_MAX_ITERS || lbfgs_iters > HJ_MAX_ITERS)
+        return cli_error("fit", "--%s %zu is more than the limit of %d steps", iters > HJ_MAX_ITERS ? "iters" : "lbfgs-iters",
+                         iters > HJ_MAX_ITERS ? iters : lbfgs_iters, HJ_MAX_ITERS);
+    if (epochs > HJ_MAX_ITERS)
+        return cli_error("fit", "--epochs %zu is more than the limit of %d", epochs, HJ_MAX_ITERS);
     if (!(lr > 0.0))
         return cli_error("fit", "--lr must be > 0 (got %g)", lr);
     if (epochs > 0 && batch == 0)
@@ -90,6 +120,8 @@ int cmd_fit(int argc, char **argv)
         return cli_error("fit", "give --iters or --epochs, not both");
     if (iters == 0 && epochs == 0)
         iters = 1000;
+    if (strcmp(out_path, "-") == 0)
+        return cli_error("fit", "--out -: a model is written to a file, not to standard output");
 
     hj_error err = {0};
     hj_train_options to;
@@ -117,8 +149,13 @@ int cmd_fit(int argc, char **argv)
         }
         if (rank != 0)
             rc = cli_data_load(&dopt, seed, &D, "fit");
-        hj_error_set(&err, HJ_EINVAL, "could not load the data that rank 0 loaded");
-        rc = cli_dist_fail("fit", rc == CLI_OK ? HJ_OK : HJ_EINVAL, &err);
+        /* every rank read the same points: sizes and whole-file checksums */
+        const cli_input in[2] = {{dopt.data, D.n_train + D.n_test, D.d_raw + 1, NULL},
+                                 {dopt.test, D.n_test, D.d_raw + 1, NULL}};
+        hj_status ast = cli_dist_same_inputs(in, dopt.test ? 2 : 1, rc == CLI_OK, &err);
+        if (rc != CLI_OK)
+            hj_error_set(&err, HJ_EINVAL, "could not load the data that rank 0 loaded");
+        rc = cli_dist_fail("fit", rc != CLI_OK ? HJ_EINVAL : ast, &err);
         hj_error_clear(&err);
     }
     if (rc != CLI_OK) {
@@ -127,12 +164,15 @@ int cmd_fit(int argc, char **argv)
     }
     hj_model model = {0};
     hj_train_result res = {0};
+    cli_stage stage = {0};
     double *pred = NULL;
     hj_arch arch;
     if (hj_arch_parse(arch_s, D.d, D.n_classes, output_scale, &arch, &err) != HJ_OK) {
         rc = cli_error("fit", "--arch %s: %s", arch_s, err.msg);
         goto done;
     }
+    if ((rc = check_arch_size(&arch, D.n_train)) != CLI_OK)
+        goto done;
     if (hj_model_init(&model, &arch, eps, t, seed, &err) != HJ_OK) {
         rc = cli_report("fit", &err);
         goto done;
@@ -187,6 +227,10 @@ int cmd_fit(int argc, char **argv)
         free(tp);
     }
     printf("train loss %.10g\nsteps %zu\nseconds %.3f\n", res.final_loss, res.steps, secs);
+    /* every output staged, renamed into place together at the end: all or none */
+    train_pred = cli_stage_path(&stage, train_pred);
+    trace_path = cli_stage_path(&stage, trace_path);
+    const char *model_path = cli_stage_path(&stage, out_path);
     if (train_pred && (rc = cli_write_predictions(train_pred, &model, pred, D.n_train, NULL, NULL, 0, "fit")) != CLI_OK)
         goto done;
     if (trace_path) {
@@ -198,18 +242,25 @@ int cmd_fit(int argc, char **argv)
             tr.data[2 * k + 1] = res.loss_trace ? res.loss_trace[k] : NAN;
         }
         if (ts == HJ_OK)
-            ts = hj_matrix_write(trace_path, &tr, tnames, &err);
+            ts = strcmp(trace_path, "-") == 0 ? hj_csv_write_stream(stdout, &tr, tnames, &err)
+                                              : hj_matrix_write(trace_path, &tr, tnames, &err);
         hj_matrix_free(&tr);
         if (ts != HJ_OK) {
             rc = cli_report("fit", &err);
             goto done;
         }
     }
-    if (hj_model_save(&model, out_path, &err) != HJ_OK) {
+    if (hj_model_save(&model, model_path, &err) != HJ_OK) {
+        char msg[sizeof err.msg]; /* name the user's path, not the staged one */
+        const size_t sl = strlen(model_path);
+        snprintf(msg, sizeof msg, "%s", strncmp(err.msg, model_path, sl) == 0 ? err.msg + sl : err.msg);
+        hj_error_set(&err, err.code, "%s%s", strncmp(err.msg, model_path, sl) == 0 ? out_path : "", msg);
         rc = cli_report("fit", &err);
         goto done;
     }
+    rc = cli_stage_commit(&stage, "fit");
 done:
+    cli_stage_abort(&stage);
     free(pred);
     free(res.loss_trace);
     hj_model_free(&model);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -86,11 +87,11 @@ int cmd_landscape(int argc, char **argv)
     double t = NAN, e1 = NAN, e2 = NAN, step = 0.05;
     size_t levels = 16;
     const cli_opt opts[] = {
-        {"atoms", CLI_STRING, &atoms_path, "FILE", "atoms: rows y_1..y_d, g", 1},
+        {"atoms", CLI_INPUT, &atoms_path, "FILE", "atoms: rows y_1..y_d, g", 1},
         {"t", CLI_DOUBLE, &t, "T", "time, > 0", 1},
         {"eps-min", CLI_DOUBLE, &e1, "E1", "smallest eps (default eps*/25)", 0},
         {"eps-max", CLI_DOUBLE, &e2, "E2", "largest eps (default 25 eps*)", 0},
-        {"out", CLI_STRING, &out_dir, "DIR", "output directory (created if needed)", 1},
+        {"out", CLI_OUTDIR, &out_dir, "DIR", "output directory (created if needed)", 1},
         {"step", CLI_DOUBLE, &step, "H", "largest continuation step in (x, log eps) (default 0.05)", 0},
         {"levels", CLI_SIZE, &levels, "K", "eps levels seeding the branches (default 16, >= 2)", 0},
     };
@@ -124,6 +125,8 @@ int cmd_landscape(int argc, char **argv)
     hj_landscape *L = NULL;
     hj_bifurcation b = {0};
     double *y = NULL, *g = NULL;
+    int created = 0; /* --out did not exist: removed again if the command fails */
+    char crit[1200] = "", folds[1200] = "", bas[1200] = "";
     rc = CLI_OK;
     if (hj_matrix_read(atoms_path, &A, &err) != HJ_OK) {
         rc = cli_report("landscape", &err);
@@ -171,19 +174,16 @@ int cmd_landscape(int argc, char **argv)
             break;
         hj_bifurcation_free(&b);
     }
-    /* everything computed: now the files */
-    if (hj_make_dirs(out_dir, &err) != HJ_OK) {
-        rc = cli_report("landscape", &err);
-        goto done;
-    }
-    char crit[1200], folds[1200], bas[1200];
-    snprintf(crit, sizeof crit, "%s/critical_points.csv", out_dir);
-    snprintf(folds, sizeof folds, "%s/folds.csv", out_dir);
-    snprintf(bas, sizeof bas, "%s/basins.csv", out_dir);
     if (b.n_points == 0) {
         rc = cli_error("landscape", "no critical points were found in the domain");
         goto done;
     }
+    /* everything computed: now the files */
+    if ((rc = cli_make_out_dir("landscape", out_dir, &created)) != CLI_OK)
+        goto done;
+    snprintf(crit, sizeof crit, "%s/critical_points.csv", out_dir);
+    snprintf(folds, sizeof folds, "%s/folds.csv", out_dir);
+    snprintf(bas, sizeof bas, "%s/basins.csv", out_dir);
     if (hj_bifurcation_write(&b, crit, folds, &err) != HJ_OK) {
         rc = cli_report("landscape", &err);
         goto done;
@@ -280,6 +280,10 @@ int cmd_landscape(int argc, char **argv)
         rc = CLI_FAIL;
     }
 done:
+    if (rc == CLI_USAGE && created) { /* a failed run leaves no directory it made */
+        unlink(crit), unlink(folds), unlink(bas);
+        cli_remove_out_dir(out_dir, created);
+    }
     hj_bifurcation_free(&b);
     hj_landscape_free(L);
     hj_matrix_free(&A);

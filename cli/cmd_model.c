@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "hjdl/data.h"
+#include "hjdl/limits.h"
 #include "hjdl/model.h"
 
 int cmd_predict(int argc, char **argv)
@@ -14,9 +15,9 @@ int cmd_predict(int argc, char **argv)
     const char *x_path = NULL, *out_path = NULL, *pos[1];
     size_t K = 0, npos = 0;
     const cli_opt opts[] = {
-        {"x", CLI_STRING, &x_path, "FILE", "inputs, one row per point, the model's raw feature columns", 1},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs, one row per point, the model's raw feature columns", 1},
         {"attribution", CLI_SIZE, &K, "K", "append the K largest readout Gibbs weights pi_j and their neurons j", 0},
-        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "predict");
@@ -104,11 +105,11 @@ static void atom_column_name(size_t k, char *buf, size_t len, const void *ctx)
 int cmd_initial_data(int argc, char **argv)
 {
     const char *out_path = NULL, *pos[1];
-    double t = 0.0;
+    double t = NAN; /* not given: the model's t */
     size_t npos = 0;
     const cli_opt opts[] = {
         {"t", CLI_DOUBLE, &t, "T", "time of the map (default: the model's t)", 0},
-        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "initial-data");
@@ -127,8 +128,8 @@ int cmd_initial_data(int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_error("initial-data", "give the model file (see 'hjdl initial-data --help')");
-    if (t < 0.0)
-        return cli_error("initial-data", "--t must be > 0 (got %g)", t);
+    if (!isnan(t) && !(t > 0.0 && t <= HJ_MAX_SCALE))
+        return cli_error("initial-data", "--t must be in (0, %g] (got %g)", HJ_MAX_SCALE, t);
     hj_model m = {0};
     hj_matrix A = {0};
     hj_error err = {0};
@@ -144,7 +145,7 @@ int cmd_initial_data(int argc, char **argv)
         rc = cli_error("initial-data", "out of memory");
         goto done;
     }
-    if (hj_model_initial_data(&m, t, y, g, &err) != HJ_OK) {
+    if (hj_model_initial_data(&m, isnan(t) ? m.t : t, y, g, &err) != HJ_OK) {
         free(y), free(g);
         rc = cli_report("initial-data", &err);
         goto done;

@@ -86,6 +86,8 @@ static int solve_atoms(const char *atoms_path, const char *x_path, const char *o
                               "%s: points have %zu columns but the atoms in %s are %zu-dimensional "
                               "(%zu columns: y_1%s%.0zu, g)", x_path, X.cols, atoms_path, d, d + 1,
                               d > 1 ? "..y_" : "", d > 1 ? d : 0);
+        else if ((st = cli_check_coords(X.data, n, d, d, 0, x_path, &err)) != HJ_OK)
+            (void)0; /* named in the message */
     }
     if (st == HJ_OK && metric_path) {
         st = hj_matrix_read(metric_path, &M, &err);
@@ -94,6 +96,17 @@ static int solve_atoms(const char *atoms_path, const char *x_path, const char *o
                               metric_path, d, d, M.rows, M.cols);
         if (st == HJ_OK && (st = hj_metric_alloc(&metric, M.data, d, &err)) != HJ_OK)
             hj_error_prefix(&err, "%s: ", metric_path);
+    }
+    {   /* every rank read the same atoms, points and metric */
+        const cli_input in[3] = {
+            {atoms_path, rows ? hj_rows_count(rows) : 0, rows ? hj_rows_cols(rows) : 0,
+             rows ? hj_rows_names(rows) : NULL},
+            {x_path, X.rows, X.cols, (const char *const *)X.names},
+            {metric_path, M.rows, M.cols, (const char *const *)M.names}};
+        hj_error aerr = {0};
+        hj_status ast = cli_dist_same_inputs(in, metric_path ? 3 : 2, st == HJ_OK, &aerr);
+        if (st == HJ_OK && ast != HJ_OK)
+            st = ast, err = aerr;
     }
     if ((rc = cli_dist_fail("solve", st, &err)) != CLI_OK)
         goto done;
@@ -146,12 +159,12 @@ int cmd_solve(int argc, char **argv)
     int normalised = 0;
     size_t tile = (size_t)-1; /* (size_t)-1: --tile-rows not given */
     const cli_opt opts[] = {
-        {"atoms", CLI_STRING, &atoms_path, "FILE", "initial data: rows y_1..y_d, g", 1},
-        {"x", CLI_STRING, &x_path, "FILE", "evaluation points: rows x_1..x_d", 1},
+        {"atoms", CLI_INPUT, &atoms_path, "FILE", "initial data: rows y_1..y_d, g", 1},
+        {"x", CLI_INPUT, &x_path, "FILE", "evaluation points: rows x_1..x_d", 1},
         {"t", CLI_DOUBLE, &t, "T", "time, > 0", 1},
         {"eps", CLI_DOUBLE, &eps, "E", "viscosity, >= 0 (0: Hopf-Lax)", 1},
-        {"out", CLI_STRING, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
-        {"metric", CLI_STRING, &metric_path, "FILE", "d x d SPD matrix A of H(p) = p^T A p (default I)", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"metric", CLI_INPUT, &metric_path, "FILE", "d x d SPD matrix A of H(p) = p^T A p (default I)", 0},
         {"normalised", CLI_FLAG, &normalised, NULL, "also write u_norm, the exact (normalised) solution", 0},
         {"tile-rows", CLI_SIZE, &tile, "R", "stream the atoms R rows at a time (bounded memory; default: all at once)", 0},
     };

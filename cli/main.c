@@ -69,6 +69,7 @@ int main(int argc, char **argv)
         printf("hjdl %s\nkernels: %s\n", HJDL_VERSION_STRING, hj_kernels());
         return CLI_OK;
     }
+    cli_cleanup_install();
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(cmd, COMMANDS[i].name) == 0)
             return cli_dist_run(&COMMANDS[i], argc - 1, argv + 1);

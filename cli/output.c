@@ -1,6 +1,7 @@
 /* output.c — writing a result table with named columns: a file (CSV or .npy by extension, atomic) or stdout. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "hjdl/data.h"
@@ -23,6 +24,8 @@ int cli_write_table(const char *cmd, const char *path, const hj_matrix *m, cli_c
         name(k, names[k], CLI_NAME_LEN, ctx);
     }
     hj_error err = {0};
+    if (path != NULL && strcmp(path, "-") == 0)
+        path = NULL; /* "-" is standard output */
     hj_status st = path ? hj_matrix_write(path, m, (const char *const *)names, &err)
                         : hj_csv_write_stream(stdout, m, (const char *const *)names, &err);
     free(names), free(text);

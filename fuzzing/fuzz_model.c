@@ -2,7 +2,8 @@
  * never crash it or make it read outside the buffer; a rejection must leave
  * the model zeroed with a format/NaN status and a message "fuzz.hjm:LINE: ";
  * an accepted model must be internally consistent (arch re-parses to the
- * same layout, finite values, eps >= 0, t > 0, preprocessing widths agree)
+ * same layout, finite values, 0 <= eps <= 1e100, 0 < t <= 1e100 (limits.h),
+ * preprocessing widths agree)
  * and survive being written again (by a writer in this file) and re-parsed
  * bit for bit.
  *
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "hjdl/limits.h"
 #include "hjdl/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -111,8 +113,8 @@ static void run(const char *text, size_t len)
     /* consistency of what was accepted */
     const hj_arch *a = &m.arch;
     check(a->n_layers >= 1 && a->n_params >= 1 && m.params != NULL, "non-empty model");
-    check(m.eps >= 0.0 && isfinite(m.eps), "eps >= 0");
-    check(m.t > 0.0 && isfinite(m.t), "t > 0");
+    check(m.eps >= 0.0 && m.eps <= HJ_MAX_SCALE, "0 <= eps <= HJ_MAX_SCALE");
+    check(m.t > 0.0 && m.t <= HJ_MAX_SCALE, "0 < t <= HJ_MAX_SCALE");
     all_finite(m.params, a->n_params, "finite parameters");
     char spec[1024];
     hj_arch_format(a, spec, sizeof spec);

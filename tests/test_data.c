@@ -849,14 +849,15 @@ static void write_should_leave_nothing_behind_on_failure(void **state)
         assert_failure(st, &e, HJ_EIO, path);
         assert_int_equal(count_entries(dir), 0);
 
-        /* Temp file created, rename fails (target is a directory): the temp
-         * file must be removed. */
+        /* The target is a directory: refused before any temporary file is
+         * made (the output-path policy, data.h), the directory untouched. */
         snprintf(sub, sizeof sub, "%s/sub", dir);
         assert_int_equal(mkdir(sub, 0755), 0);
         snprintf(path, sizeof path, "%s/out.%s", sub, exts[x]);
         assert_int_equal(mkdir(path, 0755), 0);
         st = hj_matrix_write(path, &m, NULL, &e);
-        assert_failure(st, &e, HJ_EIO, path);
+        assert_failure(st, &e, HJ_EINVAL, path);
+        assert_non_null(strstr(e.msg, "is a directory; refusing to replace it"));
         assert_int_equal(count_entries(sub), 1);
         rm_tree(sub);
 

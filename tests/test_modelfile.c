@@ -693,6 +693,39 @@ static void foreign_and_future_files_are_refused_by_their_first_line(void **stat
     hj_model_free(&m);
 }
 
+/* Issue 22: a model whose eps or t would overflow every output is refused
+ * at load, naming the parameter and its line (the checksum is valid); the
+ * limit itself (HJ_MAX_SCALE = 1e100) loads. */
+static void huge_eps_or_t_is_refused_at_load_naming_the_parameter(void **state)
+{
+    fixture *f = *state;
+    hj_model m;
+    size_t len, n2;
+    char *buf = saved_regression(f, &m, &len);
+    assert_line(buf, len, 6, "eps 0.34999999999999998");
+    char *bad = edit(buf, len, 6, "eps 1e308", 1, &n2);
+    expect_refused(bad, n2, HJ_EFORMAT, 6, "model parameter eps = 1e+308 is outside [0, 1e+100]");
+    free(bad);
+    bad = edit(buf, len, 7, "t 1e308", 1, &n2);
+    expect_refused(bad, n2, HJ_EFORMAT, 7, "model parameter t = 1e+308 is outside (0, 1e+100]");
+    free(bad);
+    bad = edit(buf, len, 7, "t 1e100", 1, &n2);
+    hj_model ok;
+    hj_error e = {0};
+    assert_int_equal(hj_model_parse(&ok, bad, n2, "x.hjm", &e), HJ_OK);
+    assert_true(ok.t == 1e100);
+    hj_model_free(&ok);
+    free(bad);
+    /* the writer refuses what the reader would */
+    m.eps = 1e308;
+    char path[256];
+    path_in(f, "never.hjm", path, sizeof path);
+    assert_int_equal(hj_model_save(&m, path, &e), HJ_EINVAL);
+    assert_non_null(strstr(e.msg, "eps must be in [0, 1e+100]"));
+    free(buf);
+    hj_model_free(&m);
+}
+
 static void structural_errors_with_a_valid_checksum_are_refused(void **state)
 {
     fixture *f = *state;
@@ -818,6 +851,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(truncation_at_every_offset_names_the_line, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_and_future_files_are_refused_by_their_first_line, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(huge_eps_or_t_is_refused_at_load_naming_the_parameter, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(structural_errors_with_a_valid_checksum_are_refused, setup,
                                         teardown),

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hjdl/status.h"
 
@@ -58,6 +59,32 @@ hj_status hj_csv_write(const char *path, const hj_matrix *m, const char *const *
                        hj_error *err);
 /* .npy (format 1.0, <f8, C order, 2-D), atomically. */
 hj_status hj_npy_write(const char *path, const hj_matrix *m, hj_error *err);
+/* 1 when s[0..n) is exactly a decimal number [+-](D+[.D*] | .D+)[(e|E)[+-]D+]
+ * (no spaces, no hex, no inf/nan): the one number syntax of hjdl, in every
+ * text format it reads and in the options of the command-line tool. A
+ * subnormal value is accepted; one below the smallest subnormal reads as 0. */
+int hj_number_syntax(const char *s, size_t n);
+
+/* ---- output paths --------------------------------------------------------
+ * Every writer of hjdl (matrices, models, reports, plots) writes only to a
+ * regular file or a new path: HJ_EINVAL "PATH: is a directory|a FIFO|a
+ * character device|...; refusing to replace it" otherwise, checked before
+ * anything is written. A symbolic link is followed: it must lead to an
+ * existing regular file, which is replaced (the link stays); a dangling link
+ * is refused. Writers create PATH.tmp.PID.XXXXXX next to PATH and rename it
+ * onto PATH; a temporary file left by a killed process (its PID no longer
+ * running, last written before this process started) is removed by the next
+ * write into that directory. */
+hj_status hj_output_check(const char *path, hj_error *err);
+/* 1 when a and b are the same string or name the same existing file
+ * (device and inode, through links), else 0. */
+int hj_path_same_file(const char *a, const char *b);
+
+/* The zlib CRC-32 and the size of the whole file at path, read in 1 MiB
+ * chunks: what ranks of a distributed run compare to agree they read the
+ * same data. HJ_EIO naming path when it cannot be read. */
+hj_status hj_file_crc32(const char *path, uint32_t *crc, uint64_t *bytes, hj_error *err);
+
 /* mkdir -p: create path and its missing parents (mode 0755). HJ_EIO
  * naming the component that failed, or when path exists but is not a
  * directory. */

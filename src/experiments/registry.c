@@ -9,6 +9,7 @@
 #include "experiments/experiments-impl.h"
 #include "hjdl/data.h"
 #include "hjdl/experiment.h"
+#include "hjdl/limits.h"
 
 static const hj_experiment EXPERIMENTS[] = {
     {"identity", "C1-C6", "LSE = Hopf-Cole, PDE residual, the four-vertex diagram, semigroup, ReLU, attention: tables and figures", hj__exp_identity},
@@ -65,6 +66,23 @@ hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options 
         return hj_error_set(err, HJ_EINVAL, "experiment: NULL argument");
     memset(res, 0, sizeof *res);
     snprintf(res->experiment, sizeof res->experiment, "%s", e->name);
+    /* the sizes a caller chooses, against limits.h, before anything runs */
+    const struct { const char *name; size_t v, max; } lim[] = {
+        {"N", opt->N, HJ_MAX_EXP_N}, {"d", opt->d, HJ_MAX_EXP_D},
+        {"iters", opt->iters, HJ_MAX_ITERS}, {"seeds", opt->seeds, HJ_MAX_SEEDS}};
+    for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++)
+        if (lim[k].v > lim[k].max)
+            return hj_error_set(err, HJ_EINVAL, "experiment %s: %s = %zu is more than the limit of %zu",
+                                e->name, lim[k].name, lim[k].v, lim[k].max);
+    if (opt->N > 0 && opt->d > 0) { /* N points of d coordinates, at least */
+        char what[96];
+        snprintf(what, sizeof what, "experiment %s: N = %zu points in d = %zu", e->name, opt->N, opt->d);
+        hj_status mst = hj_memory_check(8.0 * (double)opt->N * (double)opt->d, what, err);
+        if (mst != HJ_OK)
+            return mst;
+    }
+    if (!(opt->eps >= 0.0) && !isnan(opt->eps))
+        return hj_error_set(err, HJ_EINVAL, "experiment %s: eps = %g is negative", e->name, opt->eps);
     int k = snprintf(res->dir, sizeof res->dir, "%s/%s", opt->out_dir ? opt->out_dir : "hjdl-out", e->name);
     if (k < 0 || (size_t)k >= sizeof res->dir)
         return hj_error_set(err, HJ_EINVAL, "experiment %s: output path too long", e->name);

@@ -32,7 +32,7 @@ static int is_blank(char c) { return c == ' ' || c == '\t'; }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* Decimal floating-point syntax: [+-](D+[.D*] | .D+)[(e|E)[+-]D+]. */
-int hj_io_number_syntax(const char *s, size_t n)
+int hj_number_syntax(const char *s, size_t n)
 {
     size_t i = 0, digits = 0;
     if (i < n && (s[i] == '+' || s[i] == '-'))
@@ -139,6 +139,45 @@ static hj_status push_name(csv_parser *p, char *nm)
     return HJ_OK;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* HJ_EFORMAT "NAME:1: columns I and J are both named 'X'" (1-based) for the
+ * first repeated name: a column chosen by name must be one column. Sorting
+ * a copy keeps 100k-column headers O(n log n). */
+static hj_status check_unique_names(csv_parser *p)
+{
+    const size_t n = p->ncols;
+    if (n < 2)
+        return HJ_OK;
+    char **sorted = malloc(n * sizeof *sorted);
+    if (sorted == NULL)
+        return hj_error_set(p->err, HJ_ENOMEM, "%s:1: out of memory", p->name);
+    memcpy(sorted, p->names, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_name);
+    const char *dup = NULL;
+    for (size_t k = 1; k < n && dup == NULL; k++)
+        if (strcmp(sorted[k - 1], sorted[k]) == 0)
+            dup = sorted[k];
+    free(sorted);
+    if (dup == NULL)
+        return HJ_OK;
+    size_t first = SIZE_MAX, second = SIZE_MAX;
+    for (size_t k = 0; k < n && second == SIZE_MAX; k++)
+        if (strcmp(p->names[k], dup) == 0) {
+            if (first == SIZE_MAX)
+                first = k;
+            else
+                second = k;
+        }
+    char ex[CSV_EXCERPT];
+    hj_io_excerpt(ex, sizeof ex, dup, strlen(dup));
+    return hj_error_set(p->err, HJ_EFORMAT, "%s:1: columns %zu and %zu are both named '%s'",
+                        p->name, first + 1, second + 1, ex);
+}
+
 /* Header line s[0..n) (line end already removed) -> p->names, p->ncols. */
 static hj_status parse_header(csv_parser *p, const char *s, size_t n)
 {
@@ -199,7 +238,7 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
             while (b > a && is_blank(s[b - 1]))
                 b--;
             nl = b - a;
-            if (nl > 0 && !hj_io_number_syntax(s + a, nl))
+            if (nl > 0 && !hj_number_syntax(s + a, nl))
                 all_numeric = 0;
             nm = malloc(nl + 1);
             if (nm == NULL)
@@ -224,7 +263,7 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
                             "%s:1: the first line must name the columns, but it holds only "
                             "numbers (header line missing?)",
                             p->name);
-    return HJ_OK;
+    return check_unique_names(p);
 }
 
 hj_status hj_io_csv_header(const char *name, const char *s, size_t n, char ***names,
@@ -255,7 +294,7 @@ static hj_status parse_number(const csv_parser *p, const char *s, size_t n, size
         return hj_error_set(p->err, HJ_ENAN, "%s:%zu:%zu: '%s' is not a finite number", p->name,
                             line, field, ex);
     }
-    if (!hj_io_number_syntax(s, n)) {
+    if (!hj_number_syntax(s, n)) {
         hj_io_excerpt(ex, sizeof ex, s, n);
         return hj_error_set(p->err, HJ_EFORMAT, "%s:%zu:%zu: '%s' is not a number", p->name, line,
                             field, ex);
@@ -489,7 +528,7 @@ static int name_needs_quotes(const char *s)
 {
     size_t n = strlen(s);
     return n == 0 || is_blank(s[0]) || is_blank(s[n - 1]) || strpbrk(s, ",\"") != NULL ||
-           hj_io_number_syntax(s, n) || (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
+           hj_number_syntax(s, n) || (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
 }
 
 /* Validate the matrix and the header names the writers will use. */

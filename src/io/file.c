@@ -1,5 +1,8 @@
 /* file.c — whole-file reads, atomic writes and the per-thread C locale for src/io. */
+/* realpath(3) is an X/Open function */
+#define _XOPEN_SOURCE 700
 #include "io/io-impl.h"
+#include "hjdl/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,8 +10,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
+#include <zlib.h>
 
 hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *err)
 {
@@ -62,31 +69,120 @@ hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *e
     return HJ_OK;
 }
 
-/* fsync the directory holding `path` so the rename itself is durable. */
-static void sync_parent_dir(const char *path)
+/* Directory part of path ("." when it has none), malloc'd, or NULL. */
+static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    char *dir;
-    if (slash == NULL) {
-        dir = malloc(2);
-        if (dir != NULL)
-            memcpy(dir, ".", 2);
-    } else {
-        size_t dl = (slash == path) ? 1 : (size_t)(slash - path);
-        dir = malloc(dl + 1);
-        if (dir != NULL) {
-            memcpy(dir, path, dl);
-            dir[dl] = '\0';
-        }
-    }
+    size_t dl = slash == NULL ? 1 : (slash == path) ? 1 : (size_t)(slash - path);
+    char *dir = malloc(dl + 1);
     if (dir == NULL)
-        return;
+        return NULL;
+    memcpy(dir, slash == NULL ? "." : path, dl);
+    dir[dl] = '\0';
+    return dir;
+}
+
+/* fsync the directory dir so a rename into it is durable. */
+static void sync_dir(const char *dir)
+{
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) {
         (void)fsync(fd); /* best effort: some file systems refuse it */
         close(fd);
     }
-    free(dir);
+}
+
+hj_status hj_output_check(const char *path, hj_error *err)
+{
+    if (path == NULL || path[0] == '\0')
+        return hj_error_set(err, HJ_EINVAL, "empty output path");
+    struct stat lsb, sb;
+    if (lstat(path, &lsb) != 0) {
+        if (errno != ENOENT)
+            return hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
+        /* a new path: its directory must exist */
+        char *dir = dir_of(path);
+        if (dir == NULL)
+            return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", path);
+        hj_status st = HJ_OK;
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = hj_error_set(err, HJ_EIO, "%s: directory %s does not exist", path, dir);
+        free(dir);
+        return st;
+    }
+    sb = lsb;
+    if (S_ISLNK(lsb.st_mode) && stat(path, &sb) != 0)
+        return hj_error_set(err, HJ_EINVAL,
+                            "%s: a symbolic link whose target cannot be reached (%s); hjdl "
+                            "writes through a link only to an existing regular file",
+                            path, strerror(errno));
+    if (S_ISREG(sb.st_mode))
+        return HJ_OK;
+    const char *what = S_ISDIR(sb.st_mode)   ? "a directory"
+                       : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                       : S_ISCHR(sb.st_mode)  ? "a character device"
+                       : S_ISBLK(sb.st_mode)  ? "a block device"
+                       : S_ISSOCK(sb.st_mode) ? "a socket"
+                                              : "not a regular file";
+    return hj_error_set(err, HJ_EINVAL,
+                        "%s: is %s%s; refusing to replace it (outputs go to a regular file or a "
+                        "new path)",
+                        path, what, S_ISLNK(lsb.st_mode) ? " (through a symbolic link)" : "");
+}
+
+int hj_path_same_file(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return 0;
+    if (strcmp(a, b) == 0)
+        return 1;
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+        return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The pid in a temporary-file name "NAME.tmp.PID.XXXXXX" (or a staged
+ * "NAME.tmp.PID.s..."), or 0 when name is not one of ours. */
+static long tmp_name_pid(const char *name)
+{
+    const char *p = strstr(name, ".tmp.");
+    while (p != NULL) {
+        const char *q = p + 5;
+        long pid = 0;
+        while (*q >= '0' && *q <= '9' && pid < 100000000L)
+            pid = pid * 10 + (*q++ - '0');
+        if (q > p + 5 && *q == '.' && pid > 0)
+            return pid;
+        p = strstr(p + 1, ".tmp.");
+    }
+    return 0;
+}
+
+void hj_io_sweep_stale(const char *dir)
+{
+    struct stat self;
+    if (stat("/proc/self", &self) != 0)
+        return; /* no start time of this run: sweep nothing */
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    int dfd = dirfd(d);
+    const long me = (long)getpid();
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = tmp_name_pid(e->d_name);
+        if (pid == 0 || pid == me)
+            continue;
+        struct stat sb;
+        if (fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode) ||
+            sb.st_uid != geteuid() || sb.st_mtime >= self.st_mtime)
+            continue; /* not a file of ours, or written since this run started */
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* its writer may still be running */
+        (void)unlinkat(dfd, e->d_name, 0);
+    }
+    closedir(d);
 }
 
 hj_status hj_io_write_atomic(const char *path, hj_io_writer_fn fn, const void *ctx,
@@ -94,24 +190,40 @@ hj_status hj_io_write_atomic(const char *path, hj_io_writer_fn fn, const void *c
 {
     if (path == NULL || path[0] == '\0' || fn == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_io_write_atomic: empty path or NULL writer");
-    static const char suffix[] = ".tmp.XXXXXX";
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + sizeof suffix);
-    if (tmp == NULL)
+    hj_status st = hj_output_check(path, err);
+    if (st != HJ_OK)
+        return st;
+    /* A symbolic link is followed: its target is replaced, the link stays. */
+    char *target = NULL;
+    struct stat lsb;
+    if (lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode)) {
+        target = realpath(path, NULL);
+        if (target == NULL)
+            return hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
+    }
+    const char *dest = target ? target : path;
+    char suffix[48];
+    snprintf(suffix, sizeof suffix, ".tmp.%ld.XXXXXX", (long)getpid());
+    size_t pl = strlen(dest), sl = strlen(suffix);
+    char *tmp = malloc(pl + sl + 1);
+    char *dir = dir_of(dest);
+    if (tmp == NULL || dir == NULL) {
+        free(tmp), free(dir), free(target);
         return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, suffix, sizeof suffix);
+    }
+    memcpy(tmp, dest, pl);
+    memcpy(tmp + pl, suffix, sl + 1);
+    hj_io_sweep_stale(dir);
 
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
-        free(tmp);
+        free(tmp), free(dir), free(target);
         return hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(e));
     }
     /* mkstemp makes the file 0600; give the result the usual 0644. */
     (void)fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
 
-    hj_status st = HJ_OK;
     FILE *f = fdopen(fd, "wb");
     if (f == NULL) {
         int e = errno;
@@ -136,19 +248,24 @@ hj_status hj_io_write_atomic(const char *path, hj_io_writer_fn fn, const void *c
         st = hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
         goto fail;
     }
-    if (rename(tmp, path) != 0) {
+    /* the check again, just before replacing: a FIFO or device made at
+     * `path` while we wrote is still refused */
+    if ((st = hj_output_check(dest, err)) != HJ_OK)
+        goto fail;
+    if (rename(tmp, dest) != 0) {
         st = hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
         goto fail;
     }
     free(tmp);
-    sync_parent_dir(path);
+    sync_dir(dir);
+    free(dir), free(target);
     return HJ_OK;
 
 fail_open:
     fclose(f);
 fail:
     unlink(tmp);
-    free(tmp);
+    free(tmp), free(dir), free(target);
     return st;
 }
 
@@ -235,4 +352,47 @@ hj_status hj_make_dirs(const char *path, hj_error *err)
     if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return hj_error_set(err, HJ_EIO, "%s: not a directory", path);
     return HJ_OK;
+}
+
+hj_status hj_memory_check(double bytes, const char *what, hj_error *err)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psz <= 0)
+        return HJ_OK;
+    double mem = (double)pages * (double)psz;
+    if (!(bytes <= mem))
+        return hj_error_set(err, HJ_ENOMEM, "%s needs %.3g GB, more than this machine's %.3g GB of memory",
+                            what, bytes / 1e9, mem / 1e9);
+    return HJ_OK;
+}
+
+hj_status hj_file_crc32(const char *path, uint32_t *crc, uint64_t *bytes, hj_error *err)
+{
+    if (path == NULL || crc == NULL || bytes == NULL)
+        return hj_error_set(err, HJ_EINVAL, "hj_file_crc32: NULL argument");
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
+    enum { CHUNK = 1 << 20 };
+    unsigned char *buf = malloc(CHUNK);
+    if (buf == NULL) {
+        fclose(f);
+        return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", path);
+    }
+    uLong c = crc32(0L, Z_NULL, 0);
+    uint64_t n = 0;
+    size_t got;
+    while ((got = fread(buf, 1, CHUNK, f)) > 0) {
+        c = crc32(c, buf, (uInt)got);
+        n += got;
+    }
+    hj_status st = ferror(f) ? hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno ? errno : EIO))
+                             : HJ_OK;
+    free(buf);
+    fclose(f);
+    if (st == HJ_OK) {
+        *crc = (uint32_t)(c & 0xffffffffUL);
+        *bytes = n;
+    }
+    return st;
 }

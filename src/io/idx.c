@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "hjdl/dataset.h"
+#include "hjdl/limits.h"
 
 /* Largest number of dimensions accepted (MNIST-style files use 1 or 3). */
 #define IDX_MAX_NDIM 4
@@ -162,8 +163,19 @@ hj_status hj_idx_parse(const void *buf, size_t len, const char *name, hj_matrix 
                             "(shape %s)",
                             name, have - need, rows, shape);
 
+    /* the doubles, not only the bytes they come from, are bounded */
+    if ((unsigned long long)count * sizeof(double) > HJ_MAX_MATRIX_BYTES)
+        return hj_error_set(err, HJ_ENOMEM,
+                            "%s: shape %s makes a matrix of %.3g GB of doubles, more than the "
+                            "%llu MiB an IDX file may make (limits.h)",
+                            name, shape, (double)count * 8e-9, HJ_MAX_MATRIX_BYTES >> 20);
+    char what[1200];
+    snprintf(what, sizeof what, "%s: the %s matrix", name, shape);
+    hj_status st = hj_memory_check((double)count * sizeof(double), what, err);
+    if (st != HJ_OK)
+        return st;
     hj_matrix m;
-    hj_status st = hj_matrix_alloc(&m, rows, cols, err);
+    st = hj_matrix_alloc(&m, rows, cols, err);
     if (st != HJ_OK) {
         hj_error_prefix(err, "%s: ", name);
         return st;

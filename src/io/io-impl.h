@@ -17,13 +17,24 @@ hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *e
 /* Writes the body of a file to f; returns a status and fills err. */
 typedef hj_status (*hj_io_writer_fn)(FILE *f, const void *ctx, hj_error *err);
 
-/* Atomic file write: create PATH.tmp.XXXXXX with mkstemp (same directory as
- * the target, so rename is atomic), call fn, fflush + fsync, close, rename
- * onto PATH, then fsync the directory (best effort). On any failure the
- * temporary file is removed, PATH is untouched (no file appears there if it
- * did not exist) and err reads "PATH: ...". The new file gets mode 0644. */
+/* Atomic file write: refuse PATH unless hj_output_check accepts it (a
+ * regular file, a new path, or a symbolic link to a regular file, whose
+ * target is then replaced), sweep stale temporary files of dead hjdl
+ * processes from the directory (hj_io_sweep_stale), create
+ * PATH.tmp.PID.XXXXXX with mkstemp (same directory as the target, so rename
+ * is atomic), call fn, fflush + fsync, close, rename onto PATH, then fsync
+ * the directory (best effort). On any failure the temporary file is
+ * removed, PATH is untouched (no file appears there if it did not exist)
+ * and err reads "PATH: ...". The new file gets mode 0644. */
 hj_status hj_io_write_atomic(const char *path, hj_io_writer_fn fn, const void *ctx,
                              hj_error *err);
+
+/* Remove from dir the temporary files "NAME.tmp.PID.*" that a killed
+ * writer left: regular files of this user whose PID names no running
+ * process, last written before this run (the time of /proc/self, which Linux
+ * sets when this process is first looked up there, no later than its first
+ * write). Best effort, never fails. */
+void hj_io_sweep_stale(const char *dir);
 
 /* The calling thread's locale switched to "C" for strtod/printf, then
  * restored. Uses newlocale/uselocale (per thread); never setlocale. */
@@ -51,9 +62,6 @@ int hj_io_has_npy_extension(const char *path);
 /* .npy (format 1.0, <f8, C order, 2-D) to an open stream. */
 hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err);
 
-/* 1 when s[0..n) is exactly a decimal number [+-](D+[.D*] | .D+)[(e|E)[+-]D+]
- * (no spaces, no hex, no inf/nan); the syntax every hjdl text format accepts. */
-int hj_io_number_syntax(const char *s, size_t n);
 
 /* ---- pieces of the CSV and .npy parsers, for the row readers (rows.c) ---- */
 

@@ -15,6 +15,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "hjdl/limits.h"
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
@@ -405,15 +408,51 @@ hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix 
 }
 
 /* Read and parse a .npy file; messages are named by `path`. */
+/* Validate the header of the .npy file at path (first 1 MiB at most) and
+ * the memory its matrix needs, without reading the data. */
+static hj_status npy_precheck(const char *path, hj_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return HJ_OK; /* not a regular file: no size to check against; parsed as read */
+    }
+    const size_t len = (size_t)sb.st_size, cap = (size_t)1 << 20;
+    const size_t want = len < cap ? len : cap;
+    unsigned char *head = malloc(want ? want : 1);
+    if (head == NULL) {
+        fclose(f);
+        return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", path);
+    }
+    size_t got = fread(head, 1, want, f);
+    fclose(f);
+    hj_io_npy_info info;
+    hj_status st = hj_io_npy_header(head, got, len, path, &info, err);
+    free(head);
+    if (st != HJ_OK)
+        return st;
+    char what[64 + 1024];
+    snprintf(what, sizeof what, "%s: a %zu x %zu matrix", path, info.rows, info.cols);
+    return hj_memory_check(8.0 * (double)info.rows * (double)info.cols, what, err);
+}
+
 hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err)
 {
     if (out != NULL)
         memset(out, 0, sizeof *out);
     if (path == NULL || out == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_npy_read: NULL path or output");
+    /* the header first: a file claiming more than fits is refused before
+     * its data are read */
+    hj_status st = npy_precheck(path, err);
+    if (st != HJ_OK)
+        return st;
     char *buf;
     size_t len;
-    hj_status st = hj_io_read_file(path, &buf, &len, err);
+    st = hj_io_read_file(path, &buf, &len, err);
     if (st != HJ_OK)
         return st;
     st = hj_npy_parse(buf, len, path, out, err);

@@ -80,7 +80,12 @@ static hj_status io_fail(const hj_rows *r, hj_error *err)
  * sparse index. *bom = 3 when the file starts with a UTF-8 byte-order mark. */
 static hj_status csv_scan(hj_rows *r, size_t *lines, off_t *bom, hj_error *err)
 {
-    unsigned char *buf = malloc(SCAN_CHUNK);
+    /* a chunk no larger than the file (small files are the common case) */
+    struct stat sb;
+    size_t chunk = SCAN_CHUNK;
+    if (fstat(fileno(r->f), &sb) == 0 && sb.st_size >= 0 && (uintmax_t)sb.st_size < chunk)
+        chunk = (size_t)sb.st_size + 1;
+    unsigned char *buf = malloc(chunk);
     size_t icap = 64, nidx = 0;
     off_t *index = malloc(icap * sizeof *index);
     if (buf == NULL || index == NULL) {
@@ -94,7 +99,7 @@ static hj_status csv_scan(hj_rows *r, size_t *lines, off_t *bom, hj_error *err)
     int first = 1;
     *bom = 0;
     for (;;) {
-        size_t got = fread(buf, 1, SCAN_CHUNK, r->f);
+        size_t got = fread(buf, 1, chunk, r->f);
         if (got == 0) {
             if (ferror(r->f))
                 st = io_fail(r, err);
@@ -359,6 +364,15 @@ hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err)
     r->f = fopen(path, "rb");
     if (r->f == NULL) {
         hj_status st = hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
+        hj_rows_close(r);
+        return st;
+    }
+    struct stat sb;
+    if (fstat(fileno(r->f), &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        hj_status st = hj_error_set(err, HJ_EIO,
+                                    "%s: not a regular file (a pipe, FIFO or device): it is read "
+                                    "in several passes and must be seekable; save it to a file first",
+                                    path);
         hj_rows_close(r);
         return st;
     }

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "hjdl/limits.h"
 #include "hjdl/model.h"
 #include "io/io-impl.h"
 
@@ -119,10 +120,10 @@ static hj_status check_model(const hj_model *m, char *spec, size_t speclen, hj_e
 {
     if (m->params == NULL || m->arch.n_layers == 0 || m->arch.n_layers > HJ_MAX_LAYERS)
         return hj_error_set(err, HJ_EINVAL, "model: not initialised (no layers or parameters)");
-    if (!(m->eps >= 0.0) || !isfinite(m->eps))
-        return hj_error_set(err, HJ_EINVAL, "model: eps must be a finite number >= 0 (got %g)", m->eps);
-    if (!(m->t > 0.0) || !isfinite(m->t))
-        return hj_error_set(err, HJ_EINVAL, "model: t must be a finite number > 0 (got %g)", m->t);
+    if (!(m->eps >= 0.0 && m->eps <= HJ_MAX_SCALE))
+        return hj_error_set(err, HJ_EINVAL, "model: eps must be in [0, %g] (got %g)", HJ_MAX_SCALE, m->eps);
+    if (!(m->t > 0.0 && m->t <= HJ_MAX_SCALE))
+        return hj_error_set(err, HJ_EINVAL, "model: t must be in (0, %g] (got %g)", HJ_MAX_SCALE, m->t);
     if (m->arch.d_in > HJM_MAX_DIM || m->arch.n_params > HJM_MAX_PARAMS)
         return hj_error_set(err, HJ_EINVAL, "model: too large to store (d_in %zu, %zu parameters)",
                             m->arch.d_in, m->arch.n_params);
@@ -375,7 +376,7 @@ static hj_status parse_double(const reader *r, const char *s, size_t n, const ch
         return fail(r, HJ_ENAN, r->line, "%s is infinite; a model must hold finite numbers", what);
     if (n == 0)
         return fail(r, HJ_EFORMAT, r->line, "%s is empty (values are separated by single spaces)", what);
-    if (n >= HJM_MAX_NUMBER || !hj_io_number_syntax(s, n)) {
+    if (n >= HJM_MAX_NUMBER || !hj_number_syntax(s, n)) {
         hj_io_excerpt(ex, sizeof ex, s, n);
         return fail(r, HJ_EFORMAT, r->line, "%s is not a decimal number: '%s'", what, ex);
     }
@@ -586,10 +587,18 @@ static hj_status parse_body(reader *r, hj_model *m, double **mean, double **scal
         return st;
     if (!(m->eps >= 0.0))
         return fail(r, HJ_EFORMAT, r->line, "eps must be >= 0 (got %.17g)", m->eps);
+    if (!(m->eps <= HJ_MAX_SCALE))
+        return fail(r, HJ_EFORMAT, r->line,
+                    "model parameter eps = %.17g is outside [0, %g]: the model's outputs would "
+                    "overflow", m->eps, HJ_MAX_SCALE);
     if ((st = want_key(r, "t", &v, &n)) != HJ_OK || (st = parse_double(r, v, n, "t", &m->t)) != HJ_OK)
         return st;
     if (!(m->t > 0.0))
         return fail(r, HJ_EFORMAT, r->line, "t must be > 0 (got %.17g)", m->t);
+    if (!(m->t <= HJ_MAX_SCALE))
+        return fail(r, HJ_EFORMAT, r->line,
+                    "model parameter t = %.17g is outside (0, %g]: the model's outputs would "
+                    "overflow", m->t, HJ_MAX_SCALE);
 
     /* preprocessing */
     if ((st = want_key(r, "preprocess", &v, &n)) != HJ_OK)

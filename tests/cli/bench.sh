@@ -49,7 +49,7 @@ expect_fail 2 "needs about .* of memory (limit 1.0 MB)" -- "$HJDL" bench --kerne
 expect_fail 2 "--eps must be >= 0" -- "$HJDL" bench --kernel lse --eps -1
 expect_fail 2 "eps must be finite and > 0" -- "$HJDL" bench --kernel adam --eps 0 --no-roofline
 expect_fail 2 "contradict" -- "$HJDL" bench --kernel roofline --no-roofline
-expect_fail 2 "cannot open" -- "$HJDL" bench --kernel lse --n 5 --N 5 --no-roofline --csv "$TMP/no/such/dir/x.csv"
+expect_fail 2 "does not exist" -- "$HJDL" bench --kernel lse --n 5 --N 5 --no-roofline --csv "$TMP/no/such/dir/x.csv"
 expect_fail 2 "unknown option '--size'" -- "$HJDL" bench --size 3
 [ ! -e "$TMP/no" ] && pass || fail "created a directory"
 

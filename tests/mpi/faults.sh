@@ -11,21 +11,6 @@ printf 'x1,x2\n0,0\n1,0.5\n-1,2\n' > "$TMP/x.csv"
 # line 1801 (row 1799, in rank 1's half [1000, 2000)) loses a field
 awk -F, 'NR == 1801 { print $1 "," $2; next } { print }' "$TMP/atoms.csv" > "$TMP/bad.csv"
 
-# expect_rank_fail PATTERN OUT -- CMD...: exit != 0, exactly one hjdl line on
-# stderr matching PATTERN, OUT not created, no temp files
-expect_rank_fail() {
-  local pat="$1" out="$2"; shift 3
-  local err rc
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  if [ "$rc" -eq 0 ]; then fail "exit 0: $*"; return; fi
-  local lines; lines=$(printf '%s\n' "$err" | grep -c '^hjdl')
-  if [ "$lines" -ne 1 ]; then fail "want one hjdl message, got $lines: [$err]"; return; fi
-  if ! printf '%s\n' "$err" | grep '^hjdl' | grep -q -- "$pat"; then fail "message lacks '$pat': [$err]"; return; fi
-  if [ -e "$out" ] || ls "$out".tmp.* > /dev/null 2>&1; then fail "output left behind: $out"; return; fi
-  echo "ok: $(printf '%s\n' "$err" | grep '^hjdl')"
-  pass
-}
-
 # 1. bad shard on rank 1: solve and explain, whole slices and tiles
 expect_rank_fail "rank 1 failed: .*bad.csv:1801: " "$TMP/o1.csv" -- \
   "${MPI[@]}" -np 2 "$HJDL" solve --atoms "$TMP/bad.csv" --x "$TMP/x.csv" --t 1 --eps 0.1 --out "$TMP/o1.csv"
