@@ -277,7 +277,7 @@ int cmd_fit(int argc, char **argv)
     cli_data_options dopt;
     cli_data_options_default(&dopt);
     const char *arch_s = NULL, *out_path = NULL, *opt_s = "adam", *train_pred = NULL, *trace_path = NULL;
-    double eps = NAN, t = 1.0, lr = 1e-3, momentum = 0.9;
+    double eps = NAN, t = 1.0, lr = NAN, momentum = 0.9;
     size_t iters = 0, epochs = 0, batch = 0, lbfgs_iters = 100;
     uint64_t seed = 1;
     int quiet = 0, output_scale = 0, no_target_scaling = 0, no_output_scale = 0;
@@ -308,7 +308,7 @@ int cmd_fit(int argc, char **argv)
         {"optimizer", CLI_STRING, &opt_s, "O", "adam, sgd, lbfgs or adam+lbfgs (default adam)", 0},
         {"iters", CLI_SIZE, &iters, "N", "optimiser steps (default 1000 unless --epochs)", 0},
         {"epochs", CLI_SIZE, &epochs, "N", "passes over the data with mini-batches (needs --batch)", 0},
-        {"lr", CLI_DOUBLE, &lr, "LR", "learning rate of Adam/SGD (default 1e-3)", 0},
+        {"lr", CLI_DOUBLE, &lr, "LR", "learning rate of Adam/SGD (default 1e-3; 1e-2 with --eps auto, whose validation split keeps the best step)", 0},
         {"momentum", CLI_DOUBLE, &momentum, "M", "SGD momentum (default 0.9)", 0},
         {"batch", CLI_SIZE, &batch, "B", "mini-batch size (default: full batch)", 0},
         {"lbfgs-iters", CLI_SIZE, &lbfgs_iters, "N", "L-BFGS iterations after Adam for adam+lbfgs (default 100)", 0},
@@ -332,6 +332,8 @@ int cmd_fit(int argc, char **argv)
         return rc;
     if (isnan(eps) && validation == 0.0)
         validation = 0.2;
+    if (isnan(lr))
+        lr = isnan(eps) ? 1e-2 : 1e-3;
     if (output_scale && no_output_scale)
         return cli_error("fit", "give --output-scale or --no-output-scale, not both");
     if (!no_target_scaling && !no_output_scale)

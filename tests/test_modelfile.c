@@ -371,7 +371,7 @@ static void regression_model_round_trips_bit_exact(void **state)
 
     /* the text, read independently of the parser */
     char *l;
-    assert_line(buf, len, 1, "HJDL-MODEL 1");
+    assert_line(buf, len, 1, "HJDL-MODEL 2");
     assert_line(buf, len, 2, "arch " REG_SPEC);
     assert_line(buf, len, 3, "d_in 3");
     assert_line(buf, len, 4, "classes 0");
@@ -389,10 +389,15 @@ static void regression_model_round_trips_bit_exact(void **state)
         assert_memory_equal(&v, &w, sizeof v);
         free(l);
     }
-    assert_int_equal(count_newlines(buf, len), 9 + np + 1);
+    /* format 2: the metadata block of a model without names (no target scaling) */
+    static const char *const meta[] = {"target_shift 0", "target_scale 1", "target_name 0",
+                                       "feature_names 0", "class_labels 0", "eps_curve 0"};
+    for (size_t k = 0; k < 6; k++)
+        assert_line(buf, len, 10 + np + k, meta[k]);
+    assert_int_equal(count_newlines(buf, len), 9 + np + 6 + 1);
     size_t at = crc_offset(buf, len);
     snprintf(want, sizeof want, "crc32 %08lx", crc32(0L, (const Bytef *)buf, (uInt)at) & 0xffffffffUL);
-    assert_line(buf, len, 10 + np, want);
+    assert_line(buf, len, 10 + np + 6, want);
 
     char path[256];
     path_in(f, "reg.hjm", path, sizeof path);
@@ -677,12 +682,12 @@ static void foreign_and_future_files_are_refused_by_their_first_line(void **stat
     char *bad = edit(buf, len, 1, "HJDL-MODEX 1", 0, &n2);
     expect_refused(bad, n2, HJ_EFORMAT, 1, "not an hjdl model file");
     free(bad);
-    bad = edit(buf, len, 1, "HJDL-MODEL 2", 0, &n2);
+    bad = edit(buf, len, 1, "HJDL-MODEL 3", 0, &n2);
     expect_refused(bad, n2, HJ_EFORMAT, 1,
-                   "written by a newer hjdl (format 2); this build reads format 1");
+                   "written by a newer hjdl (format 3); this build reads format 2");
     free(bad);
-    bad = edit(buf, len, 1, "HJDL-MODEL 2", 1, &n2); /* even with a valid checksum */
-    expect_refused(bad, n2, HJ_EFORMAT, 1, "written by a newer hjdl (format 2)");
+    bad = edit(buf, len, 1, "HJDL-MODEL 3", 1, &n2); /* even with a valid checksum */
+    expect_refused(bad, n2, HJ_EFORMAT, 1, "written by a newer hjdl (format 3)");
     free(bad);
     static const char csv[] = "x,y\n1,2\n";
     expect_refused(csv, sizeof csv - 1, HJ_EFORMAT, 1, "not an hjdl model file");
