@@ -673,6 +673,69 @@ static void truncation_at_every_offset_names_the_line(void **state)
     hj_model_free(&p);
 }
 
+/* A format-1 file (no metadata block) is still read: the same parameters,
+ * no names, no target scaling. Built from a format-2 save by hand: line 1
+ * rewritten, the 6 metadata lines dropped, the checksum recomputed. */
+static void format_1_files_are_still_read(void **state)
+{
+    fixture *f = *state;
+    hj_model m, back;
+    size_t len;
+    char *buf = saved_regression(f, &m, &len);
+    const size_t np = m.arch.n_params, keep_lines = 9 + np;
+    size_t cut = 0;
+    for (size_t k = 0; k < keep_lines; k++)
+        cut = (size_t)((const char *)memchr(buf + cut, '\n', len - cut) - buf) + 1;
+    char *v1 = malloc(cut + 32);
+    assert_non_null(v1);
+    memcpy(v1, buf, cut);
+    v1[strlen("HJDL-MODEL ")] = '1';
+    int k = snprintf(v1 + cut, 32, "crc32 %08lx\n", crc32(0L, (const Bytef *)v1, (uInt)cut) & 0xffffffffUL);
+    hj_error e = {0};
+    assert_int_equal(hj_model_parse(&back, v1, cut + (size_t)k, "v1.hjm", &e), HJ_OK);
+    assert_int_equal(back.arch.n_params, np);
+    assert_memory_equal(back.params, m.params, np * sizeof *m.params);
+    assert_null(back.feature_names);
+    assert_null(back.target_name);
+    assert_true(back.y_shift == 0.0 && back.y_scale == 1.0);
+    hj_model_free(&back);
+    hj_model_free(&m);
+    free(v1);
+    free(buf);
+}
+
+/* Names, labels, target scaling and the eps curve survive a save and load. */
+static void metadata_round_trips(void **state)
+{
+    fixture *f = *state;
+    hj_model m, back;
+    make_model(&m, "lse-class:2", 2, 3, 0, 0.35, 1.0);
+    const char *feat[] = {"petal width", "x,y"}, *lab[] = {"cat", "dog", "5"};
+    hj_error e = {0};
+    assert_int_equal(hj_model_set_names(&m, feat, "species", lab, &e), HJ_OK);
+    const double grid[] = {0.1, 1.0}, val[] = {0.5, 0.25};
+    m.eps_grid = malloc(sizeof grid), m.eps_val_loss = malloc(sizeof val);
+    memcpy(m.eps_grid, grid, sizeof grid), memcpy(m.eps_val_loss, val, sizeof val);
+    m.n_eps_curve = 2;
+    char path[256];
+    path_in(f, "meta.hjm", path, sizeof path);
+    assert_int_equal(hj_model_save(&m, path, &e), HJ_OK);
+    assert_int_equal(hj_model_load(&back, path, &e), HJ_OK);
+    assert_string_equal(back.feature_names[0], "petal width");
+    assert_string_equal(back.feature_names[1], "x,y");
+    assert_string_equal(back.target_name, "species");
+    for (size_t c = 0; c < 3; c++)
+        assert_string_equal(back.class_labels[c], lab[c]);
+    assert_int_equal(back.n_eps_curve, 2);
+    assert_true(back.eps_grid[1] == 1.0 && back.eps_val_loss[1] == 0.25);
+    hj_model_free(&back);
+    /* two equal labels cannot be stored */
+    strcpy(m.class_labels[2], "cat");
+    assert_int_equal(hj_model_save(&m, path, &e), HJ_EINVAL);
+    assert_non_null(strstr(e.msg, "both 'cat'"));
+    hj_model_free(&m);
+}
+
 static void foreign_and_future_files_are_refused_by_their_first_line(void **state)
 {
     fixture *f = *state;
@@ -822,6 +885,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(any_flipped_byte_is_refused_and_body_flips_fail_the_checksum,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(truncation_at_every_offset_names_the_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(format_1_files_are_still_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(metadata_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_and_future_files_are_refused_by_their_first_line, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(structural_errors_with_a_valid_checksum_are_refused, setup,
