@@ -443,9 +443,10 @@ int cli_labels_build(char *const *texts, size_t n, const char *path, char ***lab
                 u[nu++] = u[i];
     }
     if (nu < 2) {
+        int rc = cli_error(cmd, "%s: classification needs at least 2 classes, the labels have %zu%s%s", path, nu,
+                           nu ? ": " : "", nu ? u[0] : "");
         free(u), free(vals);
-        return cli_error(cmd, "%s: classification needs at least 2 classes, the labels have %zu%s%s", path, nu,
-                         nu ? ": " : "", nu ? u[0] : "");
+        return rc;
     }
     char **L = calloc(nu, sizeof *L);
     for (size_t c = 0; L && c < nu; c++)

@@ -84,6 +84,7 @@ static int keep_names(const hj_matrix *M, size_t col, cli_data *D, const char *c
     if (M->names == NULL)
         return CLI_OK;
     const size_t d = M->cols - 1;
+    D->d_raw = d; /* so that cli_data_free frees the names on a later failure */
     D->names = calloc(d ? d : 1, sizeof *D->names);
     D->target_name = malloc(strlen(M->names[col]) + 1);
     if (D->names == NULL || D->target_name == NULL)

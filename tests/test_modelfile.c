@@ -730,6 +730,8 @@ static void metadata_round_trips(void **state)
     assert_true(back.eps_grid[1] == 1.0 && back.eps_val_loss[1] == 0.25);
     hj_model_free(&back);
     /* two equal labels cannot be stored */
+    free(m.class_labels[2]);
+    m.class_labels[2] = malloc(4);
     strcpy(m.class_labels[2], "cat");
     assert_int_equal(hj_model_save(&m, path, &e), HJ_EINVAL);
     assert_non_null(strstr(e.msg, "both 'cat'"));
