@@ -148,3 +148,6 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tx
 echo
 echo "== 6. report"
 $PY bench/report.py "$OUT"
+echo
+echo "== 7. tabular: hjdl fit --eps auto next to scikit-learn (bench/tabular.py)"
+/usr/bin/python3 bench/tabular.py "$HJDL" | tee "$OUT/tabular.txt"

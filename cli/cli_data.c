@@ -27,6 +27,9 @@ void cli_data_free(cli_data *D)
     free(D->x_test_raw);
     free(D->y_test);
     hj_preprocess_free(&D->pre);
+    cli_strings_free(D->names, D->d_raw);
+    cli_strings_free(D->labels, D->n_classes);
+    free(D->target_name);
     memset(D, 0, sizeof *D);
 }
 
@@ -51,7 +54,9 @@ static int target_column(const hj_matrix *M, const char *target, const char *pat
         *col = (size_t)v - 1;
         return CLI_OK;
     }
-    return cli_error(cmd, "--target %s: %s has no such column (%zu columns)", target, path, M->cols);
+    char list[512];
+    cli_list_columns(M, list, sizeof list);
+    return cli_error(cmd, "--target %s: %s has no such column; its columns are: %s", target, path, list);
 }
 
 /* Split a read matrix into features (n, cols-1) and target (n). */
@@ -74,21 +79,54 @@ static int split_xy(const hj_matrix *M, size_t col, double **x, double **y, cons
     return CLI_OK;
 }
 
-/* Labels must be integers 0..C-1; returns C (max + 1) through *classes. */
-static int check_labels(const double *y, size_t n, const char *path, size_t limit_classes,
-                        size_t *classes, const char *cmd)
+/* The feature names (all but column col) and the target name of M into D. */
+static int keep_names(const hj_matrix *M, size_t col, cli_data *D, const char *cmd)
 {
-    double mx = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        if (y[i] < 0 || y[i] != floor(y[i]) || y[i] > 1e6)
-            return cli_error(cmd, "%s: data row %zu: label %g is not a class index 0, 1, 2, ...", path, i + 1, y[i]);
-        if (limit_classes && y[i] >= (double)limit_classes)
-            return cli_error(cmd, "%s: data row %zu: label %g is not one of the %zu training classes", path,
-                             i + 1, y[i], limit_classes);
-        mx = fmax(mx, y[i]);
+    if (M->names == NULL)
+        return CLI_OK;
+    const size_t d = M->cols - 1;
+    D->d_raw = d; /* so that cli_data_free frees the names on a later failure */
+    D->names = calloc(d ? d : 1, sizeof *D->names);
+    D->target_name = malloc(strlen(M->names[col]) + 1);
+    if (D->names == NULL || D->target_name == NULL)
+        return cli_error(cmd, "out of memory");
+    strcpy(D->target_name, M->names[col]);
+    for (size_t k = 0, j = 0; k < M->cols; k++) {
+        if (k == col)
+            continue;
+        if ((D->names[j] = malloc(strlen(M->names[k]) + 1)) == NULL)
+            return cli_error(cmd, "out of memory");
+        strcpy(D->names[j++], M->names[k]);
     }
-    *classes = (size_t)mx + 1;
     return CLI_OK;
+}
+
+/* Class labels of column col of M: texts (CSV) or the numbers (.npy);
+ * build = 1 makes D's class list (training data), else maps onto it. y gets
+ * the class indices. */
+static int class_labels_of(char **texts, const hj_matrix *M, size_t col, const char *path, cli_data *D,
+                           double *y, int build, const char *cmd)
+{
+    char **own = NULL;
+    const size_t n = M->rows;
+    if (texts == NULL) {
+        if ((own = calloc(n ? n : 1, sizeof *own)) == NULL)
+            return cli_error(cmd, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            char buf[40];
+            snprintf(buf, sizeof buf, "%.17g", M->data[i * M->cols + col]);
+            if ((own[i] = malloc(strlen(buf) + 1)) == NULL) {
+                cli_strings_free(own, n);
+                return cli_error(cmd, "out of memory");
+            }
+            strcpy(own[i], buf);
+        }
+        texts = own;
+    }
+    int rc = build ? cli_labels_build(texts, n, path, &D->labels, &D->n_classes, y, cmd)
+                   : cli_labels_map(texts, n, path, D->labels, D->n_classes, y, cmd);
+    cli_strings_free(own, n);
+    return rc;
 }
 
 int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, const char *cmd)
@@ -145,30 +183,44 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
     } else {
         hj_matrix M = {0}, T = {0};
         size_t col = 0;
-        if (hj_matrix_read(o->data, &M, &err) != HJ_OK)
-            return cli_report(cmd, &err);
+        char **texts = NULL, **ttexts = NULL;
+        if ((rc = cli_read_table(o->data, classify ? o->target : NULL, classify, 1, &M, &col, &texts, cmd)) != CLI_OK)
+            return rc;
         if (M.cols < 2) {
             const size_t found = M.cols;
+            cli_strings_free(texts, M.rows);
             hj_matrix_free(&M);
             return cli_error(cmd, "%s: need at least 2 columns (features and a target), found %zu", o->data, found);
         }
-        if ((rc = target_column(&M, o->target, o->data, &col, cmd)) != CLI_OK ||
-            (rc = split_xy(&M, col, &D->x_train_raw, &D->y_train, cmd)) != CLI_OK) {
+        if ((!classify && (rc = target_column(&M, o->target, o->data, &col, cmd)) != CLI_OK) ||
+            (rc = split_xy(&M, col, &D->x_train_raw, &D->y_train, cmd)) != CLI_OK ||
+            (rc = keep_names(&M, col, D, cmd)) != CLI_OK ||
+            (classify && (rc = class_labels_of(texts, &M, col, o->data, D, D->y_train, 1, cmd)) != CLI_OK)) {
+            cli_strings_free(texts, M.rows);
             hj_matrix_free(&M);
             return rc;
         }
+        cli_strings_free(texts, M.rows);
         D->d_raw = M.cols - 1, D->n_train = M.rows;
         if (o->test) {
-            if (hj_matrix_read(o->test, &T, &err) != HJ_OK) {
+            size_t tc = 0;
+            const char *tname = M.names ? M.names[col] : NULL;
+            char num[32];
+            snprintf(num, sizeof num, "%zu", col + 1);
+            if ((rc = cli_read_table(o->test, classify ? (tname ? tname : num) : NULL, 0, classify, &T, &tc,
+                                     &ttexts, cmd)) != CLI_OK) {
                 hj_matrix_free(&M);
-                return cli_report(cmd, &err);
+                return rc;
             }
             if (T.cols != M.cols) {
                 rc = cli_error(cmd, "%s: %zu columns, but the training data %s have %zu", o->test, T.cols, o->data, M.cols);
             } else {
-                rc = split_xy(&T, col, &D->x_test_raw, &D->y_test, cmd);
+                rc = split_xy(&T, classify ? tc : col, &D->x_test_raw, &D->y_test, cmd);
                 D->n_test = T.rows;
+                if (rc == CLI_OK && classify)
+                    rc = class_labels_of(ttexts, &T, tc, o->test, D, D->y_test, 0, cmd);
             }
+            cli_strings_free(ttexts, T.rows);
         }
         hj_matrix_free(&M);
         hj_matrix_free(&T);
@@ -187,14 +239,7 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
                 free(perm), free(xs), free(ys);
                 return cli_error(cmd, "out of memory");
             }
-            hj_rng r;
-            hj_rng_seed(&r, seed ^ 0x5eedf00dULL);
-            for (size_t i = 0; i < n; i++)
-                perm[i] = i;
-            for (size_t i = n - 1; i > 0; i--) {
-                size_t j = (size_t)(hj_rng_next(&r) % (i + 1)), tmp = perm[i];
-                perm[i] = perm[j], perm[j] = tmp;
-            }
+            cli_shuffled_order(n, seed ^ 0x5eedf00dULL, perm);
             for (size_t i = 0; i < n; i++) {
                 memcpy(xs + i * D->d_raw, D->x_train_raw + perm[i] * D->d_raw, D->d_raw * sizeof *xs);
                 ys[i] = D->y_train[perm[i]];
@@ -208,16 +253,6 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
                 return cli_error(cmd, "out of memory");
             memcpy(D->x_test_raw, xs + (n - nt) * D->d_raw, nt * D->d_raw * sizeof *xs);
             memcpy(D->y_test, ys + (n - nt), nt * sizeof *ys);
-        }
-        if (classify) {
-            if ((rc = check_labels(D->y_train, D->n_train, o->data, 0, &D->n_classes, cmd)) != CLI_OK)
-                return rc;
-            if (D->n_classes < 2)
-                return cli_error(cmd, "%s: classification needs at least 2 classes, the labels have 1", o->data);
-            size_t ct;
-            if (D->n_test && (rc = check_labels(D->y_test, D->n_test, o->test ? o->test : o->data,
-                                                D->n_classes, &ct, cmd)) != CLI_OK)
-                return rc;
         }
     }
     if (o->limit && o->limit < D->n_train)
@@ -288,44 +323,4 @@ void cli_print_metrics(const char *label, const hj_model *m, const double *pred,
     free(p);
     printf("%s accuracy %.4f\n%s cross-entropy %.6g\n", label, (double)correct / (double)n, label,
            ce / (double)n);
-}
-
-/* Prediction columns: prediction | class,p_0..p_{C-1}; then neuron_k,pi_k.
- * ctx: the number of classes C. */
-static void prediction_column_name(size_t k, char *buf, size_t len, const void *ctx)
-{
-    const size_t C = *(const size_t *)ctx, base = C ? 1 + C : 1;
-    if (k == 0)
-        snprintf(buf, len, "%s", C ? "class" : "prediction");
-    else if (k < base)
-        snprintf(buf, len, "p_%zu", k - 1);
-    else
-        snprintf(buf, len, (k - base) % 2 == 0 ? "neuron_%zu" : "pi_%zu", (k - base) / 2 + 1);
-}
-
-int cli_write_predictions(const char *path, const hj_model *m, const double *pred, size_t n,
-                          const double *pi_top, const size_t *idx_top, size_t K, const char *cmd)
-{
-    const size_t C = m->arch.n_classes, base = C ? 1 + C : 1, cols = base + 2 * K;
-    hj_matrix out = {0};
-    hj_error err = {0};
-    if (hj_matrix_alloc(&out, n, cols, &err) != HJ_OK)
-        return cli_error(cmd, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        double *row = out.data + i * cols;
-        if (C == 0) {
-            row[0] = pred[i];
-        } else {
-            size_t arg;
-            class_softmax(pred + i * C, C, row + 1, &arg);
-            row[0] = (double)arg;
-        }
-        for (size_t k = 0; k < K; k++) {
-            row[base + 2 * k] = (double)idx_top[i * K + k];
-            row[base + 2 * k + 1] = pi_top[i * K + k];
-        }
-    }
-    int rc = cli_write_table(cmd, path, &out, prediction_column_name, &C);
-    hj_matrix_free(&out);
-    return rc;
 }

@@ -25,6 +25,9 @@ typedef struct cli_data {
     double *x_test_raw;    /* (n_test, d_raw) */
     double *y_test;        /* (n_test) */
     hj_preprocess pre;     /* fitted on the training inputs */
+    char **names;          /* (d_raw) feature column names (CSV header), or NULL */
+    char *target_name;     /* the target column's name, or NULL */
+    char **labels;         /* (n_classes) the user's class labels, in class order, or NULL */
 } cli_data;
 
 void cli_data_options_default(cli_data_options *o);
@@ -37,10 +40,69 @@ void cli_data_free(cli_data *D);
 int cli_fit_progress(const hj_train_progress *p, void *ctx);
 /* "LABEL rmse X" / "LABEL accuracy X" (and the loss) on stdout. */
 void cli_print_metrics(const char *label, const hj_model *m, const double *pred, const double *y, size_t n);
-/* Predictions (n, n_out) as CSV: "prediction" (regression) or
- * "class,p_0..p_{C-1}" (classifier: arg-max and softmax of the class scores),
+/* ---- columns by name, labels as given (cli_columns.c) ------------------- */
+
+/* perm (n) = a seeded Fisher-Yates shuffle of 0..n-1. */
+void cli_shuffled_order(size_t n, uint64_t seed, size_t *perm);
+
+/* n strings: free (NULL is a no-op). */
+void cli_strings_free(char **s, size_t n);
+
+/* Read path (CSV or .npy by extension). text_col: a column kept as text,
+ * given as a header name or a 1-based number (NULL: the last column if
+ * text_last, else none); its fields go to *texts (M->rows strings, free
+ * with cli_strings_free) and read as 0 in M, so it may hold any labels.
+ * *tcol gets its index (SIZE_MAX: none). Not found: an error listing the
+ * columns when required, else no text column. .npy: no texts (the column
+ * is numeric), *tcol resolved by number or last. Duplicate header names
+ * are refused. Prints one error and returns CLI_USAGE on bad input. */
+int cli_read_table(const char *path, const char *text_col, int text_last, int required, hj_matrix *M,
+                   size_t *tcol, char ***texts, const char *cmd);
+
+/* "a, b, c" (at most ~400 bytes, then "...") of M's column names into buf. */
+void cli_list_columns(const hj_matrix *M, char *buf, size_t len);
+
+/* The model's raw inputs (M->rows, pre.d_raw) from a table read from path:
+ * by name when the model and the table both have names (the target and any
+ * other extra column are ignored; a missing input column is refused,
+ * naming it), else by position (M has exactly d_raw columns, or d_raw + 1
+ * when allow_extra_last: the last is then the target). *target_col: the
+ * table's target column (by the model's target name, or the extra last
+ * column), SIZE_MAX if none. */
+int cli_model_inputs(const hj_model *m, const hj_matrix *M, const char *path, const char *model_path,
+                     int allow_extra_last, double **x, size_t *target_col, const char *cmd);
+
+/* Read path for model m (classifiers: its target column may hold text
+ * labels) and select the model inputs into *x (rows, d_raw; caller frees).
+ * *M keeps the table (free with hj_matrix_free). When labels is not NULL,
+ * it gets (rows) the class index of each row's target column, or stays
+ * NULL when there is none (*tcol == SIZE_MAX). */
+int cli_model_table(const hj_model *m, const char *path, const char *model_path, int allow_extra_last,
+                    hj_matrix *M, double **x, size_t *tcol, double **labels, const char *cmd);
+
+/* Class index of a label (text, or the number v when text is NULL) of a
+ * model with class labels (or class indices 0..C-1 without). */
+int cli_label_class(const hj_model *m, const char *text, double v, size_t *cls);
+
+/* Class labels from n label strings: numbers sorted by value when every
+ * label is a number, else strings sorted; y (n) gets the class indices.
+ * Empty or NaN labels and fewer than 2 classes are refused. */
+int cli_labels_build(char *const *texts, size_t n, const char *path, char ***labels, size_t *C, double *y,
+                     const char *cmd);
+/* Map n label strings to the classes of labels (C); a label not among them is refused. */
+int cli_labels_map(char *const *texts, size_t n, const char *path, char *const *labels, size_t C, double *y,
+                   const char *cmd);
+
+/* Predictions (n, n_out) as CSV (or .npy when the labels are numbers):
+ * "prediction" (regression) or "class" (the arg-max as the model's class
+ * label) and, with proba, p_LABEL per class (softmax of the class scores);
  * then K attribution pairs neuron_k,pi_k when K > 0. path NULL = stdout. */
-int cli_write_predictions(const char *path, const hj_model *m, const double *pred, size_t n,
-                          const double *pi_top, const size_t *idx_top, size_t K, const char *cmd);
+int cli_write_labelled_predictions(const char *path, const hj_model *m, const double *pred, size_t n,
+                                   int proba, const double *pi_top, const size_t *idx_top, size_t K,
+                                   const char *cmd);
+
+/* Refuse an output path that cannot be written (a directory, a missing or
+ * unwritable directory) before any work; opt names the option. NULL: ok. */
+int cli_check_output(const char *path, const char *opt, const char *cmd);
 
 #endif /* HJDL_CLI_DATA_H */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_data.h"
 #include "hjdl/limits.h"
 #include "hjdl/data.h"
 #include "hjdl/model.h"
@@ -28,15 +29,15 @@ static const char DESCRIPTION[] =
 
 /* Columns of --out: the feature names of --x (x1.. without a header), label, adv_class. */
 typedef struct adv_columns {
-    const hj_matrix *X;
+    char *const *names; /* the model's feature names, or NULL */
     size_t dr;   /* feature columns */
 } adv_columns;
 
 static void adv_column_name(size_t k, char *buf, size_t len, const void *ctx)
 {
     const adv_columns *c = ctx;
-    if (k < c->dr && c->X->names)
-        snprintf(buf, len, "%s", c->X->names[k]);
+    if (k < c->dr && c->names)
+        snprintf(buf, len, "%s", c->names[k]);
     else if (k < c->dr)
         snprintf(buf, len, "x%zu", k + 1);
     else
@@ -107,8 +108,11 @@ int cmd_attack(int argc, char **argv)
     hj_matrix X = {0}, Y = {0}, A = {0};
     double *xs = NULL, *lab = NULL, *xadv = NULL, *F = NULL;
     size_t *cls = NULL;
-    if (hj_model_load(&m, pos[0], &err) != HJ_OK || hj_matrix_read(x_path, &X, &err) != HJ_OK ||
-        (lab_path && hj_matrix_read(lab_path, &Y, &err) != HJ_OK)) {
+    double *xin = NULL, *labv = NULL;
+    size_t tcol;
+    if ((rc = cli_check_output(out_path, "out", "attack")) != CLI_OK)
+        return rc;
+    if (hj_model_load(&m, pos[0], &err) != HJ_OK || (lab_path && hj_matrix_read(lab_path, &Y, &err) != HJ_OK)) {
         rc = cli_report("attack", &err);
         goto done;
     }
@@ -116,40 +120,37 @@ int cmd_attack(int argc, char **argv)
         rc = cli_error("attack", "%s is a regression model; attacks need a classifier", pos[0]);
         goto done;
     }
+    if ((rc = cli_model_table(&m, x_path, pos[0], !lab_path, &X, &xin, &tcol, lab_path ? NULL : &labv, "attack")) !=
+        CLI_OK)
+        goto done;
     const size_t n = X.rows, dr = m.pre.d_raw, C = m.arch.n_classes;
-    if (lab_path) {
-        if (X.cols != dr) {
-            rc = cli_error("attack", "%s: %zu columns, but the model %s takes %zu input features", x_path, X.cols,
-                           pos[0], dr);
-            goto done;
-        }
-        if (Y.cols != 1 || Y.rows != n) {
-            rc = cli_error("attack", "%s: expected one label column with %zu rows, got %zu x %zu", lab_path, n,
-                           Y.rows, Y.cols);
-            goto done;
-        }
-    } else if (X.cols != dr + 1) {
-        rc = cli_error("attack", "%s: %zu columns; without --labels it needs the model's %zu features plus a "
-                                 "label column", x_path, X.cols, dr);
+    if (lab_path && (Y.cols != 1 || Y.rows != n)) {
+        rc = cli_error("attack", "%s: expected one label column with %zu rows, got %zu x %zu", lab_path, n, Y.rows,
+                       Y.cols);
         goto done;
     }
-    xs = malloc(n * dr * sizeof *xs);
+    if (!lab_path && labv == NULL) {
+        rc = cli_error("attack", "%s has no label column%s%s; add it or give --labels FILE", x_path,
+                       m.target_name ? " " : "", m.target_name ? m.target_name : "");
+        goto done;
+    }
+    xs = xin, xin = NULL;
     lab = malloc(n * sizeof *lab);
     xadv = malloc(n * dr * sizeof *xadv);
     F = malloc(n * C * sizeof *F);
     cls = malloc(n * sizeof *cls);
-    if (!xs || !lab || !xadv || !F || !cls) {
+    if (!lab || !xadv || !F || !cls) {
         rc = cli_error("attack", "out of memory");
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        memcpy(xs + i * dr, X.data + i * X.cols, dr * sizeof *xs);
-        lab[i] = lab_path ? Y.data[i] : X.data[i * X.cols + dr];
-        if (!(lab[i] >= 0.0 && lab[i] < (double)C && lab[i] == floor(lab[i]))) {
-            rc = cli_error("attack", "%s: label %g of point %zu is not a class 0..%zu", lab_path ? lab_path : x_path,
-                           lab[i], i + 1, C - 1);
+        size_t c = 0;
+        if (lab_path && !cli_label_class(&m, NULL, Y.data[i], &c)) {
+            rc = cli_error("attack", "%s: label %g of point %zu is not one of the model's classes", lab_path,
+                           Y.data[i], i + 1);
             goto done;
         }
+        lab[i] = lab_path ? (double)c : labv[i];
     }
     if (hj_model_predict(&m, xs, n, F, &err) != HJ_OK || hj_attack(&m, xs, lab, n, &o, NULL, xadv, cls, &err) != HJ_OK) {
         rc = cli_report("attack", &err);
@@ -174,7 +175,7 @@ int cmd_attack(int argc, char **argv)
             A.data[i * (dr + 2) + dr] = lab[i];
             A.data[i * (dr + 2) + dr + 1] = (double)cls[i];
         }
-        const adv_columns ac = {&X, dr};
+        const adv_columns ac = {m.feature_names, dr};
         if ((rc = cli_write_table("attack", out_path, &A, adv_column_name, &ac)) != CLI_OK)
             goto done;
     }
@@ -187,6 +188,7 @@ int cmd_attack(int argc, char **argv)
            o.norm == HJ_ATTACK_L2 ? "2" : "inf", radius, o.method == HJ_ATTACK_FGSM ? (size_t)1 : steps,
            o.method == HJ_ATTACK_FGSM ? (size_t)1 : restarts, stepv, loss_s);
 done:
+    free(xin), free(labv);
     free(xs), free(lab), free(xadv), free(F), free(cls);
     hj_matrix_free(&A);
     hj_matrix_free(&X);

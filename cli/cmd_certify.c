@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "cli_data.h"
 #include "hjdl/data.h"
 #include "hjdl/model.h"
 #include "hjdl/robust.h"
@@ -21,6 +22,14 @@ static const char DESCRIPTION[] =
     "refused, since a sound radius would need a global curvature bound of the stack.\n"
     "Output CSV, one row per point: class,runner_up,margin,radius (runner_up: the\n"
     "class whose bound gave the radius).";
+
+/* The class's label when the model's labels are numbers, else its index. */
+static double class_value(const hj_model *m, size_t c)
+{
+    char *end;
+    double v = m->class_labels ? strtod(m->class_labels[c], &end) : (double)c;
+    return m->class_labels && (*end != '\0' || end == m->class_labels[c]) ? (double)c : v;
+}
 
 int cmd_certify(int argc, char **argv)
 {
@@ -44,7 +53,11 @@ int cmd_certify(int argc, char **argv)
     hj_matrix X = {0}, O = {0};
     hj_error err = {0};
     hj_certificate *cert = NULL;
-    if (hj_model_load(&m, pos[0], &err) != HJ_OK || hj_matrix_read(x_path, &X, &err) != HJ_OK) {
+    double *xin = NULL;
+    size_t tcol;
+    if ((rc = cli_check_output(out_path, "out", "certify")) != CLI_OK)
+        return rc;
+    if (hj_model_load(&m, pos[0], &err) != HJ_OK) {
         rc = cli_report("certify", &err);
         goto done;
     }
@@ -53,23 +66,20 @@ int cmd_certify(int argc, char **argv)
         rc = cli_report("certify", &err);
         goto done;
     }
-    if (X.cols != m.pre.d_raw) {
-        rc = cli_error("certify", "%s: %zu columns, but the model %s takes %zu input features", x_path, X.cols,
-                       pos[0], m.pre.d_raw);
+    if ((rc = cli_model_table(&m, x_path, pos[0], 1, &X, &xin, &tcol, NULL, "certify")) != CLI_OK)
         goto done;
-    }
     cert = malloc((X.rows ? X.rows : 1) * sizeof *cert);
     if (cert == NULL || hj_matrix_alloc(&O, X.rows, 4, &err) != HJ_OK) {
         rc = cli_error("certify", "out of memory");
         goto done;
     }
-    if (hj_certify(&m, X.data, X.rows, cert, &err) != HJ_OK) {
+    if (hj_certify(&m, xin, X.rows, cert, &err) != HJ_OK) {
         rc = cli_report("certify", &err);
         goto done;
     }
     for (size_t i = 0; i < X.rows; i++) {
-        O.data[i * 4 + 0] = (double)cert[i].cls;
-        O.data[i * 4 + 1] = (double)cert[i].runner_up;
+        O.data[i * 4 + 0] = class_value(&m, cert[i].cls);
+        O.data[i * 4 + 1] = class_value(&m, cert[i].runner_up);
         O.data[i * 4 + 2] = cert[i].margin;
         O.data[i * 4 + 3] = cert[i].radius;
     }
@@ -79,6 +89,7 @@ int cmd_certify(int argc, char **argv)
         rc = cli_report("certify", &err);
 done:
     free(cert);
+    free(xin);
     hj_matrix_free(&O);
     hj_matrix_free(&X);
     hj_model_free(&m);

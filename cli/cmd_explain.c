@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "cli_data.h"
 #include "hjdl/data.h"
 #include "hjdl/dataset.h"
 #include "hjdl/dist.h"
@@ -152,18 +153,16 @@ static int explain_model(const char *model_path, const hj_matrix *X, const char 
     hj_error err = {0};
     hj_model m = {0};
     hj_workspace *ws = NULL;
-    double *xt = NULL, *pall = NULL, *pt = NULL;
+    double *xt = NULL, *pall = NULL, *pt = NULL, *xsel = NULL;
     size_t *iall = NULL, *it = NULL;
     int rc = CLI_OK;
     if (hj_model_load(&m, model_path, &err) != HJ_OK) {
         rc = cli_report("explain", &err);
         goto done;
     }
-    if (X->cols != m.pre.d_raw) {
-        rc = cli_error("explain", "%s: %zu columns, but the model %s takes %zu input features", x_path, X->cols,
-                       model_path, m.pre.d_raw);
+    size_t tcol;
+    if ((rc = cli_model_inputs(&m, X, x_path, model_path, 1, &xsel, &tcol, "explain")) != CLI_OK)
         goto done;
-    }
     size_t Ntot;
     hj_model_readout_shape(&m, &Ntot, NULL);
     const size_t W = m.arch.n_classes ? Ntot / m.arch.n_classes : Ntot, n = X->rows;
@@ -192,7 +191,7 @@ static int explain_model(const char *model_path, const hj_matrix *X, const char 
     }
     for (size_t start = 0; start < n; start += chunk) {
         const size_t len = n - start < chunk ? n - start : chunk;
-        if (hj_preprocess_apply(&m.pre, X->data + start * X->cols, len, xt, &err) != HJ_OK ||
+        if (hj_preprocess_apply(&m.pre, xsel + start * m.pre.d_raw, len, xt, &err) != HJ_OK ||
             hj_model_attribution(&m, ws, xt, len, W, pall, iall, &err) != HJ_OK) {
             hj_error_prefix(&err, "%s: ", x_path);
             rc = cli_report("explain", &err);
@@ -213,7 +212,7 @@ static int explain_model(const char *model_path, const hj_matrix *X, const char 
 done:
     hj_workspace_free(ws);
     hj_model_free(&m);
-    free(xt), free(pall), free(iall), free(pt), free(it);
+    free(xt), free(pall), free(iall), free(pt), free(it), free(xsel);
     return rc;
 }
 

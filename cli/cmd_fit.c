@@ -53,15 +53,258 @@ static int check_arch_size(const hj_arch *a, size_t n)
     return CLI_OK;
 }
 
+/* The eps grid of --eps auto (log-spaced; inputs and targets on unit scale). */
+static const double EPS_GRID[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0};
+#define EPS_GRID_N (sizeof EPS_GRID / sizeof EPS_GRID[0])
+
+/* How one model is trained (shared by the final fit and each --cv fold). */
+typedef struct fit_plan {
+    const hj_arch *arch;
+    double eps;            /* NAN: --eps auto */
+    double t;
+    uint64_t seed;
+    double validation;     /* fraction held out for validation (0: none) */
+    hj_fit_options fo;     /* weight decay, patience (validation set here) */
+    int verbose;           /* print the validation loss */
+} fit_plan;
+
+/* Split (x, y, n) by a seeded shuffle into a training part (first) and the
+ * last `frac` as validation: xs (n, d), ys (n) in shuffled order. */
+static int shuffle_split(const double *x, const double *y, size_t n, size_t d, double frac, uint64_t seed,
+                         double **xs, double **ys, size_t *nv)
+{
+    *xs = malloc(n * d * sizeof **xs);
+    *ys = malloc(n * sizeof **ys);
+    size_t *perm = malloc(n * sizeof *perm);
+    if (!*xs || !*ys || !perm) {
+        free(perm);
+        return cli_error("fit", "out of memory");
+    }
+    cli_shuffled_order(n, seed ^ 0x7a11da7eULL, perm);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(*xs + i * d, x + perm[i] * d, d * sizeof **xs);
+        (*ys)[i] = y[perm[i]];
+    }
+    free(perm);
+    *nv = (size_t)floor(frac * (double)n);
+    if (frac > 0 && (*nv == 0 || *nv >= n))
+        return cli_error("fit", "--validation %g of %zu points leaves an empty split", frac, n);
+    return CLI_OK;
+}
+
+/* Train m (initialised: arch, t, preprocessing, target scaling) on x (n, d_in,
+ * preprocessed) and y (n, scaled) as the plan says. */
+static int train_planned(hj_model *m, const fit_plan *P, const double *x, const double *y, size_t n,
+                         const hj_train_options *to, hj_train_result *res)
+{
+    hj_error err = {0};
+    const size_t d = m->arch.d_in;
+    double *xs = NULL, *ys = NULL;
+    size_t nv = 0;
+    int rc = CLI_OK;
+    hj_fit_options fo = P->fo;
+    if (P->validation > 0) {
+        if ((rc = shuffle_split(x, y, n, d, P->validation, P->seed, &xs, &ys, &nv)) != CLI_OK)
+            goto done;
+        fo.x_val = xs + (n - nv) * d, fo.y_val = ys + (n - nv), fo.n_val = nv;
+    }
+    hj_status st;
+    if (isnan(P->eps)) {
+        st = hj_model_fit_eps_auto(m, P->seed, EPS_GRID, EPS_GRID_N, xs, ys, n - nv, to, &fo, res, &err);
+    } else {
+        double vl;
+        size_t best;
+        st = hj_model_fit(m, xs ? xs : x, ys ? ys : y, n - nv, to, &fo, res, &vl, &best, &err);
+        if (st == HJ_OK && nv > 0 && P->verbose)
+            printf("validation loss %.6g (best at step %zu)\n", vl, best);
+    }
+    if (st != HJ_OK)
+        rc = cli_report("fit", &err);
+done:
+    free(xs), free(ys);
+    return rc;
+}
+
+/* Accuracy (classifiers) or RMSE of m on raw inputs x (n, d_raw) against y
+ * (class indices or user-scale targets). */
+static int score(const hj_model *m, const double *x, const double *y, size_t n, double *out)
+{
+    hj_error err = {0};
+    const size_t C = m->arch.n_classes, nout = hj_model_n_out(m);
+    double *p = malloc((n * nout > 0 ? n * nout : 1) * sizeof *p);
+    if (p == NULL)
+        return cli_error("fit", "out of memory");
+    if (hj_model_predict(m, x, n, p, &err) != HJ_OK) {
+        free(p);
+        return cli_report("fit", &err);
+    }
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (C == 0) {
+            s += (p[i] - y[i]) * (p[i] - y[i]);
+        } else {
+            size_t a = 0;
+            for (size_t c = 1; c < C; c++)
+                if (p[i * C + c] > p[i * C + a])
+                    a = c;
+            s += a == (size_t)y[i];
+        }
+    }
+    free(p);
+    *out = C ? s / (double)n : sqrt(s / (double)n);
+    return CLI_OK;
+}
+
+/* Target standardisation of y (n) into ys: mean and sd (1 if constant). */
+static void target_scaling(const double *y, size_t n, double *ys, double *shift, double *scale)
+{
+    double mu = 0.0, v = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mu += y[i];
+    mu /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        v += (y[i] - mu) * (y[i] - mu);
+    double sd = n > 1 ? sqrt(v / (double)(n - 1)) : 0.0;
+    if (!(sd > 0.0) || !isfinite(sd))
+        sd = 1.0;
+    for (size_t i = 0; i < n; i++)
+        ys[i] = (y[i] - mu) / sd;
+    *shift = mu, *scale = sd;
+}
+
+/* --cv K: K contiguous folds of a seeded shuffle; each trained as planned on
+ * the others and scored on itself; prints the mean and sd, writes nothing. */
+static int cross_validate(const cli_data *D, const fit_plan *P, const hj_train_options *to, size_t K,
+                          int scale_target)
+{
+    const size_t n = D->n_train, dr = D->d_raw, d = D->d, C = D->n_classes;
+    if (K < 2 || K > n)
+        return cli_error("fit", "--cv %zu: need 2 <= K <= %zu (the training points)", K, n);
+    /* one shuffle of (raw, preprocessed, y) rows: permute the row indices */
+    double *idx = malloc(n * sizeof *idx), *xs = NULL, *ys = NULL;
+    size_t nv;
+    if (idx == NULL)
+        return cli_error("fit", "out of memory");
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (double)i;
+    int rc = shuffle_split(idx, idx, n, 1, 0.0, P->seed, &xs, &ys, &nv);
+    free(xs);
+    free(idx);
+    if (rc != CLI_OK) {
+        free(ys);
+        return rc;
+    }
+    double *xtr = malloc(n * d * sizeof *xtr), *ytr = malloc(n * sizeof *ytr);
+    double *xte = malloc(n * dr * sizeof *xte), *yte = malloc(n * sizeof *yte);
+    double sum = 0.0, sum2 = 0.0;
+    hj_error err = {0};
+    if (!xtr || !ytr || !xte || !yte) {
+        rc = cli_error("fit", "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < K && rc == CLI_OK; k++) {
+        size_t b = k * n / K, e = (k + 1) * n / K, ntr = 0, nte = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t r = (size_t)ys[i];
+            if (i >= b && i < e) {
+                memcpy(xte + nte * dr, D->x_train_raw + r * dr, dr * sizeof *xte);
+                yte[nte++] = D->y_train[r];
+            } else {
+                memcpy(xtr + ntr * d, D->x_train + r * d, d * sizeof *xtr);
+                ytr[ntr++] = D->y_train[r];
+            }
+        }
+        hj_model m;
+        if (hj_model_init(&m, P->arch, isnan(P->eps) ? 0.1 : P->eps, P->t, P->seed, &err) != HJ_OK) {
+            rc = cli_report("fit", &err);
+            break;
+        }
+        hj_preprocess_free(&m.pre);
+        if (hj_preprocess_copy(&m.pre, &D->pre, &err) != HJ_OK) {
+            hj_model_free(&m);
+            rc = cli_report("fit", &err);
+            break;
+        }
+        if (scale_target && C == 0)
+            target_scaling(ytr, ntr, ytr, &m.y_shift, &m.y_scale);
+        hj_train_result res = {0};
+        double sc = NAN;
+        rc = train_planned(&m, P, xtr, ytr, ntr, to, &res);
+        free(res.loss_trace);
+        if (rc == CLI_OK)
+            rc = score(&m, xte, yte, nte, &sc);
+        if (rc == CLI_OK) {
+            printf("cv fold %zu %s %.6g", k + 1, C ? "accuracy" : "rmse", sc);
+            if (isnan(P->eps))
+                printf(" (eps %g)", m.eps);
+            printf("\n");
+            sum += sc, sum2 += sc * sc;
+        }
+        hj_model_free(&m);
+    }
+    if (rc == CLI_OK) {
+        double mean = sum / (double)K, var = (sum2 - (double)K * mean * mean) / (double)(K - 1);
+        printf("cv %s %.6g (sd %.3g, %zu folds)\n", C ? "accuracy" : "rmse", mean, var > 0 ? sqrt(var) : 0.0, K);
+    }
+done:
+    free(ys), free(xtr), free(ytr), free(xte), free(yte);
+    return rc;
+}
+
+/* Option checks before any work: --eps, --out/--cv, validation options, the
+ * task an lse-class readout implies, output paths. */
+static int check_fit_options(const char *eps_s, double *eps, const char *out_path, size_t cv, double validation,
+                             size_t patience, double weight_decay, const char *arch_s, cli_data_options *dopt,
+                             const char *train_pred, const char *trace_path)
+{
+    if (strcmp(eps_s, "auto") == 0) {
+        *eps = NAN;
+    } else {
+        char *end;
+        *eps = strtod(eps_s, &end);
+        if (*eps_s == '\0' || *end != '\0' || !isfinite(*eps))
+            return cli_error("fit", "--eps: '%s' is not a number or 'auto'", eps_s);
+    }
+    if (out_path == NULL && cv == 0)
+        return cli_error("fit", "--out MODEL is required (or --cv K to score without writing a model)");
+    if (out_path != NULL && cv > 0)
+        return cli_error("fit", "--cv writes no model; drop --out (or --cv to train and write one)");
+    if (cv > 0 && (train_pred || trace_path))
+        return cli_error("fit", "--cv writes no files; drop --train-predictions and --trace");
+    if (!(validation >= 0.0 && validation < 1.0))
+        return cli_error("fit", "--validation must be in [0, 1) (got %g)", validation);
+    if (patience > 0 && validation == 0.0 && !isnan(*eps))
+        return cli_error("fit", "--patience needs a validation split: add --validation FRAC");
+    if (!(weight_decay >= 0.0))
+        return cli_error("fit", "--weight-decay must be >= 0 (got %g)", weight_decay);
+    int lse_class = arch_s && strstr(arch_s, "lse-class") != NULL;
+    if (lse_class && dopt->task == NULL)
+        dopt->task = "classification";
+    else if (lse_class && strcmp(dopt->task, "regression") == 0)
+        return cli_error("fit", "--arch %s has an lse-class readout, a classifier: use --task classification "
+                                "(or an lse:N readout for regression)", arch_s);
+    else if (arch_s && !lse_class && dopt->task && strcmp(dopt->task, "classification") == 0)
+        return cli_error("fit", "--task classification needs an lse-class:N readout in --arch (got %s)", arch_s);
+    int rc = cli_check_output(out_path, "out", "fit");
+    if (rc == CLI_OK)
+        rc = cli_check_output(train_pred, "train-predictions", "fit");
+    if (rc == CLI_OK)
+        rc = cli_check_output(trace_path, "trace", "fit");
+    return rc;
+}
+
 int cmd_fit(int argc, char **argv)
 {
     cli_data_options dopt;
     cli_data_options_default(&dopt);
     const char *arch_s = NULL, *out_path = NULL, *opt_s = "adam", *train_pred = NULL, *trace_path = NULL;
-    double eps = NAN, t = 1.0, lr = 1e-3, momentum = 0.9;
+    double eps = NAN, t = 1.0, lr = NAN, momentum = 0.9;
     size_t iters = 0, epochs = 0, batch = 0, lbfgs_iters = 100;
     uint64_t seed = 1;
-    int quiet = 0, output_scale = 0;
+    int quiet = 0, output_scale = 0, no_target_scaling = 0, no_output_scale = 0;
+    const char *eps_s = NULL;
+    double weight_decay = 0.0, validation = 0.0;
+    size_t patience = 0, cv = 0;
     const cli_opt opts[] = {
         {"data", CLI_INPUT, &dopt.data, "FILE", "training data (CSV or .npy)", 0},
         {"dataset", CLI_STRING, &dopt.dataset, "NAME", "a built-in data set: fashion-mnist", 0},
@@ -74,18 +317,24 @@ int cmd_fit(int argc, char **argv)
         {"standardize", CLI_FLAG, &dopt.standardize, NULL, "standardise each input feature (stored in the model)", 0},
         {"pca", CLI_SIZE, &dopt.pca, "K", "project inputs on their top K principal axes, standardised", 0},
         {"arch", CLI_STRING, &arch_s, "A", "architecture, e.g. lse:200 or dense:12,lse-class:32", 1},
-        {"eps", CLI_DOUBLE, &eps, "E", "temperature = viscosity of every layer, >= 0", 1},
+        {"eps", CLI_STRING, &eps_s, "E", "temperature = viscosity of every layer, >= 0, or 'auto': chosen on the validation split", 1},
         {"t", CLI_DOUBLE, &t, "T", "HJ time of the initial-data map (default 1)", 0},
-        {"output-scale", CLI_FLAG, &output_scale, NULL, "regression: learn y = a f + c instead of y = f", 0},
+        {"output-scale", CLI_FLAG, &output_scale, NULL, "regression: learn y = a f + c instead of y = f (default with target scaling)", 0},
+        {"no-output-scale", CLI_FLAG, &no_output_scale, NULL, "regression: y = f, no learned a, c", 0},
+        {"no-target-scaling", CLI_FLAG, &no_target_scaling, NULL, "regression: train on the raw target (default: standardised, stored in the model)", 0},
+        {"weight-decay", CLI_DOUBLE, &weight_decay, "L", "L2 penalty (L/2)|W|^2 on the weight matrices (default 0)", 0},
+        {"validation", CLI_DOUBLE, &validation, "FRAC", "hold out this fraction of the training data to keep the best model (default 0; 0.2 with --eps auto)", 0},
+        {"patience", CLI_SIZE, &patience, "K", "stop after K validation checks (every 10 steps) without improvement (needs --validation)", 0},
+        {"cv", CLI_SIZE, &cv, "K", "K-fold cross-validation: print the score of each fold and their mean; no model is written", 0},
         {"optimizer", CLI_STRING, &opt_s, "O", "adam, sgd, lbfgs or adam+lbfgs (default adam)", 0},
         {"iters", CLI_SIZE, &iters, "N", "optimiser steps (default 1000 unless --epochs)", 0},
         {"epochs", CLI_SIZE, &epochs, "N", "passes over the data with mini-batches (needs --batch)", 0},
-        {"lr", CLI_DOUBLE, &lr, "LR", "learning rate of Adam/SGD (default 1e-3)", 0},
+        {"lr", CLI_DOUBLE, &lr, "LR", "learning rate of Adam/SGD (default 1e-3; 1e-2 with --eps auto, whose validation split keeps the best step)", 0},
         {"momentum", CLI_DOUBLE, &momentum, "M", "SGD momentum (default 0.9)", 0},
         {"batch", CLI_SIZE, &batch, "B", "mini-batch size (default: full batch)", 0},
         {"lbfgs-iters", CLI_SIZE, &lbfgs_iters, "N", "L-BFGS iterations after Adam for adam+lbfgs (default 100)", 0},
         {"seed", CLI_U64, &seed, "S", "seed of initialisation, shuffling and --holdout (default 1)", 0},
-        {"out", CLI_OUTPUT, &out_path, "MODEL", "where to write the model (.hjm)", 1},
+        {"out", CLI_OUTPUT, &out_path, "MODEL", "where to write the model (.hjm; required unless --cv)", 0},
         {"train-predictions", CLI_OUTPUT, &train_pred, "FILE", "also write the in-memory predictions on the training inputs", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "no progress on stderr", 0},
         {"trace", CLI_OUTPUT, &trace_path, "FILE", "write the loss of every optimiser step (CSV step,loss)", 0},
@@ -93,12 +342,23 @@ int cmd_fit(int argc, char **argv)
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "fit");
     if (rc == CLI_HELP) {
-        cli_print_help(stdout, "fit", "(--data FILE | --dataset NAME) --arch A --eps E --out MODEL [options]",
+        cli_print_help(stdout, "fit", "(--data FILE | --dataset NAME) --arch A --eps E|auto (--out MODEL | --cv K) [options]",
                        DESCRIPTION, opts, nopts);
         return CLI_OK;
     }
     if (rc != CLI_OK)
         return rc;
+    if ((rc = check_fit_options(eps_s, &eps, out_path, cv, validation, patience, weight_decay, arch_s, &dopt,
+                                train_pred, trace_path)) != CLI_OK)
+        return rc;
+    if (isnan(eps) && validation == 0.0)
+        validation = 0.2;
+    if (isnan(lr))
+        lr = isnan(eps) ? 1e-2 : 1e-3;
+    if (output_scale && no_output_scale)
+        return cli_error("fit", "give --output-scale or --no-output-scale, not both");
+    if (!no_target_scaling && !no_output_scale)
+        output_scale = 1; /* regression default: y = a f + c on the standardised target */
     if (eps < 0.0)
         return cli_error("fit", "--eps must be >= 0 (got %g)", eps);
     if (!(t > 0.0))
@@ -165,28 +425,52 @@ int cmd_fit(int argc, char **argv)
     hj_model model = {0};
     hj_train_result res = {0};
     cli_stage stage = {0};
-    double *pred = NULL;
+    double *pred = NULL, *yscaled = NULL;
     hj_arch arch;
-    if (hj_arch_parse(arch_s, D.d, D.n_classes, output_scale, &arch, &err) != HJ_OK) {
+    if (hj_arch_parse(arch_s, D.d, D.n_classes, output_scale && D.n_classes == 0, &arch, &err) != HJ_OK) {
         rc = cli_error("fit", "--arch %s: %s", arch_s, err.msg);
         goto done;
     }
     if ((rc = check_arch_size(&arch, D.n_train)) != CLI_OK)
         goto done;
-    if (hj_model_init(&model, &arch, eps, t, seed, &err) != HJ_OK) {
+    fit_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.arch = &arch, plan.eps = eps, plan.t = t, plan.seed = seed, plan.validation = validation;
+    plan.fo.weight_decay = weight_decay, plan.fo.patience = patience;
+    if (nranks > 1 && (validation > 0 || cv > 0)) {
+        rc = cli_error("fit", "--validation, --eps auto and --cv run on one process; drop them or mpirun");
+        goto done;
+    }
+    if (cv > 0) {
+        rc = cross_validate(&D, &plan, &to, cv, !no_target_scaling);
+        goto done;
+    }
+    if (hj_model_init(&model, &arch, isnan(eps) ? 0.1 : eps, t, seed, &err) != HJ_OK) {
         rc = cli_report("fit", &err);
         goto done;
     }
     hj_preprocess_free(&model.pre);
     model.pre = D.pre; /* the model now owns the transform */
     memset(&D.pre, 0, sizeof D.pre);
+    if (hj_model_set_names(&model, (const char *const *)D.names, D.target_name, (const char *const *)D.labels,
+                           &err) != HJ_OK) {
+        rc = cli_report("fit", &err);
+        goto done;
+    }
+    if (D.n_classes == 0 && !no_target_scaling) {
+        if ((yscaled = malloc(D.n_train * sizeof *yscaled)) == NULL) {
+            rc = cli_error("fit", "out of memory");
+            goto done;
+        }
+        target_scaling(D.y_train, D.n_train, yscaled, &model.y_shift, &model.y_scale);
+    }
 
     cli_progress prog;
     cli_progress_init(&prog, "fit", quiet || rank != 0);
     to.callback = cli_fit_progress;
     to.callback_ctx = &prog;
     to.report_every = 1;
-    const double *xs = D.x_train, *ys = D.y_train;
+    const double *xs = D.x_train, *ys = yscaled ? yscaled : D.y_train;
     size_t ns = D.n_train;
     if (nranks > 1) { /* data-parallel: this rank's contiguous shard */
         size_t b, e;
@@ -195,13 +479,24 @@ int cmd_fit(int argc, char **argv)
         to.allreduce_ctx = dist;
         to.shard_begin = b;
         to.n_total = D.n_train;
-        xs = D.x_train + b * D.d, ys = D.y_train + b, ns = e - b;
+        xs = D.x_train + b * D.d, ys += b, ns = e - b;
     }
     double t0 = cli_now();
-    hj_status tst = hj_model_train(&model, xs, ys, ns, &to, &res, &err);
-    if ((rc = cli_dist_fail("fit", tst, &err)) != CLI_OK)
-        goto done;
+    if (validation > 0 || weight_decay > 0) {
+        plan.verbose = 1;
+        if ((rc = train_planned(&model, &plan, xs, ys, ns, &to, &res)) != CLI_OK)
+            goto done;
+    } else {
+        hj_status tst = hj_model_train(&model, xs, ys, ns, &to, &res, &err);
+        if ((rc = cli_dist_fail("fit", tst, &err)) != CLI_OK)
+            goto done;
+    }
     double secs = cli_now() - t0;
+    if (model.n_eps_curve > 0) {
+        for (size_t k = 0; k < model.n_eps_curve; k++)
+            printf("eps_curve %g validation loss %.6g\n", model.eps_grid[k], model.eps_val_loss[k]);
+        printf("eps chosen %g (lowest validation loss)\n", model.eps);
+    }
     if (rank != 0) /* rank 0 alone evaluates, prints and writes */
         goto done;
     const size_t nout = hj_model_n_out(&model);
@@ -231,7 +526,7 @@ int cmd_fit(int argc, char **argv)
     train_pred = cli_stage_path(&stage, train_pred);
     trace_path = cli_stage_path(&stage, trace_path);
     const char *model_path = cli_stage_path(&stage, out_path);
-    if (train_pred && (rc = cli_write_predictions(train_pred, &model, pred, D.n_train, NULL, NULL, 0, "fit")) != CLI_OK)
+    if (train_pred && (rc = cli_write_labelled_predictions(train_pred, &model, pred, D.n_train, 1, NULL, NULL, 0, "fit")) != CLI_OK)
         goto done;
     if (trace_path) {
         hj_matrix tr = {0};
@@ -262,6 +557,7 @@ int cmd_fit(int argc, char **argv)
 done:
     cli_stage_abort(&stage);
     free(pred);
+    free(yscaled);
     free(res.loss_trace);
     hj_model_free(&model);
     cli_data_free(&D);

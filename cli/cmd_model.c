@@ -14,8 +14,10 @@ int cmd_predict(int argc, char **argv)
 {
     const char *x_path = NULL, *out_path = NULL, *pos[1];
     size_t K = 0, npos = 0;
+    int proba = 0;
     const cli_opt opts[] = {
-        {"x", CLI_INPUT, &x_path, "FILE", "inputs, one row per point, the model's raw feature columns", 1},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs: the model's feature columns, by name (CSV) or position (.npy)", 1},
+        {"proba", CLI_FLAG, &proba, NULL, "classifiers: append one probability column p_LABEL per class", 0},
         {"attribution", CLI_SIZE, &K, "K", "append the K largest readout Gibbs weights pi_j and their neurons j", 0},
         {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
     };
@@ -24,8 +26,11 @@ int cmd_predict(int argc, char **argv)
     if (rc == CLI_HELP) {
         cli_print_help(stdout, "predict", "MODEL --x FILE [--attribution K] [--out FILE]",
                        "Evaluates a model on new inputs (the stored preprocessing is applied first).\n"
+                       "Input columns are selected by the names the model was trained on (the\n"
+                       "target column and other extra columns are ignored; .npy: by position).\n"
                        "Output CSV, one row per point: 'prediction' for regression; for classifiers\n"
-                       "'class' (the arg-max) then p_0..p_{C-1}, the softmax of the class scores.\n"
+                       "'class' (the arg-max, as the label given at training) and, with --proba,\n"
+                       "p_LABEL for each class, the softmax of the class scores.\n"
                        "--attribution K appends neuron_1,pi_1,...,neuron_K,pi_K: the closed-form\n"
                        "attribution of the readout LSE, i.e. the K largest Gibbs weights\n"
                        "pi_j = exp((z_j - f)/eps) (of the predicted class's neurons).",
@@ -40,17 +45,17 @@ int cmd_predict(int argc, char **argv)
     hj_matrix X = {0};
     hj_error err = {0};
     hj_workspace *ws = NULL;
-    double *pred = NULL, *pt = NULL, *xt = NULL;
+    double *pred = NULL, *pt = NULL, *xt = NULL, *xin = NULL;
     size_t *it = NULL;
-    if (hj_model_load(&m, pos[0], &err) != HJ_OK || hj_matrix_read(x_path, &X, &err) != HJ_OK) {
+    if ((rc = cli_check_output(out_path, "out", "predict")) != CLI_OK)
+        return rc;
+    if (hj_model_load(&m, pos[0], &err) != HJ_OK) {
         rc = cli_report("predict", &err);
         goto done;
     }
-    if (X.cols != m.pre.d_raw) {
-        rc = cli_error("predict", "%s: %zu columns, but the model %s takes %zu input features", x_path,
-                       X.cols, pos[0], m.pre.d_raw);
+    size_t tcol;
+    if ((rc = cli_model_table(&m, x_path, pos[0], 1, &X, &xin, &tcol, NULL, "predict")) != CLI_OK)
         goto done;
-    }
     size_t N;
     hj_model_readout_shape(&m, &N, NULL);
     const size_t per = m.arch.n_classes ? N / m.arch.n_classes : N;
@@ -64,7 +69,7 @@ int cmd_predict(int argc, char **argv)
         rc = cli_error("predict", "out of memory");
         goto done;
     }
-    if (hj_model_predict(&m, X.data, n, pred, &err) != HJ_OK) {
+    if (hj_model_predict(&m, xin, n, pred, &err) != HJ_OK) {
         rc = cli_report("predict", &err);
         goto done;
     }
@@ -76,17 +81,17 @@ int cmd_predict(int argc, char **argv)
             rc = cli_error("predict", "out of memory");
             goto done;
         }
-        if (hj_preprocess_apply(&m.pre, X.data, n, xt, &err) != HJ_OK ||
+        if (hj_preprocess_apply(&m.pre, xin, n, xt, &err) != HJ_OK ||
             hj_workspace_alloc(&ws, &m, n < 4096 ? n : 4096, &err) != HJ_OK ||
             hj_model_attribution(&m, ws, xt, n, K, pt, it, &err) != HJ_OK) {
             rc = cli_report("predict", &err);
             goto done;
         }
     }
-    rc = cli_write_predictions(out_path, &m, pred, n, pt, it, K, "predict");
+    rc = cli_write_labelled_predictions(out_path, &m, pred, n, proba, pt, it, K, "predict");
 done:
     hj_workspace_free(ws);
-    free(pred), free(pt), free(it), free(xt);
+    free(pred), free(pt), free(it), free(xt), free(xin);
     hj_matrix_free(&X);
     hj_model_free(&m);
     return rc;
@@ -200,8 +205,25 @@ int cmd_info(int argc, char **argv)
     }
     printf("model        %s\n", pos[0]);
     printf("task         %s\n", m.arch.n_classes ? "classification" : "regression");
-    if (m.arch.n_classes)
-        printf("classes      %zu\n", m.arch.n_classes);
+    if (m.arch.n_classes) {
+        printf("classes      %zu", m.arch.n_classes);
+        for (size_t c = 0; m.class_labels && c < m.arch.n_classes; c++)
+            printf("%s%s", c ? ", " : ": ", m.class_labels[c]);
+        printf("\n");
+    }
+    if (m.target_name)
+        printf("target       %s\n", m.target_name);
+    if (m.feature_names) {
+        printf("features    ");
+        for (size_t k = 0; k < m.pre.d_raw; k++)
+            printf("%s%s", k ? ", " : " ", m.feature_names[k]);
+        printf("\n");
+    }
+    if (m.arch.n_classes == 0 && (m.y_shift != 0.0 || m.y_scale != 1.0))
+        printf("target scale y = %.6g + %.6g f (standardised target)\n", m.y_shift, m.y_scale);
+    for (size_t k = 0; k < m.n_eps_curve; k++)
+        printf("eps curve    eps %g validation loss %.6g%s\n", m.eps_grid[k], m.eps_val_loss[k],
+               m.eps_grid[k] == m.eps ? " (chosen)" : "");
     printf("arch         %s\n", arch);
     printf("eps          %.17g\n", m.eps);
     printf("t            %.17g\n", m.t);

@@ -306,6 +306,72 @@ static void input_gradient_should_match_finite_differences(void **state)
     }
 }
 
+/* |W|^2 counts the weight matrices only: dense A (3, 2) at 0..5, its bias
+ * c at 6..8, then the lse readout w (2, 3) at 9..14 and b at 15..16. */
+static void weight_norm_counts_weights_not_biases(void **state)
+{
+    (void)state;
+    hj_arch a;
+    hj_model m;
+    hj_error e = {0};
+    assert_int_equal(hj_arch_parse("dense:3,lse:2", 2, 0, 1, &a, &e), HJ_OK);
+    assert_int_equal(hj_model_init(&m, &a, 0.5, 1.0, 3, &e), HJ_OK);
+    assert_int_equal(a.n_params, 19); /* + output scale a, c */
+    for (size_t i = 0; i < a.n_params; i++)
+        m.params[i] = (double)(i + 1);
+    double want = 0.0;
+    for (size_t i = 0; i < 6; i++)
+        want += (double)((i + 1) * (i + 1));
+    for (size_t i = 9; i < 15; i++)
+        want += (double)((i + 1) * (i + 1));
+    assert_true(hj_model_weight_norm2(&m) == want);
+    hj_model_free(&m);
+}
+
+/* With a validation split the kept parameters have the lowest validation
+ * loss seen: recomputing that loss on the returned model gives *val_loss,
+ * and it is no worse than the loss of the model trained without keeping. */
+static void validation_keeps_the_best_parameters(void **state)
+{
+    (void)state;
+    enum { N = 80, NV = 40 };
+    double x[N], y[N], xv[NV], yv[NV];
+    for (size_t i = 0; i < N; i++)
+        x[i] = -2.0 + 4.0 * (double)i / N, y[i] = fabs(x[i]) + 0.3 * sin(37.0 * x[i]);
+    for (size_t i = 0; i < NV; i++)
+        xv[i] = -2.0 + 4.0 * ((double)i + 0.5) / NV, yv[i] = fabs(xv[i]);
+    hj_arch a;
+    hj_model m, plain;
+    hj_error e = {0};
+    assert_int_equal(hj_arch_parse("lse:8", 1, 0, 0, &a, &e), HJ_OK);
+    assert_int_equal(hj_model_init(&m, &a, 0.1, 1.0, 5, &e), HJ_OK);
+    assert_int_equal(hj_model_copy(&plain, &m, &e), HJ_OK);
+    hj_train_options o;
+    hj_train_options_default(&o);
+    o.iters = 300, o.lr = 0.05;
+    hj_fit_options fo;
+    hj_fit_options_default(&fo);
+    fo.x_val = xv, fo.y_val = yv, fo.n_val = NV, fo.weight_decay = 1e-3;
+    double vl = NAN;
+    size_t best = 0;
+    assert_int_equal(hj_model_fit(&m, x, y, N, &o, &fo, NULL, &vl, &best, &e), HJ_OK);
+    assert_true(best >= 1 && best <= 300);
+    hj_workspace *ws = NULL;
+    assert_int_equal(hj_workspace_alloc(&ws, &m, NV, &e), HJ_OK);
+    double l;
+    assert_int_equal(hj_model_loss_grad(&m, ws, xv, yv, NV, &l, NULL, &e), HJ_OK);
+    assert_true(l == vl);
+    hj_fit_options f2 = fo;
+    f2.n_val = 0, f2.x_val = f2.y_val = NULL;
+    assert_int_equal(hj_model_fit(&plain, x, y, N, &o, &f2, NULL, NULL, NULL, &e), HJ_OK);
+    double lp;
+    assert_int_equal(hj_model_loss_grad(&plain, ws, xv, yv, NV, &lp, NULL, &e), HJ_OK);
+    assert_true(vl <= lp);
+    hj_workspace_free(ws);
+    hj_model_free(&m);
+    hj_model_free(&plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +382,8 @@ int main(void)
         cmocka_unit_test(bad_labels_and_nan_inputs_should_be_refused),
         cmocka_unit_test(fit_save_load_predict_should_round_trip_bit_for_bit),
         cmocka_unit_test(input_gradient_should_match_finite_differences),
+        cmocka_unit_test(weight_norm_counts_weights_not_biases),
+        cmocka_unit_test(validation_keeps_the_best_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -371,7 +371,7 @@ static void regression_model_round_trips_bit_exact(void **state)
 
     /* the text, read independently of the parser */
     char *l;
-    assert_line(buf, len, 1, "HJDL-MODEL 1");
+    assert_line(buf, len, 1, "HJDL-MODEL 2");
     assert_line(buf, len, 2, "arch " REG_SPEC);
     assert_line(buf, len, 3, "d_in 3");
     assert_line(buf, len, 4, "classes 0");
@@ -389,10 +389,15 @@ static void regression_model_round_trips_bit_exact(void **state)
         assert_memory_equal(&v, &w, sizeof v);
         free(l);
     }
-    assert_int_equal(count_newlines(buf, len), 9 + np + 1);
+    /* format 2: the metadata block of a model without names (no target scaling) */
+    static const char *const meta[] = {"target_shift 0", "target_scale 1", "target_name 0",
+                                       "feature_names 0", "class_labels 0", "eps_curve 0"};
+    for (size_t k = 0; k < 6; k++)
+        assert_line(buf, len, 10 + np + k, meta[k]);
+    assert_int_equal(count_newlines(buf, len), 9 + np + 6 + 1);
     size_t at = crc_offset(buf, len);
     snprintf(want, sizeof want, "crc32 %08lx", crc32(0L, (const Bytef *)buf, (uInt)at) & 0xffffffffUL);
-    assert_line(buf, len, 10 + np, want);
+    assert_line(buf, len, 10 + np + 6, want);
 
     char path[256];
     path_in(f, "reg.hjm", path, sizeof path);
@@ -668,6 +673,71 @@ static void truncation_at_every_offset_names_the_line(void **state)
     hj_model_free(&p);
 }
 
+/* A format-1 file (no metadata block) is still read: the same parameters,
+ * no names, no target scaling. Built from a format-2 save by hand: line 1
+ * rewritten, the 6 metadata lines dropped, the checksum recomputed. */
+static void format_1_files_are_still_read(void **state)
+{
+    fixture *f = *state;
+    hj_model m, back;
+    size_t len;
+    char *buf = saved_regression(f, &m, &len);
+    const size_t np = m.arch.n_params, keep_lines = 9 + np;
+    size_t cut = 0;
+    for (size_t k = 0; k < keep_lines; k++)
+        cut = (size_t)((const char *)memchr(buf + cut, '\n', len - cut) - buf) + 1;
+    char *v1 = malloc(cut + 32);
+    assert_non_null(v1);
+    memcpy(v1, buf, cut);
+    v1[strlen("HJDL-MODEL ")] = '1';
+    int k = snprintf(v1 + cut, 32, "crc32 %08lx\n", crc32(0L, (const Bytef *)v1, (uInt)cut) & 0xffffffffUL);
+    hj_error e = {0};
+    assert_int_equal(hj_model_parse(&back, v1, cut + (size_t)k, "v1.hjm", &e), HJ_OK);
+    assert_int_equal(back.arch.n_params, np);
+    assert_memory_equal(back.params, m.params, np * sizeof *m.params);
+    assert_null(back.feature_names);
+    assert_null(back.target_name);
+    assert_true(back.y_shift == 0.0 && back.y_scale == 1.0);
+    hj_model_free(&back);
+    hj_model_free(&m);
+    free(v1);
+    free(buf);
+}
+
+/* Names, labels, target scaling and the eps curve survive a save and load. */
+static void metadata_round_trips(void **state)
+{
+    fixture *f = *state;
+    hj_model m, back;
+    make_model(&m, "lse-class:2", 2, 3, 0, 0.35, 1.0);
+    const char *feat[] = {"petal width", "x,y"}, *lab[] = {"cat", "dog", "5"};
+    hj_error e = {0};
+    assert_int_equal(hj_model_set_names(&m, feat, "species", lab, &e), HJ_OK);
+    const double grid[] = {0.1, 1.0}, val[] = {0.5, 0.25};
+    m.eps_grid = malloc(sizeof grid), m.eps_val_loss = malloc(sizeof val);
+    memcpy(m.eps_grid, grid, sizeof grid), memcpy(m.eps_val_loss, val, sizeof val);
+    m.n_eps_curve = 2;
+    char path[256];
+    path_in(f, "meta.hjm", path, sizeof path);
+    assert_int_equal(hj_model_save(&m, path, &e), HJ_OK);
+    assert_int_equal(hj_model_load(&back, path, &e), HJ_OK);
+    assert_string_equal(back.feature_names[0], "petal width");
+    assert_string_equal(back.feature_names[1], "x,y");
+    assert_string_equal(back.target_name, "species");
+    for (size_t c = 0; c < 3; c++)
+        assert_string_equal(back.class_labels[c], lab[c]);
+    assert_int_equal(back.n_eps_curve, 2);
+    assert_true(back.eps_grid[1] == 1.0 && back.eps_val_loss[1] == 0.25);
+    hj_model_free(&back);
+    /* two equal labels cannot be stored */
+    free(m.class_labels[2]);
+    m.class_labels[2] = malloc(4);
+    strcpy(m.class_labels[2], "cat");
+    assert_int_equal(hj_model_save(&m, path, &e), HJ_EINVAL);
+    assert_non_null(strstr(e.msg, "both 'cat'"));
+    hj_model_free(&m);
+}
+
 static void foreign_and_future_files_are_refused_by_their_first_line(void **state)
 {
     fixture *f = *state;
@@ -677,12 +747,12 @@ static void foreign_and_future_files_are_refused_by_their_first_line(void **stat
     char *bad = edit(buf, len, 1, "HJDL-MODEX 1", 0, &n2);
     expect_refused(bad, n2, HJ_EFORMAT, 1, "not an hjdl model file");
     free(bad);
-    bad = edit(buf, len, 1, "HJDL-MODEL 2", 0, &n2);
+    bad = edit(buf, len, 1, "HJDL-MODEL 3", 0, &n2);
     expect_refused(bad, n2, HJ_EFORMAT, 1,
-                   "written by a newer hjdl (format 2); this build reads format 1");
+                   "written by a newer hjdl (format 3); this build reads format 2");
     free(bad);
-    bad = edit(buf, len, 1, "HJDL-MODEL 2", 1, &n2); /* even with a valid checksum */
-    expect_refused(bad, n2, HJ_EFORMAT, 1, "written by a newer hjdl (format 2)");
+    bad = edit(buf, len, 1, "HJDL-MODEL 3", 1, &n2); /* even with a valid checksum */
+    expect_refused(bad, n2, HJ_EFORMAT, 1, "written by a newer hjdl (format 3)");
     free(bad);
     static const char csv[] = "x,y\n1,2\n";
     expect_refused(csv, sizeof csv - 1, HJ_EFORMAT, 1, "not an hjdl model file");
@@ -850,6 +920,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(any_flipped_byte_is_refused_and_body_flips_fail_the_checksum,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(truncation_at_every_offset_names_the_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(format_1_files_are_still_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(metadata_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_and_future_files_are_refused_by_their_first_line, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(huge_eps_or_t_is_refused_at_load_naming_the_parameter, setup,

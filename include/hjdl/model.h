@@ -81,11 +81,22 @@ typedef struct hj_model {
     double t;             /* HJ time for the initial-data map, > 0 */
     double *params;       /* (n_params), owned */
     hj_preprocess pre;    /* input transform (raw features -> d_in), owned */
+    /* What the training data said (all owned, optional: NULL / 0 when
+     * unknown; stored in the .hjm file from format 2 on). */
+    char **feature_names; /* (pre.d_raw) names of the raw input columns, or NULL */
+    char *target_name;    /* name of the target column, or NULL */
+    char **class_labels;  /* (n_classes) the user's label of each class 0..C-1, or NULL */
+    double y_shift;       /* regression target scaling: the user's target is     */
+    double y_scale;       /*   y_shift + y_scale * f (hj_model_predict); 0 and 1 */
+    size_t n_eps_curve;   /* eps chosen on held-out data: the grid tried and the */
+    double *eps_grid;     /*   validation loss of each (n_eps_curve each), or 0  */
+    double *eps_val_loss;
 } hj_model;
 
 /* Allocate and initialise parameters deterministically from seed:
  * weights ~ N(0, 1/in), biases 0, Gibbs values ~ N(0, 1/in), output scale
- * a = 1, c = 0. pre is set to HJ_PRE_NONE with d_raw = d_out = d_in. */
+ * a = 1, c = 0. pre is set to HJ_PRE_NONE with d_raw = d_out = d_in; no
+ * names or labels, target scaling y_shift 0, y_scale 1. */
 hj_status hj_model_init(hj_model *m, const hj_arch *arch, double eps, double t, uint64_t seed,
                         hj_error *err);
 void hj_model_free(hj_model *m);
@@ -142,7 +153,8 @@ void hj_model_readout_shape(const hj_model *m, size_t *n_atoms, size_t *dim);
 /* ---- convenience ------------------------------------------------------ */
 
 /* Predictions for raw inputs x_raw (n, pre.d_raw): applies the stored
- * preprocessing, then the forward pass. out (n, n_out). */
+ * preprocessing, then the forward pass, then (regression) the target
+ * scaling y_shift + y_scale * f. out (n, n_out). */
 hj_status hj_model_predict(const hj_model *m, const double *x_raw, size_t n, double *out,
                            hj_error *err);
 
@@ -153,12 +165,64 @@ hj_status hj_model_predict(const hj_model *m, const double *x_raw, size_t n, dou
 hj_status hj_model_train(hj_model *m, const double *x, const double *y, size_t n,
                          const hj_train_options *opt, hj_train_result *res, hj_error *err);
 
+/* Training with regularisation and a held-out validation split. */
+typedef struct hj_fit_options {
+    double weight_decay;   /* lambda >= 0: adds (lambda/2) |W|^2 over the weight matrices
+                              (not biases, not the output scale) to the mean loss */
+    const double *x_val;   /* (n_val, d_in) preprocessed validation inputs, or NULL */
+    const double *y_val;   /* (n_val) targets as for training */
+    size_t n_val;
+    size_t val_every;      /* steps between validation evaluations (0: 10) */
+    size_t patience;       /* stop after this many evaluations without a better
+                              validation loss (0: never stop early) */
+} hj_fit_options;
+
+/* Zero: no decay, no validation. */
+void hj_fit_options_default(hj_fit_options *fo);
+
+/* The L2 penalty sum over the weight matrices of the squared entries,
+ * i.e. |W|^2 (the penalty is lambda/2 times this). */
+double hj_model_weight_norm2(const hj_model *m);
+
+/* hj_model_train with fo's weight decay and, when fo->n_val > 0, the
+ * validation loss (the mean loss of hj_model_loss_grad, without the
+ * penalty) evaluated every val_every steps and at the end: the parameters
+ * with the lowest one are kept (and training stops after `patience`
+ * evaluations without improvement). *val_loss (may be NULL) gets the best
+ * validation loss (NAN without validation) and *best_step (may be NULL)
+ * the step it was reached at (the steps taken without validation).
+ * Not with a data-parallel allreduce. fo NULL = hj_model_train. */
+hj_status hj_model_fit(hj_model *m, const double *x, const double *y, size_t n,
+                       const hj_train_options *opt, const hj_fit_options *fo,
+                       hj_train_result *res, double *val_loss, size_t *best_step, hj_error *err);
+
+/* eps chosen on held-out data: for each grid[k] (k < n_grid, each >= 0),
+ * a model like m (same architecture, t, preprocessing, target scaling) is
+ * initialised from seed and fitted on (x, y, n) with validation on
+ * fo->x_val; the eps with the lowest validation loss wins (ties: the
+ * larger eps). Then m (whose parameters are re-initialised) is fitted on
+ * the union of both splits with that eps for the step count that was best
+ * (at least val_every). m->eps, eps_grid and eps_val_loss are set. The
+ * validation split is required (fo->n_val > 0). */
+hj_status hj_model_fit_eps_auto(hj_model *m, uint64_t seed, const double *grid, size_t n_grid,
+                                const double *x, const double *y, size_t n,
+                                const hj_train_options *opt, const hj_fit_options *fo,
+                                hj_train_result *res, hj_error *err);
+
+/* Attach the names of the raw input columns (d_raw strings), the target
+ * name (NULL: none) and the class labels (n_classes strings; NULL: none),
+ * deep-copied; any of them NULL leaves that field unset. */
+hj_status hj_model_set_names(hj_model *m, const char *const *features, const char *target,
+                             const char *const *labels, hj_error *err);
+
 /* ---- files ------------------------------------------------------------- */
 
-/* Save as a .hjm text file: magic line "HJDL-MODEL 1", then key/value lines
+/* Save as a .hjm text file: magic line "HJDL-MODEL 2", then key/value lines
  * (arch, eps, t, dims, preprocessing arrays), the parameters with %.17g
- * (exact round trip), and a final "crc32 XXXXXXXX" line over all bytes
- * before it. Written atomically (temp file + rename). */
+ * (exact round trip), the metadata (target scaling, feature and target
+ * names, class labels, eps curve), and a final "crc32 XXXXXXXX" line over
+ * all bytes before it. Written atomically (temp file + rename). Format 1
+ * files (no metadata) are still read. */
 hj_status hj_model_save(const hj_model *m, const char *path, hj_error *err);
 /* Load and validate every field; truncated, corrupted (CRC mismatch),
  * inconsistent or future-version files are refused with a message naming

@@ -8,6 +8,7 @@
 
 #include "hjdl/model.h"
 #include "hjdl/rng.h"
+#include "model/model-impl.h"
 
 static const struct {
     const char *name;
@@ -188,6 +189,7 @@ hj_status hj_model_init(hj_model *m, const hj_arch *arch, double eps, double t, 
     m->t = t;
     m->pre.kind = HJ_PRE_NONE;
     m->pre.d_raw = m->pre.d_out = arch->d_in;
+    m->y_shift = 0.0, m->y_scale = 1.0;
     hj_rng rng;
     hj_rng_seed(&rng, seed);
     for (size_t l = 0; l < arch->n_layers; l++) {
@@ -224,6 +226,7 @@ void hj_model_free(hj_model *m)
 {
     if (m == NULL)
         return;
+    hj__model_meta_free(m);
     free(m->params);
     hj_preprocess_free(&m->pre);
     memset(m, 0, sizeof *m);
@@ -243,6 +246,9 @@ hj_status hj_model_copy(hj_model *dst, const hj_model *src, hj_error *err)
     if (st != HJ_OK) {
         free(dst->params);
         memset(dst, 0, sizeof *dst);
+        return st;
     }
+    if ((st = hj__model_meta_copy(dst, src, err)) != HJ_OK)
+        hj_model_free(dst);
     return st;
 }

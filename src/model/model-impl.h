@@ -20,4 +20,17 @@ hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *x, const d
                                      size_t n, double *loss, double *grad, int simd,
                                      hj_error *err);
 
+/* n strings: deep copy (NULL when s is NULL, n is 0 or memory runs out)
+ * and free (NULL is a no-op). */
+char **hj__strings_dup(const char *const *s, size_t n);
+void hj__strings_free(char **s, size_t n);
+/* Free the names, labels and eps curve of m (fields set to NULL / 0). */
+void hj__model_meta_free(hj_model *m);
+/* Copy target scaling, names, labels and eps curve from src to dst (whose
+ * arch and pre are already set). */
+hj_status hj__model_meta_copy(hj_model *dst, const hj_model *src, hj_error *err);
+/* Replace m's eps curve by copies of grid and val (n each; n = 0 clears). */
+hj_status hj__model_set_eps_curve(hj_model *m, const double *grid, const double *val, size_t n,
+                                  hj_error *err);
+
 #endif /* HJDL_MODEL_IMPL_H */

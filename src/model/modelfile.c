@@ -16,7 +16,17 @@
  *   components <d_out*d_raw values>    (pca only; row-major (d_out, d_raw))
  *   params <n_params>
  *   <n_params lines, one value each>
+ *   target_shift 0                     (format 2 on: regression target scaling,
+ *   target_scale 1                      y = shift + scale * f)
+ *   target_name <0|1>, then that many lines: the target column's name
+ *   feature_names <0|d_raw>, then that many lines: the raw input columns
+ *   class_labels <0|classes>, then that many lines: the user's label of
+ *                                      class 0, 1, ... (distinct)
+ *   eps_curve <k>, then k lines "eps validation_loss" (eps chosen on held-out data)
  *   crc32 <8 lowercase hex digits>     (zlib crc32 of every byte before this line)
+ * A name is a whole line: any bytes but control characters, at most
+ * HJM_MAX_NAME bytes. Format 1 files end after the parameters (no
+ * metadata) and are still read.
  * Values are printed with %.17g (exact round trip) and separated by single
  * spaces. Numbers must match [+-](D+[.D*] | .D+)[(e|E)[+-]D+]; NaN and
  * infinities (and overflow to them) are refused with HJ_ENAN.
@@ -42,11 +52,13 @@
 #include "hjdl/limits.h"
 #include "hjdl/model.h"
 #include "io/io-impl.h"
+#include "model/model-impl.h"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 #define HJM_MAGIC "HJDL-MODEL"
-#define HJM_VERSION 1
+#define HJM_VERSION 2
+#define HJM_MAX_NAME 4096                   /* bytes of one name or label */
 #define HJM_MAX_PARAMS ((size_t)1000000000) /* parameters in one file */
 #define HJM_MAX_DIM ((size_t)10000000)      /* d_in, d_raw, d_out */
 #define HJM_MAX_ARCH 1024                   /* bytes of the arch string */
@@ -115,6 +127,46 @@ static hj_status check_preprocess(const hj_preprocess *p, size_t d_in, hj_error 
     return HJ_OK;
 }
 
+/* HJ_OK if the name can be stored on one line. */
+static hj_status check_name(const char *s, const char *what, size_t k, hj_error *err)
+{
+    if (s == NULL)
+        return hj_error_set(err, HJ_EINVAL, "model: %s %zu missing", what, k + 1);
+    size_t n = strlen(s);
+    if (n > HJM_MAX_NAME)
+        return hj_error_set(err, HJ_EINVAL, "model: %s %zu is longer than %d bytes", what, k + 1,
+                            HJM_MAX_NAME);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return hj_error_set(err, HJ_EINVAL, "model: %s %zu holds a control character", what,
+                                k + 1);
+    return HJ_OK;
+}
+
+/* HJ_OK if the metadata (format 2) can be written and read back. */
+static hj_status check_meta(const hj_model *m, hj_error *err)
+{
+    if (!isfinite(m->y_shift) || !isfinite(m->y_scale) || !(m->y_scale > 0.0))
+        return hj_error_set(err, HJ_EINVAL, "model: target scaling %g + %g f (need finite, scale > 0)",
+                            m->y_shift, m->y_scale);
+    hj_status st = HJ_OK;
+    if (m->target_name)
+        st = check_name(m->target_name, "target name", 0, err);
+    for (size_t k = 0; st == HJ_OK && m->feature_names && k < m->pre.d_raw; k++)
+        st = check_name(m->feature_names[k], "feature name", k, err);
+    for (size_t k = 0; st == HJ_OK && m->class_labels && k < m->arch.n_classes; k++) {
+        st = check_name(m->class_labels[k], "class label", k, err);
+        for (size_t j = 0; st == HJ_OK && j < k; j++)
+            if (strcmp(m->class_labels[j], m->class_labels[k]) == 0)
+                st = hj_error_set(err, HJ_EINVAL, "model: class labels %zu and %zu are both '%s'", j + 1,
+                                  k + 1, m->class_labels[k]);
+    }
+    for (size_t k = 0; st == HJ_OK && k < m->n_eps_curve; k++)
+        if (!(m->eps_grid[k] >= 0.0) || !isfinite(m->eps_grid[k]) || isnan(m->eps_val_loss[k]))
+            st = hj_error_set(err, HJ_EINVAL, "model: eps curve point %zu is not finite", k + 1);
+    return st;
+}
+
 /* HJ_OK if m can be written and read back; spec gets the arch string. */
 static hj_status check_model(const hj_model *m, char *spec, size_t speclen, hj_error *err)
 {
@@ -142,7 +194,10 @@ static hj_status check_model(const hj_model *m, char *spec, size_t speclen, hj_e
                                 "model: parameter %zu is %s; refusing to write a file that cannot be "
                                 "loaded",
                                 i + 1, isnan(m->params[i]) ? "NaN" : "infinite");
-    return check_preprocess(&m->pre, m->arch.d_in, err);
+    hj_status st = check_preprocess(&m->pre, m->arch.d_in, err);
+    if (st == HJ_OK)
+        st = check_meta(m, err);
+    return st;
 }
 
 /* ---- writer ------------------------------------------------------------- */
@@ -195,6 +250,31 @@ static void out_array(hjm_out *o, const char *key, const double *v, size_t n)
     out_printf(o, "\n");
 }
 
+/* "KEY k" then k lines, one string each. */
+static void out_names(hjm_out *o, const char *key, char *const *names, size_t k)
+{
+    out_printf(o, "%s %zu\n", key, names ? k : 0);
+    for (size_t i = 0; names && i < k; i++)
+        out_printf(o, "%s\n", names[i]);
+}
+
+/* The format-2 metadata block (after the parameters). */
+static void write_meta(hjm_out *o, const hj_model *m)
+{
+    out_printf(o, "target_shift %.17g\n", m->y_shift);
+    out_printf(o, "target_scale %.17g\n", m->y_scale);
+    char *target[1] = {m->target_name};
+    out_names(o, "target_name", m->target_name ? target : NULL, 1);
+    out_names(o, "feature_names", m->feature_names, m->pre.d_raw);
+    out_names(o, "class_labels", m->class_labels, m->arch.n_classes);
+    out_printf(o, "eps_curve %zu\n", m->n_eps_curve);
+    for (size_t k = 0; k < m->n_eps_curve; k++) {
+        /* an infinite validation loss (a diverged trial) is stored as a huge number */
+        double v = isfinite(m->eps_val_loss[k]) ? m->eps_val_loss[k] : 1.7976931348623157e308;
+        out_printf(o, "%.17g %.17g\n", m->eps_grid[k], v);
+    }
+}
+
 typedef struct save_ctx {
     const hj_model *m;
     const char *spec;
@@ -232,6 +312,7 @@ static hj_status write_model(FILE *f, const void *vctx, hj_error *err)
     out_printf(o, "params %zu\n", m->arch.n_params);
     for (size_t i = 0; i < m->arch.n_params; i++)
         out_printf(o, "%.17g\n", m->params[i]);
+    write_meta(o, m);
     out_flush(o);
     /* the checksum line itself is not covered by the checksum */
     if (fprintf(f, "crc32 %08lx\n", (unsigned long)o->crc) < 0)
@@ -279,6 +360,7 @@ typedef struct reader {
     const char *name;
     hj_error *err;
     size_t crc_ok_at;   /* offset of a crc32 line already verified, or SIZE_MAX */
+    unsigned version;   /* format of the file (1 or 2) */
 } reader;
 
 /* A message "NAME:LINE: ..." into r->err. */
@@ -536,6 +618,109 @@ static int crc_prefix(const char *s, size_t n)
     return 1;
 }
 
+/* "KEY k" (k == 0 or k == want) then k name lines into a fresh array
+ * *out (NULL for k == 0; entries allocated as read, so a partial array is
+ * freed by hj__strings_free(*out, want)). distinct: refuse repeats. */
+static hj_status want_names(reader *r, const char *key, size_t want, int distinct, char ***out)
+{
+    size_t k;
+    *out = NULL;
+    hj_status st = want_size(r, key, HJM_MAX_DIM, &k);
+    if (st != HJ_OK)
+        return st;
+    if (k == 0)
+        return HJ_OK;
+    if (k != want)
+        return fail(r, HJ_EFORMAT, r->line, "%s %zu: expected 0 or %zu names", key, k, want);
+    /* k complete lines must follow: count them before allocating */
+    size_t lines = 0;
+    for (const char *q = r->s + r->pos, *e = r->s + r->len; lines < k && q < e; lines++) {
+        if ((q = memchr(q, '\n', (size_t)(e - q))) == NULL)
+            break;
+        q++;
+    }
+    if (lines < k)
+        return truncated(r, r->line + lines + 1, key);
+    char **a = calloc(k, sizeof *a);
+    if (a == NULL)
+        return fail(r, HJ_ENOMEM, r->line, "%s: cannot allocate %zu names", key, k);
+    *out = a;
+    for (size_t i = 0; i < k; i++) {
+        const char *p;
+        size_t n;
+        int term;
+        if (!next_line(r, &p, &n, &term) || !term) /* cannot happen: counted above */
+            return truncated(r, r->line, key);
+        if (n > HJM_MAX_NAME)
+            return fail(r, HJ_EFORMAT, r->line, "%s: name %zu is longer than %d bytes", key, i + 1,
+                        HJM_MAX_NAME);
+        for (size_t j = 0; j < n; j++)
+            if ((unsigned char)p[j] < 0x20 || p[j] == 0x7f)
+                return fail(r, HJ_EFORMAT, r->line, "%s: name %zu holds a control character", key, i + 1);
+        if ((a[i] = malloc(n + 1)) == NULL)
+            return fail(r, HJ_ENOMEM, r->line, "%s: out of memory", key);
+        memcpy(a[i], p, n);
+        a[i][n] = '\0';
+        for (size_t j = 0; distinct && j < i; j++)
+            if (strcmp(a[j], a[i]) == 0)
+                return fail(r, HJ_EFORMAT, r->line, "%s: names %zu and %zu are both '%s'", key, j + 1,
+                            i + 1, a[i]);
+    }
+    return HJ_OK;
+}
+
+/* The format-2 metadata block after the parameters, into m. */
+static hj_status parse_meta(reader *r, hj_model *m)
+{
+    const char *v;
+    size_t n;
+    hj_status st;
+    if ((st = want_key(r, "target_shift", &v, &n)) != HJ_OK ||
+        (st = parse_double(r, v, n, "target_shift", &m->y_shift)) != HJ_OK)
+        return st;
+    if ((st = want_key(r, "target_scale", &v, &n)) != HJ_OK ||
+        (st = parse_double(r, v, n, "target_scale", &m->y_scale)) != HJ_OK)
+        return st;
+    if (!(m->y_scale > 0.0))
+        return fail(r, HJ_EFORMAT, r->line, "target_scale must be > 0 (got %.17g)", m->y_scale);
+    char **t = NULL;
+    st = want_names(r, "target_name", 1, 0, &t);
+    if (t) {
+        m->target_name = t[0];
+        free(t);
+    }
+    if (st != HJ_OK)
+        return st;
+    if ((st = want_names(r, "feature_names", m->pre.d_raw, 1, &m->feature_names)) != HJ_OK)
+        return st;
+    if ((st = want_names(r, "class_labels", m->arch.n_classes, 1, &m->class_labels)) != HJ_OK)
+        return st;
+    size_t k;
+    if ((st = want_size(r, "eps_curve", 64, &k)) != HJ_OK)
+        return st;
+    if (k == 0)
+        return HJ_OK;
+    double g[64], l[64];
+    for (size_t i = 0; i < k; i++) {
+        const char *p;
+        int term;
+        if (!next_line(r, &p, &n, &term) || !term)
+            return truncated(r, r->line + (term ? 1 : 0), "an eps_curve line");
+        const char *sp = memchr(p, ' ', n);
+        if (sp == NULL)
+            return fail(r, HJ_EFORMAT, r->line, "eps_curve: expected 'eps validation_loss'");
+        if ((st = parse_double(r, p, (size_t)(sp - p), "eps_curve eps", &g[i])) != HJ_OK ||
+            (st = parse_double(r, sp + 1, n - (size_t)(sp - p) - 1, "eps_curve loss", &l[i])) != HJ_OK)
+            return st;
+        if (!(g[i] >= 0.0))
+            return fail(r, HJ_EFORMAT, r->line, "eps_curve: eps must be >= 0 (got %.17g)", g[i]);
+    }
+    hj_error e2 = {0};
+    if (hj__model_set_eps_curve(m, g, l, k, &e2) != HJ_OK)
+        return fail(r, HJ_ENOMEM, r->line, "eps_curve: out of memory");
+    return HJ_OK;
+}
+
 static hj_status parse_body(reader *r, hj_model *m, double **mean, double **scale, double **comp,
                             double **params)
 {
@@ -548,7 +733,7 @@ static hj_status parse_body(reader *r, hj_model *m, double **mean, double **scal
     int term;
     (void)next_line(r, &p, &n, &term);
     if (!term)
-        return truncated(r, 1, "'HJDL-MODEL 1'");
+        return truncated(r, 1, "'HJDL-MODEL 2'");
     if (n != strlen(HJM_MAGIC) + 2) {
         char ex[HJM_EXCERPT];
         hj_io_excerpt(ex, sizeof ex, p, n);
@@ -675,6 +860,9 @@ static hj_status parse_body(reader *r, hj_model *m, double **mean, double **scal
         if ((st = parse_double(r, p, n, what, &(*params)[i])) != HJ_OK)
             return st;
     }
+    m->y_shift = 0.0, m->y_scale = 1.0;
+    if (r->version >= 2 && (st = parse_meta(r, m)) != HJ_OK)
+        return st;
 
     /* the checksum line, last */
     size_t crc_at = r->pos;
@@ -715,12 +903,12 @@ hj_status hj_model_parse(hj_model *m, const char *text, size_t len, const char *
         return hj_error_set(err, HJ_EINVAL, "hj_model_parse: NULL text");
     if (text == NULL)
         text = "";
-    reader r = {text, len, 0, 0, name ? name : "<buffer>", err, SIZE_MAX};
+    reader r = {text, len, 0, 0, name ? name : "<buffer>", err, SIZE_MAX, 0};
 
     /* magic and version first: a foreign or newer file says so */
     static const char magic[] = HJM_MAGIC " ";
     size_t ml = sizeof magic - 1;
-    static const char full[] = HJM_MAGIC " 1";
+    static const char full[] = HJM_MAGIC " 2";
     if (len == 0)
         return fail(&r, HJ_EFORMAT, 1, "empty file: truncated at line 1 (not an hjdl model file)");
     const char *nl = memchr(text, '\n', len);
@@ -740,9 +928,10 @@ hj_status hj_model_parse(hj_model *m, const char *text, size_t len, const char *
     if (version > HJM_VERSION)
         return fail(&r, HJ_EFORMAT, 1, "written by a newer hjdl (format %llu); this build reads format %d",
                     version, HJM_VERSION);
-    if (version < HJM_VERSION)
-        return fail(&r, HJ_EFORMAT, 1, "unknown model format %llu; this build reads format %d", version,
-                    HJM_VERSION);
+    if (version < 1)
+        return fail(&r, HJ_EFORMAT, 1, "unknown model format %llu; this build reads formats 1 to %d",
+                    version, HJM_VERSION);
+    r.version = (unsigned)version;
 
     /* then the checksum, whenever the buffer ends in a crc32 line */
     size_t at;
@@ -768,6 +957,7 @@ hj_status hj_model_parse(hj_model *m, const char *text, size_t len, const char *
     st = parse_body(&r, &tmp, &mean, &scale, &comp, &params);
     hj_io_c_locale_leave(&loc);
     if (st != HJ_OK) {
+        hj__model_meta_free(&tmp);
         free(mean);
         free(scale);
         free(comp);

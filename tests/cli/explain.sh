@@ -99,7 +99,7 @@ expect_fail 2 "go with --atoms" -- "$HJDL" explain "$TMP/m.hjm" --x "$TMP/x.csv"
 expect_fail 2 "missing required option --x" -- "$HJDL" explain "$TMP/m.hjm" --out "$O"
 expect_fail 2 "bad.hjm" -- "$HJDL" explain "$TMP/bad.hjm" --x "$TMP/x.csv" --out "$O"
 expect_fail 2 "no_model.hjm" -- "$HJDL" explain "$TMP/no_model.hjm" --x "$TMP/x.csv" --out "$O"
-expect_fail 2 "takes 2 input features" -- "$HJDL" explain "$TMP/m.hjm" --x "$TMP/x0.csv" --out "$O"
+expect_fail 2 "no column 'x1'" -- "$HJDL" explain "$TMP/m.hjm" --x "$TMP/x0.csv" --out "$O"
 expect_fail 2 "exceeds the 12 neurons" -- "$HJDL" explain "$TMP/m.hjm" --x "$TMP/x.csv" --top 13 --out "$O"
 expect_fail 2 "unknown option" -- "$HJDL" explain --atoms "$TMP/a.csv" --bogus 1
 expect_fail 2 "" -- "$HJDL" explain --atoms "$TMP/a.csv" --x "$TMP/x.csv" --t 1 --eps 0.1 --out "$TMP/no/such/dir/out.csv"

@@ -14,7 +14,7 @@ cut -d, -f1,2 "$TMP/train.csv" > "$TMP/xtrain.csv"
 
 # 1. fit prints metrics; predict reproduces the in-memory predictions bit for bit
 "$HJDL" fit --data "$TMP/train.csv" --test "$TMP/test.csv" --arch lse:20 --eps 0.2 --lr 0.01 --iters 300 \
-  --out "$TMP/m.hjm" --train-predictions "$TMP/mem.csv" --quiet > "$TMP/fit.txt" && pass || fail "fit"
+  --no-target-scaling --out "$TMP/m.hjm" --train-predictions "$TMP/mem.csv" --quiet > "$TMP/fit.txt" && pass || fail "fit"
 grep -q '^test rmse ' "$TMP/fit.txt" && pass || fail "no test rmse line"
 awk '/^test rmse/ { exit !($3 < 0.5) }' "$TMP/fit.txt" && pass || fail "test rmse not below 0.5 (trained nothing?)"
 "$HJDL" predict "$TMP/m.hjm" --x "$TMP/xtrain.csv" --out "$TMP/pred.csv" && pass || fail "predict"
@@ -34,7 +34,7 @@ paste -d, "$TMP/pred.csv" "$TMP/solve25.csv" | awk -F, 'NR > 1 { e = $1 - $3; if
   && pass || fail "solve(atoms at t=2.5) != predict"
 
 # 3. same seed -> identical model file; another seed -> different
-"$HJDL" fit --data "$TMP/train.csv" --arch lse:20 --eps 0.2 --lr 0.01 --iters 300 --out "$TMP/m2.hjm" --quiet > /dev/null
+"$HJDL" fit --data "$TMP/train.csv" --arch lse:20 --eps 0.2 --lr 0.01 --iters 300 --no-target-scaling --out "$TMP/m2.hjm" --quiet > /dev/null
 cmp -s "$TMP/m.hjm" "$TMP/m2.hjm" && pass || fail "same seed gave a different model"
 "$HJDL" fit --data "$TMP/train.csv" --arch lse:20 --eps 0.2 --lr 0.01 --iters 300 --seed 2 --out "$TMP/m3.hjm" --quiet > /dev/null
 cmp -s "$TMP/m.hjm" "$TMP/m3.hjm" && fail "another seed gave the same model" || pass
@@ -59,18 +59,18 @@ awk -F, 'NR == 1 { print "x1,x2,label"; next } { print $1 "," $2 "," ($1 * $2 > 
 "$HJDL" fit --data "$TMP/cls.csv" --task classification --arch lse-class:8 --eps 0.3 --lr 0.02 --iters 300 --out "$TMP/c.hjm" --quiet \
   > "$TMP/cls.txt" && pass || fail "classification fit"
 awk '/^train accuracy/ { exit !($3 > 0.7) }' "$TMP/cls.txt" && pass || fail "classification accuracy"
-"$HJDL" predict "$TMP/c.hjm" --x "$TMP/xtrain.csv" | head -1 | grep -qx 'class,p_0,p_1' && pass || fail "classifier output header"
+"$HJDL" predict "$TMP/c.hjm" --x "$TMP/xtrain.csv" --proba | head -1 | grep -qx 'class,p_0,p_1' && pass || fail "classifier output header"
 
 # 6. bad input: one message, exit 2, no model file written
 O="$TMP/never.hjm"
 printf 'x,y\n1,2\n3\n' > "$TMP/ragged.csv"
-printf 'x,y\n0.5,0\n1,2.5\n' > "$TMP/badlab.csv"
+printf 'x,y\n0.5,0\n1,nan\n' > "$TMP/badlab.csv"
 expect_fail 2 "ragged.csv:3" -- "$HJDL" fit --data "$TMP/ragged.csv" --arch lse:3 --eps 1 --out "$O"
 expect_fail 2 "keeps its width" -- "$HJDL" fit --data "$TMP/train.csv" --arch resnet:12,lse:4 --eps 1 --out "$O"
 expect_fail 2 "eps must be >= 0" -- "$HJDL" fit --data "$TMP/train.csv" --arch lse:3 --eps -1 --out "$O"
 expect_fail 2 "lr must be > 0" -- "$HJDL" fit --data "$TMP/train.csv" --arch lse:3 --eps 1 --lr 0 --out "$O"
 expect_fail 2 "width must be" -- "$HJDL" fit --data "$TMP/train.csv" --arch lse:0 --eps 1 --out "$O"
-expect_fail 2 "label 2.5" -- "$HJDL" fit --data "$TMP/badlab.csv" --task classification --arch lse-class:3 --eps 1 --out "$O"
+expect_fail 2 "'nan' is not a class" -- "$HJDL" fit --data "$TMP/badlab.csv" --task classification --arch lse-class:3 --eps 1 --out "$O"
 expect_fail 2 "unknown" -- "$HJDL" fit --data "$TMP/train.csv" --arch lse:3 --eps 1 --optimizer newton --out "$O"
 expect_fail 2 "exactly one of" -- "$HJDL" fit --arch lse:3 --eps 1 --out "$O"
 expect_fail 2 "--epochs needs --batch" -- "$HJDL" fit --data "$TMP/train.csv" --arch lse:3 --eps 1 --epochs 2 --out "$O"
@@ -83,7 +83,8 @@ head -c 300 "$TMP/m.hjm" > "$TMP/trunc.hjm"
 expect_fail 2 "checksum mismatch" -- "$HJDL" predict "$TMP/corrupt.hjm" --x "$TMP/xtrain.csv"
 expect_fail 2 "truncated" -- "$HJDL" predict "$TMP/trunc.hjm" --x "$TMP/xtrain.csv"
 expect_fail 2 "not an hjdl model" -- "$HJDL" predict "$TMP/train.csv" --x "$TMP/xtrain.csv"
-expect_fail 2 "takes 2 input features" -- "$HJDL" predict "$TMP/m.hjm" --x "$TMP/train.csv"
+cut -d, -f1 "$TMP/train.csv" > "$TMP/x1only.csv"
+expect_fail 2 "no column 'x2'" -- "$HJDL" predict "$TMP/m.hjm" --x "$TMP/x1only.csv"
 expect_fail 2 "exceeds the 20 neurons" -- "$HJDL" predict "$TMP/m.hjm" --x "$TMP/xtrain.csv" --attribution 21
 expect_fail 2 "No such file" -- "$HJDL" info "$TMP/none.hjm"
 finish

@@ -21,9 +21,9 @@ tracecmp() {
 run_case() { # LABEL ARGS...
   local label="$1"; shift
   rm -f "$TMP/m1.hjm" "$TMP/m2.hjm"
-  "$HJDL" fit --data "$TMP/train.csv" --arch dense:4,lse:8 --eps 0.2 --lr 0.01 "$@" --out "$TMP/m1.hjm" \
+  "$HJDL" fit --data "$TMP/train.csv" --arch dense:4,lse:8 --eps 0.2 --lr 0.01 --no-target-scaling "$@" --out "$TMP/m1.hjm" \
     --trace "$TMP/t1.csv" --quiet > "$TMP/o1.txt" || { fail "$label: single-process fit"; return; }
-  HJDL_DIST_STATS=1 "${MPI[@]}" -np 2 "$HJDL" fit --data "$TMP/train.csv" --arch dense:4,lse:8 --eps 0.2 --lr 0.01 "$@" \
+  HJDL_DIST_STATS=1 "${MPI[@]}" -np 2 "$HJDL" fit --data "$TMP/train.csv" --arch dense:4,lse:8 --eps 0.2 --lr 0.01 --no-target-scaling "$@" \
     --out "$TMP/m2.hjm" --trace "$TMP/t2.csv" --quiet > "$TMP/o2.txt" 2> "$TMP/e2.txt" || { fail "$label: mpirun fit"; cat "$TMP/e2.txt" >&2; return; }
   [ "$(wc -l < "$TMP/t1.csv")" -eq "$(wc -l < "$TMP/t2.csv")" ] && pass || fail "$label: step counts differ"
   local r; r=$(tracecmp "$TMP/t1.csv" "$TMP/t2.csv")
