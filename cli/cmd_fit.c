@@ -380,7 +380,7 @@ int cmd_fit(int argc, char **argv)
         return cli_error("fit", "give --iters or --epochs, not both");
     if (iters == 0 && epochs == 0)
         iters = 1000;
-    if (strcmp(out_path, "-") == 0)
+    if (out_path != NULL && strcmp(out_path, "-") == 0)
         return cli_error("fit", "--out -: a model is written to a file, not to standard output");
 
     hj_error err = {0};
