@@ -1,5 +1,8 @@
 /* registry.c — the list of experiments and the driver that runs one into OUT/NAME. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -59,6 +62,32 @@ void hj_experiment_progress(const hj_experiment_options *opt, const char *experi
         opt->progress(experiment, stage, fraction, opt->progress_ctx);
 }
 
+/* Remove the directory dir that this run created, with what the experiment
+ * wrote into it (files and subdirectories of its own; links are removed, never
+ * followed). Best effort: a failed run's error is what the caller reports. */
+static void remove_created_dir(const char *dir, int depth)
+{
+    DIR *d = depth < 8 ? opendir(dir) : NULL;
+    if (d != NULL) {
+        struct dirent *ent;
+        while ((ent = readdir(d)) != NULL) {
+            if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+                continue;
+            char path[1400];
+            int k = snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+            if (k < 0 || (size_t)k >= sizeof path)
+                continue;
+            struct stat sb;
+            if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+                remove_created_dir(path, depth + 1);
+            else
+                (void)unlink(path);
+        }
+        closedir(d);
+    }
+    (void)rmdir(dir);
+}
+
 hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options *opt,
                             hj_result *res, hj_error *err)
 {
@@ -86,6 +115,8 @@ hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options 
     int k = snprintf(res->dir, sizeof res->dir, "%s/%s", opt->out_dir ? opt->out_dir : "hjdl-out", e->name);
     if (k < 0 || (size_t)k >= sizeof res->dir)
         return hj_error_set(err, HJ_EINVAL, "experiment %s: output path too long", e->name);
+    struct stat before;
+    const int existed = stat(res->dir, &before) == 0;
     hj_status st = hj_make_dirs(res->dir, err);
     if (st != HJ_OK)
         return st;
@@ -94,6 +125,9 @@ hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options 
     st = e->run(opt, res, err);
     res->seconds = hj__exp_now_seconds() - t0;
     if (st != HJ_OK) {
+        /* a run that could not finish leaves no partial output folder of its own making */
+        if (!existed)
+            remove_created_dir(res->dir, 0);
         hj_error_prefix(err, "experiment %s: ", e->name);
         return st;
     }

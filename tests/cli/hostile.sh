@@ -112,6 +112,9 @@ printf 'y1,g\n0,0\n1e-300,0\n' > "$T/flat.csv"
 expect_fail 2 "no critical points were found in the domain" -- "$HJDL" landscape --atoms "$T/flat.csv" --t 1 --out "$T/lsout"
 [ ! -e "$T/lsout" ] && pass || fail "failed landscape left its --out directory"
 expect_fail 2 "--t must be > 0" -- "$HJDL" landscape --atoms "$T/a.csv" --t 0 --out "$T/ls0"
+# experiment: a run that fails partway leaves no NAME/ folder it created
+expect_fail 2 "fewer than 3 grid sizes" -- "$HJDL" experiment quadrature --quick --quiet --N 1 --out "$T/expfail"
+[ ! -e "$T/expfail/quadrature" ] && pass || fail "failed experiment left its output folder"
 [ ! -e "$T/ls0" ] && pass || fail "refused landscape made its --out directory"
 
 # ---- 3. exit codes and messages in the user's terms -------------------------
