@@ -456,7 +456,7 @@ static void verdict_row(FILE *f, const hj_result *r, const hj_claim *cl)
         fputs(cl->predicted > 0 ? "&gt; 0" : "&lt; 0", f);
     else
         num(f, 4, cl->predicted);
-    fputs("</td><td class=\"num\" title=\"", f);
+    fputs("</td><td class=\"tol\" title=\"", f);
     html(f, cl->tolerance_reason);
     fputs("\">", f);
     num(f, 3, cl->tolerance);
@@ -690,7 +690,8 @@ static const char CSS[] =
     ".wide{overflow-x:auto}\n"
     "table.verdicts,table.stability{font-size:13.5px}\n"
     "table.verdicts td:nth-child(3),table.stability td:nth-child(3){min-width:300px}\n"
-    "table.verdicts td:nth-child(6){min-width:150px}\n"
+    "td.tol{min-width:200px;max-width:280px;white-space:normal;font-variant-numeric:tabular-nums}\n"
+    "td.tol .why{white-space:normal}\n"
     ".quickbanner{border:1px solid #c6cace;background:#f1f3f4;border-radius:8px;"
     "padding:10px 16px;margin:10px 0}\n"
     "nav.toc{font-size:14px;margin:10px 0 0}nav.toc a{margin-right:14px}\n";
