@@ -53,6 +53,11 @@ int cmd_predict(int argc, char **argv)
         rc = cli_report("predict", &err);
         goto done;
     }
+    if (proba && m.arch.n_classes == 0) { /* before the inputs are read: nothing is written */
+        rc = cli_error("predict", "--proba: %s is a regression model (probabilities are for lse-class "
+                                  "classifiers)", pos[0]);
+        goto done;
+    }
     size_t tcol;
     if ((rc = cli_model_table(&m, x_path, pos[0], 1, &X, &xin, &tcol, NULL, "predict")) != CLI_OK)
         goto done;

@@ -693,7 +693,10 @@ static void report_orders_sources_and_compares_runs(void **state)
 
     /* the other run disagrees where this one agrees: a flip, flagged */
     rows[0].verdict = HJ_VERDICT_DISAGREES;
-    hj_report_options o = {0, 1.0, plots, rows, n, "other-run"};
+    /* matched by position, not statement (a quick run names other sizes); the
+     * other run lacks the last claim */
+    snprintf(rows[0].statement, sizeof rows[0].statement, "slope at quick sizes");
+    hj_report_options o = {0, 1.0, plots, rows, n - 1, "other-run"};
     assert_int_equal(hj_report_write(out, res, 2, &o, &err), HJ_OK);
     snprintf(path, sizeof path, "%s/report.html", out);
     page = slurp(path, NULL);
@@ -705,7 +708,13 @@ static void report_orders_sources_and_compares_runs(void **state)
     free(row);
     row = row_around(stab, "RMSE slope is -1/4");
     assert_null(strstr(row, ">flip<"));
+    assert_null(strstr(row, "not in the other run"));
     free(row);
+    row = row_around(stab, "RMSE slope is -1/5");
+    assert_non_null(strstr(row, "not in the other run"));
+    free(row);
+    assert_non_null(strstr(stab, "other run: slope at quick sizes"));
+    assert_non_null(strstr(stab, "2 of this run's claims matched"));
     if (plots) { /* self-contained: the PNG inline, no relative image link */
         assert_non_null(strstr(page, "src=\"data:image/png;base64,iVBORw0KGgo"));
         assert_null(strstr(page, "<img src=\"synthetic/rate.png\""));

@@ -22,7 +22,8 @@ hj_status hj_report_write_html(const char *out_dir, const hj_result *results, si
 
 /* One claim of a run, as kept in a run's claims.tsv: enough to compare the
  * verdicts of two runs (quick vs full, or two base seeds). Claims of two runs
- * are matched by (experiment, claim, statement). */
+ * are matched by experiment, claim id and order among that id (statements may
+ * name run sizes that differ between a quick and a full run). */
 typedef struct hj_report_claim_row {
     char experiment[64];
     char claim[8];

@@ -537,6 +537,24 @@ static int flips(hj_verdict a, hj_verdict b)
            (a == HJ_VERDICT_DISAGREES && b == HJ_VERDICT_AGREES);
 }
 
+/* The other run's row for claim j of r: the k-th claim with r's experiment
+ * and claim id in the other run, where claim j is the k-th with that id in r.
+ * Matched by position, not by statement: statements name the run's sizes
+ * (steps, grids), which differ between a quick and a full run. NULL when the
+ * other run has no such claim. */
+static const hj_report_claim_row *other_claim(const hj_report_options *o, const hj_result *r, size_t j)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < j; i++)
+        k += strcmp(r->claims[i].claim, r->claims[j].claim) == 0;
+    for (size_t q = 0; q < o->n_compare; q++) {
+        const hj_report_claim_row *w = &o->compare[q];
+        if (strcmp(w->experiment, r->experiment) == 0 && strcmp(w->claim, r->claims[j].claim) == 0 && k-- == 0)
+            return w;
+    }
+    return NULL;
+}
+
 /* The verdict-stability table: this run's claims next to another run's. */
 static void write_stability_table(FILE *f, const report_ctx *c)
 {
@@ -546,21 +564,15 @@ static void write_stability_table(FILE *f, const report_ctx *c)
     size_t matched = 0, nflip = 0, changed = 0;
     for (size_t i = 0; i < c->n; i++)
         for (size_t j = 0; j < c->results[i].n_claims; j++) {
-            const hj_claim *cl = &c->results[i].claims[j];
-            for (size_t q = 0; q < o->n_compare; q++) {
-                const hj_report_claim_row *w = &o->compare[q];
-                if (strcmp(w->experiment, c->results[i].experiment) == 0 && strcmp(w->claim, cl->claim) == 0 &&
-                    strncmp(w->statement, cl->statement, sizeof w->statement - 1) == 0) {
-                    matched++;
-                    nflip += flips(cl->verdict, w->verdict);
-                    changed += cl->verdict != w->verdict;
-                    break;
-                }
-            }
+            const hj_report_claim_row *w = other_claim(o, &c->results[i], j);
+            const hj_verdict v = c->results[i].claims[j].verdict;
+            matched += w != NULL;
+            nflip += w && flips(v, w->verdict);
+            changed += w && v != w->verdict;
         }
     fputs("<h2 id=\"stability\">Verdict stability</h2>\n<p class=\"legend\">This run next to ", f);
     html(f, o->compare_label ? o->compare_label : "another run");
-    fprintf(f, ": %zu of this run's claims matched by experiment, claim and statement; %zu verdicts "
+    fprintf(f, ": %zu of this run's claims matched (by experiment, claim id and order); %zu verdicts "
                "differ, %zu of them between agrees and disagrees (a flip: a tolerance or design "
                "problem to fix or explain).</p>\n",
             matched, changed, nflip);
@@ -571,12 +583,7 @@ static void write_stability_table(FILE *f, const report_ctx *c)
     for (size_t i = 0; i < c->n; i++)
         for (size_t j = 0; j < c->results[i].n_claims; j++) {
             const hj_claim *cl = &c->results[i].claims[j];
-            const hj_report_claim_row *w = NULL;
-            for (size_t q = 0; q < o->n_compare && w == NULL; q++)
-                if (strcmp(o->compare[q].experiment, c->results[i].experiment) == 0 &&
-                    strcmp(o->compare[q].claim, cl->claim) == 0 &&
-                    strncmp(o->compare[q].statement, cl->statement, sizeof o->compare[q].statement - 1) == 0)
-                    w = &o->compare[q];
+            const hj_report_claim_row *w = other_claim(o, &c->results[i], j);
             const int flip = w && flips(cl->verdict, w->verdict);
             fputs(flip ? "<tr class=\"row-disagrees\"><td class=\"cid\">" : "<tr><td class=\"cid\">", f);
             html(f, cl->claim);
@@ -584,6 +591,11 @@ static void write_stability_table(FILE *f, const report_ctx *c)
             html(f, c->results[i].experiment);
             fputs("</td><td>", f);
             html(f, cl->statement);
+            if (w && strcmp(w->statement, cl->statement) != 0) {
+                fputs("<div class=\"why\">other run: ", f);
+                html(f, w->statement);
+                fputs("</div>", f);
+            }
             fputs("</td><td>", f);
             verdict_badge(f, cl->verdict, 0, 0);
             provisional_tag(f, cl);

@@ -83,6 +83,9 @@ best=$(awk '/^eps_curve/ { if (!seen || $5 <= b) { b = $5; e = $2; seen = 1 } } 
 [ -n "$chosen" ] && [ "$chosen" = "$best" ] && pass || fail "chosen eps $chosen is not the lowest validation loss ($best)"
 "$HJDL" info "$TMP/reg.hjm" | grep -q "(chosen)" && pass || fail "info shows no eps curve"
 "$HJDL" info "$TMP/reg.hjm" | grep -q "^target scale" && pass || fail "target scaling not stored"
+# --proba is for classifiers: refused on a regression model, nothing written
+expect_fail 2 "is a regression model" -- "$HJDL" predict "$TMP/reg.hjm" --x "$TMP/reg.csv" --proba --out "$TMP/pr.csv"
+[ ! -e "$TMP/pr.csv" ] && pass || fail "predict --proba on a regression model left an output"
 # the target is in the thousands: a model without scaling would be far off; with it, RMSE < 5 % of sd (~360)
 "$HJDL" predict "$TMP/reg.hjm" --x "$TMP/reg.csv" --out "$TMP/p4.csv" && pass || fail "predict regression"
 paste -d, "$TMP/reg.csv" "$TMP/p4.csv" | awk -F, 'NR > 1 { n++; s += ($3 - $4)^2 } END { exit !(sqrt(s / n) < 60) }' \
