@@ -72,11 +72,12 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
     hj_result res;
     es_run("influence", &o, &res);
 
-    /* every check passes; (a) alone gives 6, (b) 4 more when the data set is installed */
+    /* every check passes; (a) alone gives 6, (b) 6 more when the data set is installed */
     const int fm = es_metric(&res, "fmnist_available") == 1.0;
-    es_assert_checks_pass(&res, "influence", (size_t)(fm ? 10 : 6), "C12");
-    /* hjdl's rank-correlation claims: 2 per trained model (retraining vs Koh-Liang, vs the Gibbs LOO) */
-    assert_int_equal(res.n_claims, fm ? 4 : 0);
+    es_assert_checks_pass(&res, "influence", (size_t)(fm ? 12 : 6), "C12");
+    /* hjdl's rank-correlation claims: 2 per trained model (retraining vs Koh-Liang, vs the Gibbs LOO),
+     * then the neuron-level one (closed-form ablation vs retraining) */
+    assert_int_equal(res.n_claims, fm ? 5 : 0);
     es_assert_claims(&res, "C12", ES_CLAIM_FORMED | ES_CLAIM_FINITE);
     assert_true(es_file_exists(&res, "summary.json"));
 
@@ -182,6 +183,34 @@ static void influence_quick_passes_and_csv_recomputes(void **state)
             free(R2), free(KL2), free(G2);
             hj_matrix_free(&m2);
             free(R), free(KL), free(G);
+            hj_matrix_free(&m);
+        }
+        /* neuron level: 2 x 16 neurons of lse-class:16; the closed form equals the brute-force column,
+         * the claim's rho and its parts recomputed from this table and the doubled budget's */
+        {
+            hj_matrix m2 = {0};
+            es_read_csv(&res, "influence_neurons_lse_class.csv", &m);
+            es_read_csv(&res, "influence_neurons_lse_class_budget2x.csv", &m2);
+            assert_int_equal(m.cols, 7);
+            assert_int_equal(m.rows, 32);
+            assert_int_equal(m2.rows, 32);
+            for (size_t r = 0; r < m.rows; r++) {
+                const double *row = m.data + r * 7;
+                assert_true(row[0] == (double)r && row[1] == (double)(r >= 16));
+                assert_true(row[2] >= 0.0 && row[2] <= 1.0);
+                assert_true(isfinite(row[3]) && isfinite(row[5]));
+                assert_true(fabs(row[3] - row[4]) <= 1e-12 * fmax(1.0, fabs(row[4])) + 1e-12);
+            }
+            double *A = column(&m, 3), *R = column(&m, 5), *A2 = column(&m2, 3), *R2 = column(&m2, 5);
+            const hj_claim *cl = &res.claims[4];
+            const double rho = naive_spearman(A, R, 32), rho2 = naive_spearman(A2, R2, 32);
+            assert_true(cl->trained && cl->form == HJ_FORM_AT_LEAST && cl->source == HJ_SOURCE_HJDL);
+            assert_true(fabs(cl->measured - rho) <= 1e-12);
+            const double z = atanh(rho), h = 1.959963984540054 / sqrt(32.0 - 3.0);
+            assert_true(fabs(cl->parts[0].half_width - fmax(tanh(z + h) - rho, rho - tanh(z - h))) <= 1e-12);
+            assert_true(fabs(cl->parts[1].half_width - fabs(rho2 - rho)) <= 1e-12);
+            free(A), free(R), free(A2), free(R2);
+            hj_matrix_free(&m2);
             hj_matrix_free(&m);
         }
         /* Gibbs classifier table: per-point correlations and their mean */

@@ -11,6 +11,7 @@
 
 #include "experiments/exp-common.h"
 #include "hjdl/hopf.h"
+#include "hjdl/lse.h"
 #include "hjdl/model.h"
 #include "hjdl/plot.h"
 #include "hjdl/rng.h"
@@ -976,6 +977,98 @@ static hj_status si_tables(const si_cfg *c, hj_result *res, const si_run *runs, 
     return st;
 }
 
+/*
+ * `scaling` only: what an LSE of N neurons *can* reach, without training.
+ * The constructed lse:N is the N tangent planes of the target at the first
+ * N training inputs x_j (w_j = grad f(x_j) = x_j / f(x_j), b_j = f(x_j) -
+ * w_j . x_j), at the paper's eps = N^(-1/d) and at eps = 0 (their max, the
+ * approximation error alone), plus the one constant that minimises its
+ * training MSE (LSE_eps exceeds the max of the planes by up to eps log N, a
+ * level shift any trained bias absorbs). Its test RMSE over N next to the
+ * trained models says whether a trained exponent is the rate of the model
+ * class or the optimiser's (a diagnostic, no claim: the constructed model
+ * is one choice of weights, not the best lse:N). Writes
+ * scaling_constructed.csv (k, N, eps, test RMSE at eps, at eps = 0;
+ * geometric means over seeds) and the per-seed mean slopes as metrics.
+ */
+static hj_status si_constructed(const si_cfg *c, hj_result *res, const si_data *data, hj_error *err)
+{
+    static const char *const names[] = {"k", "N", "eps_paper", "test_constructed", "test_constructed_eps0"};
+    size_t nmax = 0, rows = 0;
+    for (size_t i = 0; i < c->n_dims; i++) {
+        rows += c->n_grid[i];
+        for (size_t g = 0; g < c->n_grid[i]; g++)
+            nmax = c->grid[i][g] > nmax ? c->grid[i][g] : nmax;
+    }
+    const size_t nf = c->n_train > c->n_test ? c->n_train : c->n_test;
+    double *W = hj__exp_dnew(c->name, nmax * SI_MAX_DIMS + nmax + nf + rows * 5 + 2 * c->seeds * SI_MAX_GRID + 2 * SI_MAX_GRID, err);
+    if (W == NULL)
+        return HJ_ENOMEM;
+    double *w = W, *bias = w + nmax * SI_MAX_DIMS, *f = bias + nmax, *tab = f + nf;
+    double *Y = tab + rows * 5, *Y0 = Y + c->seeds * SI_MAX_GRID, *lN = Y0 + c->seeds * SI_MAX_GRID;
+    double *ly = lN + SI_MAX_GRID;
+    hj_status st = HJ_OK;
+    size_t row = 0;
+    char key[64];
+    for (size_t i = 0; i < c->n_dims && st == HJ_OK; i++) {
+        const size_t k = c->dims[i], ng = c->n_grid[i];
+        for (size_t g = 0; g < ng && st == HJ_OK; g++) {
+            const size_t N = c->grid[i][g];
+            const double eps = si_eps(c, k, N, c->paper_ci);
+            for (size_t s = 0; s < c->seeds && st == HJ_OK; s++) {
+                const si_data *dt = &data[i * c->seeds + s];
+                for (size_t j = 0; j < N; j++) {
+                    const double *x = dt->xtr + j * k, fx = si_target(x, k);
+                    double wx = 0.0;
+                    for (size_t a = 0; a < k; a++)
+                        w[j * k + a] = x[a] / fx, wx += w[j * k + a] * x[a];
+                    bias[j] = fx - wx;
+                }
+                for (int e0 = 0; e0 < 2 && st == HJ_OK; e0++) {
+                    const hj_lse_layer L = {N, k, w, bias, e0 ? 0.0 : eps};
+                    double shift = 0.0, sq = 0.0;
+                    if ((st = hj_lse_forward(&L, dt->xtr, c->n_train, f, NULL, NULL, err)) != HJ_OK)
+                        break;
+                    for (size_t q = 0; q < c->n_train; q++)
+                        shift += (dt->ytr[q] - f[q]) / (double)c->n_train;
+                    if ((st = hj_lse_forward(&L, dt->xte, c->n_test, f, NULL, NULL, err)) != HJ_OK)
+                        break;
+                    for (size_t q = 0; q < c->n_test; q++) {
+                        const double r = f[q] + shift - si_target(dt->xte + q * k, k);
+                        sq += r * r;
+                    }
+                    (e0 ? Y0 : Y)[s * ng + g] = sqrt(sq / (double)c->n_test);
+                }
+            }
+            double *r = tab + 5 * row++;
+            r[0] = (double)k, r[1] = (double)N, r[2] = eps;
+            for (int e0 = 0; e0 < 2; e0++) {
+                double sl = 0.0;
+                for (size_t s = 0; s < c->seeds; s++)
+                    sl += log((e0 ? Y0 : Y)[s * ng + g]) / (double)c->seeds;
+                r[3 + e0] = exp(sl);
+            }
+        }
+        if (st != HJ_OK)
+            break;
+        /* per-seed log-log slopes (si_slope takes the logs), mean over seeds */
+        for (int e0 = 0; e0 < 2; e0++) {
+            double m = 0.0;
+            for (size_t s = 0; s < c->seeds; s++) {
+                for (size_t g = 0; g < ng; g++)
+                    lN[g] = (double)c->grid[i][g], ly[g] = (e0 ? Y0 : Y)[s * ng + g];
+                m += si_slope(lN, ly, ng) / (double)c->seeds;
+            }
+            snprintf(key, sizeof key, "constructed_slope_%s_k%zu", e0 ? "eps0" : "paper_eps", k);
+            hj_result_metric(res, key, m, NULL);
+        }
+    }
+    if (st == HJ_OK)
+        st = hj_result_write_csv(res, "scaling_constructed.csv", names, tab, row, 5, err);
+    free(W);
+    return st;
+}
+
 /* The two figures: test RMSE against N, and the local slopes. */
 static void si_figures(const si_cfg *c, hj_result *res)
 {
@@ -989,8 +1082,8 @@ static void si_figures(const si_cfg *c, hj_result *res)
         memset(&p, 0, sizeof p);
         char name[64];
         snprintf(name, sizeof name, "%s%s", c->name, f ? "_local_slopes" : "");
-        snprintf(title[f], sizeof title[f], "C8 %s: trained LSE, f = sqrt(1 + |x|^2)%s", c->name,
-                 f ? ": local log-log slopes" : "");
+        snprintf(title[f], sizeof title[f], "C8 %s: %s LSE, f = sqrt(1 + |x|^2)%s", c->name,
+                 !f && c->D == 0 ? "trained and constructed" : "trained", f ? ": local log-log slopes" : "");
         p.name = name;
         p.title = title[f];
         p.xlabel = f ? "N (geometric mid-point of neighbouring N)" : "N (neurons)";
@@ -1008,6 +1101,13 @@ static void si_figures(const si_cfg *c, hj_result *res)
                 snprintf(t, sizeof tt[0][0], "%s = %zu: %s", kn, c->dims[i], what[col]);
                 p.series[p.n_series++] = (hj_plot_series){csv[f], 2, (f ? 3 : 4) + col, 0, t,
                                                           "linespoints", filt[i]};
+            }
+            if (!f && c->D == 0) {
+                char *t = tt[f][p.n_series];
+                snprintf(t, sizeof tt[0][0], "%s = %zu: constructed (tangent planes), ε = N^{-1/k}", kn,
+                         c->dims[i]);
+                p.series[p.n_series++] = (hj_plot_series){"scaling_constructed.csv", 2, 4, 0, t, "lines",
+                                                          filt[i]};
             }
             if (f) {
                 snprintf(fn[i], sizeof fn[i], "%.10g + 0*x", -1.0 / (double)c->dims[i]);
@@ -1175,6 +1275,14 @@ static hj_status si_sweep(const hj_experiment_options *opt, hj_result *res, size
         TRY(si_report_dim(&c, res, i, e, err));
     }
     TRY(si_checks(&c, res, runs, base, n_runs, iso, err));
+    if (c.D == 0) {
+        TRY(si_constructed(&c, res, data, err));
+        hj_result_note(res, "Constructed lse:N (no training; scaling_constructed.csv, the lines in the first "
+                            "figure): the N tangent planes of the target at the first N training inputs, at the "
+                            "paper's eps and at eps = 0, shifted by the constant that minimises the training MSE. "
+                            "It shows the error an lse:N of that eps can reach, so a trained exponent far from "
+                            "it is the optimiser's, not the model class's rate.");
+    }
     TRY(hj_result_metric(res, "sweep_wall_seconds", wall, err));
     TRY(hj_result_metric(res, "train_seconds_sum", train_sum, err));
     hj_result_note(res, "Training: %zu runs of 2B steps, %.1f s of training in %.1f s wall (%d "
