@@ -26,7 +26,7 @@ import numpy as np
 try:
     import torch
 except ImportError as e:   # the test skips; run directly, say what is missing
-    torch = None
+    torch = None  # type: ignore[assignment]
     TORCH_ERROR = str(e)
 
 import hjdl

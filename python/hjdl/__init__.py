@@ -33,12 +33,12 @@ from ._experiment import experiment, experiments
 __version__ = _version()
 
 
-def library_path():
+def library_path() -> str:
     """The path of the libhjdl shared library this package loaded."""
     return _path
 
 
-def kernels():
+def kernels() -> str:
     """Which LSE kernels run on this CPU: "avx512" (blocked AVX-512 kernels) or "portable"."""
     return _kernels()
 

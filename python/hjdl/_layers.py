@@ -18,7 +18,7 @@ Each layer owns a slice of the model's flat parameter array, laid out as (shapes
 from __future__ import annotations
 
 import ctypes
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -63,7 +63,7 @@ class Layer(Mapping[str, np.ndarray]):
     """
 
     def __init__(self, model: "Model", index: int, kind: str, width: int, d_in: int,
-                 n_out: int, offset: int, scale_at: int | None):
+                 n_out: int, offset: int, scale_at: Optional[int]) -> None:
         self._model = model
         self.index, self.kind, self.width = index, kind, width
         self.in_features, self.out_features = d_in, n_out

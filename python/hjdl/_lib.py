@@ -36,7 +36,7 @@ class Error(ValueError):
     ``e.status_name`` its name, e.g. ``"HJ_ENAN"``.
     """
 
-    def __init__(self, message, status):
+    def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
         self.status_name = STATUS_NAMES[status] if 0 <= status < len(STATUS_NAMES) else str(status)

@@ -37,7 +37,7 @@ _handle_counts = {"created": 0, "freed": 0}
 _count_lock = threading.Lock()
 
 
-def handle_counts():
+def handle_counts() -> Tuple[int, int]:
     """(created, freed) numbers of C model handles in this process."""
     with _count_lock:
         return _handle_counts["created"], _handle_counts["freed"]
@@ -65,6 +65,14 @@ class _Handle:
 
 def _readout(arch):
     return arch.replace(" ", "").split(",")[-1].split(":")[0]
+
+
+def _info_int(field: str, doc: str) -> property:
+    """A read-only int property of Model from its hj_capi_model_info."""
+    def get(self: "Model") -> int:
+        return int(getattr(self._info(), field))
+    get.__doc__ = doc
+    return property(get)
 
 
 class Model:
@@ -106,17 +114,17 @@ class Model:
         self._pca = 0 if pca is None else int(pca)
         self._h = None
         self._lock = threading.Lock()
-        self.loss_ = None          # full-data loss after the last fit
-        self.loss_trace_ = None    # per-step loss of the last fit (ndarray)
+        self.loss_: Optional[float] = None            # full-data loss after the last fit
+        self.loss_trace_: Optional[np.ndarray] = None  # per-step loss of the last fit
         self.steps_ = 0
         self.stopped_ = False
-        self.val_loss_ = None      # best validation loss of the last fit (with validation)
-        self.best_step_ = None     # the step it was reached at
+        self.val_loss_: Optional[float] = None   # best validation loss (with validation)
+        self.best_step_: Optional[int] = None    # the step it was reached at
 
     # ---- construction ----------------------------------------------------------------------
 
     @property
-    def is_classifier(self):
+    def is_classifier(self) -> bool:
         return _readout(self._arch) == "lse-class"
 
     def _create(self, x, n_classes):
@@ -140,7 +148,7 @@ class Model:
             self._n_classes = info.n_classes
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: Union[str, "os.PathLike[str]"]) -> "Model":
         """Load a model saved by :meth:`save` or ``hjdl fit`` (an .hjm file). Truncated, corrupted
         or future-version files raise :class:`hjdl.Error` naming the file.
 
@@ -261,7 +269,7 @@ class Model:
         self.params = flat_params(self.layers, list(layers))
         return self
 
-    def close(self):
+    def close(self) -> None:
         """Free the C model now (also done automatically when the Model is garbage collected)."""
         if self._h is not None:
             self._h.close()
@@ -407,7 +415,7 @@ class Model:
     def _x(self, x):
         return ar.matrix(x, "x", self.d_raw, cols_name="the model's input features")
 
-    def predict(self, x):
+    def predict(self, x: Any) -> np.ndarray:
         """Model output at raw inputs x (n, d_raw) (the stored preprocessing is applied):
         regression values (n), or class scores F_c (n, n_classes) for classifiers.
 
@@ -425,13 +433,13 @@ class Model:
             check(lib.hj_model_predict(h, ar.ptr(x), n, ar.ptr(out), ctypes.byref(err)), err)
         return out[:, 0] if not self.n_classes else out
 
-    def predict_class(self, x):
+    def predict_class(self, x: Any) -> np.ndarray:
         """Predicted class (lowest index on ties) at x (n, d_raw) -> (n) int64 (classifiers)."""
         if not self.n_classes:
             raise ValueError("predict_class is for classifiers (an lse-class readout)")
         return np.argmax(self.predict(x), axis=1).astype(np.int64)
 
-    def explain(self, x, top=3):
+    def explain(self, x: Any, top: int = 3) -> Dict[str, np.ndarray]:
         """Explain each prediction by the readout's Gibbs weights (for classifiers those of the
         predicted class's neurons): entropy H, n_eff = exp(H), regime (0 particle, 1 mixed,
         2 wave; hjdl.REGIMES), and the ``top`` largest weights with their neuron indices
@@ -455,7 +463,7 @@ class Model:
                                             ctypes.byref(err)), err)
         return explain_summary(rec, pt, it)
 
-    def initial_data(self, t=None):
+    def initial_data(self, t: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
         """The initial data that training selected: the atoms of the readout LSE layer at time t
         (None: the model's t), y_j = 2t w_j, g_j = -b_j - t |w_j|^2.
 
@@ -477,7 +485,7 @@ class Model:
             check(lib.hj_model_initial_data(h, tt, ar.ptr(y), ar.ptr(g), ctypes.byref(err)), err)
         return y, g
 
-    def certify(self, x):
+    def certify(self, x: Any) -> Dict[str, np.ndarray]:
         """Certified l2 radii of a single-readout classifier (``lse-class:N``) at raw points x
         (n, d_raw): no perturbation of norm < radius changes the predicted class.
 
@@ -500,7 +508,7 @@ class Model:
         return {"cls": rec["cls"].astype(np.int64), "runner_up": rec["runner_up"].astype(np.int64),
                 "margin": rec["margin"].copy(), "radius": rec["radius"].copy()}
 
-    def save(self, path):
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Write the model as an .hjm text file (exact %.17g parameters, CRC32, atomic).
 
         >>> import numpy as np, hjdl, tempfile, os
@@ -515,7 +523,7 @@ class Model:
     # ---- parameters and facts ------------------------------------------------------------
 
     @property
-    def params(self):
+    def params(self) -> np.ndarray:
         """A copy of the flat parameter array (n_params); layout in include/hjdl/model.h
         (lse:N: w (N, d_in) row-major, then b (N), then a, c with output_scale)."""
         h = self._need()
@@ -526,7 +534,7 @@ class Model:
         return p
 
     @params.setter
-    def params(self, values):
+    def params(self, values: Any) -> None:
         h = self._need()
         v = ar.vector(values, "params", self.n_params, "the model's parameter count")
         err = hj_error()
@@ -646,18 +654,34 @@ class Model:
         new.__setstate__(self.__getstate__())
         return new
 
-    arch = property(lambda self: self._arch, doc="The architecture string, e.g. 'lse:16'.")
-    eps = property(lambda self: self._eps, doc="The viscosity / temperature of every layer.")
-    t = property(lambda self: self._t, doc="The HJ time of the initial-data map.")
-    preprocess = property(lambda self: self._preprocess, doc="None, 'standardize' or 'pca'.")
-    d_raw = property(lambda self: self._info().d_raw, doc="Raw input width.")
-    d_in = property(lambda self: self._info().d_in, doc="Input width after preprocessing.")
-    n_out = property(lambda self: self._info().n_out, doc="1 or the number of classes.")
-    n_classes = property(lambda self: self._info().n_classes, doc="0 for regression.")
-    n_params = property(lambda self: self._info().n_params, doc="Number of parameters.")
-    n_atoms = property(lambda self: self._info().n_atoms, doc="Neurons of the readout LSE.")
+    @property
+    def arch(self) -> str:
+        """The architecture string, e.g. 'lse:16'."""
+        return self._arch
 
-    def __repr__(self):
+    @property
+    def eps(self) -> float:
+        """The viscosity / temperature of every layer (with eps="auto": 0.1 until fit chose)."""
+        return self._eps
+
+    @property
+    def t(self) -> float:
+        """The HJ time of the initial-data map."""
+        return self._t
+
+    @property
+    def preprocess(self) -> Optional[str]:
+        """None, 'standardize' or 'pca'."""
+        return self._preprocess
+
+    d_raw = _info_int("d_raw", "Raw input width.")
+    d_in = _info_int("d_in", "Input width after preprocessing.")
+    n_out = _info_int("n_out", "1 or the number of classes.")
+    n_classes = _info_int("n_classes", "0 for regression.")
+    n_params = _info_int("n_params", "Number of parameters.")
+    n_atoms = _info_int("n_atoms", "Neurons of the readout LSE (in total: C*N for lse-class).")
+
+    def __repr__(self) -> str:
         state = "unfitted" if self._h is None else f"{self.n_params} parameters"
         return f"hjdl.Model({self._arch!r}, eps={self._eps!r}, t={self._t!r}; {state})"
 

@@ -48,6 +48,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._arrays import ArrayLike
 from ._model import Model, name_storable
 
 try:                                    # scikit-learn >= 1.6
@@ -56,7 +57,6 @@ except ImportError:                     # older releases (Debian 12: 1.2.1)
     def _validate(est, *args, **kw):
         return est._validate_data(*args, **kw)
 
-ArrayLike = Any
 def _storable(names: List[str]) -> Optional[List[str]]:
     """names when the .hjm format can store them (distinct, each storable), else None (the
     estimator still keeps its labels in Python)."""
@@ -183,9 +183,6 @@ class HJRegressor(RegressorMixin, _HJEstimator):
         x = self._x(X)
         return self.model_.predict(x)
 
-    def _more_tags(self) -> Dict[str, Any]:
-        return {}
-
 
 class HJClassifier(ClassifierMixin, _HJEstimator):
     """Classification by an HJ network (``lse-class:N`` readout: one LSE of N neurons per
@@ -250,9 +247,6 @@ class HJClassifier(ClassifierMixin, _HJEstimator):
         r["label"] = self.classes_[r["cls"]]
         r["runner_up_label"] = self.classes_[r["runner_up"]]
         return r
-
-    def _more_tags(self) -> Dict[str, Any]:
-        return {}
 
 
 __all__ = ["HJRegressor", "HJClassifier"]

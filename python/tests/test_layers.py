@@ -203,3 +203,30 @@ def test_fit_options_mirror_the_cli(rng):
                     ({"weight_decay": "x"}, "weight_decay")):
         with pytest.raises((ValueError, TypeError), match=msg):
             hjdl.Model("lse:6", eps=0.1).fit(x, y, iters=2, **kw)
+
+
+def test_mutated_hjm_text_never_crashes(rng):
+    """Every byte-level mutation of a valid .hjm text either loads or raises hjdl.Error."""
+    m = hjdl.Model("dense:2,lse-class:2", eps=0.1).fit(np.eye(3), [0, 1, 2], iters=3)
+    m.set_names(features=["a", "b", "c"], labels=["x", "y", "z"])
+    text = m.to_hjm()
+    loaded = refused = 0
+    for _ in range(300):
+        b = bytearray(text)
+        for _ in range(int(rng.integers(1, 4))):
+            op = rng.integers(3)
+            i = int(rng.integers(len(b)))
+            if op == 0:
+                b[i] = int(rng.integers(256))
+            elif op == 1:
+                del b[i:i + int(rng.integers(1, 20))]
+            else:
+                b[i:i] = bytes(rng.integers(256, size=int(rng.integers(1, 8))).astype(np.uint8))
+        try:
+            hjdl.Model.from_hjm(bytes(b)).predict(np.zeros((1, 3)))
+            loaded += 1
+        except hjdl.Error:
+            refused += 1
+    assert refused > 250 and loaded + refused == 300
+    with pytest.raises(hjdl.Error):
+        pickle.loads(pickle.dumps(m).replace(b"HJDL-MODEL 2", b"HJDL-MODEL 9"))
