@@ -30,6 +30,7 @@ add_test(NAME python_binding
 add_test(NAME python_ecosystem
          COMMAND ${HJDL_SYSTEM_PYTHON} -m pytest -q -p no:cacheprovider -rs ${HJDL_PY_ECOSYSTEM}
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(python_binding PROPERTIES TIMEOUT 120)
+set_tests_properties(python_ecosystem PROPERTIES TIMEOUT 300)  # worker processes, torch import
 set_tests_properties(python_binding python_ecosystem PROPERTIES
-  TIMEOUT 120
   ENVIRONMENT "HJDL_LIBRARY=$<TARGET_FILE:hjdl_shared>;HJDL_CLI=$<TARGET_FILE:hjdl_cli>;PYTHONPATH=${PROJECT_SOURCE_DIR}/python;PYTHONDONTWRITEBYTECODE=1;OMP_WAIT_POLICY=PASSIVE")

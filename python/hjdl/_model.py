@@ -303,7 +303,8 @@ class Model:
 
         As ``hjdl fit``: ``lr`` defaults to 1e-3 (1e-2 with ``eps="auto"``); ``weight_decay``
         adds (lambda/2)|W|^2 over the weight matrices; ``validation`` holds out that fraction
-        of the points (a seeded shuffle; default 0, 0.2 with ``eps="auto"``) and keeps the
+        of the points (a shuffle seeded by ``seed``; default 0, 0.2 with ``eps="auto"``, which
+        needs one) and keeps the
         parameters with the lowest validation loss, checked every ``val_every`` steps
         (0: 10), stopping after ``patience`` checks without improvement (0: never);
         ``scale_target`` (regression) trains on the standardised target, stored in the model
@@ -366,8 +367,9 @@ class Model:
         wd = ar.scalar(weight_decay, "weight_decay")
         if not wd >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-        frac = (0.2 if self._eps_auto else 0.0) if validation is None else \
-            ar.scalar(validation, "validation")
+        frac = 0.0 if validation is None else ar.scalar(validation, "validation")
+        if self._eps_auto and frac == 0:
+            frac = 0.2   # as hjdl fit: eps auto needs a validation split
         if not 0 <= frac < 1:
             raise ValueError(f"validation must be a fraction in [0, 1), got {validation}")
         for name, v in (("patience", patience), ("val_every", val_every)):
@@ -640,8 +642,10 @@ class Model:
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self._h = None
         self._lock = threading.Lock()
+        defaults = {"_eps_auto": False, "_seed": 1, "_output_scale": False, "_pca": 0,
+                    "steps_": 0, "stopped_": False}
         for k in self._PLAIN:
-            setattr(self, k, state.get(k))
+            setattr(self, k, state.get(k, defaults.get(k)))
         if state.get("hjm") is not None:
             other = Model.from_hjm(state["hjm"], "(pickled hjdl.Model)")
             self._h, other._h = other._h, None
@@ -683,7 +687,8 @@ class Model:
 
     def __repr__(self) -> str:
         state = "unfitted" if self._h is None else f"{self.n_params} parameters"
-        return f"hjdl.Model({self._arch!r}, eps={self._eps!r}, t={self._t!r}; {state})"
+        eps = "auto" if self._eps_auto and self._h is None else self._eps
+        return f"hjdl.Model({self._arch!r}, eps={eps!r}, t={self._t!r}; {state})"
 
 
 __all__ = ["Model", "Error", "handle_counts"]

@@ -23,9 +23,14 @@ the command requires, default to ``"lse:16"`` / ``"lse-class:8"`` and 0.1:
 - ``random_state`` (1, as ``--seed``): an int, None or a RandomState for the initial
   parameters and the validation shuffle.
 
-The fitted hjdl.Model is ``model_``. Labels: ``classes_`` (np.unique of y) are kept in
-Python; the model is trained on their indices and stores ``str`` of each label, and the
-input column names (``feature_names_in_`` from a DataFrame's columns), in its .hjm file.
+Fitted attributes: ``model_`` (the hjdl.Model), ``n_iter_`` (optimiser steps), ``eps_`` (the
+eps used: the chosen one with ``"auto"``), ``n_features_in_``, ``feature_names_in_``, and
+``classes_`` for the classifier. Besides scikit-learn's methods both have hjdl's ``explain``
+and ``initial_data``, and the classifier ``certify`` (single-readout models).
+
+Labels: ``classes_`` (np.unique of y) are kept in Python; the model is trained on their
+indices and stores ``str`` of each label, and the input column names (``feature_names_in_``
+from a DataFrame's columns), in its .hjm file (names it cannot store are left out).
 
 >>> import numpy as np
 >>> from hjdl.sklearn import HJClassifier
@@ -56,6 +61,7 @@ try:                                    # scikit-learn >= 1.6
 except ImportError:                     # older releases (Debian 12: 1.2.1)
     def _validate(est, *args, **kw):
         return est._validate_data(*args, **kw)
+
 
 def _storable(names: List[str]) -> Optional[List[str]]:
     """names when the .hjm format can store them (distinct, each storable), else None (the

@@ -34,7 +34,7 @@ def test_check_estimator(Est):
 def test_grid_search_in_two_processes_and_cross_val_score():
     X, y = load_iris(return_X_y=True)
     grid = {"eps": [0.05, 0.5], "arch": ["lse-class:2", "lse-class:4"]}
-    base = HJClassifier(lr=0.05, iters=150, preprocess="standardize")
+    base = HJClassifier(lr=0.05, iters=100, preprocess="standardize")
     gs2 = GridSearchCV(base, grid, cv=3, n_jobs=2).fit(X, y)
     gs1 = GridSearchCV(base, grid, cv=3, n_jobs=1).fit(X, y)
     # the worker processes received pickled estimators and sent fitted ones back
@@ -139,23 +139,41 @@ def test_bad_input_raises_value_or_type_error(make, msg):
         make()
 
 
-def test_same_model_as_hjdl_fit(tmp_path):
-    """The defaults are `hjdl fit`'s: the same data, arch, eps and seed give the same model."""
+def cli_fit(tmp_path, X, y, *args):
+    """The model `hjdl fit` trains on the CSV of (X, y) with columns u, v, target."""
     cli = os.environ.get("HJDL_CLI")
     if not cli or not os.path.exists(cli):
         pytest.skip("the hjdl command is not built (HJDL_CLI unset)")
+    data, out = tmp_path / "d.csv", tmp_path / "m.hjm"
+    np.savetxt(data, np.column_stack([X, y]), delimiter=",", header="u,v,target", comments="",
+               fmt="%.17g")
+    subprocess.run([cli, "fit", "--data", str(data), "--out", str(out), "--quiet", *args],
+                   check=True, capture_output=True)
+    import hjdl
+    return hjdl.Model.load(str(out))
+
+
+def test_same_model_as_hjdl_fit(tmp_path):
+    """The defaults are `hjdl fit`'s: the same data, arch, eps and seed give the same model."""
     rng = np.random.default_rng(11)
     X = rng.normal(size=(40, 2))
     y = 3 + 2 * np.abs(X[:, 0]) + X[:, 1]
-    data = tmp_path / "d.csv"
-    np.savetxt(data, np.column_stack([X, y]), delimiter=",", header="u,v,target", comments="",
-               fmt="%.17g")
-    out = tmp_path / "m.hjm"
-    subprocess.run([cli, "fit", "--data", str(data), "--arch", "dense:3,lse:5", "--eps", "0.2",
-                    "--out", str(out), "--quiet"], check=True, capture_output=True)
-    import hjdl
-    ref = hjdl.Model.load(str(out))
+    ref = cli_fit(tmp_path, X, y, "--arch", "dense:3,lse:5", "--eps", "0.2")
     r = HJRegressor(arch="dense:3,lse:5", eps=0.2).fit(X, y)
     np.testing.assert_allclose(r.model_.params, ref.params, rtol=0, atol=1e-12)
     np.testing.assert_allclose(r.predict(X), ref.predict(X), rtol=0, atol=1e-12)
     assert ref.feature_names == ["u", "v"]
+
+
+def test_same_classifier_as_hjdl_fit(tmp_path):
+    """A classifier with hjdl fit's defaults: the same parameters and the same class labels."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 2))
+    y = np.array([5, 7, 9])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)]
+    ref = cli_fit(tmp_path, X, y, "--task", "classification", "--arch", "lse-class:3",
+                  "--eps", "0.2")
+    c = HJClassifier(arch="lse-class:3", eps=0.2).fit(X, y)
+    np.testing.assert_allclose(c.model_.params, ref.params, rtol=0, atol=1e-12)
+    assert c.model_.class_labels == ref.class_labels == ["5", "7", "9"]
+    assert c.predict(X).tolist() == [int(v) for v in
+                                     np.array([5, 7, 9])[np.argmax(ref.predict(X), axis=1)]]
