@@ -78,6 +78,7 @@ setup(
     long_description_content_type="text/markdown",
     license="see the hjdl repository",
     packages=["hjdl"],
+    package_data={"hjdl": ["py.typed"]},
     python_requires=">=3.8",
     install_requires=["numpy"],
     cmdclass={"build_py": BuildPy},

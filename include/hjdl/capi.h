@@ -19,6 +19,12 @@
  *                           applied first), as hj_model_predict predicts;
  *   hj_capi_model_explain   the per-point explain summary of a model's readout
  *                           (what `hjdl explain MODEL` prints), in C;
+ *   hj_capi_model_fit       `hjdl fit`'s training (weight decay, validation,
+ *                           eps auto, target scaling) on raw inputs, as the
+ *                           scikit-learn estimators (python/hjdl/sklearn.py)
+ *                           need it; hj_capi_model_layer, _name,
+ *                           _target_scaling and _parse read the parameter
+ *                           layout, names and scaling and parse pickled text;
  *   hj_capi_entropy_grad    H and grad H at n points (hj_entropy_eval does one);
  *   hj_capi_experiment_run  runs an experiment by name and frees its hj_result,
  *                           so a binding reads OUT/NAME/summary.json instead of
@@ -115,6 +121,42 @@ hj_status hj_capi_model_train(hj_model *m, const double *x_raw, const double *y,
  * Points are processed in chunks: no (n, N) matrix is held. */
 hj_status hj_capi_model_explain(const hj_model *m, const double *x_raw, size_t n, size_t K,
                                 hj_explain *out, double *pi_top, size_t *idx_top, hj_error *err);
+
+/* ---- training as `hjdl fit`, layouts, names, text (capi_fit.c, capi_layout.c) ---- */
+
+/* hj_model_fit on RAW inputs x_raw (n, d_raw) and y (n) (values, or class
+ * indices as doubles), with the validation split x_val_raw (n_val, d_raw),
+ * y_val (n_val) (n_val 0: none), weight decay, val_every and patience as in
+ * hj_fit_options; the model's preprocessing is applied to both splits. With
+ * n_grid > 0, eps is chosen on the validation split over eps_grid (n_grid)
+ * by hj_model_fit_eps_auto (seeded by opt->seed; needs n_val > 0).
+ * scale_target (regression only): both splits' targets are standardised by
+ * their joint mean and sample sd (1 when constant), stored as y_shift and
+ * y_scale, as `hjdl fit` does. res, val_loss (best validation loss, NAN
+ * without validation) and best_step may be NULL. */
+hj_status hj_capi_model_fit(hj_model *m, const double *x_raw, const double *y, size_t n,
+                            const double *x_val_raw, const double *y_val, size_t n_val,
+                            const hj_train_options *opt, double weight_decay, size_t val_every,
+                            size_t patience, const double *eps_grid, size_t n_grid,
+                            int scale_target, hj_train_result *res, double *val_loss,
+                            size_t *best_step, hj_error *err);
+
+/* Layer k of the model: out = {kind (hj_layer_kind), width, in, out, offset,
+ * count} (see hj_layer); HJ_ERANGE when k >= n_layers. */
+hj_status hj_capi_model_layer(const hj_model *m, size_t k, size_t out[6], hj_error *err);
+
+/* A stored name, or NULL when unset: which 0 = raw input column k (< d_raw),
+ * 1 = the target (k ignored), 2 = the label of class k (< n_classes). The
+ * string belongs to the model. */
+const char *hj_capi_model_name(const hj_model *m, int which, size_t k);
+
+/* The regression target scaling: predictions are shift + scale * f. */
+void hj_capi_model_target_scaling(const hj_model *m, double *shift, double *scale);
+
+/* hj_capi_model_load from .hjm text in memory, text (len) (no NUL needed);
+ * name is used in messages. */
+hj_status hj_capi_model_parse(hj_model **out, const char *text, size_t len, const char *name,
+                              hj_error *err);
 
 /* ---- batches ------------------------------------------------------------- */
 

@@ -9,7 +9,8 @@ float64 inputs are passed without copies), shapes checked with ValueError, C err
 
 Functions: lse, gibbs_weights, hopf_cole, hopf_lax, weights_to_atoms, atoms_to_weights,
 entropy, entropy_grad, explain, critical_eps, landscape, experiment, experiments,
-set_threads, get_threads, kernels. Classes: Model, Landscape, Error.
+set_threads, get_threads, kernels. Classes: Model (with Layer, its named parameters),
+Landscape, Error. scikit-learn estimators: hjdl.sklearn.HJRegressor, HJClassifier.
 
 >>> import numpy as np, hjdl
 >>> w, b = np.random.default_rng(0).normal(size=(5, 2)), np.zeros(5)
@@ -24,24 +25,25 @@ from ._lib import Error, version as _version, kernels as _kernels, path as _path
 from ._core import (REGIMES, atoms_to_weights, critical_eps, entropy, entropy_grad, explain,
                     get_threads, gibbs_weights, hopf_cole, hopf_lax, lse, set_threads,
                     weights_to_atoms)
-from ._model import Model
+from ._model import EPS_AUTO_GRID, Model
+from ._layers import Layer
 from ._landscape import Landscape, landscape
 from ._experiment import experiment, experiments
 
 __version__ = _version()
 
 
-def library_path():
+def library_path() -> str:
     """The path of the libhjdl shared library this package loaded."""
     return _path
 
 
-def kernels():
+def kernels() -> str:
     """Which LSE kernels run on this CPU: "avx512" (blocked AVX-512 kernels) or "portable"."""
     return _kernels()
 
 
-__all__ = ["Error", "Model", "Landscape", "REGIMES", "__version__", "atoms_to_weights",
+__all__ = ["EPS_AUTO_GRID", "Error", "Layer", "Model", "Landscape", "REGIMES", "__version__", "atoms_to_weights",
            "critical_eps", "entropy", "entropy_grad", "experiment", "experiments", "explain",
            "get_threads", "gibbs_weights", "hopf_cole", "hopf_lax", "kernels", "landscape",
            "library_path",

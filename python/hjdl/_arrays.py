@@ -1,7 +1,13 @@
 """NumPy argument checking for the binding: real float64 C-contiguous inputs (no copy when the
 caller's array already is one), shapes checked with ValueError, output buffers validated."""
 
+from typing import Any
+
 import numpy as np
+
+# What the binding accepts as an array argument: a NumPy array of a real dtype, or anything
+# np.asarray makes one of (nested lists, scalars); checked at run time (TypeError/ValueError).
+ArrayLike = Any
 
 
 def real(a, name):

@@ -2,12 +2,16 @@
 weights <-> initial-data map, attribution entropy and explain summaries. Each function checks
 shapes, then makes one call into libhjdl, which does all the work."""
 
+from __future__ import annotations
+
 import ctypes
 from contextlib import contextmanager
+from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _arrays as ar
+from ._arrays import ArrayLike
 from ._lib import (CERTIFICATE_FIELDS, EXPLAIN_FIELDS, check, hj_atoms, hj_error, hj_hc_out,
                    hj_lse_layer, lib)
 
@@ -49,7 +53,10 @@ def _metric(Amat, d):
         lib.hj_metric_free(handle.value)
 
 
-def lse(x, w, b, eps, *, pi=False, grad=False, f_out=None, pi_out=None, grad_out=None):
+def lse(x: ArrayLike, w: ArrayLike, b: ArrayLike, eps: float, *, pi: bool = False,
+        grad: bool = False, f_out: Optional[np.ndarray] = None,
+        pi_out: Optional[np.ndarray] = None,
+        grad_out: Optional[np.ndarray] = None) -> Union[np.ndarray, Tuple[np.ndarray, ...]]:
     """Forward pass of the LSE layer f_eps(x) = eps log sum_j exp((w_j . x + b_j)/eps).
 
     Shapes: x (n, d) points, w (N, d) weights, b (N) biases, eps >= 0 (0 is the max-plus layer
@@ -79,7 +86,7 @@ def lse(x, w, b, eps, *, pi=False, grad=False, f_out=None, pi_out=None, grad_out
     return (f,) + ((P,) if pi else ()) + ((G,) if grad else ())
 
 
-def gibbs_weights(x, w, b, eps):
+def gibbs_weights(x: ArrayLike, w: ArrayLike, b: ArrayLike, eps: float) -> np.ndarray:
     """Gibbs (softmax) weights pi_j(x) = exp((w_j . x + b_j - f_eps(x))/eps) of an LSE layer.
 
     Shapes: x (n, d), w (N, d), b (N) -> pi (n, N), rows summing to 1 (at eps = 0 uniform over
@@ -93,7 +100,9 @@ def gibbs_weights(x, w, b, eps):
     return lse(x, w, b, eps, pi=True)[1]
 
 
-def hopf_cole(x, y, g, t, eps, *, A=None, grad=False, hess=False, pi=False):
+def hopf_cole(x: ArrayLike, y: ArrayLike, g: ArrayLike, t: float, eps: float, *,
+              A: Optional[ArrayLike] = None, grad: bool = False, hess: bool = False,
+              pi: bool = False) -> Dict[str, np.ndarray]:
     """The Hopf–Cole solution of u_t + |grad u|^2 = eps Lap u with atoms (y_j, g_j) as initial
     data, at points x and time t > 0 (eps = 0: the Hopf–Lax solution):
 
@@ -129,7 +138,8 @@ def hopf_cole(x, y, g, t, eps, *, A=None, grad=False, hess=False, pi=False):
     return res
 
 
-def hopf_lax(x, y, g, t, *, A=None):
+def hopf_lax(x: ArrayLike, y: ArrayLike, g: ArrayLike, t: float, *,
+             A: Optional[ArrayLike] = None) -> Tuple[np.ndarray, np.ndarray]:
     """The Hopf–Lax (eps = 0) solution u_0(x, t) = min_j {g_j + |x - y_j|^2 / (4t)} and the
     index of the minimising atom (ties: the smallest index).
 
@@ -153,7 +163,8 @@ def hopf_lax(x, y, g, t, *, A=None):
     return u, idx.astype(np.int64)
 
 
-def weights_to_atoms(w, b, t, *, A=None):
+def weights_to_atoms(w: ArrayLike, b: ArrayLike, t: float, *,
+                     A: Optional[ArrayLike] = None) -> Tuple[np.ndarray, np.ndarray]:
     """The initial data encoded by LSE weights at time t > 0:
     y_j = 2t A w_j, g_j = -b_j - t w_j^T A w_j (A = I by default).
 
@@ -175,7 +186,8 @@ def weights_to_atoms(w, b, t, *, A=None):
     return y, g
 
 
-def atoms_to_weights(y, g, t, *, A=None):
+def atoms_to_weights(y: ArrayLike, g: ArrayLike, t: float, *,
+                     A: Optional[ArrayLike] = None) -> Tuple[np.ndarray, np.ndarray]:
     """The LSE weights whose layer is the Hopf–Cole solution of atoms (y, g) at time t > 0:
     w_j = A^{-1} y_j / (2t), b_j = -g_j - y_j^T A^{-1} y_j / (4t); then
     f_eps(x) + u_eps(x, t) = x^T A^{-1} x / (4t) for every eps >= 0.
@@ -198,7 +210,7 @@ def atoms_to_weights(y, g, t, *, A=None):
     return w, b
 
 
-def entropy(x, w, b, eps):
+def entropy(x: ArrayLike, w: ArrayLike, b: ArrayLike, eps: float) -> np.ndarray:
     """Attribution entropy H(x) = -sum_j pi_j log pi_j of an LSE layer's Gibbs weights, in
     [0, log N] (at eps = 0: log of the size of the arg-max set).
 
@@ -217,7 +229,8 @@ def entropy(x, w, b, eps):
     return H
 
 
-def entropy_grad(x, w, b, eps):
+def entropy_grad(x: ArrayLike, w: ArrayLike, b: ArrayLike,
+                 eps: float) -> Tuple[np.ndarray, np.ndarray]:
     """The attribution entropy and its exact gradient grad_x H = Cov_pi(w, -log pi) / eps.
 
     Shapes: x (n, d), w (N, d), b (N) -> (H (n), grad (n, d)).
@@ -251,7 +264,8 @@ def explain_summary(rec, pt, it):
             "regime": rec["regime"].astype(np.int64), "atoms": it.astype(np.int64), "pi": pt}
 
 
-def explain(x, w, b, eps, top=3):
+def explain(x: ArrayLike, w: ArrayLike, b: ArrayLike, eps: float,
+            top: int = 3) -> Dict[str, np.ndarray]:
     """Per-point explanation by an LSE layer's Gibbs weights: entropy H, effective number of
     atoms n_eff = exp(H), regime (0 particle, 1 mixed, 2 wave; names in hjdl.REGIMES) from
     h = H / log N, and the ``top`` largest weights with their neuron indices, descending.
@@ -273,7 +287,7 @@ def explain(x, w, b, eps, top=3):
     return explain_summary(rec, pt, it)
 
 
-def critical_eps(N, d):
+def critical_eps(N: int, d: int) -> float:
     """The critical viscosity eps* = N^(-1/d) separating the particle and wave regimes.
 
     >>> import hjdl
@@ -285,13 +299,13 @@ def critical_eps(N, d):
     return lib.hj_critical_eps(int(N), int(d))
 
 
-def set_threads(n):
+def set_threads(n: int) -> None:
     """Use n >= 1 threads in hjdl's OpenMP loops and in OpenBLAS (process-wide)."""
     if int(n) < 1:
         raise ValueError(f"threads must be >= 1, got {n}")
     lib.hj_set_threads(int(n))
 
 
-def get_threads():
+def get_threads() -> int:
     """Threads an OpenMP region of hjdl would use now."""
     return int(lib.hj_get_threads())

@@ -1,16 +1,19 @@
 """hjdl.experiment: run one of libhjdl's registered experiments and return its summary.json."""
 
+from __future__ import annotations
+
 import ctypes
 import json
 import math
 import os
 import tempfile
+from typing import Any, Callable, Dict, List, Optional
 
 from . import _arrays as ar
 from ._lib import EXP_PROGRESS, check, hj_error, hj_experiment_options, lib
 
 
-def experiments():
+def experiments() -> List[Dict[str, str]]:
     """The registered experiments: a list of dicts with "name", "claims" and "description".
 
     >>> import hjdl
@@ -25,8 +28,10 @@ def experiments():
     return out
 
 
-def experiment(name, quick=True, out=None, *, seeds=0, seed=1, eps=None, N=0, d=0, iters=0,
-               progress=None):
+def experiment(name: str, quick: bool = True, out: Optional[str] = None, *, seeds: int = 0,
+               seed: int = 1, eps: Optional[float] = None, N: int = 0, d: int = 0,
+               iters: int = 0,
+               progress: Optional[Callable[[str, str, float], Any]] = None) -> Dict[str, Any]:
     """Run the experiment ``name`` (see :func:`experiments`) as ``hjdl experiment NAME`` does and
     return its summary (summary.json) as a dict with keys "experiment", "params", "metrics",
     "checks" (each with "pass"), "claims" (with "verdict"), "figures", "notes", "seconds".
@@ -49,7 +54,7 @@ def experiment(name, quick=True, out=None, *, seeds=0, seed=1, eps=None, N=0, d=
             raise ValueError(f"{k} must be >= 0, got {v}")
         setattr(o, k, int(v))
     o.eps = math.nan if eps is None else ar.scalar(eps, "eps")
-    failure = []
+    failure: List[BaseException] = []
     if progress is not None:
         def trampoline(exp, stage, frac, _ctx):
             if failure:
@@ -61,7 +66,7 @@ def experiment(name, quick=True, out=None, *, seeds=0, seed=1, eps=None, N=0, d=
         o.progress = EXP_PROGRESS(trampoline)
     tmp = tempfile.TemporaryDirectory(prefix="hjdl-exp-") if out is None else None
     try:
-        out_dir = tmp.name if tmp else os.fspath(out)
+        out_dir = tmp.name if tmp else os.fspath(str(out))
         o.out_dir = os.fsencode(out_dir)
         err = hj_error()
         st = lib.hj_capi_experiment_run(str(name).encode(), ctypes.byref(o), ctypes.byref(err))

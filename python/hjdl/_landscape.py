@@ -1,14 +1,18 @@
 """hjdl.Landscape: the attribution-entropy landscape H(x; eps) of Hopf–Cole atoms (landscape.h):
 values, exact derivatives, critical points, branches in eps with their fold bifurcations."""
 
+from __future__ import annotations
+
 import ctypes
 import math
 import threading
 import weakref
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from . import _arrays as ar
+from ._arrays import ArrayLike
 from ._core import _atoms
 from ._lib import (check, hj_bifurcation, hj_crit_list, hj_error, hj_landscape_options, lib)
 
@@ -35,7 +39,7 @@ class Landscape:
     True
     """
 
-    def __init__(self, y, g, t):
+    def __init__(self, y: ArrayLike, g: ArrayLike, t: float) -> None:
         y, g, at = _atoms(y, g)
         handle = ctypes.c_void_p()
         err = hj_error()
@@ -47,7 +51,7 @@ class Landscape:
         self.N, self.d = y.shape
         self.t = float(t)
 
-    def close(self):
+    def close(self) -> None:
         """Free the C object now (also done at garbage collection)."""
         self._finalizer()
         self._h = None
@@ -58,17 +62,17 @@ class Landscape:
         return self._h
 
     @property
-    def critical_eps(self):
+    def critical_eps(self) -> float:
         """eps* = N^(-1/d)."""
         return lib.hj_landscape_critical_eps(self._need())
 
-    def domain(self, pad=0.5):
+    def domain(self, pad: float = 0.5) -> Tuple[np.ndarray, np.ndarray]:
         """The atoms' bounding box widened by pad * (longest side) -> (lo (d), hi (d))."""
         lo, hi = np.empty(self.d), np.empty(self.d)
         lib.hj_landscape_domain(self._need(), ar.scalar(pad, "pad"), ar.ptr(lo), ar.ptr(hi))
         return lo, hi
 
-    def entropy(self, x, eps):
+    def entropy(self, x: ArrayLike, eps: float) -> np.ndarray:
         """H(x_i; eps) at points x (n, d) -> (n).  Example: see the class docstring."""
         h = self._need()
         x = ar.matrix(x, "x", self.d, cols_name="the atoms' dimension")
@@ -79,7 +83,7 @@ class Landscape:
                                          ar.ptr(H), ctypes.byref(err)), err)
         return H
 
-    def eval(self, x, eps):
+    def eval(self, x: ArrayLike, eps: float) -> Tuple[float, np.ndarray, np.ndarray]:
         """H, grad_x H (d) and hess_x H (d, d) at one point x (d), exact.
 
         >>> import numpy as np, hjdl
@@ -124,7 +128,7 @@ class Landscape:
             o.lo, o.hi = ar.ptr(lo), ar.ptr(hi)
         return o
 
-    def critical_points(self, eps, **options):
+    def critical_points(self, eps: float, **options: Any) -> Dict[str, Any]:
         """All critical points of H(.; eps) found by multi-start Newton inside the domain
         (options: lo, hi, pad, grid_seeds, neighbours; see landscape.h).
 
@@ -138,7 +142,7 @@ class Landscape:
         True
         """
         h = self._need()
-        keep = []
+        keep: List[Any] = []
         o = self._options(dict(options), keep)
         cl = hj_crit_list()
         err = hj_error()
@@ -154,7 +158,8 @@ class Landscape:
             finally:   # safe on a zeroed or already freed list
                 lib.hj_crit_list_free(ctypes.byref(cl))
 
-    def continuation(self, eps_min=None, eps_max=None, **options):
+    def continuation(self, eps_min: Optional[float] = None, eps_max: Optional[float] = None,
+                     **options: Any) -> Dict[str, Any]:
         """Trace every branch of critical points over [eps_min, eps_max] (None: eps*/25 and
         25 eps*) by pseudo-arclength continuation in log eps, and locate the fold bifurcations.
 
@@ -170,7 +175,7 @@ class Landscape:
         [0]
         """
         h = self._need()
-        keep = []
+        keep: List[Any] = []
         o = self._options(dict(options, eps_min=eps_min, eps_max=eps_max), keep)
         if eps_min is None:
             o.eps_min = math.nan
@@ -200,11 +205,12 @@ class Landscape:
             finally:   # safe on a zeroed or already freed result
                 lib.hj_bifurcation_free(ctypes.byref(b))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"hjdl.Landscape(N={self.N}, d={self.d}, t={self.t})"
 
 
-def landscape(y, g, t, eps_min=None, eps_max=None, **options):
+def landscape(y: ArrayLike, g: ArrayLike, t: float, eps_min: Optional[float] = None,
+              eps_max: Optional[float] = None, **options: Any) -> Dict[str, Any]:
     """What ``hjdl landscape`` computes, as a dict: the branches of critical points of the
     attribution entropy H(x; eps) of atoms (y (N, d), g (N)) at time t over
     [eps_min, eps_max] and their folds (see :meth:`Landscape.continuation`), plus

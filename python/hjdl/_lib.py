@@ -36,7 +36,7 @@ class Error(ValueError):
     ``e.status_name`` its name, e.g. ``"HJ_ENAN"``.
     """
 
-    def __init__(self, message, status):
+    def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
         self.status_name = STATUS_NAMES[status] if 0 <= status < len(STATUS_NAMES) else str(status)
@@ -189,6 +189,16 @@ SIGNATURES = {
     "hj_model_save": (S, [P, c_char_p, E]),
     "hj_model_initial_data": (S, [P, c_double, P, P, E]),
     "hj_certify": (S, [P, P, c_size_t, P, E]),
+    # capi.h: `hjdl fit`'s training, layer layouts, names, .hjm text (issue 17: estimators,
+    # named parameters, pickling)
+    "hj_capi_model_fit": (S, [P, P, P, c_size_t, P, P, c_size_t, POINTER(hj_train_options),
+                              c_double, c_size_t, c_size_t, P, c_size_t, c_int,
+                              POINTER(hj_train_result), POINTER(c_double), POINTER(c_size_t), E]),
+    "hj_capi_model_layer": (S, [P, c_size_t, POINTER(c_size_t * 6), E]),
+    "hj_capi_model_name": (c_char_p, [P, c_int, c_size_t]),
+    "hj_capi_model_target_scaling": (None, [P, POINTER(c_double), POINTER(c_double)]),
+    "hj_capi_model_parse": (S, [POINTER(c_void_p), c_char_p, c_size_t, c_char_p, E]),
+    "hj_model_set_names": (S, [P, POINTER(c_char_p), c_char_p, POINTER(c_char_p), E]),
     # landscape.h
     "hj_landscape_alloc": (S, [POINTER(c_void_p), POINTER(hj_atoms), c_double, E]),
     "hj_landscape_free": (None, [P]),
