@@ -98,13 +98,15 @@ static void serve_one(int fd, const char *dir)
 {
     char req[4096];
     size_t got = 0;
-    while (got < sizeof req - 1 && memchr(req, '\n', got) == NULL) {
+    req[0] = '\0';
+    /* the whole header (a reply before the rest is read would reset the connection) */
+    while (got < sizeof req - 1 && strstr(req, "\r\n\r\n") == NULL && strstr(req, "\n\n") == NULL) {
         ssize_t k = recv(fd, req + got, sizeof req - 1 - got, 0);
         if (k <= 0)
             break;
         got += (size_t)k;
+        req[got] = '\0';
     }
-    req[got] = '\0';
     char method[8], target[2048];
     if (sscanf(req, "%7s %2047s", method, target) != 2) {
         reply_status(fd, 400, "Bad Request");
@@ -203,6 +205,7 @@ int cmd_explore(int argc, char **argv)
             return rc;
         }
         serve_one(c, dir);
+        shutdown(c, SHUT_WR);
         close(c);
     }
     close(s);

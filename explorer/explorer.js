@@ -302,19 +302,22 @@ function drawLandscape(dom, nmap = NMAP) {
     ctx.fillText('H(x; ε) is defined for ε > 0 (at ε = 0 the weights are uniform on the arg-max set)', 20, 40);
     landPlot = null; return;
   }
-  const NM = d === 2 ? nmap : NMAP, H = libMap(dom, NM), logN = Math.log(atoms().length);
+  const NM = d === 2 ? nmap : NMAP, H = libMap(dom, NM), logN = Math.log(atoms().length), ar = atoms().length > 50 ? 2.5 : 4;
+  let hmin = Infinity, hmax = -Infinity;
+  for (const v of H) { hmin = Math.min(hmin, v); hmax = Math.max(hmax, v); }
+  $('land-scale').textContent = d === 2 ? `colour: H from ${fmt(hmin)} (dark) to ${fmt(hmax)} (bright); log N = ${fmt(logN)}` : '';
   if (d === 2) {
     const P = landPlot = new Plot(cv, [dom.lo[0], dom.hi[0]], [dom.lo[1], dom.hi[1]]);
     P.clear();
     const img = P.ctx.createImageData(NM, NM);
     for (let i = 0; i < NM; i++) for (let j = 0; j < NM; j++) {
-      const [r, g, b] = heatColor(logN > 0 ? H[i * NM + j] / logN : 0), p = ((NM - 1 - j) * NM + i) * 4;
+      const [r, g, b] = heatColor(hmax > hmin ? (H[i * NM + j] - hmin) / (hmax - hmin) : 0), p = ((NM - 1 - j) * NM + i) * 4;
       img.data[p] = r; img.data[p + 1] = g; img.data[p + 2] = b; img.data[p + 3] = 255;
     }
     const off = document.createElement('canvas'); off.width = off.height = NM; off.getContext('2d').putImageData(img, 0, 0);
     P.ctx.imageSmoothingEnabled = true; P.ctx.drawImage(off, P.pad[0], P.pad[2], P.W, P.H);
     if (S.basins && $('show-basins').checked) drawBasins2(P, dom);
-    atoms().forEach(a => P.dot(a.y[0], a.y[1], '#b0186b', 4));
+    atoms().forEach(a => P.dot(a.y[0], a.y[1], '#b0186b', ar));
     P.dot(S.cursor[2][0], S.cursor[2][1], '#fff', 3);
     P.axes('x₁', 'x₂');
   } else {
