@@ -133,6 +133,11 @@ class Model {
     return withFrame(F => { const o = F.out(7); M._ex_model_info(this.p, o); const I = F.rd(o, 7);
       return { dRaw: I[0], nClasses: I[1], N: I[2], dim: I[3], eps: I[4], layers: I[5], t: I[6] }; });
   }
+  fitAuto(x, y, n, nVal, iters, lr, grid) {
+    return withFrame(F => { const c = F.out(grid.length);
+      check(M._ex_model_fit_auto(this.p, F.f64(x), F.f64(y), n, nVal, iters, lr, 1, F.f64(grid), grid.length, c, MSG));
+      return F.rd(c, grid.length); });
+  }
   train(x, y, n, iters, lr) {
     return withFrame(F => { const L = F.out(iters);
       check(M._ex_model_train(this.p, F.f64(x), F.f64(y), n, iters, lr, L, MSG)); return F.rd(L, iters); });
@@ -526,10 +531,25 @@ for (let i = 0; i < 15; i++) { const x = -2 + 4 * i / 14; T.data.push([x, Math.a
 let trainPlot = null;
 function trainParams() {
   const N = parseNum($('train-n').value, 'the number of atoms', v => Number.isInteger(v) && v >= 1 && v <= 200, 'an integer in 1..200');
-  const eps = parseNum($('train-eps').value, 'ε', v => v >= 0, 'a number ≥ 0');
+  const auto = $('train-eps').value.trim() === 'auto';
+  const eps = auto ? 0.1 : parseNum($('train-eps').value, 'ε', v => v >= 0, "a number ≥ 0 or 'auto'");
   const lr = parseNum($('train-lr').value, 'lr', v => v > 0, 'a number > 0');
   const steps = parseNum($('train-steps').value, 'steps', v => Number.isInteger(v) && v >= 1 && v <= 100000, 'an integer in 1..100000');
-  return { N, eps, lr, steps };
+  return { N, eps, lr, steps, auto };
+}
+/* the eps grid of `hjdl fit --eps auto` */
+const EPS_AUTO_GRID = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0];
+function trainAuto(p) {
+  /* every 5th point validates (at least one), the others train */
+  const tr = T.data.filter((_, i) => i % 5 !== 4), va = T.data.filter((_, i) => i % 5 === 4);
+  if (va.length === 0 || tr.length === 0) throw new Error("ε auto needs at least 5 data points (every 5th validates)");
+  const all = tr.concat(va);
+  newTrainModel();
+  const curve = T.model.fitAuto(Float64Array.from(all.map(q => q[0])), Float64Array.from(all.map(q => q[1])), all.length, va.length, p.steps, p.lr, EPS_AUTO_GRID);
+  const eps = T.model.info().eps;
+  T.losses = [];
+  T.autoText = `ε auto chose ${eps} (validation loss ${EPS_AUTO_GRID.map((e, k) => `${e}: ${fmt(curve[k])}`).join(', ')})`;
+  drawTrain(); exportModels();
 }
 function newTrainModel() {
   const p = trainParams();
@@ -562,7 +582,12 @@ function trainRun() {
   if (T.running) return;
   let p; try { p = trainParams(); if (!T.model) newTrainModel(); } catch (e) { $('train-msg').textContent = e.message; return; }
   if (T.data.length === 0) { $('train-msg').textContent = 'add data points first'; return; }
-  $('train-msg').textContent = ''; T.model && M._ex_model_set_eps(T.model.p, p.eps);
+  $('train-msg').textContent = '';
+  if (p.auto) {
+    try { trainAuto(p); $('train-msg').textContent = ''; $('train-auto').textContent = T.autoText; } catch (e) { $('train-msg').textContent = e.message; }
+    return;
+  }
+  $('train-auto').textContent = ''; M._ex_model_set_eps(T.model.p, p.eps);
   const x = Float64Array.from(T.data.map(q => q[0])), y = Float64Array.from(T.data.map(q => q[1]));
   let left = p.steps; T.running = true; document.body.dataset.training = 'running';
   const chunk = () => {
@@ -677,6 +702,17 @@ function start() {
     epsFromSlider, sliderFromEps, v => { S.eps = v; });
   bindNumber('t-slider', 't-text', 't-msg', 't', v => v > 0, 'a number > 0', tFromSlider, sliderFromT, v => { S.t = v; });
   $('eps-slider').value = sliderFromEps(S.eps); $('t-slider').value = sliderFromT(S.t);
+  let playing = 0;
+  $('eps-play').addEventListener('click', () => {   /* eps from 1e-3 to 10 in 4 s, log-uniform */
+    if (playing) { cancelAnimationFrame(playing); playing = 0; return; }
+    const t0 = performance.now();
+    const step = now => {
+      const f = Math.min(1, (now - t0) / 4000), e = 10 ** (-3 + 4 * f);
+      S.eps = e; $('eps-text').value = String(e); $('eps-slider').value = sliderFromEps(e); redraw();
+      playing = f < 1 ? requestAnimationFrame(step) : 0;
+    };
+    playing = requestAnimationFrame(step);
+  });
   $('dim').addEventListener('change', () => { S.d = Number($('dim').value); redraw(); });
   $('atoms-file').addEventListener('change', ev => { if (ev.target.files[0]) loadAtomsFile(ev.target.files[0]); ev.target.value = ''; });
   $('reset-atoms').addEventListener('click', () => { S.atoms = JSON.parse(EXAMPLE); redraw(); });

@@ -424,6 +424,29 @@ API int ex_model_train(hj_model *m, const double *x, const double *y, int n, int
     return 0;
 }
 
+/* eps chosen on held-out data (hj_model_fit_eps_auto over grid (ngrid)): the first n - n_val
+ * points of x (n, d_in), y (n) train, the last n_val validate; Adam, iters steps, lr. The model
+ * is refitted with the winning eps (m->eps); curve (ngrid) gets the validation loss of each. */
+API int ex_model_fit_auto(hj_model *m, const double *x, const double *y, int n, int n_val,
+                          int iters, double lr, double seed, const double *grid, int ngrid,
+                          double *curve, char *msg)
+{
+    hj_error e = {0};
+    const size_t d = m->arch.d_in, nt = (size_t)(n - n_val);
+    hj_train_options opt;
+    hj_train_options_default(&opt);
+    opt.optimizer = HJ_OPT_ADAM, opt.iters = (size_t)iters, opt.lr = lr;
+    hj_fit_options fo;
+    hj_fit_options_default(&fo);
+    fo.x_val = x + nt * d, fo.y_val = y + nt, fo.n_val = (size_t)n_val;
+    if (hj_model_fit_eps_auto(m, (uint64_t)seed, grid, (size_t)ngrid, x, y, nt, &opt, &fo, NULL,
+                              &e) != HJ_OK)
+        return fail(&e, msg);
+    for (size_t k = 0; k < (size_t)ngrid; k++)
+        curve[k] = k < m->n_eps_curve ? m->eps_val_loss[k] : NAN;
+    return 0;
+}
+
 /* The readout's atoms at the model's t: y (N_total, dim), g (N_total). */
 API int ex_model_atoms(const hj_model *m, double *y, double *g, char *msg)
 {

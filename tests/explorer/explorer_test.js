@@ -204,6 +204,18 @@ async function run(browser) {
   tr.pred.split(',').forEach((p, i) => cmp('predict (trained lse:6)', p, pr[i].prediction, 1e-12, `#${i}`));
   await page.evaluate(() => document.getElementById('view4').scrollIntoView());
   await shot('03-training.png');
+  /* eps 'auto': chosen on held-out points by hj_model_fit_eps_auto */
+  await typeInto('#train-eps', 'auto'); await page.click('#train-go');
+  await page.waitForFunction(() => document.getElementById('train-auto').textContent.length > 0 ||
+    document.getElementById('train-msg').textContent.length > 0, { timeout: 120000 });
+  const au = await page.evaluate(() => ({
+    text: document.getElementById('train-auto').textContent, msg: document.getElementById('train-msg').textContent,
+    hjm: document.getElementById('dl-model').dataset.hjm, x: document.getElementById('train-values').dataset.x,
+    pred: document.querySelector('#train-values [data-q="pred"]').dataset.v, eps: T.model.info().eps,
+  }));
+  ok(au.msg === '' && [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2].includes(au.eps), `eps auto chose ${au.eps}: ${au.text} ${au.msg}`);
+  const pa = csvRows(hjdl(['predict', write('auto.hjm', au.hjm), '--x', write('train-x2.csv', 'x_1\n' + au.x.split(',').join('\n') + '\n')]));
+  au.pred.split(',').forEach((p, i) => cmp('predict (lse:6, eps auto)', p, pa[i].prediction, 1e-12, `#${i}`));
   /* a trained regression model's .hjm is the wrong kind for the certificate view */
   await upload('#cert-file', 'regression.hjm', tr.hjm);
   msg = await page.$eval('#cert-msg', e => e.textContent);
@@ -213,18 +225,21 @@ async function run(browser) {
   await page.click('#cert-train');
   await page.$eval('#cv-cert', e => e.scrollIntoView({ block: 'center' }));
   const cv = await (await page.$('#cv-cert')).boundingBox();
-  await page.mouse.click(cv.x + cv.width * 0.55, cv.y + cv.height * 0.45);
-  const ce = await page.evaluate(() => {
-    const q = k => document.querySelector(`#cert-values [data-q="${k}"]`).dataset.v;
-    return { hjm: document.getElementById('dl-cert').dataset.hjm, x: q('x'), cls: q('class'), ru: q('runner_up'), margin: q('margin'), radius: q('radius') };
-  });
-  const cp = write('classifier.hjm', ce.hjm);
-  const cr = csvRows(hjdl(['certify', cp, '--x', write('cursor.csv', 'x_1,x_2\n' + ce.x + '\n')]))[0];
-  ok(Number(ce.cls) === Number(cr.class) && Number(ce.ru) === Number(cr.runner_up), `certify class/runner-up ${ce.cls},${ce.ru} vs ${cr.class},${cr.runner_up}`);
-  cmp('certify margin', ce.margin, cr.margin, 1e-12, 'cursor');
-  cmp('certify radius', ce.radius, cr.radius, 1e-12, 'cursor');
-  ok(Number(ce.radius) > 0, `certified radius > 0 (${ce.radius})`);
-  ok(ce.x !== '0.1,0.3', `clicking the certificate map moved the cursor (${ce.x})`);
+  let ce;
+  for (const [fx, fy] of [[0.3, 0.7], [0.8, 0.25], [0.55, 0.45]]) {
+    await page.mouse.click(cv.x + cv.width * fx, cv.y + cv.height * fy);
+    ce = await page.evaluate(() => {
+      const q = k => document.querySelector(`#cert-values [data-q="${k}"]`).dataset.v;
+      return { hjm: document.getElementById('dl-cert').dataset.hjm, x: q('x'), cls: q('class'), ru: q('runner_up'), margin: q('margin'), radius: q('radius') };
+    });
+    const cp = write('classifier.hjm', ce.hjm);
+    const cr = csvRows(hjdl(['certify', cp, '--x', write('cursor.csv', 'x_1,x_2\n' + ce.x + '\n')]))[0];
+    ok(Number(ce.cls) === Number(cr.class) && Number(ce.ru) === Number(cr.runner_up), `certify class/runner-up ${ce.cls},${ce.ru} vs ${cr.class},${cr.runner_up}`);
+    cmp('certify margin', ce.margin, cr.margin, 1e-12, ce.x);
+    cmp('certify radius', ce.radius, cr.radius, 1e-12, ce.x);
+    ok(Number(ce.radius) > 0, `certified radius > 0 (${ce.radius})`);
+    ok(ce.x !== '0.1,0.3', `clicking the certificate map moved the cursor (${ce.x})`);
+  }
   /* a classifier is the wrong kind of .hjm for the atoms loader */
   const beforeBad = (await state()).atomsCsv;
   await upload('#atoms-file', 'classifier.hjm', ce.hjm);
