@@ -134,9 +134,9 @@ class Model {
       return { dRaw: I[0], nClasses: I[1], N: I[2], dim: I[3], eps: I[4], layers: I[5], t: I[6] }; });
   }
   fitAuto(x, y, n, nVal, iters, lr, grid) {
-    return withFrame(F => { const c = F.out(grid.length);
+    return withFrame(F => { const c = F.out(grid.length + 1);
       check(M._ex_model_fit_auto(this.p, F.f64(x), F.f64(y), n, nVal, iters, lr, 1, F.f64(grid), grid.length, c, MSG));
-      return F.rd(c, grid.length); });
+      return F.rd(c, grid.length + 1); });
   }
   train(x, y, n, iters, lr) {
     return withFrame(F => { const L = F.out(iters);
@@ -547,7 +547,7 @@ function trainAuto(p) {
   newTrainModel();
   const curve = T.model.fitAuto(Float64Array.from(all.map(q => q[0])), Float64Array.from(all.map(q => q[1])), all.length, va.length, p.steps, p.lr, EPS_AUTO_GRID);
   const eps = T.model.info().eps;
-  T.losses = [];
+  T.losses = [curve[EPS_AUTO_GRID.length]];
   T.autoText = `ε auto chose ${eps} (validation loss ${EPS_AUTO_GRID.map((e, k) => `${e}: ${fmt(curve[k])}`).join(', ')})`;
   drawTrain(); exportModels();
 }

@@ -426,7 +426,8 @@ API int ex_model_train(hj_model *m, const double *x, const double *y, int n, int
 
 /* eps chosen on held-out data (hj_model_fit_eps_auto over grid (ngrid)): the first n - n_val
  * points of x (n, d_in), y (n) train, the last n_val validate; Adam, iters steps, lr. The model
- * is refitted with the winning eps (m->eps); curve (ngrid) gets the validation loss of each. */
+ * is refitted with the winning eps (m->eps); curve (ngrid + 1) gets the validation loss of each
+ * eps, then the final training loss of the refit. */
 API int ex_model_fit_auto(hj_model *m, const double *x, const double *y, int n, int n_val,
                           int iters, double lr, double seed, const double *grid, int ngrid,
                           double *curve, char *msg)
@@ -439,9 +440,14 @@ API int ex_model_fit_auto(hj_model *m, const double *x, const double *y, int n, 
     hj_fit_options fo;
     hj_fit_options_default(&fo);
     fo.x_val = x + nt * d, fo.y_val = y + nt, fo.n_val = (size_t)n_val;
-    if (hj_model_fit_eps_auto(m, (uint64_t)seed, grid, (size_t)ngrid, x, y, nt, &opt, &fo, NULL,
-                              &e) != HJ_OK)
+    hj_train_result res = {0};
+    if (hj_model_fit_eps_auto(m, (uint64_t)seed, grid, (size_t)ngrid, x, y, nt, &opt, &fo, &res,
+                              &e) != HJ_OK) {
+        free(res.loss_trace);
         return fail(&e, msg);
+    }
+    curve[ngrid] = res.final_loss;
+    free(res.loss_trace);
     for (size_t k = 0; k < (size_t)ngrid; k++)
         curve[k] = k < m->n_eps_curve ? m->eps_val_loss[k] : NAN;
     return 0;
