@@ -418,12 +418,14 @@ function scheduleLandscape() {
   const N = atoms().length;
   if (!(S.eps > 0)) { $('land-msg').textContent = ''; document.body.dataset.landscape = 'done'; }
   else landTimer = setTimeout(() => {   /* idle: full-resolution map, critical points, basins */
+    const t0 = performance.now();
     try {
       const dom = libDomain(0.5);
       if (N <= LAND_AUTO_MAX) { S.crit = libCritical(); S.basins = libBasins(dom, NB); $('land-msg').textContent = ''; }
       else $('land-msg').textContent = `critical points and basins are computed automatically for N ≤ ${LAND_AUTO_MAX} atoms`;
       drawLandscape(dom); critTable();
     } catch (e) { $('land-msg').textContent = e.message; }
+    window.__idleMs = performance.now() - t0;
     document.body.dataset.landscape = 'done';
   }, 60);
   const key = bifKey();

@@ -271,6 +271,8 @@ async function run(browser) {
     }
     const ms = await page.evaluate(() => window.__redrawMs.slice());
     timing[d + 'parts'] = await page.evaluate(() => window.__redrawParts.map(v => v.toFixed(1)).join(' / '));
+    await settle();
+    timing[d + 'idle'] = await page.evaluate(() => window.__idleMs.toFixed(1));
     ms.sort((a, b) => a - b);
     timing[d] = { n: ms.length, median: ms[Math.floor(ms.length / 2)], max: ms[ms.length - 1] };
     s = await state();
@@ -287,7 +289,8 @@ async function run(browser) {
   table += `\nRedraw after an eps slider move, 200 atoms (ms, ${timing['1'].n} moves each): ` +
     `1-D median ${timing['1'].median.toFixed(1)}, max ${timing['1'].max.toFixed(1)}; ` +
     `2-D median ${timing['2'].median.toFixed(1)}, max ${timing['2'].max.toFixed(1)}\n` +
-    `(last move, ms per view 1 / 2 / 3 / rest: 1-D ${timing['1parts']}; 2-D ${timing['2parts']})\n`;
+    `(last move, ms per view 1 / 2 / 3 / rest: 1-D ${timing['1parts']}; 2-D ${timing['2parts']}; ` +
+    `the idle pass after it, full-resolution map: 1-D ${timing['1idle']}, 2-D ${timing['2idle']})\n`;
   fs.writeFileSync(path.join(OUT, 'comparison.md'), table);
   console.log(table);
 }
