@@ -529,7 +529,16 @@ function loadAtomsFile(file) {
 
 /* ---- view 4: training ---------------------------------------------------------------------- */
 const T = { data: [], model: null, losses: [], trail: [], running: false };
-for (let i = 0; i < 15; i++) { const x = -2 + 4 * i / 14; T.data.push([x, Math.abs(x) - 0.5 + 0.3 * Math.sin(3 * x)]); }
+/* data rows (x_1..x_dim, y); 1-D: a kinked curve, 2-D: a cone sampled on a jittered grid */
+T.dim = 1; T.sets = { 1: [], 2: [] };
+for (let i = 0; i < 15; i++) { const x = -2 + 4 * i / 14; T.sets[1].push([x, Math.abs(x) - 0.5 + 0.3 * Math.sin(3 * x)]); }
+for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) {
+  const x1 = -2 + i + 0.2 * Math.sin(7 * j), x2 = -2 + j + 0.2 * Math.cos(5 * i);
+  T.sets[2].push([x1, x2, Math.hypot(x1, x2) - 1]);
+}
+T.data = T.sets[1];
+const tx = rows => Float64Array.from(rows.flatMap(q => q.slice(0, T.dim)));
+const ty = rows => Float64Array.from(rows.map(q => q[T.dim]));
 let trainPlot = null;
 function trainParams() {
   const N = parseNum($('train-n').value, 'the number of atoms', v => Number.isInteger(v) && v >= 1 && v <= 200, 'an integer in 1..200');
@@ -547,7 +556,7 @@ function trainAuto(p) {
   if (va.length === 0 || tr.length === 0) throw new Error("ε auto needs at least 5 data points (every 5th validates)");
   const all = tr.concat(va);
   newTrainModel();
-  const curve = T.model.fitAuto(Float64Array.from(all.map(q => q[0])), Float64Array.from(all.map(q => q[1])), all.length, va.length, p.steps, p.lr, EPS_AUTO_GRID);
+  const curve = T.model.fitAuto(tx(all), ty(all), all.length, va.length, p.steps, p.lr, EPS_AUTO_GRID);
   const eps = T.model.info().eps;
   T.losses = [curve[EPS_AUTO_GRID.length]];
   T.autoText = `ε auto chose ${eps} (validation loss ${EPS_AUTO_GRID.map((e, k) => `${e}: ${fmt(curve[k])}`).join(', ')})`;
@@ -556,27 +565,47 @@ function trainAuto(p) {
 function newTrainModel() {
   const p = trainParams();
   if (T.model) T.model.free();
-  T.model = Model.create(`lse:${p.N}`, 1, 0, p.eps, 1.0, 1); T.losses = []; T.trail = [];
+  T.model = Model.create(`lse:${p.N}`, T.dim, 0, p.eps, 1.0, 1); T.losses = []; T.trail = [];
+}
+/* 2-D: the model's values as a map and the data as discs, both on the data's colour scale */
+function drawTrain2(P) {
+  const ys = T.data.map(q => q[2]), [lo, hi] = range(ys, 0.05), col = v => heatColor(Math.min(1, Math.max(0, (v - lo) / (hi - lo))));
+  if (T.model) {
+    const n = 60, g = new Float64Array(2 * n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { g[2 * (i * n + j)] = -3 + 6 * (i + 0.5) / n; g[2 * (i * n + j) + 1] = -3 + 6 * (j + 0.5) / n; }
+    const F = T.model.predict(g, n * n, 1), img = P.ctx.createImageData(n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const [r, gg, b] = col(F[i * n + j]), p = ((n - 1 - j) * n + i) * 4;
+      img.data[p] = r; img.data[p + 1] = gg; img.data[p + 2] = b; img.data[p + 3] = 255;
+    }
+    const off = document.createElement('canvas'); off.width = off.height = n; off.getContext('2d').putImageData(img, 0, 0);
+    P.ctx.drawImage(off, P.pad[0], P.pad[2], P.W, P.H);
+  }
+  T.data.forEach(q => { P.dot(q[0], q[1], '#000', 5); const [r, gg, b] = col(q[2]); P.dot(q[0], q[1], `rgb(${r},${gg},${b})`, 3.5); });
 }
 function drawTrain() {
-  const xs = T.data.map(p => p[0]), ys = T.data.map(p => p[1]);
-  const P = trainPlot = new Plot($('cv-train'), [-3, 3], [-2, 3]);
+  const dim = T.dim, xs = tx(T.data);
+  const P = trainPlot = new Plot($('cv-train'), [-3, 3], dim === 1 ? [-2, 3] : [-3, 3]);
   P.clear();
-  T.data.forEach(p => P.dot(p[0], p[1], '#333', 3));
+  if (dim === 1) T.data.forEach(p => P.dot(p[0], p[1], '#333', 3)); else drawTrain2(P);
+  /* an atom in the plot: (y_j, g_j) in 1-D, y_j in 2-D */
+  const at = (A, j) => (dim === 1 ? [A.y[j], A.g[j]] : [A.y[2 * j], A.y[2 * j + 1]]);
   if (T.model) {
-    const gx = []; for (let i = 0; i <= 200; i++) gx.push(-3 + 6 * i / 200);
-    P.line(gx, Array.from(T.model.predict(Float64Array.from(gx), gx.length, 1)), '#d9711c', 2);
-    T.trail.forEach((A, k) => { for (let j = 0; j < A.N; j++) P.dot(A.y[j], A.g[j], `rgba(176,24,107,${0.1 + 0.5 * k / T.trail.length})`, 1.5); });
-    const A = T.model.atoms(); for (let j = 0; j < A.N; j++) P.dot(A.y[j], A.g[j], '#b0186b', 5);
-    const pred = xs.length ? T.model.predict(Float64Array.from(xs), xs.length, 1) : [];
+    if (dim === 1) {
+      const gx = []; for (let i = 0; i <= 200; i++) gx.push(-3 + 6 * i / 200);
+      P.line(gx, Array.from(T.model.predict(Float64Array.from(gx), gx.length, 1)), '#d9711c', 2);
+    }
+    T.trail.forEach((A, k) => { for (let j = 0; j < A.N; j++) P.dot(...at(A, j), `rgba(176,24,107,${0.1 + 0.5 * k / T.trail.length})`, 1.5); });
+    const A = T.model.atoms(); for (let j = 0; j < A.N; j++) P.dot(...at(A, j), '#b0186b', 5, dim === 1 ? 'o' : 'x');
+    const pred = T.data.length ? T.model.predict(xs, T.data.length, 1) : [];
     table('train-values', [
       ['steps', 'steps', T.losses.length], ['loss (mean squared error)', 'loss', T.losses.length ? T.losses[T.losses.length - 1] : NaN],
-      ['atoms (y_j, g_j) at t = 1', 'atoms', Array.from(A.y).map((y, j) => `(${fmt(y)}, ${fmt(A.g[j])})`).join(' '), undefined],
+      ['atoms (y_j; g_j) at t = 1', 'atoms', Array.from(A.g).map((g, j) => `(${Array.from(A.y.subarray(j * dim, j * dim + dim)).map(fmt).join(', ')}; ${fmt(g)})`).join(' '), undefined],
       ['model at the data x', 'pred', Array.from(pred), Array.from(pred).slice(0, 4).map(fmt).join(', ') + ' …'],
     ]);
-    $('train-values').dataset.x = xs.join(',');
+    $('train-values').dataset.x = T.data.map(q => q.slice(0, dim).join(',')).join(';');
   }
-  P.axes('x', 'y · atoms (y_j, g_j)');
+  P.axes(dim === 1 ? 'x' : 'x₁', dim === 1 ? 'y · atoms (y_j, g_j)' : 'x₂ · colour: y · ✕ atoms y_j');
   const L = new Plot($('cv-loss'), [0, Math.max(1, T.losses.length)], range(T.losses.map(v => Math.log10(v))));
   L.clear(); L.line(T.losses.map((_, i) => i), T.losses.map(v => Math.log10(v)), '#1f5fbf', 1.5); L.axes('step', 'log₁₀ loss');
 }
@@ -590,11 +619,11 @@ function trainRun() {
     return;
   }
   $('train-auto').textContent = ''; M._ex_model_set_eps(T.model.p, p.eps);
-  const x = Float64Array.from(T.data.map(q => q[0])), y = Float64Array.from(T.data.map(q => q[1]));
+  const x = tx(T.data), y = ty(T.data);
   let left = p.steps; T.running = true; document.body.dataset.training = 'running';
   const chunk = () => {
     try {
-      const k = Math.min(left, 10), L = T.model.train(x, y, x.length, k, p.lr);
+      const k = Math.min(left, 10), L = T.model.train(x, y, y.length, k, p.lr);
       T.losses.push(...L); left -= k;
       if (T.losses.length % 30 < 10) { T.trail.push(T.model.atoms()); if (T.trail.length > 40) T.trail.shift(); }
       drawTrain();
@@ -732,16 +761,26 @@ function start() {
     (x, y) => (S.d === 2 ? { y: [x, y], g: 0 } : { y: [x], g: 0 }), (x, y) => { S.cursor[S.d][0] = x; if (S.d === 2) S.cursor[2][1] = y; });
   $('show-basins').addEventListener('change', redraw);
   $('train-go').addEventListener('click', trainRun);
+  $('train-dim').addEventListener('change', () => {
+    if (T.running) { $('train-dim').value = String(T.dim); return; }
+    T.dim = Number($('train-dim').value); T.data = T.sets[T.dim];
+    if (T.model) T.model.free();
+    T.model = null; T.losses = []; T.trail = []; $('train-values').innerHTML = ''; $('train-auto').textContent = ''; drawTrain();
+  });
   $('train-reset').addEventListener('click', () => { try { newTrainModel(); $('train-msg').textContent = ''; drawTrain(); } catch (e) { $('train-msg').textContent = e.message; } });
   $('train-use').addEventListener('click', () => {
     if (!T.model) { $('train-msg').textContent = 'train a model first'; return; }
-    const A = T.model.atoms(); S.d = 1; $('dim').value = '1'; S.t = 1; $('t-text').value = '1'; $('t-slider').value = sliderFromT(1);
-    S.atoms[1] = Array.from(A.g, (g, j) => ({ y: [A.y[j]], g })); redraw();
+    const A = T.model.atoms(), d = A.dim; S.d = d; $('dim').value = String(d); S.t = 1; $('t-text').value = '1'; $('t-slider').value = sliderFromT(1);
+    S.atoms[d] = Array.from(A.g, (g, j) => ({ y: Array.from(A.y.subarray(j * d, j * d + d)), g })); redraw();
   });
   $('cv-train').addEventListener('mousedown', ev => {
     if (!trainPlot) return; const [px, py] = canvasPos($('cv-train'), ev), x = trainPlot.ix(px), y = trainPlot.iy(py);
     if (ev.altKey) { let b = -1, bd = Infinity; T.data.forEach((p, i) => { const dd = Math.hypot(p[0] - x, p[1] - y); if (dd < bd) { bd = dd; b = i; } }); if (b >= 0) T.data.splice(b, 1); }
-    else T.data.push([x, y]);
+    else if (T.dim === 1) T.data.push([x, y]);
+    else {
+      try { T.data.push([x, y, parseNum($('train-y').value, 'the value y of a new point', () => true, 'a number')]); $('train-msg').textContent = ''; }
+      catch (e) { $('train-msg').textContent = e.message; }
+    }
     drawTrain();
   });
   $('cert-train').addEventListener('click', certTrain);

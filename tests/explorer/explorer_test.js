@@ -200,7 +200,7 @@ async function run(browser) {
   }));
   ok(tr.loss.length === 300 && tr.loss[299] < tr.loss[0], `training lowered the loss (${tr.loss[0]} -> ${tr.loss[299]})`);
   const mp = write('model.hjm', tr.hjm);
-  const pr = csvRows(hjdl(['predict', mp, '--x', write('train-x.csv', 'x_1\n' + tr.x.split(',').join('\n') + '\n')]));
+  const pr = csvRows(hjdl(['predict', mp, '--x', write('train-x.csv', 'x_1\n' + tr.x.split(';').join('\n') + '\n')]));
   tr.pred.split(',').forEach((p, i) => cmp('predict (trained lse:6)', p, pr[i].prediction, 1e-12, `#${i}`));
   await page.evaluate(() => document.getElementById('view4').scrollIntoView());
   await shot('03-training.png');
@@ -214,8 +214,21 @@ async function run(browser) {
     pred: document.querySelector('#train-values [data-q="pred"]').dataset.v, eps: T.model.info().eps,
   }));
   ok(au.msg === '' && [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2].includes(au.eps), `eps auto chose ${au.eps}: ${au.text} ${au.msg}`);
-  const pa = csvRows(hjdl(['predict', write('auto.hjm', au.hjm), '--x', write('train-x2.csv', 'x_1\n' + au.x.split(',').join('\n') + '\n')]));
+  const pa = csvRows(hjdl(['predict', write('auto.hjm', au.hjm), '--x', write('train-x2.csv', 'x_1\n' + au.x.split(';').join('\n') + '\n')]));
   au.pred.split(',').forEach((p, i) => cmp('predict (lse:6, eps auto)', p, pa[i].prediction, 1e-12, `#${i}`));
+  /* training on 2-D data (lse:6 on the cone), then predict */
+  await page.select('#train-dim', '2'); await typeInto('#train-eps', '0.2');
+  await page.click('#train-go');
+  await page.waitForFunction(() => document.body.dataset.training === 'done' && T.dim === 2 && T.losses.length === 300, { timeout: 120000 });
+  const t2 = await page.evaluate(() => ({
+    hjm: document.getElementById('dl-model').dataset.hjm, x: document.getElementById('train-values').dataset.x,
+    pred: document.querySelector('#train-values [data-q="pred"]').dataset.v, loss: Array.from(T.losses),
+  }));
+  ok(t2.loss[299] < t2.loss[0], `2-D training lowered the loss (${t2.loss[0]} -> ${t2.loss[299]})`);
+  const p2 = csvRows(hjdl(['predict', write('model2.hjm', t2.hjm), '--x', write('train-x3.csv', 'x_1,x_2\n' + t2.x.split(';').join('\n') + '\n')]));
+  t2.pred.split(',').forEach((p, i) => cmp('predict (lse:6 on 2-D data)', p, p2[i].prediction, 1e-12, `#${i}`));
+  await page.evaluate(() => document.getElementById('view4').scrollIntoView());
+  await shot('03b-training-2d.png');
   /* a trained regression model's .hjm is the wrong kind for the certificate view */
   await upload('#cert-file', 'regression.hjm', tr.hjm);
   msg = await page.$eval('#cert-msg', e => e.textContent);
