@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build demo check test asan fuzz bench clean
+.PHONY: all setup build demo check test asan fuzz bench clean explorer explorer-build explorer-test
 
 all: build
 
@@ -55,7 +55,28 @@ asan: setup
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS)
 
-check: test asan
+# The explorer (explorer/index.html): libhjdl compiled to WebAssembly by Debian's
+# emscripten (explorer/wasm/CMakeLists.txt says why and what is switched off).
+# Debian's emscripten finds node-acorn through NODE_PATH.
+WASM_BUILD ?= build-wasm
+EM_NODE_PATH ?= /usr/share/nodejs
+explorer:
+	@bash scripts/setup --explorer
+	@$(MAKE) --no-print-directory explorer-build
+	@echo "explorer built: open explorer/index.html (or run: hjdl explore)"
+
+explorer-build:
+	@test -f $(WASM_BUILD)/CMakeCache.txt || NODE_PATH=$(EM_NODE_PATH) emcmake cmake -S explorer/wasm -B $(WASM_BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	NODE_PATH=$(EM_NODE_PATH) cmake --build $(WASM_BUILD) -j$(JOBS)
+
+# The page in headless chromium against the CLI (tests/explorer/). `make check`
+# installs the explorer's parts too; where that is impossible the test says it skipped.
+explorer-test: build
+	@bash scripts/setup --explorer || echo "scripts/setup --explorer failed: the browser test skips what is missing"
+	@if command -v emcc >/dev/null 2>&1; then $(MAKE) --no-print-directory explorer-build; fi
+	bash tests/explorer/run.sh $(BUILD)/hjdl
+
+check: test asan explorer-test
 
 fuzz: setup
 	bash fuzzing/run.sh $${FUZZ_SECONDS:-60}
@@ -67,4 +88,4 @@ bench: build
 	BUILD=$(BUILD) bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz $(WASM_BUILD) explorer/hjdl-wasm.js

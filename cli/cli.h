@@ -182,6 +182,7 @@ int cmd_info(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_landscape(int argc, char **argv);
 int cmd_certify(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 int cmd_attack(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);

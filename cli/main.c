@@ -18,6 +18,7 @@ static const cli_command COMMANDS[] = {
     {"attack", "FGSM / PGD attacks: clean and robust accuracy", cmd_attack},
     {"experiment", "run one experiment of the reproduction suite ('list' names them)", cmd_experiment},
     {"reproduce", "run every experiment and write an HTML report of checks and claims", cmd_reproduce},
+    {"explore", "serve the interactive explorer page (WebAssembly) on 127.0.0.1", cmd_explore},
     {"bench", "time the kernels against this machine's roofline (exp, GEMM, memory)", cmd_bench},
 };
 static const size_t NCOMMANDS = sizeof COMMANDS / sizeof COMMANDS[0];
