@@ -1,6 +1,6 @@
 /* landscape_plot.c — landscape maps H(x; eps): grid CSV plus a gnuplot heat map (2-D) or curve (1-D). */
 #include "hjdl/landscape.h"
-#include "report/report-impl.h"
+#include "plot/plot-impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,7 +14,7 @@
 
 /* plot.h draws line and point series only, so a 2-D map (a heat map of the
  * grid with `with image`) gets its own small script here; it is run the way
- * src/report/plot.c runs gnuplot: as a separate program found on PATH, in
+ * src/plot/plot.c runs gnuplot: as a separate program found on PATH, in
  * the figure directory, once for PNG and once for SVG, the script kept
  * beside the figure. 1-D maps are plain curves and use hj_plot_render. */
 

@@ -1,6 +1,6 @@
 /* plot.c — figures: write a gnuplot script for CSV series and render it to PNG and SVG. */
 #include "hjdl/plot.h"
-#include "report/report-impl.h"
+#include "plot/plot-impl.h"
 
 #include <errno.h>
 #include <fcntl.h>

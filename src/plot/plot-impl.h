@@ -1,6 +1,6 @@
-/* report-impl.h — internals of the figure/report module shared with other modules (not installed). */
-#ifndef HJDL_REPORT_IMPL_H
-#define HJDL_REPORT_IMPL_H
+/* plot-impl.h — internals of the plot module shared with other modules (not installed). */
+#ifndef HJDL_PLOT_IMPL_H
+#define HJDL_PLOT_IMPL_H
 
 #include "hjdl/status.h"
 
@@ -11,4 +11,4 @@
  * cannot describe (e.g. the entropy heat maps of landscape_plot.c). */
 hj_status hj__plot_run_script(const char *dir, const char *name, hj_error *err);
 
-#endif /* HJDL_REPORT_IMPL_H */
+#endif /* HJDL_PLOT_IMPL_H */
