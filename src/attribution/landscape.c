@@ -126,10 +126,10 @@ hj_status hj_landscape_alloc(hj_landscape **out, const hj_atoms *atoms, double t
         return hj_error_set(err, HJ_EINVAL, "landscape: NULL output");
     *out = NULL;
     hj_status st = hj_atoms_check(atoms, err);
+    if (st == HJ_OK)
+        st = hj_check_time(t, "landscape", err);
     if (st != HJ_OK)
         return st;
-    if (!(t > 0.0) || !isfinite(t))
-        return hj_error_set(err, HJ_EINVAL, "landscape: t must be finite and > 0 (got %g)", t);
     const size_t N = atoms->N, d = atoms->d;
     if (d > 4096 || N > SIZE_MAX / 8 / (d + 8))
         return hj_error_set(err, HJ_EINVAL, "landscape: %zu atoms in dimension %zu are too many",
@@ -223,13 +223,7 @@ static void kernel(hj_landscape *L, double eps, const double *x)
     double m = -INFINITY;
     size_t jm = 0;
     for (size_t j = 0; j < N; j++) {
-        const double *yj = L->y + j * d;
-        double s2 = 0.0;
-        for (size_t k = 0; k < d; k++) {
-            double dx = x[k] - yj[k];
-            s2 += dx * dx;
-        }
-        double a = -(L->g[j] + q * s2) / eps;
+        double a = -hj_atom_cost_r(L->g[j], hj_sqdist(x, L->y + j * d, d), q) / eps;
         L->l[j] = a;
         if (a > m)
             m = a, jm = j;

@@ -89,10 +89,6 @@ void hj__top_k(const double *key, size_t N, size_t K, double *top_key, size_t *t
 /* The ranking under hj__top_k and the streaming top-K (partial.c): entry
  * (ka, ia) ranks below (kb, ib) when ka < kb, or ka == kb and ia > ib. */
 int hj__ranks_below(double ka, size_t ia, double kb, size_t ib);
-/* v^T M v for symmetric M (d, d); M == NULL means the identity. The one
- * operation order of every squared metric distance (hopf.c, partial.c), so
- * that logits computed by different kernels are bit-identical. */
-double hj__quad_form(const double *M, const double *v, size_t d);
 /* Swap entries a and b of the parallel arrays key and idx. */
 void hj__swap_ranked(double *key, size_t *idx, size_t a, size_t b);
 /* Restore the min-heap (root = lowest ranked) over n entries below p. */

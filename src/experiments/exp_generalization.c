@@ -7,6 +7,7 @@
 
 #include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
+#include "hjdl/atoms.h"
 #include "hjdl/hopf.h"
 #include "hjdl/plot.h"
 #include "hjdl/rng.h"
@@ -115,22 +116,12 @@ static double gn_bumps(const double *x, size_t d, double h, uint64_t key)
     return ((z >> 11) & 1u ? h : -h) * cone;
 }
 
-static double gn_dist2(const double *a, const double *b, size_t d)
-{
-    double r = 0.0;
-    for (size_t k = 0; k < d; k++) {
-        double t = a[k] - b[k];
-        r += t * t;
-    }
-    return r;
-}
-
 /* The smallest squared distance from qi (d) to the n atoms a (n, d). */
 static double gn_rmin(const double *qi, const double *a, size_t n, size_t d)
 {
     double rmin = INFINITY;
     for (size_t j = 0; j < n; j++) {
-        double r = gn_dist2(qi, a + j * d, d);
+        double r = hj_sqdist(qi, a + j * d, d);
         if (r < rmin)
             rmin = r;
     }
@@ -156,7 +147,7 @@ static void gn_predict(const double *a, const double *v, size_t n, size_t d, con
         const double rmin = gn_rmin(qi, a, n, d);
         double s = 0.0, p = 0.0;
         for (size_t j = 0; j < n; j++) {
-            double w = exp(-(gn_dist2(qi, a + j * d, d) - rmin) * inv);
+            double w = exp(-(hj_sqdist(qi, a + j * d, d) - rmin) * inv);
             s += w;
             p += w * v[j];
         }
@@ -185,7 +176,7 @@ static void gn_predict_ladder(const double *a, const double *v, size_t n, size_t
         for (size_t k = 0; k < K; k++)
             s[k] = p[k] = 0.0;
         for (size_t j = 0; j < n; j++) {
-            double w = exp(-(gn_dist2(qi, a + j * d, d) - rmin) * inv);
+            double w = exp(-(hj_sqdist(qi, a + j * d, d) - rmin) * inv);
             for (size_t k = 0; k < K && w > 0.0; k++) {
                 s[k] += w;
                 p[k] += w * v[j];

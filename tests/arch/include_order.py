@@ -54,10 +54,7 @@ SAME_LEVEL = {
 PENDING = [
     ("include", "src/common/runtime.c", "src/core/core-impl.h"),
     ("call", "src/common/runtime.c", "src/core/lse_simd.c"),
-    ("include", "include/hjdl/partial.h", "include/hjdl/influence.h"),
-    ("call", "src/core/partial.c", "src/attribution/influence.c"),
     ("circle", "src/core/gibbs.c", "src/core/lse_simd.c", "src/core/vexp.c"),
-    ("circle", "src/attribution/influence.c", "src/core/hopf.c", "src/core/partial.c"),
     ("circle", "src/optim/firstorder.c", "src/optim/lbfgs_phase.c", "src/optim/optimize.c"),
     ("circle", "src/experiments/claim.c", "src/experiments/result.c"),
     ("circle", "src/verify/verify.c", "src/verify/verify_diagram.c", "src/verify/verify_identity.c",
