@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "hjdl/status.h"
+#include "hjdl/vec.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,24 +80,13 @@ static inline double hj_quad_form(const double *M, const double *v, size_t d)
     return s;
 }
 
-/* |x - y|^2 for x, y (d): the operations of hj_quad_form(NULL, x - y). */
-static inline double hj_sqdist(const double *x, const double *y, size_t d)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < d; k++) {
-        const double v = x[k] - y[k];
-        s += v * v;
-    }
-    return s;
-}
-
 /* |x - y|^2_{A^{-1}} for x, y (d); Ainv (d, d) or NULL; diff (d) scratch
  * (unused when Ainv == NULL). */
 static inline double hj_atoms_sqdist(const double *Ainv, const double *x, const double *y,
                                      size_t d, double *diff)
 {
     if (Ainv == NULL)
-        return hj_sqdist(x, y, d);
+        return hj_vec_sqdist(x, y, d); /* the operations of hj_quad_form(NULL, x - y) */
     for (size_t k = 0; k < d; k++)
         diff[k] = x[k] - y[k];
     return hj_quad_form(Ainv, diff, d);

@@ -1,6 +1,6 @@
 /* influence.c — exact closed-form leave-one-out and ablation changes of Gibbs predictors, and the explain summary. */
 #include "hjdl/influence.h"
-#include "core/core-impl.h"
+#include "core/kernels.h"
 
 #include <math.h>
 #include <stdlib.h>

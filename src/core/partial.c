@@ -133,105 +133,6 @@ void hj_partial_merge(double *P, const double *Q, size_t n, size_t dv, double ep
     }
 }
 
-/* ---- top-K ------------------------------------------------------------------ */
-
-/* A best-first row is reversed into a worst-first one: a valid min-heap. */
-static void row_to_heap(double *key, size_t *idx, size_t K)
-{
-    for (size_t a = 0, b = K - 1; a < b; a++, b--)
-        hj__swap_ranked(key, idx, a, b);
-}
-
-/* Heap sort back to best-first order. */
-static void heap_to_row(double *key, size_t *idx, size_t K)
-{
-    for (size_t m = K; m > 1; m--) {
-        hj__swap_ranked(key, idx, 0, m - 1);
-        hj__heap_sift_down(key, idx, m - 1, 0);
-    }
-}
-
-/* Offer logits a (T) of global atoms off + j to the heap (key, idx) (K). */
-static void heap_offer(double *key, size_t *idx, size_t K, const double *a, size_t T, size_t off)
-{
-    double thr = key[0];
-    for (size_t j = 0; j < T; j++) {
-        const double aj = a[j];
-        if (aj < thr)
-            continue;
-        if (aj == thr && off + j > idx[0])
-            continue;
-        key[0] = aj;
-        idx[0] = off + j;
-        hj__heap_sift_down(key, idx, K, 0);
-        thr = key[0];
-    }
-}
-
-void hj_topk_init(hj_topk *tk, size_t n, size_t K, double *logit, size_t *index)
-{
-    tk->n = n;
-    tk->K = K;
-    tk->logit = logit;
-    tk->index = index;
-    for (size_t k = 0; k < n * K; k++) {
-        logit[k] = -INFINITY;
-        index[k] = SIZE_MAX;
-    }
-}
-
-void hj_topk_merge(hj_topk *dst, const hj_topk *src)
-{
-    const size_t K = dst->K;
-    double kbuf[64];
-    size_t ibuf[64];
-    double *key = K <= 64 ? kbuf : malloc(K * sizeof *key);
-    size_t *idx = K <= 64 ? ibuf : malloc(K * sizeof *idx);
-    if (key == NULL || idx == NULL) {
-        /* no memory for the merge buffer: insert src into dst's heap instead */
-        if (key != kbuf)
-            free(key);
-        if (idx != ibuf)
-            free(idx);
-        for (size_t i = 0; i < dst->n; i++) {
-            double *dk = dst->logit + i * K;
-            size_t *di = dst->index + i * K;
-            row_to_heap(dk, di, K);
-            for (size_t k = 0; k < K; k++) {
-                const double a = src->logit[i * K + k];
-                const size_t j = src->index[i * K + k];
-                if (hj__ranks_below(dk[0], di[0], a, j)) {
-                    dk[0] = a;
-                    di[0] = j;
-                    hj__heap_sift_down(dk, di, K, 0);
-                }
-            }
-            heap_to_row(dk, di, K);
-        }
-        return;
-    }
-    for (size_t i = 0; i < dst->n; i++) {
-        const double *ak = dst->logit + i * K, *bk = src->logit + i * K;
-        const size_t *ai = dst->index + i * K, *bi = src->index + i * K;
-        size_t p = 0, q = 0;
-        for (size_t k = 0; k < K; k++) {
-            if (q >= K || (p < K && !hj__ranks_below(ak[p], ai[p], bk[q], bi[q]))) {
-                key[k] = ak[p];
-                idx[k] = ai[p++];
-            } else {
-                key[k] = bk[q];
-                idx[k] = bi[q++];
-            }
-        }
-        memcpy(dst->logit + i * K, key, K * sizeof *key);
-        memcpy(dst->index + i * K, idx, K * sizeof *idx);
-    }
-    if (key != kbuf)
-        free(key);
-    if (idx != ibuf)
-        free(idx);
-}
-
 /* ---- folding one row of logits ----------------------------------------------- */
 
 /* Fold logits a (T) of global atoms off + j into one record rec (3 + dv)
@@ -247,7 +148,7 @@ HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const
                                     const double *a_max)
 {
     if (K > 0)
-        heap_offer(key, idx, K, a, T, off);
+        hj__topk_offer(key, idx, K, a, T, off);
     double mt = -INFINITY;
     if (a_max != NULL) {
         mt = *a_max;
@@ -347,10 +248,10 @@ hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t off
         double *key = K ? top->logit + i * K : NULL;
         size_t *idx = K ? top->index + i * K : NULL;
         if (K)
-            row_to_heap(key, idx, K);
+            hj__topk_row_to_heap(key, idx, K);
         fold_row(a + i * T, T, offset, v, dv, 1, dv, eps, P + i * width, key, idx, K, w, NULL);
         if (K)
-            heap_to_row(key, idx, K);
+            hj__topk_heap_to_row(key, idx, K);
     }
     free(w);
     return HJ_OK;
@@ -608,7 +509,7 @@ static void run_block(const tile_job *J, tile_scratch *s, size_t i0, size_t nb)
     double *P = J->P + i0 * width;
     if (K)
         for (size_t ii = 0; ii < nb; ii++)
-            row_to_heap(J->top->logit + (i0 + ii) * K, J->top->index + (i0 + ii) * K, K);
+            hj__topk_row_to_heap(J->top->logit + (i0 + ii) * K, J->top->index + (i0 + ii) * K, K);
     if (J->gemm)
         block_prepare(J, s, i0, nb);
     for (size_t j0 = 0; j0 < N; j0 += J->T) {
@@ -637,7 +538,7 @@ static void run_block(const tile_job *J, tile_scratch *s, size_t i0, size_t nb)
     }
     if (K)
         for (size_t ii = 0; ii < nb; ii++)
-            heap_to_row(J->top->logit + (i0 + ii) * K, J->top->index + (i0 + ii) * K, K);
+            hj__topk_heap_to_row(J->top->logit + (i0 + ii) * K, J->top->index + (i0 + ii) * K, K);
 }
 
 hj_status hj_partial_atoms(const hj_atoms *a, size_t offset, const hj_metric *metric,

@@ -121,7 +121,7 @@ static double gn_rmin(const double *qi, const double *a, size_t n, size_t d)
 {
     double rmin = INFINITY;
     for (size_t j = 0; j < n; j++) {
-        double r = hj_sqdist(qi, a + j * d, d);
+        double r = hj_vec_sqdist(qi, a + j * d, d);
         if (r < rmin)
             rmin = r;
     }
@@ -147,7 +147,7 @@ static void gn_predict(const double *a, const double *v, size_t n, size_t d, con
         const double rmin = gn_rmin(qi, a, n, d);
         double s = 0.0, p = 0.0;
         for (size_t j = 0; j < n; j++) {
-            double w = exp(-(hj_sqdist(qi, a + j * d, d) - rmin) * inv);
+            double w = exp(-(hj_vec_sqdist(qi, a + j * d, d) - rmin) * inv);
             s += w;
             p += w * v[j];
         }
@@ -176,7 +176,7 @@ static void gn_predict_ladder(const double *a, const double *v, size_t n, size_t
         for (size_t k = 0; k < K; k++)
             s[k] = p[k] = 0.0;
         for (size_t j = 0; j < n; j++) {
-            double w = exp(-(hj_sqdist(qi, a + j * d, d) - rmin) * inv);
+            double w = exp(-(hj_vec_sqdist(qi, a + j * d, d) - rmin) * inv);
             for (size_t k = 0; k < K && w > 0.0; k++) {
                 s[k] += w;
                 p[k] += w * v[j];

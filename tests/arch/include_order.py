@@ -11,7 +11,10 @@ Two checks over the tree, both must find nothing (exit 1 otherwise):
    cli/ and include/hjdl/ names a header owned by a module (the directory of
    an internal header; the table HEADER_MODULE for the public headers).  The
    owner must sit at a lower level than the includer, or at the same level in
-   the one direction SAME_LEVEL allows, or be the includer's own module.
+   the one direction SAME_LEVEL allows, or be the includer's own module.  A
+   module's private header (src/MOD/*-impl.h) is included from MOD only;
+   what other modules may use has a header of its own (core/kernels.h,
+   hjdl/io.h, ...).
 
 2. Calls.  With a build directory, `nm` reads every object file of the
    library, dist/ and the CLI; a file that references a symbol another file
@@ -51,21 +54,7 @@ SAME_LEVEL = {
 
 # Violations in engineer A's area not fixed yet (issue 19): reported, not
 # failed, so that the suite stays green while they are worked off.
-PENDING = [
-    ("include", "src/common/runtime.c", "src/core/core-impl.h"),
-    ("call", "src/common/runtime.c", "src/core/lse_simd.c"),
-    ("circle", "src/core/gibbs.c", "src/core/lse_simd.c", "src/core/vexp.c"),
-    ("circle", "src/optim/firstorder.c", "src/optim/lbfgs_phase.c", "src/optim/optimize.c"),
-    ("circle", "src/experiments/claim.c", "src/experiments/result.c"),
-    ("circle", "src/verify/verify.c", "src/verify/verify_diagram.c", "src/verify/verify_identity.c",
-     "src/verify/verify_layers.c", "src/verify/verify_semigroup.c"),
-    ("circle",) + tuple("src/experiments/%s.c" % f for f in (
-        "exp_adversarial exp_architectures exp_attention exp_bifurcation exp_common "
-        "exp_generalization exp_hessian_fmnist exp_identity exp_influence exp_intrinsic "
-        "exp_phase exp_pmp exp_quadrature exp_recovery exp_robustness exp_scaling exp_sweep "
-        "registry").split()),
-]
-
+PENDING = []
 # The module of each public header.
 HEADER_MODULE = {
     "status.h": "common", "rng.h": "common", "runtime.h": "common",
@@ -95,9 +84,11 @@ ALLOWED = [
     ("circle", "dist/dist_common.c", "dist/dist_mpi.c"),
     # B: model/ and pmp/transformer.c still include core/core-impl.h and share
     # the Gibbs backward
-    ("include", "src/model/model.c", "src/core/core-impl.h"),
-    ("include", "src/model/readout_fused.c", "src/core/core-impl.h"),
-    ("include", "src/pmp/transformer.c", "src/core/core-impl.h"),
+    ("impl", "src/model/model.c", "src/core/core-impl.h"),
+    ("impl", "src/model/readout_fused.c", "src/core/core-impl.h"),
+    ("impl", "src/pmp/transformer.c", "src/core/core-impl.h"),
+    # B: model/modelfile.c uses io's internals
+    ("impl", "src/model/modelfile.c", "src/io/io-impl.h"),
     # D: src/io/matrix.c <-> src/io/npy.c
     ("circle", "src/io/matrix.c", "src/io/npy.c"),
 ]
@@ -159,6 +150,8 @@ def check_includes(root, problems):
                 problems.append(("unknown", hdr, "header has no module (HEADER_MODULE)"))
             elif not may_use(user, used):
                 problems.append(("include", path, hdr))
+            elif hdr.endswith("-impl.h") and used != user:
+                problems.append(("impl", path, hdr))
 
 
 def object_files(build, root):
@@ -276,6 +269,8 @@ def main():
         failed += tag == "VIOLATION"
         if p[0] == "include":
             print(f"{tag}: {p[1]} ({module_of(p[1])}) includes {p[2]} ({module_of(p[2])}), a higher level")
+        elif p[0] == "impl":
+            print(f"{tag}: {p[1]} includes {p[2]}, private to module {module_of(p[2])}")
         elif p[0] == "call":
             print(f"{tag}: {p[1]} ({module_of(p[1])}) calls into {p[2]} ({module_of(p[2])}), a higher level")
         elif p[0] == "circle":
