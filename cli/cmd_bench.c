@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hjdl/lse.h"
 #include "hjdl/perf.h"
 #include "hjdl/runtime.h"
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hjdl/lse.h"
 #include "hjdl/runtime.h"
 
 static const cli_command COMMANDS[] = {

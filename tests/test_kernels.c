@@ -15,7 +15,7 @@
 #include <omp.h>
 #endif
 
-#include "core/core-impl.h"
+#include "core/kernels.h"
 #include "hjdl/lse.h"
 #include "hjdl/model.h"
 #include "model/model-impl.h"

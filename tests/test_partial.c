@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core-impl.h"
+#include "core/kernels.h"
 #include "hjdl/hopf.h"
 #include "hjdl/influence.h"
 #include "hjdl/partial.h"

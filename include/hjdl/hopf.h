@@ -33,34 +33,12 @@
 
 #include <stddef.h>
 
+#include "hjdl/atoms.h"
 #include "hjdl/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A view of initial data as N atoms in R^d; it owns nothing. */
-typedef struct hj_atoms {
-    size_t N;
-    size_t d;
-    const double *y;   /* (N, d) */
-    const double *g;   /* (N) */
-} hj_atoms;
-
-/* Validate atoms (N, d >= 1, non-NULL, finite). */
-hj_status hj_atoms_check(const hj_atoms *a, hj_error *err);
-
-/* Quadratic metric of the anisotropic Hamiltonian H(p) = p^T A p.
- * NULL everywhere below means A = I. */
-typedef struct hj_metric hj_metric;
-
-/* A (d, d) symmetric positive definite; refused with HJ_EDOM otherwise. */
-hj_status hj_metric_alloc(hj_metric **out, const double *A, size_t d, hj_error *err);
-void hj_metric_free(hj_metric *m);
-size_t hj_metric_dim(const hj_metric *m);
-const double *hj_metric_A(const hj_metric *m);      /* (d, d) */
-const double *hj_metric_Ainv(const hj_metric *m);   /* (d, d) */
-double hj_metric_logdet(const hj_metric *m);        /* log det A */
 
 /* Which quantities hj_hopf_cole_eval writes; each pointer may be NULL. */
 typedef struct hj_hc_out {

@@ -157,6 +157,12 @@ hj_status hj_explain_atoms(const hj_atoms *a, const hj_metric *metric, const dou
 hj_status hj_explain_layer(const hj_lse_layer *L, const double *x, size_t n, size_t K,
                            hj_explain *out, double *pi_top, size_t *idx_top, hj_error *err);
 
+/* Explain summaries (entropy, n_eff, regime over N_total atoms) from merged
+ * partial states P (n, 3 + dv) of partial.h (only the first 3 columns are
+ * read): what hj_explain_atoms gives, for atoms streamed or sharded. */
+hj_status hj_partial_explain(const double *P, size_t n, size_t dv, double eps, size_t N_total,
+                             hj_explain *out, hj_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,6 +77,19 @@ double hj_lse_curvature_bound(const hj_lse_layer *L);
 /* Lipschitz constant of f_eps for every eps: max_j |w_j|. */
 double hj_lse_lipschitz(const hj_lse_layer *L);
 
+/* Which LSE kernels run (a constant string; core/kernels.c): "avx512" (the blocked AVX-512
+ * kernels with their inline exp; x86-64 CPUs with AVX-512F), "avx2" (the
+ * same kernels for AVX2 + FMA), or "portable" (vectorised row-by-row loops;
+ * every other CPU). The widest set the CPU runs, unless the environment
+ * variable HJDL_KERNELS (avx512, avx2 or portable; read once, at the first
+ * kernel call) names a narrower one. They give the same numbers up to
+ * rounding; docs/performance.md compares their speed. */
+const char *hj_kernels(void);
+/* HJ_OK, or HJ_EINVAL with a message when HJDL_KERNELS names an unknown set
+ * or one this CPU lacks; hj_lse_forward and model losses refuse to run then
+ * (hj_kernels() names the set the status-less functions fall back to). */
+hj_status hj_kernels_check(hj_error *err);
+
 #ifdef __cplusplus
 }
 #endif

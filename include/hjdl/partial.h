@@ -42,7 +42,6 @@
 #include <stdint.h>
 
 #include "hjdl/hopf.h"
-#include "hjdl/influence.h"
 #include "hjdl/status.h"
 
 #ifdef __cplusplus
@@ -117,10 +116,12 @@ hj_status hj_partial_atoms_finish(const double *P, size_t n, size_t d, const hj_
                                   const hj_hc_out *out, const hj_topk *top, double *pi_top,
                                   hj_error *err);
 
-/* Explain summaries (influence.h: entropy, n_eff, regime over N_total atoms)
- * from merged states P (n, 3 + dv) (only the first 3 columns are read). */
-hj_status hj_partial_explain(const double *P, size_t n, size_t dv, double eps, size_t N_total,
-                             hj_explain *out, hj_error *err);
+/* Gibbs entropy H (n) over N_total atoms from merged states P (n, 3 + dv)
+ * (only the first 3 columns are read), clamped to [0, log N_total]; errors
+ * start with `who`; H == NULL only validates. influence.h's
+ * hj_partial_explain builds on it. */
+hj_status hj_partial_entropy(const double *P, size_t n, size_t dv, double eps, size_t N_total,
+                             double *H, const char *who, hj_error *err);
 
 #ifdef __cplusplus
 }

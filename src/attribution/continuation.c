@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "hjdl/data.h"
-#include "io/io-impl.h"
+#include "hjdl/vec.h"
+#include "io/io.h"
 
 /*
  * The branch equation is F(X) = eps grad_x H(x; eps) = 0 for X = (x, s),
@@ -83,30 +84,6 @@ static int lu_solve(double *A, double *b, size_t n)
     return hj__landscape_lu_solve(A, b, n, 1e-15);
 }
 
-static double nrm(const double *v, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i] * v[i];
-    return sqrt(s);
-}
-
-static double dot(const double *a, const double *b, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
-static double dist(const double *a, const double *b, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += (a[i] - b[i]) * (a[i] - b[i]);
-    return sqrt(s);
-}
-
 static int in_box(const ctx *c, const double *x)
 {
     for (size_t k = 0; k < c->d; k++)
@@ -145,7 +122,7 @@ static int tangent(ctx *c, const double *X, const double *ref, double *tau)
         tau[a] = a == c->d ? 1.0 : 0.0;
     if (lu_solve(c->M, tau, n) != 0)
         return -1;
-    double len = nrm(tau, n);
+    double len = hj_vec_norm(tau, n);
     if (!(len > 0.0) || !isfinite(len))
         return -1;
     for (size_t a = 0; a < n; a++)
@@ -176,7 +153,7 @@ static int corrector(ctx *c, const double *Xp, const double *w, double *Y)
         c->dY[d] = -g;
         if (lu_solve(c->M, c->dY, n) != 0)
             return -1;
-        double step = nrm(c->dY, n);
+        double step = hj_vec_norm(c->dY, n);
         if (!isfinite(step) || (it > 2 && step > 0.5 * prev))
             return -1;
         for (size_t b = 0; b < n; b++)
@@ -286,10 +263,10 @@ static int fold_newton(ctx *c, const double *Z0, const double *v0, double *Z, do
         }
         for (size_t b = 0; b < d; b++)
             M[2 * d * n + d + 1 + b] = v0[b];
-        r[2 * d] = 1.0 - dot(v0, v, d);
+        r[2 * d] = 1.0 - hj_vec_dot(v0, v, d);
         if (lu_solve(M, r, n) != 0)
             return -1;
-        double step = nrm(r, n);
+        double step = hj_vec_norm(r, n);
         if (!isfinite(step))
             return -1;
         for (size_t b = 0; b <= d; b++)
@@ -298,7 +275,7 @@ static int fold_newton(ctx *c, const double *Z0, const double *v0, double *Z, do
             v[b] += r[d + 1 + b];
         if (!isfinite(Z[d]) || fabs(Z[d]) > 700.0)
             return -1;
-        if (step <= 1e-14 * (1.0 + nrm(Z, d + 1))) {
+        if (step <= 1e-14 * (1.0 + hj_vec_norm(Z, d + 1))) {
             converged = 1;
             break;
         }
@@ -315,7 +292,7 @@ static int fold_bisect(ctx *c, const double *X1, const double *tau1, const doubl
     if (w == NULL)
         return -1;
     double *Xp = w + n, *tau = w + 2 * n;
-    double len = dist(X1, X2, n);
+    double len = hj_vec_dist(X1, X2, n);
     for (size_t b = 0; b < n; b++)
         w[b] = (X2[b] - X1[b]) / len;
     double a = 0.0, bnd = len;
@@ -365,7 +342,7 @@ static void fold_check(ctx *c, const double *Z, const double *v, double delta, h
     f->index_side[0] = f->index_side[1] = -1;
     if (w == NULL)
         return;
-    double vn = nrm(v, d);
+    double vn = hj_vec_norm(v, d);
     for (size_t b = 0; b < d; b++)
         w[b] = v[b] / vn;
     w[d] = 0.0;
@@ -414,19 +391,19 @@ static hj_status refine_fold(ctx *c, const double *X1, const double *tau1, const
         Z0[b] = X1[b] + lam * (X2[b] - X1[b]);
     for (size_t b = 0; b < d; b++)
         v0[b] = tau1[b] + lam * (tau2[b] - tau1[b]);
-    double vn = nrm(v0, d);
+    double vn = hj_vec_norm(v0, d);
     if (!(vn > 0.0))
         v0[0] = 1.0, vn = 1.0;
     for (size_t b = 0; b < d; b++)
         v0[b] /= vn;
-    const double seg = dist(X1, X2, n);
+    const double seg = hj_vec_dist(X1, X2, n);
     hj_fold f = {0};
     f.method = 0;
     int ok = fold_newton(c, Z0, v0, Z, v) == 0;
     if (ok) {
         /* it must be this fold: near the segment, inside the bracket in s */
         double smin = fmin(X1[d], X2[d]) - seg, smax = fmax(X1[d], X2[d]) + seg;
-        if (!(Z[d] >= smin && Z[d] <= smax) || dist(Z, Z0, d) > 2.0 * seg + 1e-9)
+        if (!(Z[d] >= smin && Z[d] <= smax) || hj_vec_dist(Z, Z0, d) > 2.0 * seg + 1e-9)
             ok = 0;
     }
     if (!ok) {
@@ -507,10 +484,10 @@ static hj_status trace_half(ctx *c, const double *X0, double dir, ptlist *pts, i
         for (size_t b = 0; b < n; b++)
             Xp[b] = X[b] + h * tau[b];
         int it = corrector(c, Xp, tau, Y);
-        int ok = it >= 0 && dist(Y, Xp, n) <= h;
+        int ok = it >= 0 && hj_vec_dist(Y, Xp, n) <= h;
         if (ok && tangent(c, Y, tau, tauY) != 0)
             ok = 0;
-        if (ok && dot(tau, tauY, n) < COS_MAX_TURN)
+        if (ok && hj_vec_dot(tau, tauY, n) < COS_MAX_TURN)
             ok = 0;
         if (!ok) {
             h *= 0.5;
@@ -530,7 +507,7 @@ static hj_status trace_half(ctx *c, const double *X0, double dir, ptlist *pts, i
                     xb[b] = X[b] + lam * (Y[b] - X[b]);
                 hj_error e2 = {0};
                 if (hj_landscape_newton(c->L, exp(sb), xb, c->lo, c->hi, xs, NULL, &e2) == HJ_OK &&
-                    dist(xs, xb, d) <= dist(X, Y, n)) {
+                    hj_vec_dist(xs, xb, d) <= hj_vec_dist(X, Y, n)) {
                     xs[d] = sb;
                     if (ptlist_push(pts, xs) != 0) {
                         st = hj_error_set(c->err, HJ_ENOMEM, "continuation: out of memory");
@@ -556,7 +533,7 @@ static hj_status trace_half(ctx *c, const double *X0, double dir, ptlist *pts, i
             break;
         }
         /* an isola closes on its seed */
-        if (step > 4 && dist(Y, X0, n) < h && dot(tauY, tau0, n) > 0.0) {
+        if (step > 4 && hj_vec_dist(Y, X0, n) < h && hj_vec_dot(tauY, tau0, n) > 0.0) {
             *closed = 1;
             break;
         }
@@ -583,7 +560,7 @@ static int covered(ctx *c, double sk, const double *xk, double *scratch)
     for (size_t i = 0; i < b->n_points; i++) {
         double si = log(b->eps[i]);
         const double *xi = b->x + i * d;
-        if (fabs(si - sk) <= 1e-12 && dist(xi, xk, d) <= tol)
+        if (fabs(si - sk) <= 1e-12 && hj_vec_dist(xi, xk, d) <= tol)
             return 1;
         if (i + 1 >= b->n_points || b->branch[i + 1] != b->branch[i])
             continue;
@@ -596,10 +573,10 @@ static int covered(ctx *c, double sk, const double *xk, double *scratch)
             xint[k] = xi[k] + lam * (xj[k] - xi[k]);
             seg += (xj[k] - xi[k]) * (xj[k] - xi[k]);
         }
-        if (dist(xint, xk, d) > sqrt(seg) + tol)
+        if (hj_vec_dist(xint, xk, d) > sqrt(seg) + tol)
             continue;
         if (hj_landscape_newton(c->L, exp(sk), xint, c->lo, c->hi, xs, NULL, NULL) == HJ_OK &&
-            dist(xs, xk, d) <= tol)
+            hj_vec_dist(xs, xk, d) <= tol)
             return 1;
     }
     return 0;
@@ -747,7 +724,7 @@ hj_status hj_landscape_continue(hj_landscape *L, const hj_landscape_options *o,
             int dup = 0;
             for (size_t j = 0; j < w && !dup; j++)
                 if (fabs(out->folds[j].eps - out->folds[i].eps) <= 1e-9 * out->folds[i].eps &&
-                    dist(out->folds[j].x, out->folds[i].x, d) <= 1e-6 * c.diam)
+                    hj_vec_dist(out->folds[j].x, out->folds[i].x, d) <= 1e-6 * c.diam)
                     dup = 1;
             if (dup) {
                 free(out->folds[i].x);
@@ -805,9 +782,9 @@ hj_status hj_bifurcation_count(hj_landscape *L, const hj_bifurcation *b, double 
             for (size_t k = 0; k < d; k++)
                 xi[k] = b->x[i * d + k] + lam * (b->x[(i + 1) * d + k] - b->x[i * d + k]);
             hj_crit_info info;
-            double seg = dist(b->x + i * d, b->x + (i + 1) * d, d) + fabs(sj - si);
+            double seg = hj_vec_dist(b->x + i * d, b->x + (i + 1) * d, d) + fabs(sj - si);
             if (hj_landscape_newton(L, eps, xi, b->lo, b->hi, xs, NULL, NULL) == HJ_OK &&
-                dist(xs, xi, d) <= seg && hj_landscape_classify(L, eps, xs, &info, NULL) == HJ_OK &&
+                hj_vec_dist(xs, xi, d) <= seg && hj_landscape_classify(L, eps, xs, &info, NULL) == HJ_OK &&
                 info.index >= 0) {
                 idx = info.index;
             } else {
@@ -819,7 +796,7 @@ hj_status hj_bifurcation_count(hj_landscape *L, const hj_bifurcation *b, double 
             continue;
         int dup = 0;
         for (size_t f = 0; f < nf && !dup; f++)
-            if (dist(found + f * d, xs, d) <= 1e-7 * diam)
+            if (hj_vec_dist(found + f * d, xs, d) <= 1e-7 * diam)
                 dup = 1;
         if (dup)
             continue;
@@ -876,28 +853,6 @@ static void free_names(char **names, size_t cols)
     free(names);
 }
 
-typedef struct header_job {
-    const char *const *names;
-    size_t cols;
-} header_job;
-
-static hj_status header_write(FILE *f, const void *ctxp, hj_error *err)
-{
-    const header_job *j = ctxp;
-    for (size_t i = 0; i < j->cols; i++)
-        fprintf(f, "%s%s", i ? "," : "", j->names[i]);
-    fputc('\n', f);
-    return ferror(f) ? hj_error_set(err, HJ_EIO, "write error") : HJ_OK;
-}
-
-/* A CSV file holding only its header line (a table with no rows). */
-static hj_status write_header_only(const char *path, const char *const *names, size_t cols,
-                                   hj_error *err)
-{
-    header_job j = {names, cols};
-    return hj_io_write_atomic(path, header_write, &j, err);
-}
-
 hj_status hj_bifurcation_write(const hj_bifurcation *b, const char *crit_path,
                                const char *folds_path, hj_error *err)
 {
@@ -940,7 +895,7 @@ hj_status hj_bifurcation_write(const hj_bifurcation *b, const char *crit_path,
             return hj_error_set(err, HJ_ENOMEM, "continuation: out of memory");
         if (b->n_folds == 0) {
             /* a header-only CSV: no folds in the range */
-            st = write_header_only(folds_path, (const char *const *)names, cols, err);
+            st = hj_csv_write_header(folds_path, (const char *const *)names, cols, err);
         } else {
             hj_matrix m = {0};
             if ((st = hj_matrix_alloc(&m, b->n_folds, cols, err)) == HJ_OK) {

@@ -1,6 +1,6 @@
 /* influence.c — exact closed-form leave-one-out and ablation changes of Gibbs predictors, and the explain summary. */
 #include "hjdl/influence.h"
-#include "core/core-impl.h"
+#include "core/kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -197,13 +197,6 @@ static void explain_point(const double *a, size_t N, double eps, size_t K, hj_ex
 
 /* ---- validation ------------------------------------------------------------- */
 
-static hj_status check_eps(double eps, const char *what, hj_error *err)
-{
-    if (!(eps >= 0.0) || !isfinite(eps))
-        return hj_error_set(err, HJ_EINVAL, "%s: eps must be finite and >= 0 (got %g)", what, eps);
-    return HJ_OK;
-}
-
 static hj_status check_finite(const double *p, size_t n, size_t cols, const char *what,
                               const char *name, hj_error *err)
 {
@@ -221,7 +214,7 @@ static hj_status check_logits(const double *a, size_t N, double eps, size_t Nmin
         return hj_error_set(err, HJ_EINVAL, "%s: NULL logits", what);
     if (N < Nmin)
         return hj_error_set(err, HJ_EINVAL, "%s: needs at least %zu atoms, got %zu", what, Nmin, N);
-    hj_status st = check_eps(eps, what, err);
+    hj_status st = hj_check_eps(eps, what, err);
     if (st == HJ_OK)
         st = check_finite(a, N, 0, what, "logit", err);
     return st;
@@ -244,20 +237,11 @@ static hj_status src_atoms(logit_src *s, const hj_atoms *a, const hj_metric *met
 {
     if (a == NULL || (n > 0 && x == NULL))
         return hj_error_set(err, HJ_EINVAL, "%s: NULL argument", what);
-    hj_status st = hj_atoms_check(a, err);
+    hj_status st = hj_atoms_check_eval(a, metric, x, n, t, eps, what, err);
     if (st != HJ_OK)
         return st;
     if (a->N < Nmin)
         return hj_error_set(err, HJ_EINVAL, "%s: needs at least %zu atoms, got %zu", what, Nmin, a->N);
-    if (!(t > 0.0) || !isfinite(t))
-        return hj_error_set(err, HJ_EINVAL, "%s: t must be finite and > 0 (got %g)", what, t);
-    if ((st = check_eps(eps, what, err)) != HJ_OK)
-        return st;
-    if (metric != NULL && hj_metric_dim(metric) != a->d)
-        return hj_error_set(err, HJ_ESHAPE, "%s: metric is %zu-dimensional, atoms are %zu-dimensional",
-                            what, hj_metric_dim(metric), a->d);
-    if ((st = check_finite(x, n * a->d, a->d, what, "x", err)) != HJ_OK)
-        return st;
     *s = (logit_src){a, metric, NULL, t, eps, a->N, a->d, "atoms"};
     return HJ_OK;
 }
@@ -281,8 +265,8 @@ static hj_status src_layer(logit_src *s, const hj_lse_layer *L, const double *x,
 
 /* Logits z (N) of one point x (d); diff scratch (d). A layer: those of
  * hj_lse_forward (hj__layer_logits), bit for bit. Atoms:
- * a_j = -(g_j + |x - y_j|^2_{A^-1}/(4t)) with the kinetic term of
- * hj_hopf_quadratic (hj__quad_form), as in hj_hopf_cole_eval, bit for bit. */
+ * a_j = -c_j(x), the atom cost of atoms.h, as in hj_hopf_cole_eval, bit
+ * for bit. */
 static void src_logits(const logit_src *s, const double *x, double *diff, double *z)
 {
     if (s->L != NULL) {
@@ -290,12 +274,9 @@ static void src_logits(const logit_src *s, const double *x, double *diff, double
         return;
     }
     const size_t d = s->d;
-    for (size_t j = 0; j < s->N; j++) {
-        const double *yj = s->at->y + j * d;
-        for (size_t k = 0; k < d; k++)
-            diff[k] = x[k] - yj[k];
-        z[j] = -(s->at->g[j] + hj_hopf_quadratic(s->metric, diff, d, s->t));
-    }
+    const double *Ainv = hj_metric_Ainv(s->metric);
+    for (size_t j = 0; j < s->N; j++)
+        z[j] = -hj_atom_cost(s->at->g[j], hj_atoms_sqdist(Ainv, x, s->at->y + j * d, d, diff), s->t);
 }
 
 /* Scratch of a batch: logits (N), f (N), `extra`, diff (d). */

@@ -1,6 +1,5 @@
 /* landscape_plot.c — landscape maps H(x; eps): grid CSV plus a gnuplot heat map (2-D) or curve (1-D). */
 #include "hjdl/landscape.h"
-#include "report/report-impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,11 +9,11 @@
 
 #include "hjdl/data.h"
 #include "hjdl/plot.h"
-#include "io/io-impl.h"
+#include "io/io.h"
 
 /* plot.h draws line and point series only, so a 2-D map (a heat map of the
  * grid with `with image`) gets its own small script here; it is run the way
- * src/report/plot.c runs gnuplot: as a separate program found on PATH, in
+ * src/plot/plot.c runs gnuplot: as a separate program found on PATH, in
  * the figure directory, once for PNG and once for SVG, the script kept
  * beside the figure. 1-D maps are plain curves and use hj_plot_render. */
 
@@ -223,7 +222,7 @@ hj_status hj_landscape_map_render(hj_landscape *L, double eps, const double *lo,
     hj_io_c_locale_leave(&loc);
     if (st != HJ_OK)
         goto done;
-    st = hj__plot_run_script(dir, name, err);
+    st = hj_plot_run_script(dir, name, err);
 done:
     free(grid), free(atoms), free(cp);
     return st;

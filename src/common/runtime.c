@@ -1,7 +1,7 @@
-/* runtime.c — thread settings for OpenMP and OpenBLAS; version string; which kernels this CPU runs. */
+/* runtime.c — thread settings for OpenMP and OpenBLAS; version string; the monotonic clock. */
 #include "hjdl/runtime.h"
 
-#include "core/core-impl.h"
+#include <time.h>
 
 #ifdef HJDL_HAVE_OPENMP
 #include <omp.h>
@@ -33,6 +33,9 @@ size_t hj_get_threads(void)
 
 const char *hj_version(void) { return HJDL_VERSION_STRING; }
 
-const char *hj_kernels(void) { return hj__kernels_name(hj__kernels()); }
-
-hj_status hj_kernels_check(hj_error *err) { return hj__kernels_check(err); }
+double hj_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,7 +1,6 @@
 /* hopf.c — Hopf–Cole / Hopf–Lax solutions from atoms, and the weights <-> initial-data map. */
 #include "hjdl/hopf.h"
 
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,144 +14,6 @@
  * point that falls out of cache. Smaller problems, and anything needing pi,
  * d_t u or second derivatives, take the per-point path below. */
 #define HJ_HC_TILED_MIN_ATOMS 4096
-
-struct hj_metric {
-    size_t d;
-    double *A;      /* (d, d) */
-    double *Ainv;   /* (d, d) */
-    double logdet;  /* log det A */
-};
-
-hj_status hj_metric_alloc(hj_metric **out, const double *A, size_t d, hj_error *err)
-{
-    if (out == NULL || A == NULL)
-        return hj_error_set(err, HJ_EINVAL, "metric: NULL argument");
-    *out = NULL;
-    if (d == 0)
-        return hj_error_set(err, HJ_EINVAL, "metric: dimension d = 0");
-    size_t bad;
-    if (!hj__all_finite(A, d * d, &bad))
-        return hj_error_set(err, HJ_ENAN, "metric: A[%zu][%zu] is not finite", bad / d, bad % d);
-    double scale = 0.0;
-    for (size_t k = 0; k < d * d; k++)
-        scale = fmax(scale, fabs(A[k]));
-    for (size_t a = 0; a < d; a++)
-        for (size_t b = 0; b < a; b++)
-            if (fabs(A[a * d + b] - A[b * d + a]) > 1e-12 * scale)
-                return hj_error_set(err, HJ_EDOM,
-                                    "metric: A is not symmetric (A[%zu][%zu] != A[%zu][%zu])",
-                                    a, b, b, a);
-    hj_metric *m = calloc(1, sizeof *m);
-    double *mem = malloc(2 * d * d * sizeof *mem);
-    if (m == NULL || mem == NULL) {
-        free(m);
-        free(mem);
-        return hj_error_set(err, HJ_ENOMEM, "metric: out of memory");
-    }
-    m->d = d;
-    m->A = mem;
-    m->Ainv = mem + d * d;
-    memcpy(m->A, A, d * d * sizeof *mem);
-    memcpy(m->Ainv, A, d * d * sizeof *mem);
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, m->Ainv, (lapack_int)d);
-    if (info != 0) {
-        hj_metric_free(m);
-        return hj_error_set(err, HJ_EDOM, "metric: A is not positive definite");
-    }
-    m->logdet = 0.0;
-    for (size_t k = 0; k < d; k++)
-        m->logdet += 2.0 * log(m->Ainv[k * d + k]);
-    info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, m->Ainv, (lapack_int)d);
-    if (info != 0) {
-        hj_metric_free(m);
-        return hj_error_set(err, HJ_EDOM, "metric: A is singular");
-    }
-    for (size_t a = 0; a < d; a++)
-        for (size_t b = a + 1; b < d; b++)
-            m->Ainv[a * d + b] = m->Ainv[b * d + a];
-    *out = m;
-    return HJ_OK;
-}
-
-void hj_metric_free(hj_metric *m)
-{
-    if (m == NULL)
-        return;
-    free(m->A);
-    free(m);
-}
-
-size_t hj_metric_dim(const hj_metric *m) { return m ? m->d : 0; }
-const double *hj_metric_A(const hj_metric *m) { return m ? m->A : NULL; }
-const double *hj_metric_Ainv(const hj_metric *m) { return m ? m->Ainv : NULL; }
-double hj_metric_logdet(const hj_metric *m) { return m ? m->logdet : 0.0; }
-
-hj_status hj_atoms_check(const hj_atoms *a, hj_error *err)
-{
-    if (a == NULL)
-        return hj_error_set(err, HJ_EINVAL, "atoms: NULL");
-    if (a->N == 0)
-        return hj_error_set(err, HJ_EINVAL, "atoms: no atoms (N = 0)");
-    if (a->d == 0)
-        return hj_error_set(err, HJ_EINVAL, "atoms: dimension d = 0");
-    if (a->y == NULL || a->g == NULL)
-        return hj_error_set(err, HJ_EINVAL, "atoms: NULL positions or heights");
-    size_t bad;
-    if (!hj__all_finite(a->y, a->N * a->d, &bad))
-        return hj_error_set(err, HJ_ENAN, "atoms: y[%zu][%zu] is not finite",
-                            bad / a->d, bad % a->d);
-    if (!hj__all_finite(a->g, a->N, &bad))
-        return hj_error_set(err, HJ_ENAN, "atoms: g[%zu] is not finite", bad);
-    return HJ_OK;
-}
-
-/* Common validation of (metric, t, eps) against dimension d. */
-static hj_status check_time_metric(const hj_metric *metric, size_t d, double t,
-                                   hj_error *err)
-{
-    if (!(t > 0.0) || !isfinite(t))
-        return hj_error_set(err, HJ_EINVAL, "time t must be finite and > 0 (got %g)", t);
-    if (metric != NULL && metric->d != d)
-        return hj_error_set(err, HJ_ESHAPE, "metric is %zu-dimensional, data are %zu-dimensional",
-                            metric->d, d);
-    return HJ_OK;
-}
-
-static hj_status check_eval(const hj_atoms *a, const hj_metric *metric, const double *x,
-                            size_t n, double t, double eps, hj_error *err)
-{
-    hj_status st = hj_atoms_check(a, err);
-    if (st != HJ_OK)
-        return st;
-    if ((st = check_time_metric(metric, a->d, t, err)) != HJ_OK)
-        return st;
-    if (!(eps >= 0.0) || !isfinite(eps))
-        return hj_error_set(err, HJ_EINVAL, "eps must be a finite number >= 0 (got %g)", eps);
-    if (x == NULL && n > 0)
-        return hj_error_set(err, HJ_EINVAL, "points x are NULL");
-    size_t bad;
-    if (n > 0 && !hj__all_finite(x, n * a->d, &bad))
-        return hj_error_set(err, HJ_ENAN, "point x[%zu][%zu] is not finite",
-                            bad / a->d, bad % a->d);
-    return HJ_OK;
-}
-
-double hj__quad_form(const double *M, const double *v, size_t d)
-{
-    double s = 0.0;
-    if (M == NULL) {
-        for (size_t k = 0; k < d; k++)
-            s += v[k] * v[k];
-        return s;
-    }
-    for (size_t a = 0; a < d; a++) {
-        double r = 0.0;
-        for (size_t b = 0; b < d; b++)
-            r += M[a * d + b] * v[b];
-        s += v[a] * r;
-    }
-    return s;
-}
 
 /* out (d) = M v, or v when M == NULL. */
 static void matvec(const double *M, const double *v, size_t d, double *out)
@@ -174,17 +35,13 @@ static void sq_dists(const hj_atoms *a, const double *Ainv, const double *x,
                      double *diff, double *q)
 {
     const size_t d = a->d;
-    for (size_t j = 0; j < a->N; j++) {
-        const double *yj = a->y + j * d;
-        for (size_t k = 0; k < d; k++)
-            diff[k] = x[k] - yj[k];
-        q[j] = hj__quad_form(Ainv, diff, d);
-    }
+    for (size_t j = 0; j < a->N; j++)
+        q[j] = hj_atoms_sqdist(Ainv, x, a->y + j * d, d, diff);
 }
 
 double hj_hopf_quadratic(const hj_metric *metric, const double *x, size_t d, double t)
 {
-    return hj__quad_form(metric ? metric->Ainv : NULL, x, d) / (4.0 * t);
+    return hj_quad_form(hj_metric_Ainv(metric), x, d) / (4.0 * t);
 }
 
 /* What one point's evaluation needs beyond the outputs: per-thread scratch. */
@@ -216,12 +73,12 @@ static void eval_point(const hj_atoms *a, const hj_metric *metric, const double 
                        point_scratch *s)
 {
     const size_t N = a->N, d = a->d;
-    const double *Ainv = metric ? metric->Ainv : NULL;
+    const double *Ainv = hj_metric_Ainv(metric);
     const double *xi = x + i * d;
     double *pi = out->pi ? out->pi + i * N : s->pi;
     sq_dists(a, Ainv, xi, s->tmp, s->q);
     for (size_t j = 0; j < N; j++)
-        s->z[j] = -(a->g[j] + s->q[j] / (4.0 * t));
+        s->z[j] = -hj_atom_cost(a->g[j], s->q[j], t);
     double m, log_s;
     double fz = hj__lse_full(s->z, N, eps, pi, &m, &log_s);
     double u = -fz;
@@ -309,7 +166,7 @@ hj_status hj_hopf_cole_eval(const hj_atoms *a, const hj_metric *metric,
                             const double *x, size_t n, double t, double eps,
                             const hj_hc_out *out, hj_error *err)
 {
-    hj_status st = check_eval(a, metric, x, n, t, eps, err);
+    hj_status st = hj_atoms_check_eval(a, metric, x, n, t, eps, "Hopf–Cole", err);
     if (st != HJ_OK)
         return st;
     if (out == NULL)
@@ -344,13 +201,13 @@ hj_status hj_hopf_lax_eval(const hj_atoms *a, const hj_metric *metric,
                            const double *x, size_t n, double t,
                            double *u, size_t *argmin, hj_error *err)
 {
-    hj_status st = check_eval(a, metric, x, n, t, 0.0, err);
+    hj_status st = hj_atoms_check_eval(a, metric, x, n, t, 0.0, "Hopf–Lax", err);
     if (st != HJ_OK)
         return st;
     if (u == NULL)
         return hj_error_set(err, HJ_EINVAL, "Hopf–Lax: output u is NULL");
     const size_t d = a->d;
-    const double *Ainv = metric ? metric->Ainv : NULL;
+    const double *Ainv = hj_metric_Ainv(metric);
     double *diff = malloc(d * sizeof *diff);
     if (diff == NULL)
         return hj_error_set(err, HJ_ENOMEM, "Hopf–Lax: out of memory");
@@ -358,9 +215,7 @@ hj_status hj_hopf_lax_eval(const hj_atoms *a, const hj_metric *metric,
         double best = INFINITY;
         size_t arg = 0;
         for (size_t j = 0; j < a->N; j++) {
-            for (size_t k = 0; k < d; k++)
-                diff[k] = x[i * d + k] - a->y[j * d + k];
-            double v = a->g[j] + hj__quad_form(Ainv, diff, d) / (4.0 * t);
+            double v = hj_atom_cost(a->g[j], hj_atoms_sqdist(Ainv, x + i * d, a->y + j * d, d, diff), t);
             if (v < best) {
                 best = v;
                 arg = j;
@@ -383,7 +238,8 @@ static hj_status check_map(const double *p, const double *q, size_t N, size_t d,
         return hj_error_set(err, HJ_EINVAL, "map: NULL buffer");
     if (N == 0 || d == 0)
         return hj_error_set(err, HJ_EINVAL, "map: N and d must be >= 1");
-    return check_time_metric(metric, d, t, err);
+    hj_status st = hj_check_time(t, "map", err);
+    return st != HJ_OK ? st : hj_metric_check_dim(metric, d, "map", err);
 }
 
 hj_status hj_weights_to_atoms(const double *w, const double *b, size_t N, size_t d,
@@ -393,10 +249,10 @@ hj_status hj_weights_to_atoms(const double *w, const double *b, size_t N, size_t
     hj_status st = check_map(w, b, N, d, t, metric, y, g, err);
     if (st != HJ_OK)
         return st;
-    const double *A = metric ? metric->A : NULL;
+    const double *A = hj_metric_A(metric);
     for (size_t j = 0; j < N; j++) {
         /* y_j = 2t A w_j ; g_j = -b_j - t w_j^T A w_j */
-        double qa = hj__quad_form(A, w + j * d, d);
+        double qa = hj_quad_form(A, w + j * d, d);
         matvec(A, w + j * d, d, y + j * d);
         for (size_t k = 0; k < d; k++)
             y[j * d + k] *= 2.0 * t;
@@ -412,10 +268,10 @@ hj_status hj_atoms_to_weights(const double *y, const double *g, size_t N, size_t
     hj_status st = check_map(y, g, N, d, t, metric, w, b, err);
     if (st != HJ_OK)
         return st;
-    const double *Ainv = metric ? metric->Ainv : NULL;
+    const double *Ainv = hj_metric_Ainv(metric);
     for (size_t j = 0; j < N; j++) {
         /* w_j = A^{-1} y_j/(2t) ; b_j = -g_j - y_j^T A^{-1} y_j/(4t) */
-        double qa = hj__quad_form(Ainv, y + j * d, d);
+        double qa = hj_quad_form(Ainv, y + j * d, d);
         matvec(Ainv, y + j * d, d, w + j * d);
         for (size_t k = 0; k < d; k++)
             w[j * d + k] /= 2.0 * t;

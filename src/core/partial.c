@@ -133,105 +133,6 @@ void hj_partial_merge(double *P, const double *Q, size_t n, size_t dv, double ep
     }
 }
 
-/* ---- top-K ------------------------------------------------------------------ */
-
-/* A best-first row is reversed into a worst-first one: a valid min-heap. */
-static void row_to_heap(double *key, size_t *idx, size_t K)
-{
-    for (size_t a = 0, b = K - 1; a < b; a++, b--)
-        hj__swap_ranked(key, idx, a, b);
-}
-
-/* Heap sort back to best-first order. */
-static void heap_to_row(double *key, size_t *idx, size_t K)
-{
-    for (size_t m = K; m > 1; m--) {
-        hj__swap_ranked(key, idx, 0, m - 1);
-        hj__heap_sift_down(key, idx, m - 1, 0);
-    }
-}
-
-/* Offer logits a (T) of global atoms off + j to the heap (key, idx) (K). */
-static void heap_offer(double *key, size_t *idx, size_t K, const double *a, size_t T, size_t off)
-{
-    double thr = key[0];
-    for (size_t j = 0; j < T; j++) {
-        const double aj = a[j];
-        if (aj < thr)
-            continue;
-        if (aj == thr && off + j > idx[0])
-            continue;
-        key[0] = aj;
-        idx[0] = off + j;
-        hj__heap_sift_down(key, idx, K, 0);
-        thr = key[0];
-    }
-}
-
-void hj_topk_init(hj_topk *tk, size_t n, size_t K, double *logit, size_t *index)
-{
-    tk->n = n;
-    tk->K = K;
-    tk->logit = logit;
-    tk->index = index;
-    for (size_t k = 0; k < n * K; k++) {
-        logit[k] = -INFINITY;
-        index[k] = SIZE_MAX;
-    }
-}
-
-void hj_topk_merge(hj_topk *dst, const hj_topk *src)
-{
-    const size_t K = dst->K;
-    double kbuf[64];
-    size_t ibuf[64];
-    double *key = K <= 64 ? kbuf : malloc(K * sizeof *key);
-    size_t *idx = K <= 64 ? ibuf : malloc(K * sizeof *idx);
-    if (key == NULL || idx == NULL) {
-        /* no memory for the merge buffer: insert src into dst's heap instead */
-        if (key != kbuf)
-            free(key);
-        if (idx != ibuf)
-            free(idx);
-        for (size_t i = 0; i < dst->n; i++) {
-            double *dk = dst->logit + i * K;
-            size_t *di = dst->index + i * K;
-            row_to_heap(dk, di, K);
-            for (size_t k = 0; k < K; k++) {
-                const double a = src->logit[i * K + k];
-                const size_t j = src->index[i * K + k];
-                if (hj__ranks_below(dk[0], di[0], a, j)) {
-                    dk[0] = a;
-                    di[0] = j;
-                    hj__heap_sift_down(dk, di, K, 0);
-                }
-            }
-            heap_to_row(dk, di, K);
-        }
-        return;
-    }
-    for (size_t i = 0; i < dst->n; i++) {
-        const double *ak = dst->logit + i * K, *bk = src->logit + i * K;
-        const size_t *ai = dst->index + i * K, *bi = src->index + i * K;
-        size_t p = 0, q = 0;
-        for (size_t k = 0; k < K; k++) {
-            if (q >= K || (p < K && !hj__ranks_below(ak[p], ai[p], bk[q], bi[q]))) {
-                key[k] = ak[p];
-                idx[k] = ai[p++];
-            } else {
-                key[k] = bk[q];
-                idx[k] = bi[q++];
-            }
-        }
-        memcpy(dst->logit + i * K, key, K * sizeof *key);
-        memcpy(dst->index + i * K, idx, K * sizeof *idx);
-    }
-    if (key != kbuf)
-        free(key);
-    if (idx != ibuf)
-        free(idx);
-}
-
 /* ---- folding one row of logits ----------------------------------------------- */
 
 /* Fold logits a (T) of global atoms off + j into one record rec (3 + dv)
@@ -247,7 +148,7 @@ HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const
                                     const double *a_max)
 {
     if (K > 0)
-        heap_offer(key, idx, K, a, T, off);
+        hj__topk_offer(key, idx, K, a, T, off);
     double mt = -INFINITY;
     if (a_max != NULL) {
         mt = *a_max;
@@ -300,14 +201,6 @@ HJ_WIDE_CLONES static void fold_row(const double *a, size_t T, size_t off, const
     }
 }
 
-static hj_status check_eps(double eps, const char *who, hj_error *err)
-{
-    if (!(eps >= 0.0) || !isfinite(eps))
-        return hj_error_set(err, HJ_EINVAL, "%s: eps must be a finite number >= 0 (got %g)", who,
-                            eps);
-    return HJ_OK;
-}
-
 static hj_status check_top(const hj_topk *top, size_t n, const char *who, hj_error *err)
 {
     if (top == NULL)
@@ -325,7 +218,7 @@ hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t off
                                  hj_topk *top, hj_error *err)
 {
     static const char *W = "partial fold";
-    hj_status st = check_eps(eps, W, err);
+    hj_status st = hj_check_eps(eps, W, err);
     if (st != HJ_OK)
         return st;
     if ((st = check_top(top, n, W, err)) != HJ_OK)
@@ -355,25 +248,16 @@ hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t off
         double *key = K ? top->logit + i * K : NULL;
         size_t *idx = K ? top->index + i * K : NULL;
         if (K)
-            row_to_heap(key, idx, K);
+            hj__topk_row_to_heap(key, idx, K);
         fold_row(a + i * T, T, offset, v, dv, 1, dv, eps, P + i * width, key, idx, K, w, NULL);
         if (K)
-            heap_to_row(key, idx, K);
+            hj__topk_heap_to_row(key, idx, K);
     }
     free(w);
     return HJ_OK;
 }
 
 /* ---- atoms --------------------------------------------------------------------- */
-
-/* Exact squared metric distance |x - y|^2_{A^-1}, the same operations as hopf.c. */
-static double exact_q(const double *x, const double *y, const double *Ainv, size_t d,
-                      double *diff)
-{
-    for (size_t k = 0; k < d; k++)
-        diff[k] = x[k] - y[k];
-    return hj__quad_form(Ainv, diff, d);
-}
 
 /* Everything a thread needs for one block of points against the atom tiles. */
 typedef struct tile_job {
@@ -437,7 +321,6 @@ HJ_WIDE_CLONES static void logits_direct(const tile_job *J, tile_scratch *s, siz
     for (size_t j = 0; j < T; j++)
         for (size_t k = 0; k < d; k++)
             yT[k * T + j] = y[j * d + k];
-    const double four_t = 4.0 * J->t;
     for (size_t ii = 0; ii < nb; ii++) {
         const double *xi = J->x + (i0 + ii) * d;
         double *q = s->C + ii * T;
@@ -466,13 +349,13 @@ HJ_WIDE_CLONES static void logits_direct(const tile_job *J, tile_scratch *s, siz
                 HJ_SIMD(reduction(max : mt))
                 for (size_t j = 0; j < T; j++) {
                     const double df = xk - yk[j];
-                    q[j] = -(g[j] + (q[j] + df * df) / four_t);
+                    q[j] = -hj_atom_cost(g[j], q[j] + df * df, J->t);
                     mt = q[j] > mt ? q[j] : mt;
                 }
             } else {
                 HJ_SIMD(reduction(max : mt))
                 for (size_t j = 0; j < T; j++) {
-                    q[j] = -(g[j] + q[j] / four_t);
+                    q[j] = -hj_atom_cost(g[j], q[j], J->t);
                     mt = q[j] > mt ? q[j] : mt;
                 }
             }
@@ -505,7 +388,7 @@ HJ_WIDE_CLONES static void logits_direct(const tile_job *J, tile_scratch *s, siz
             double mt = -INFINITY;
             HJ_SIMD(reduction(max : mt))
             for (size_t j = 0; j < T; j++) {
-                q[j] = -(g[j] + q[j] / four_t);
+                q[j] = -hj_atom_cost(g[j], q[j], J->t);
                 mt = q[j] > mt ? q[j] : mt;
             }
             s->xn[ii] = mt;
@@ -578,7 +461,7 @@ static double logits_gemm(const tile_job *J, tile_scratch *s, size_t i0, size_t 
         s->yn[j] = qa;
     }
     hj__gemm(0, 1, nb, T, d, 1.0, s->xt, d, Z, d, 0.0, s->C, T);
-    const double four_t = 4.0 * J->t, S8 = J->S / 8.0;
+    const double S8 = J->S / 8.0;
     for (size_t ii = 0; ii < nb; ii++) {
         double *row = s->C + ii * T;
         const double xn = s->xn[ii], rx = s->rx[ii];
@@ -587,8 +470,8 @@ static double logits_gemm(const tile_job *J, tile_scratch *s, size_t i0, size_t 
             double q = xn + s->yn[j] - 2.0 * row[j];
             const double r = rx + s->ry[j];
             if (q < S8 * r * r)
-                q = exact_q(xi, y + j * d, J->Ainv, d, s->diff);
-            row[j] = -(g[j] + q / four_t);
+                q = hj_atoms_sqdist(J->Ainv, xi, y + j * d, d, s->diff);
+            row[j] = -hj_atom_cost(g[j], q, J->t);
         }
     }
     *rymax = rmax;
@@ -612,10 +495,9 @@ static void refine_row(const tile_job *J, tile_scratch *s, size_t i0, size_t ii,
     const double lo = fmin(mt, topthr) - 2.0 * delta;
     const double *xi = J->x + (i0 + ii) * d;
     const double *y = J->at->y + j0 * d, *g = J->at->g + j0;
-    const double four_t = 4.0 * J->t;
     for (size_t j = 0; j < T; j++)
         if (row[j] >= lo)
-            row[j] = -(g[j] + exact_q(xi, y + j * d, J->Ainv, d, s->diff) / four_t);
+            row[j] = -hj_atom_cost(g[j], hj_atoms_sqdist(J->Ainv, xi, y + j * d, d, s->diff), J->t);
 }
 
 /* One block of points i0..i0+nb against all atoms. */
@@ -627,7 +509,7 @@ static void run_block(const tile_job *J, tile_scratch *s, size_t i0, size_t nb)
     double *P = J->P + i0 * width;
     if (K)
         for (size_t ii = 0; ii < nb; ii++)
-            row_to_heap(J->top->logit + (i0 + ii) * K, J->top->index + (i0 + ii) * K, K);
+            hj__topk_row_to_heap(J->top->logit + (i0 + ii) * K, J->top->index + (i0 + ii) * K, K);
     if (J->gemm)
         block_prepare(J, s, i0, nb);
     for (size_t j0 = 0; j0 < N; j0 += J->T) {
@@ -656,24 +538,7 @@ static void run_block(const tile_job *J, tile_scratch *s, size_t i0, size_t nb)
     }
     if (K)
         for (size_t ii = 0; ii < nb; ii++)
-            heap_to_row(J->top->logit + (i0 + ii) * K, J->top->index + (i0 + ii) * K, K);
-}
-
-static hj_status check_points(const hj_atoms *a, const hj_metric *metric, const double *x,
-                              size_t n, double t, const char *who, hj_error *err)
-{
-    if (!(t > 0.0) || !isfinite(t))
-        return hj_error_set(err, HJ_EINVAL, "%s: time t must be finite and > 0 (got %g)", who, t);
-    if (metric != NULL && hj_metric_dim(metric) != a->d)
-        return hj_error_set(err, HJ_ESHAPE, "%s: metric is %zu-dimensional, atoms are %zu-dimensional",
-                            who, hj_metric_dim(metric), a->d);
-    if (x == NULL && n > 0)
-        return hj_error_set(err, HJ_EINVAL, "%s: points x are NULL", who);
-    for (size_t k = 0; k < n * a->d; k++)
-        if (!isfinite(x[k]))
-            return hj_error_set(err, HJ_ENAN, "%s: point x[%zu][%zu] is not finite", who,
-                                k / a->d, k % a->d);
-    return HJ_OK;
+            hj__topk_heap_to_row(J->top->logit + (i0 + ii) * K, J->top->index + (i0 + ii) * K, K);
 }
 
 hj_status hj_partial_atoms(const hj_atoms *a, size_t offset, const hj_metric *metric,
@@ -684,9 +549,11 @@ hj_status hj_partial_atoms(const hj_atoms *a, size_t offset, const hj_metric *me
     hj_status st = hj_atoms_check(a, err);
     if (st != HJ_OK)
         return st;
-    if ((st = check_eps(eps, W, err)) != HJ_OK)
+    if ((st = hj_check_eps(eps, W, err)) != HJ_OK)
         return st;
-    if ((st = check_points(a, metric, x, n, t, W, err)) != HJ_OK)
+    if ((st = hj_check_time(t, W, err)) != HJ_OK ||
+        (st = hj_metric_check_dim(metric, a->d, W, err)) != HJ_OK ||
+        (st = hj_points_check(x, n, a->d, W, err)) != HJ_OK)
         return st;
     if ((st = check_top(top, n, W, err)) != HJ_OK)
         return st;
@@ -797,14 +664,12 @@ hj_status hj_partial_atoms_finish(const double *P, size_t n, size_t d, const hj_
                             W);
     if (d == 0)
         return hj_error_set(err, HJ_EINVAL, "%s: dimension d = 0", W);
-    hj_status st = check_eps(eps, W, err);
+    hj_status st = hj_check_eps(eps, W, err);
     if (st != HJ_OK)
         return st;
-    if (!(t > 0.0) || !isfinite(t))
-        return hj_error_set(err, HJ_EINVAL, "%s: time t must be finite and > 0 (got %g)", W, t);
-    if (metric != NULL && hj_metric_dim(metric) != d)
-        return hj_error_set(err, HJ_ESHAPE, "%s: metric is %zu-dimensional, data are %zu-dimensional",
-                            W, hj_metric_dim(metric), d);
+    if ((st = hj_check_time(t, W, err)) != HJ_OK ||
+        (st = hj_metric_check_dim(metric, d, W, err)) != HJ_OK)
+        return st;
     if (out->grad && x == NULL && n > 0)
         return hj_error_set(err, HJ_EINVAL, "%s: points x are NULL", W);
     if ((st = check_top(top, n, W, err)) != HJ_OK)
@@ -869,27 +734,21 @@ hj_status hj_partial_atoms_finish(const double *P, size_t n, size_t d, const hj_
     return HJ_OK;
 }
 
-hj_status hj_partial_explain(const double *P, size_t n, size_t dv, double eps, size_t N_total,
-                             hj_explain *out, hj_error *err)
+hj_status hj_partial_entropy(const double *P, size_t n, size_t dv, double eps, size_t N_total,
+                             double *H, const char *who, hj_error *err)
 {
-    static const char *W = "partial explain";
-    hj_status st = check_eps(eps, W, err);
+    hj_status st = hj_check_eps(eps, who, err);
     if (st != HJ_OK)
         return st;
-    if (n > 0 && out == NULL)
-        return hj_error_set(err, HJ_EINVAL, "%s: NULL output", W);
     if (N_total == 0)
-        return hj_error_set(err, HJ_EINVAL, "%s: no atoms (N_total = 0)", W);
+        return hj_error_set(err, HJ_EINVAL, "%s: no atoms (N_total = 0)", who);
     const size_t width = HJ_PARTIAL_HEAD + dv;
-    if ((st = check_states(P, n, width, W, err)) != HJ_OK)
+    if ((st = check_states(P, n, width, who, err)) != HJ_OK)
         return st;
     const double Hmax = N_total > 1 ? log((double)N_total) : 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double H = N_total > 1 ? rec_entropy(P + i * width, eps) : 0.0;
-        H = fmin(fmax(H, 0.0), Hmax);
-        out[i].entropy = H;
-        out[i].n_eff = fmin(fmax(exp(H), 1.0), (double)N_total);
-        out[i].regime = hj_regime_classify(H, N_total);
+    for (size_t i = 0; H != NULL && i < n; i++) {
+        double h = N_total > 1 ? rec_entropy(P + i * width, eps) : 0.0;
+        H[i] = fmin(fmax(h, 0.0), Hmax);
     }
     return HJ_OK;
 }

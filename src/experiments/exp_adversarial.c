@@ -11,7 +11,8 @@
 #include "hjdl/plot.h"
 #include "hjdl/robust.h"
 #include "hjdl/stats.h"
-#include "robust/robust-impl.h"
+#include "hjdl/vec.h"
+#include "robust/fmnist.h"
 
 /*
  * Set-up: Fashion-MNIST, first n_train training images (20000; quick 3000),
@@ -66,7 +67,7 @@ typedef struct run_out {
     double viol_rho, viol_own, viol_min, cert_over_robust;
 } run_out;
 
-static hj_status one_run(const hj__fmnist_pca *D, const cfg *c, double eps, uint64_t seed, run_out *ro,
+static hj_status one_run(const hj_fmnist_pca *D, const cfg *c, double eps, uint64_t seed, run_out *ro,
                          hj_error *err)
 {
     const size_t C = D->n_classes, k = D->k, na = c->n_att, nm = c->n_min;
@@ -100,7 +101,7 @@ static hj_status one_run(const hj__fmnist_pca *D, const cfg *c, double eps, uint
     TRY(hj_model_forward(&m, ws, D->x_test, D->n_test, F, err));
     size_t correct = 0, correct_att = 0;
     for (size_t i = 0; i < D->n_test; i++) {
-        int good = hj__robust_argmax(F + i * C, C) == (size_t)D->y_test[i];
+        int good = hj_vec_argmax(F + i * C, C) == (size_t)D->y_test[i];
         correct += good;
         if (i < na)
             ok[i] = good, correct_att += good;
@@ -196,7 +197,7 @@ hj_status hj__exp_adversarial(const hj_experiment_options *opt, hj_result *res, 
     const size_t seeds = opt->seeds ? opt->seeds : (quick ? 1 : 2), runs = N_EPS * seeds;
     const size_t n_train = quick ? 3000 : 20000, n_acc = quick ? 2000 : 10000, k = opt->d ? opt->d : 50;
     hj_status st = HJ_OK;
-    hj__fmnist_pca D = {0};
+    hj_fmnist_pca D = {0};
     double *tab = calloc(runs * NCOL, sizeof *tab), *mean = calloc(N_EPS * NCOL, sizeof *mean);
     double *lx = malloc(runs * sizeof *lx), *ly = malloc(runs * sizeof *ly);
     double *rob2 = malloc(runs * N_RHO * sizeof *rob2); /* (run, rho) robust accuracy at twice the budget */
@@ -205,7 +206,7 @@ hj_status hj__exp_adversarial(const hj_experiment_options *opt, hj_result *res, 
         goto done;
     }
     hj_experiment_progress(opt, EXP, "loading Fashion-MNIST, PCA", 0.0);
-    TRY(hj__robust_fmnist_pca(n_train, n_acc, k, &D, err));
+    TRY(hj_fmnist_load(&(hj_fmnist_request){.n_train = n_train, .n_test = n_acc, .k = k}, &D, err));
     if (D.n_test < c.n_att) {
         st = hj_error_set(err, HJ_EINVAL, "adversarial: only %zu test points", D.n_test);
         goto done;
@@ -413,7 +414,7 @@ hj_status hj__exp_adversarial(const hj_experiment_options *opt, hj_result *res, 
                             "under-trained, which confounds the eps trend; the full run is the measurement.",
                        D.n_train, c.epochs);
 done:
-    hj__robust_fmnist_free(&D);
+    hj_fmnist_free(&D);
     free(tab), free(mean), free(lx), free(ly), free(rob2);
     return st;
 }

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core-impl.h"
+#include "core/kernels.h"
 #include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
 #include "hjdl/attention.h"
 #include "hjdl/lse.h"
 #include "hjdl/plot.h"
 #include "hjdl/rng.h"
-#include "verify/verify-impl.h"
+#include "hjdl/verify.h"
 
 /*
  * Parts:
@@ -177,8 +177,8 @@ static hj_status part_transformer(actx *c)
 {
     const size_t T = c->quick ? 16 : 64, D = 16, M = 32, layers = 4;
     const double t = 0.9, eps_ffn = 0.5;
-    hj__lse_tf tf;
-    hj_status st = hj__lse_tf_init(&tf, T, D, M, t, eps_ffn, c->err);
+    hj_lse_tf tf;
+    hj_status st = hj_lse_tf_init(&tf, T, D, M, t, eps_ffn, c->err);
     if (st != HJ_OK)
         return st;
     st = HJ_ENOMEM;
@@ -188,8 +188,8 @@ static hj_status part_transformer(actx *c)
     hj__exp_fill_normal(&c->rng, X, T * D, 1.0);
     for (size_t layer = 0; layer < layers; layer++) {
         double *row = tab + layer * TL_COLS;
-        hj__lse_tf_stats ls;
-        TRY(hj__lse_tf_layer(&tf, &c->rng, X, &ls, c->err));
+        hj_lse_tf_stats ls;
+        TRY(hj_lse_tf_layer(&tf, &c->rng, X, &ls, c->err));
         /* entropy of each attention row straight from the scores q.k */
         double att_ent = 0.0;
         for (size_t i = 0; i < T; i++) {
@@ -264,7 +264,7 @@ static hj_status part_transformer(actx *c)
     st = HJ_OK;
 done:
     free(X), free(s), free(tab);
-    hj__lse_tf_free(&tf);
+    hj_lse_tf_free(&tf);
     return st;
 }
 

@@ -116,6 +116,227 @@ static void births_removals(const hj_bifurcation *b, size_t *births, size_t *rem
 
 /* Experiment "bifurcation" (C13). Overrides: N (atoms in all, split between
  * the two clusters; default 16), seeds (atom draws for the claim), seed. */
+/* ---- the steps of the experiment ----------------------------------------------- */
+
+/* Step halving: the folds traced with step h (b1) and h/2 (b2) agree in
+ * number, type, direction and eps (fold_step_halving.csv, two checks). */
+static hj_status step_halving(hj_result *res, const hj_bifurcation *pb1, const hj_bifurcation *pb2,
+                              hj_error *err)
+{
+    const hj_bifurcation b1 = *pb1, b2 = *pb2;
+    hj_status st = HJ_OK;
+    double *tab = NULL;
+    double max_deps = b1.n_folds == b2.n_folds ? 0.0 : INFINITY, max_dx = 0.0;
+    if (b1.n_folds == b2.n_folds && b1.n_folds > 0) {
+        tab = malloc(b1.n_folds * 4 * sizeof *tab);
+        if (tab == NULL) {
+            st = hj_error_set(err, HJ_ENOMEM, "bifurcation: out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < b1.n_folds; i++) {
+            const hj_fold *f = &b1.folds[i], *q = &b2.folds[i];
+            double de = fabs(f->eps - q->eps), dx = hypot(f->x[0] - q->x[0], f->x[1] - q->x[1]);
+            if (f->type != q->type || f->dir != q->dir)
+                de = INFINITY;
+            max_deps = fmax(max_deps, de);
+            max_dx = fmax(max_dx, dx);
+            tab[4 * i] = f->eps, tab[4 * i + 1] = q->eps, tab[4 * i + 2] = de, tab[4 * i + 3] = dx;
+        }
+        static const char *const sn[] = {"eps_step", "eps_half_step", "abs_eps_diff", "position_diff"};
+        TRY(hj_result_write_csv(res, "fold_step_halving.csv", sn, tab, b1.n_folds, 4, err));
+        free(tab);
+        tab = NULL;
+    }
+    TRY(hj_result_check(res, "C13", "fold count: |step h - step h/2| (h = 0.05 in (x, log eps))",
+                        fabs((double)b1.n_folds - (double)b2.n_folds), 0.0, err));
+    TRY(hj_result_check(res, "C13", "fold eps under step halving: max |eps(h) - eps(h/2)| (same type, direction)",
+                        max_deps, 1e-6, err));
+    TRY(hj_result_metric(res, "fold_position_max_diff_step_halving", max_dx, err));
+done:
+    free(tab);
+    return st;
+}
+
+/* Every fold passes the eigenvalue check (two checks). */
+static hj_status fold_eigen_check(hj_result *res, const hj_bifurcation *pb1, hj_error *err)
+{
+    const hj_bifurcation b1 = *pb1;
+    hj_status st = HJ_OK;
+    size_t bad = 0;
+    double lam_max = 0.0;
+    for (size_t i = 0; i < b1.n_folds; i++) {
+        bad += !b1.folds[i].ok;
+        lam_max = fmax(lam_max, b1.folds[i].lam_rel);
+    }
+    TRY(hj_result_check(res, "C13", "folds failing the eigenvalue check (one eigenvalue ~ 0, opposite signs on the two sides)",
+                        (double)bad, 0.0, err));
+    TRY(hj_result_check(res, "C13", "max |smallest Hessian eigenvalue| / curvature scale at the folds",
+                        lam_max, 1e-6, err));
+done:
+    return st;
+}
+
+/* The minima counted on a grid of basins against those of the continuation
+ * at n_cmp values of eps off the folds (minima_grid_vs_continuation.csv). */
+static hj_status grid_vs_continuation(const hj_experiment_options *opt, hj_result *res,
+                                      hj_landscape *L, const hj_bifurcation *pb1, size_t grid,
+                                      double e0, double e1, size_t n_cmp, hj_error *err)
+{
+    const hj_bifurcation b1 = *pb1;
+    hj_status st = HJ_OK;
+    double *tab = NULL;
+    hj_experiment_progress(opt, EXP, "grid minima vs continuation", 0.2);
+    tab = malloc(n_cmp * 4 * sizeof *tab);
+    if (tab == NULL) {
+        st = hj_error_set(err, HJ_ENOMEM, "bifurcation: out of memory");
+        goto done;
+    }
+    size_t compared = 0, mismatch = 0;
+    for (size_t i = 0; i < n_cmp; i++) {
+        double eps = log_grid(e0, e1, i, n_cmp);
+        int near = 0;
+        for (size_t f = 0; f < b1.n_folds; f++)
+            near |= fabs(log(eps / b1.folds[f].eps)) < 0.03;
+        if (near)
+            continue; /* a pair about to merge is closer than a grid cell */
+        size_t nb, ngm, ncm;
+        TRY(basins_at(L, b1.lo, b1.hi, grid, eps, &nb, &ngm, err));
+        TRY(hj_bifurcation_count(L, &b1, eps, 0, &ncm, err));
+        double *row = tab + 4 * compared;
+        row[0] = eps, row[1] = (double)ngm, row[2] = (double)ncm, row[3] = (double)nb;
+        mismatch += ngm != ncm;
+        compared++;
+    }
+    {
+        static const char *const mn[] = {"eps", "grid_minima", "continuation_minima", "grid_basins"};
+        TRY(hj_result_write_csv(res, "minima_grid_vs_continuation.csv", mn, tab, compared, 4, err));
+    }
+    free(tab);
+    tab = NULL;
+    TRY(hj_result_metric(res, "eps_values_compared", (double)compared, err));
+    TRY(hj_result_check(res, "C13", "eps values (of >= 20 compared, off the folds) where grid minima != continuation minima",
+                        compared >= 20 ? (double)mismatch : INFINITY, 0.0, err));
+done:
+    free(tab);
+    return st;
+}
+
+/* Across each group of folds the basin count changes by the minima created
+ * minus those removed (basins_across_folds.csv). */
+static hj_status basins_across_folds(const hj_experiment_options *opt, hj_result *res,
+                                     hj_landscape *L, const hj_bifurcation *pb1, size_t grid,
+                                     double e0, double e1, size_t *removing_out, hj_error *err)
+{
+    const hj_bifurcation b1 = *pb1;
+    hj_status st = HJ_OK;
+    double *tab = NULL;
+    hj_experiment_progress(opt, EXP, "basins across the folds", 0.4);
+    size_t mism_fold = 0, groups = 0, removing = 0;
+    tab = malloc((b1.n_folds ? b1.n_folds : 1) * 7 * sizeof *tab);
+    if (tab == NULL) {
+        st = hj_error_set(err, HJ_ENOMEM, "bifurcation: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < b1.n_folds;) {
+        /* a group: folds closer than 1% in eps are compared together */
+        size_t j = i;
+        int pred = fold_minima_change(&b1.folds[i]);
+        while (j + 1 < b1.n_folds && log(b1.folds[j + 1].eps / b1.folds[j].eps) < 0.01) {
+            j++;
+            pred += fold_minima_change(&b1.folds[j]);
+        }
+        double gap_lo = i > 0 ? log(b1.folds[i].eps / b1.folds[i - 1].eps) : 0.2;
+        double gap_hi = j + 1 < b1.n_folds ? log(b1.folds[j + 1].eps / b1.folds[j].eps) : 0.2;
+        /* within the traced range [e0, e1]: outside it a fold would go unlisted */
+        double eb = fmax(e0, b1.folds[i].eps * exp(-fmin(0.1, 0.5 * gap_lo)));
+        double ea = fmin(e1, b1.folds[j].eps * exp(fmin(0.1, 0.5 * gap_hi)));
+        size_t nb0, nb1;
+        TRY(basins_at(L, b1.lo, b1.hi, grid, eb, &nb0, NULL, err));
+        TRY(basins_at(L, b1.lo, b1.hi, grid, ea, &nb1, NULL, err));
+        int meas = (int)nb1 - (int)nb0;
+        mism_fold += meas != pred;
+        for (size_t k = i; k <= j; k++)
+            removing += fold_minima_change(&b1.folds[k]) < 0;
+        double *row = tab + 7 * groups;
+        row[0] = b1.folds[i].eps, row[1] = (double)(j - i + 1), row[2] = eb, row[3] = ea;
+        row[4] = (double)nb0, row[5] = (double)nb1, row[6] = (double)pred;
+        groups++;
+        i = j + 1;
+    }
+    if (groups > 0) {
+        static const char *const fn[] = {"fold_eps", "folds_in_group", "eps_before", "eps_after",
+                                         "basins_before", "basins_after", "predicted_change"};
+        TRY(hj_result_write_csv(res, "basins_across_folds.csv", fn, tab, groups, 7, err));
+    }
+    free(tab);
+    tab = NULL;
+    *removing_out = removing;
+    TRY(hj_result_metric(res, "folds_removing_a_minimum", (double)removing, err));
+    TRY(hj_result_check(res, "C13", "fold groups whose basin-count change != minima created - removed (a removed minimum merges two basins)",
+                        (double)mism_fold, 0.0, err));
+done:
+    free(tab);
+    return st;
+}
+
+/* The figures: the bifurcation diagram, basins against eps, and the maps
+ * of H at eps_min, eps* and eps_max. */
+static hj_status figures(const hj_experiment_options *opt, hj_result *res, hj_landscape *L,
+                         const hj_bifurcation *pb1, const hj_landscape_options *po, double e0,
+                         double es, double e1, hj_error *err)
+{
+    const hj_bifurcation b1 = *pb1;
+    const hj_landscape_options o = *po;
+    hj_status st = HJ_OK;
+    hj_experiment_progress(opt, EXP, "figures", 0.96);
+    TRY(hj__exp_bifurcation_figure(res, "bifurcation",
+                                   "Critical points of H(x; eps), two clusters of 8 atoms, t = 1",
+                                   "critical_points.csv", "folds.csv", b1.n_folds > 0,
+                                   "Bifurcation diagram: H at every critical point on the traced "
+                                   "branches against eps (log axis); branches end in pairs at the "
+                                   "folds (diamonds).", err));
+    {
+        hj_plot p = {0};
+        p.name = "basins_vs_eps";
+        p.title = "Basins of -∇H (outflow counted as one) vs ε";
+        p.xlabel = "ε";
+        p.ylabel = "number";
+        p.logx = 1;
+        p.series[0] = (hj_plot_series){"basins_vs_eps.csv", 1, 2, 0, "basins (grid)", "linespoints", NULL};
+        p.series[1] = (hj_plot_series){"basins_vs_eps.csv", 1, 4, 0, "minima on the branches + 1", "lines", NULL};
+        p.n_series = 2;
+        TRY(hj__exp_figure(res, &p,
+                   "Number of basins of the flow -grad H on the grid (the region draining out of the "
+                   "grid, where H -> 0, is one basin) and the continuation's minima + 1, against eps.",
+                   err));
+    }
+    {
+        const double eps3[3] = {e0, es, e1};
+        const char *nm[3] = {"map_cold", "map_critical", "map_hot"};
+        const char *what[3] = {"cold", "eps*", "hot"};
+        for (int i = 0; i < 3; i++) {
+            hj_crit_list cl;
+            TRY(hj_landscape_critical_points(L, eps3[i], &o, &cl, err));
+            char title[128], cap[256];
+            snprintf(title, sizeof title, "H(x; eps) at eps = %.3g (%s)", eps3[i], what[i]);
+            hj_error e2 = {0};
+            hj_status ms = hj_landscape_map_render(L, eps3[i], b1.lo, b1.hi, 201, &cl, res->dir, nm[i],
+                                                   title, &e2);
+            hj_crit_list_free(&cl);
+            if (ms != HJ_OK) {
+                hj_result_note(res, "Map %s was not rendered (%s).", nm[i], e2.msg);
+                continue;
+            }
+            snprintf(cap, sizeof cap,
+                     "The landscape H(x; eps) at eps = %.3g (%s) with the atoms (circles) and its "
+                     "critical points.", eps3[i], what[i]);
+            TRY(hj_result_figure(res, nm[i], cap, err));
+        }
+    }
+done:
+    return st;
+}
+
 hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, hj_error *err)
 {
     if (opt == NULL || res == NULL)
@@ -200,123 +421,14 @@ hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, 
         TRY(hj_bifurcation_write(&b1, cp, fp, err));
     }
 
-    /* ---- step halving ----------------------------------------------------------- */
-    double max_deps = b1.n_folds == b2.n_folds ? 0.0 : INFINITY, max_dx = 0.0;
-    if (b1.n_folds == b2.n_folds && b1.n_folds > 0) {
-        tab = malloc(b1.n_folds * 4 * sizeof *tab);
-        if (tab == NULL) {
-            st = hj_error_set(err, HJ_ENOMEM, "bifurcation: out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < b1.n_folds; i++) {
-            const hj_fold *f = &b1.folds[i], *q = &b2.folds[i];
-            double de = fabs(f->eps - q->eps), dx = hypot(f->x[0] - q->x[0], f->x[1] - q->x[1]);
-            if (f->type != q->type || f->dir != q->dir)
-                de = INFINITY;
-            max_deps = fmax(max_deps, de);
-            max_dx = fmax(max_dx, dx);
-            tab[4 * i] = f->eps, tab[4 * i + 1] = q->eps, tab[4 * i + 2] = de, tab[4 * i + 3] = dx;
-        }
-        static const char *const sn[] = {"eps_step", "eps_half_step", "abs_eps_diff", "position_diff"};
-        TRY(hj_result_write_csv(res, "fold_step_halving.csv", sn, tab, b1.n_folds, 4, err));
-        free(tab);
-        tab = NULL;
-    }
-    TRY(hj_result_check(res, "C13", "fold count: |step h - step h/2| (h = 0.05 in (x, log eps))",
-                        fabs((double)b1.n_folds - (double)b2.n_folds), 0.0, err));
-    TRY(hj_result_check(res, "C13", "fold eps under step halving: max |eps(h) - eps(h/2)| (same type, direction)",
-                        max_deps, 1e-6, err));
-    TRY(hj_result_metric(res, "fold_position_max_diff_step_halving", max_dx, err));
+    TRY(step_halving(res, &b1, &b2, err));
 
-    /* ---- eigenvalue check -------------------------------------------------------- */
-    size_t bad = 0;
-    double lam_max = 0.0;
-    for (size_t i = 0; i < b1.n_folds; i++) {
-        bad += !b1.folds[i].ok;
-        lam_max = fmax(lam_max, b1.folds[i].lam_rel);
-    }
-    TRY(hj_result_check(res, "C13", "folds failing the eigenvalue check (one eigenvalue ~ 0, opposite signs on the two sides)",
-                        (double)bad, 0.0, err));
-    TRY(hj_result_check(res, "C13", "max |smallest Hessian eigenvalue| / curvature scale at the folds",
-                        lam_max, 1e-6, err));
+    TRY(fold_eigen_check(res, &b1, err));
 
-    /* ---- minima: grid vs continuation ------------------------------------------- */
-    hj_experiment_progress(opt, EXP, "grid minima vs continuation", 0.2);
-    tab = malloc(n_cmp * 4 * sizeof *tab);
-    if (tab == NULL) {
-        st = hj_error_set(err, HJ_ENOMEM, "bifurcation: out of memory");
-        goto done;
-    }
-    size_t compared = 0, mismatch = 0;
-    for (size_t i = 0; i < n_cmp; i++) {
-        double eps = log_grid(e0, e1, i, n_cmp);
-        int near = 0;
-        for (size_t f = 0; f < b1.n_folds; f++)
-            near |= fabs(log(eps / b1.folds[f].eps)) < 0.03;
-        if (near)
-            continue; /* a pair about to merge is closer than a grid cell */
-        size_t nb, ngm, ncm;
-        TRY(basins_at(L, b1.lo, b1.hi, grid, eps, &nb, &ngm, err));
-        TRY(hj_bifurcation_count(L, &b1, eps, 0, &ncm, err));
-        double *row = tab + 4 * compared;
-        row[0] = eps, row[1] = (double)ngm, row[2] = (double)ncm, row[3] = (double)nb;
-        mismatch += ngm != ncm;
-        compared++;
-    }
-    {
-        static const char *const mn[] = {"eps", "grid_minima", "continuation_minima", "grid_basins"};
-        TRY(hj_result_write_csv(res, "minima_grid_vs_continuation.csv", mn, tab, compared, 4, err));
-    }
-    free(tab);
-    tab = NULL;
-    TRY(hj_result_metric(res, "eps_values_compared", (double)compared, err));
-    TRY(hj_result_check(res, "C13", "eps values (of >= 20 compared, off the folds) where grid minima != continuation minima",
-                        compared >= 20 ? (double)mismatch : INFINITY, 0.0, err));
+    TRY(grid_vs_continuation(opt, res, L, &b1, grid, e0, e1, n_cmp, err));
 
-    /* ---- basins across each fold ------------------------------------------------- */
-    hj_experiment_progress(opt, EXP, "basins across the folds", 0.4);
-    size_t mism_fold = 0, groups = 0, removing = 0;
-    tab = malloc((b1.n_folds ? b1.n_folds : 1) * 7 * sizeof *tab);
-    if (tab == NULL) {
-        st = hj_error_set(err, HJ_ENOMEM, "bifurcation: out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < b1.n_folds;) {
-        /* a group: folds closer than 1% in eps are compared together */
-        size_t j = i;
-        int pred = fold_minima_change(&b1.folds[i]);
-        while (j + 1 < b1.n_folds && log(b1.folds[j + 1].eps / b1.folds[j].eps) < 0.01) {
-            j++;
-            pred += fold_minima_change(&b1.folds[j]);
-        }
-        double gap_lo = i > 0 ? log(b1.folds[i].eps / b1.folds[i - 1].eps) : 0.2;
-        double gap_hi = j + 1 < b1.n_folds ? log(b1.folds[j + 1].eps / b1.folds[j].eps) : 0.2;
-        /* within the traced range [e0, e1]: outside it a fold would go unlisted */
-        double eb = fmax(e0, b1.folds[i].eps * exp(-fmin(0.1, 0.5 * gap_lo)));
-        double ea = fmin(e1, b1.folds[j].eps * exp(fmin(0.1, 0.5 * gap_hi)));
-        size_t nb0, nb1;
-        TRY(basins_at(L, b1.lo, b1.hi, grid, eb, &nb0, NULL, err));
-        TRY(basins_at(L, b1.lo, b1.hi, grid, ea, &nb1, NULL, err));
-        int meas = (int)nb1 - (int)nb0;
-        mism_fold += meas != pred;
-        for (size_t k = i; k <= j; k++)
-            removing += fold_minima_change(&b1.folds[k]) < 0;
-        double *row = tab + 7 * groups;
-        row[0] = b1.folds[i].eps, row[1] = (double)(j - i + 1), row[2] = eb, row[3] = ea;
-        row[4] = (double)nb0, row[5] = (double)nb1, row[6] = (double)pred;
-        groups++;
-        i = j + 1;
-    }
-    if (groups > 0) {
-        static const char *const fn[] = {"fold_eps", "folds_in_group", "eps_before", "eps_after",
-                                         "basins_before", "basins_after", "predicted_change"};
-        TRY(hj_result_write_csv(res, "basins_across_folds.csv", fn, tab, groups, 7, err));
-    }
-    free(tab);
-    tab = NULL;
-    TRY(hj_result_metric(res, "folds_removing_a_minimum", (double)removing, err));
-    TRY(hj_result_check(res, "C13", "fold groups whose basin-count change != minima created - removed (a removed minimum merges two basins)",
-                        (double)mism_fold, 0.0, err));
+    size_t removing = 0;
+    TRY(basins_across_folds(opt, res, L, &b1, grid, e0, e1, &removing, err));
 
     /* ---- basin count over eps, several draws (the claim) ----------------------- */
     tab = malloc(n_claim * 4 * sizeof *tab);
@@ -458,52 +570,7 @@ hj_status hj__exp_bifurcation(const hj_experiment_options *opt, hj_result *res, 
                        cl->why, good, draws, e1);
     }
 
-    /* ---- figures ------------------------------------------------------------------ */
-    hj_experiment_progress(opt, EXP, "figures", 0.96);
-    TRY(hj__exp_bifurcation_figure(res, "bifurcation",
-                                   "Critical points of H(x; eps), two clusters of 8 atoms, t = 1",
-                                   "critical_points.csv", "folds.csv", b1.n_folds > 0,
-                                   "Bifurcation diagram: H at every critical point on the traced "
-                                   "branches against eps (log axis); branches end in pairs at the "
-                                   "folds (diamonds).", err));
-    {
-        hj_plot p = {0};
-        p.name = "basins_vs_eps";
-        p.title = "Basins of -∇H (outflow counted as one) vs ε";
-        p.xlabel = "ε";
-        p.ylabel = "number";
-        p.logx = 1;
-        p.series[0] = (hj_plot_series){"basins_vs_eps.csv", 1, 2, 0, "basins (grid)", "linespoints", NULL};
-        p.series[1] = (hj_plot_series){"basins_vs_eps.csv", 1, 4, 0, "minima on the branches + 1", "lines", NULL};
-        p.n_series = 2;
-        TRY(hj__exp_figure(res, &p,
-                   "Number of basins of the flow -grad H on the grid (the region draining out of the "
-                   "grid, where H -> 0, is one basin) and the continuation's minima + 1, against eps.",
-                   err));
-    }
-    {
-        const double eps3[3] = {e0, es, e1};
-        const char *nm[3] = {"map_cold", "map_critical", "map_hot"};
-        const char *what[3] = {"cold", "eps*", "hot"};
-        for (int i = 0; i < 3; i++) {
-            hj_crit_list cl;
-            TRY(hj_landscape_critical_points(L, eps3[i], &o, &cl, err));
-            char title[128], cap[256];
-            snprintf(title, sizeof title, "H(x; eps) at eps = %.3g (%s)", eps3[i], what[i]);
-            hj_error e2 = {0};
-            hj_status ms = hj_landscape_map_render(L, eps3[i], b1.lo, b1.hi, 201, &cl, res->dir, nm[i],
-                                                   title, &e2);
-            hj_crit_list_free(&cl);
-            if (ms != HJ_OK) {
-                hj_result_note(res, "Map %s was not rendered (%s).", nm[i], e2.msg);
-                continue;
-            }
-            snprintf(cap, sizeof cap,
-                     "The landscape H(x; eps) at eps = %.3g (%s) with the atoms (circles) and its "
-                     "critical points.", eps3[i], what[i]);
-            TRY(hj_result_figure(res, nm[i], cap, err));
-        }
-    }
+    TRY(figures(opt, res, L, &b1, &o, e0, es, e1, err));
     hj_result_note(res, "Continuation found %zu branches and %zu folds between eps = %g and %g "
                         "(eps* = N^(-1/d) = %.3g); %zu of the folds remove a minimum as eps grows.",
                    b1.n_branches, b1.n_folds, e0, e1, es, removing);

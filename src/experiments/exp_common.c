@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "experiments/exp-common.h"
 
@@ -368,11 +367,11 @@ void hj__exp_fill_normal(hj_rng *rng, double *v, size_t n, double scale)
         v[i] = scale * hj_rng_normal(rng);
 }
 
-double hj__exp_now_seconds(void)
+void hj_experiment_progress(const hj_experiment_options *opt, const char *experiment,
+                            const char *stage, double fraction)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    if (opt && opt->progress)
+        opt->progress(experiment, stage, fraction, opt->progress_ctx);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -7,6 +7,7 @@
 
 #include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
+#include "hjdl/atoms.h"
 #include "hjdl/hopf.h"
 #include "hjdl/plot.h"
 #include "hjdl/rng.h"
@@ -115,22 +116,12 @@ static double gn_bumps(const double *x, size_t d, double h, uint64_t key)
     return ((z >> 11) & 1u ? h : -h) * cone;
 }
 
-static double gn_dist2(const double *a, const double *b, size_t d)
-{
-    double r = 0.0;
-    for (size_t k = 0; k < d; k++) {
-        double t = a[k] - b[k];
-        r += t * t;
-    }
-    return r;
-}
-
 /* The smallest squared distance from qi (d) to the n atoms a (n, d). */
 static double gn_rmin(const double *qi, const double *a, size_t n, size_t d)
 {
     double rmin = INFINITY;
     for (size_t j = 0; j < n; j++) {
-        double r = gn_dist2(qi, a + j * d, d);
+        double r = hj_vec_sqdist(qi, a + j * d, d);
         if (r < rmin)
             rmin = r;
     }
@@ -156,7 +147,7 @@ static void gn_predict(const double *a, const double *v, size_t n, size_t d, con
         const double rmin = gn_rmin(qi, a, n, d);
         double s = 0.0, p = 0.0;
         for (size_t j = 0; j < n; j++) {
-            double w = exp(-(gn_dist2(qi, a + j * d, d) - rmin) * inv);
+            double w = exp(-(hj_vec_sqdist(qi, a + j * d, d) - rmin) * inv);
             s += w;
             p += w * v[j];
         }
@@ -185,7 +176,7 @@ static void gn_predict_ladder(const double *a, const double *v, size_t n, size_t
         for (size_t k = 0; k < K; k++)
             s[k] = p[k] = 0.0;
         for (size_t j = 0; j < n; j++) {
-            double w = exp(-(gn_dist2(qi, a + j * d, d) - rmin) * inv);
+            double w = exp(-(hj_vec_sqdist(qi, a + j * d, d) - rmin) * inv);
             for (size_t k = 0; k < K && w > 0.0; k++) {
                 s[k] += w;
                 p[k] += w * v[j];
@@ -337,34 +328,10 @@ static hj_status gn_small_checks(hj_result *res, uint64_t seed, hj_error *err)
 
 /* ---- figures -------------------------------------------------------------- */
 
-/* ---- the experiment ------------------------------------------------------ */
-
-hj_status hj__exp_generalization(const hj_experiment_options *opt, hj_result *res, hj_error *err)
+/* The set-up, as result parameters and the opening note. */
+static void gn_describe(hj_result *res, const hj_experiment_options *opt, size_t S, size_t nmin,
+                        size_t nmax, size_t NN)
 {
-    size_t dims[3] = {1, 2, 3}, nd = 3;
-    if (opt->d != 0) {
-        if (opt->d > GN_MAX_D)
-            return hj_error_set(err, HJ_EINVAL, "generalization: d = %zu is not supported (1 to %d)",
-                                opt->d, GN_MAX_D);
-        dims[0] = opt->d;
-        nd = 1;
-    }
-    const size_t S = opt->seeds ? opt->seeds : (opt->quick ? 2 : 5);
-    const size_t nmin = (size_t)GN_NMIN;
-    const size_t nmax = opt->N ? opt->N : (opt->quick ? 5000 : 100000);
-    const size_t NN = opt->quick ? 6 : 8;
-    if (nmax < 4 * nmin)
-        return hj_error_set(err, HJ_EINVAL, "generalization: N = %zu is too small (at least %zu)", nmax,
-                            4 * nmin);
-    if (!isnan(opt->eps) && !(opt->eps > 0.0 && isfinite(opt->eps)))
-        return hj_error_set(err, HJ_EINVAL, "generalization: --eps (the constant c of rule (a)) must be > 0");
-    size_t ns[GN_MAX_NN];
-    double nsd[GN_MAX_NN];
-    for (size_t i = 0; i < NN; i++) {
-        ns[i] = (size_t)floor((double)nmin * pow((double)nmax / (double)nmin, (double)i / (double)(NN - 1)) + 0.5);
-        nsd[i] = (double)ns[i];
-    }
-
     hj_result_param_text(res, "target_fixed", "f(x) = sum_k |x_k| on [-1,1]^d", NULL);
     hj_result_param_text(res, "target_bumps",
                          "f_n = random-sign cones h_n max(0, 1/2 - |x - c|/h_n) on cubes of side h_n = rule-(a) "
@@ -394,6 +361,62 @@ hj_status hj__exp_generalization(const hj_experiment_options *opt, hj_result *re
                    "new target for every n (claim: equals n^(-1/(d+2))). Slope of log RMSE vs log n: the fit of "
                    "the geometric mean over %zu seeds, interval parts seeds (per-seed slopes), fit and fit range.",
                    GN_NTEST, S);
+}
+
+/* Rule (b): eps = 2^-k (k < K) minimising the squared error on the last
+ * fifth of the n training points (at most GN_NVAL_MAX scored), the rest
+ * being the atoms: *nat of them. *edge = 1 when the best k is at an end of
+ * the ladder. lad (GN_NVAL_MAX, K) and mse (K) are scratch. */
+static double gn_rule_b_eps(const double *xtr, const double *v, size_t n, size_t d, size_t K,
+                            double *lad, double *mse, size_t *nat, int *edge)
+{
+    const size_t nval = n / 5, nfit = n - nval;
+    const size_t nsc = nval < GN_NVAL_MAX ? nval : GN_NVAL_MAX;
+    gn_predict_ladder(xtr, v, nfit, d, xtr + nfit * d, nsc, GN_T, 1.0, K, lad);
+    size_t kb = 0;
+    for (size_t k = 0; k < K; k++) {
+        mse[k] = 0.0;
+        for (size_t i = 0; i < nsc; i++) {
+            double e = lad[i * K + k] - v[nfit + i];
+            mse[k] += e * e;
+        }
+        if (mse[k] < mse[kb])
+            kb = k;
+    }
+    *edge = kb == 0 || kb == K - 1;
+    *nat = nfit;
+    return ldexp(1.0, -(int)kb);
+}
+
+/* ---- the experiment ------------------------------------------------------ */
+
+hj_status hj__exp_generalization(const hj_experiment_options *opt, hj_result *res, hj_error *err)
+{
+    size_t dims[3] = {1, 2, 3}, nd = 3;
+    if (opt->d != 0) {
+        if (opt->d > GN_MAX_D)
+            return hj_error_set(err, HJ_EINVAL, "generalization: d = %zu is not supported (1 to %d)",
+                                opt->d, GN_MAX_D);
+        dims[0] = opt->d;
+        nd = 1;
+    }
+    const size_t S = opt->seeds ? opt->seeds : (opt->quick ? 2 : 5);
+    const size_t nmin = (size_t)GN_NMIN;
+    const size_t nmax = opt->N ? opt->N : (opt->quick ? 5000 : 100000);
+    const size_t NN = opt->quick ? 6 : 8;
+    if (nmax < 4 * nmin)
+        return hj_error_set(err, HJ_EINVAL, "generalization: N = %zu is too small (at least %zu)", nmax,
+                            4 * nmin);
+    if (!isnan(opt->eps) && !(opt->eps > 0.0 && isfinite(opt->eps)))
+        return hj_error_set(err, HJ_EINVAL, "generalization: --eps (the constant c of rule (a)) must be > 0");
+    size_t ns[GN_MAX_NN];
+    double nsd[GN_MAX_NN];
+    for (size_t i = 0; i < NN; i++) {
+        ns[i] = (size_t)floor((double)nmin * pow((double)nmax / (double)nmin, (double)i / (double)(NN - 1)) + 0.5);
+        nsd[i] = (double)ns[i];
+    }
+
+    gn_describe(res, opt, S, nmin, nmax, NN);
 
     hj_experiment_progress(opt, GN_NAME, "checks", 0.0);
     hj_status st = gn_small_checks(res, opt->seed, err);
@@ -466,24 +489,10 @@ hj_status hj__exp_generalization(const hj_experiment_options *opt, hj_result *re
                         if (r == 0) {
                             eps = ca * pow((double)n, pw);
                         } else {
-                            /* rule (b): the last fifth held out, the rest are the atoms */
-                            const size_t nval = n / 5, nfit = n - nval;
-                            const size_t nsc = nval < GN_NVAL_MAX ? nval : GN_NVAL_MAX;
-                            gn_predict_ladder(xtr, v, nfit, d, xtr + nfit * d, nsc, GN_T, 1.0, K, lad);
-                            size_t kb = 0;
-                            for (size_t k = 0; k < K; k++) {
-                                mse[k] = 0.0;
-                                for (size_t i = 0; i < nsc; i++) {
-                                    double e = lad[i * K + k] - v[nfit + i];
-                                    mse[k] += e * e;
-                                }
-                                if (mse[k] < mse[kb])
-                                    kb = k;
-                            }
-                            edge_hits += (kb == 0 || kb == K - 1);
+                            int edge;
+                            eps = gn_rule_b_eps(xtr, v, n, d, K, lad, mse, &nat, &edge);
+                            edge_hits += edge;
                             nrule_b++;
-                            eps = ldexp(1.0, -(int)kb);
-                            nat = nfit;
                         }
                         gn_predict(xtr, v, nat, d, xte, GN_NTEST, GN_T, eps, pred);
                         const double e = gn_rmse(pred, fte, GN_NTEST);

@@ -12,7 +12,8 @@
 #include "hjdl/plot.h"
 #include "hjdl/robust.h"
 #include "hjdl/stats.h"
-#include "robust/robust-impl.h"
+#include "hjdl/vec.h"
+#include "robust/fmnist.h"
 
 /*
  * Set-up: Fashion-MNIST, the first n_train training images (10000; quick
@@ -54,7 +55,7 @@ typedef struct run_out {
     double lapack_err, hvp_err, meb_gap;
 } run_out;
 
-static hj_status one_run(const hj__fmnist_pca *D, size_t N, double eps, uint64_t seed, size_t epochs,
+static hj_status one_run(const hj_fmnist_pca *D, size_t N, double eps, uint64_t seed, size_t epochs,
                          size_t iters, size_t npts, size_t nhvp, double *ptab, run_out *ro, hj_error *err)
 {
     const size_t C = D->n_classes, k = D->k;
@@ -89,7 +90,7 @@ static hj_status one_run(const hj__fmnist_pca *D, size_t N, double eps, uint64_t
     TRY(hj_model_forward(&m, ws, D->x_test, D->n_test, F, err));
     size_t correct = 0;
     for (size_t i = 0; i < D->n_test; i++) {
-        size_t a = hj__robust_argmax(F + i * C, C);
+        size_t a = hj_vec_argmax(F + i * C, C);
         correct += a == (size_t)D->y_test[i];
         if (i < npts)
             pred[i] = a;
@@ -153,7 +154,7 @@ hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *re
     const size_t epochs = quick ? 2 : 4, iters = opt->iters, k = opt->d ? opt->d : 50;
     const size_t runs = N_EPS * seeds;
     hj_status st = HJ_OK;
-    hj__fmnist_pca D = {0};
+    hj_fmnist_pca D = {0};
     double *tab = calloc(runs * NCOL, sizeof *tab), *ptab = calloc(runs * npts * 8, sizeof *ptab);
     double *le = malloc(runs * sizeof *le), *lmed = malloc(4 * runs * sizeof *lmed), *lpap = lmed + runs;
     double *lmed2 = lmed + 2 * runs, *lpap2 = lmed + 3 * runs, *ptab2 = calloc(npts * 8, sizeof *ptab2);
@@ -162,7 +163,7 @@ hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *re
         goto done;
     }
     hj_experiment_progress(opt, EXP, "loading Fashion-MNIST, PCA", 0.0);
-    TRY(hj__robust_fmnist_pca(n_train, n_acc, k, &D, err));
+    TRY(hj_fmnist_load(&(hj_fmnist_request){.n_train = n_train, .n_test = n_acc, .k = k}, &D, err));
     if (D.n_test < npts) {
         st = hj_error_set(err, HJ_EINVAL, "hessian-fmnist: only %zu test points", D.n_test);
         goto done;
@@ -356,7 +357,7 @@ hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *re
                    c2->lo, c2->hi, mp1.parts[0].half_width, mp1.parts[1].half_width, mp1.parts[2].half_width,
                    hj_verdict_name(c2->verdict), c2->why);
 done:
-    hj__robust_fmnist_free(&D);
+    hj_fmnist_free(&D);
     free(tab), free(ptab), free(ptab2), free(le), free(lmed);
     return st;
 }

@@ -14,7 +14,6 @@
 #include "hjdl/rng.h"
 #include "hjdl/stats.h"
 #include "hjdl/verify.h"
-#include "verify/verify-impl.h"
 
 /*
  * Parts (each records CSV, checks and a figure into res->dir):
@@ -93,7 +92,7 @@ static hj_status part_c1(ictx *c)
     for (size_t r = 0; r < rows; r++) {
         const double eps = r == 0 ? 0.0 : pow(10.0, -6.0 + (double)(r - 1) / (double)per_decade);
         double worst;
-        TRY(hj__c1_identity_err(&atoms, NULL, w, b, x, n, t, eps, f, u, &worst, c->err));
+        TRY(hj_verify_c1_error(&atoms, NULL, w, b, x, n, t, eps, f, u, &worst, c->err));
         tab[r * 3] = eps;
         tab[r * 3 + 1] = worst;
         tab[r * 3 + 2] = fmax(worst, 1e-18); /* for the log axis */
@@ -216,7 +215,7 @@ static hj_status part_tropical(ictx *c)
             low_net = fmax(low_net, -df / fmax(1.0, fabs(f0[i])));
             low_pde = fmax(low_pde, (du < -slack ? -du : 0.0) / fmax(1.0, fabs(u0[i])));
             /* sharper bound eps log(1 + (N-1) e^{-gap/eps}), gap between the two largest logits */
-            ratio_sharp = fmax(ratio_sharp, hj__sharp_gap_ratio(w, b, N, 1, x + i, eps, df, f0[i]));
+            ratio_sharp = fmax(ratio_sharp, hj_verify_sharp_gap_ratio(w, b, N, 1, x + i, eps, df, f0[i]));
         }
         ratio_net = fmax(ratio_net, sup_net / (eps * logN));
         ratio_pde = fmax(ratio_pde, sup_pde / (eps * logN));

@@ -6,7 +6,7 @@
 
 #include "experiments/exp-common.h"
 #include "experiments/experiments-impl.h"
-#include "hjdl/dataset.h"
+#include "robust/fmnist.h"
 #include "hjdl/hopf.h"
 #include "hjdl/landscape.h"
 #include "hjdl/plot.h"
@@ -219,45 +219,29 @@ static hj_status fmnist_load(const hj_experiment_options *opt, hj_result *res, s
                              double **Pout, int **lab_out, size_t *nf_out, double *q, int *have,
                              hj_error *err)
 {
-    hj_dataset ds = {0};
-    hj_preprocess pre = {0};
+    hj_fmnist_pca F = {0};
     hj_error e2 = {0};
+    size_t n0 = 0, n1 = 0;
+    int *lab = NULL;
     *have = 0;
-    if (hj_dataset_load("fashion-mnist", NULL, &ds, &e2) != HJ_OK) {
+    /* classes 0 and 1 of the training images, PCA 2-D fitted on them */
+    const hj_fmnist_request req = {.n_train = opt->quick ? 3000 : 12000, .k = 2, .classes = 0x3u};
+    hj_status st = hj_fmnist_load(&req, &F, &e2);
+    if (st == HJ_ENOMEM)
+        return hj_error_set(err, st, "phase: %s", e2.msg);
+    if (st != HJ_OK) {
         hj_result_note(res, "Fashion-MNIST part skipped: %s", e2.msg);
         return HJ_OK;
     }
-    const size_t D = ds.x_train.cols, n = ds.x_train.rows;
-    const size_t fit_cap = opt->quick ? 3000 : 12000;
-    size_t *idx = malloc(n * sizeof *idx), nf = 0, n0 = 0, n1 = 0;
-    double *X = NULL, *P = NULL;
-    int *lab = NULL;
-    hj_status st = HJ_OK;
-    if (idx == NULL) {
+    const size_t nf = F.n_train;
+    const double *P = F.x_train;
+    lab = malloc((nf ? nf : 1) * sizeof *lab);
+    if (lab == NULL) {
         st = hj_error_set(err, HJ_ENOMEM, "phase: out of memory");
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        int c = (int)ds.y_train.data[i];
-        if (c == 0 || c == 1)
-            idx[nf++] = i;
-    }
-    if (nf > fit_cap)
-        nf = fit_cap;
-    X = malloc(nf * D * sizeof *X);
-    P = malloc(nf * 2 * sizeof *P);
-    lab = malloc(nf * sizeof *lab);
-    if (X == NULL || P == NULL || lab == NULL) {
-        st = hj_error_set(err, HJ_ENOMEM, "phase: out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < nf; i++) {
-        memcpy(X + i * D, ds.x_train.data + idx[i] * D, D * sizeof *X);
-        lab[i] = (int)ds.y_train.data[idx[i]];
-    }
-    if ((st = hj_preprocess_fit(&pre, HJ_PRE_PCA, X, nf, D, 2, err)) != HJ_OK ||
-        (st = hj_preprocess_apply(&pre, X, nf, P, err)) != HJ_OK)
-        goto done;
+    for (size_t i = 0; i < nf; i++)
+        lab[i] = (int)F.y_train[i];
     /* class means of the projected fit set, and their midpoint: the queries */
     for (size_t k = 0; k < N_Q * 2; k++)
         q[k] = 0.0;
@@ -272,13 +256,12 @@ static hj_status fmnist_load(const hj_experiment_options *opt, hj_result *res, s
     q[0] /= (double)n0, q[1] /= (double)n0, q[2] /= (double)n1, q[3] /= (double)n1;
     q[4] = 0.5 * (q[0] + q[2]), q[5] = 0.5 * (q[1] + q[3]);
     TRY(hj_result_param_num(res, "fmnist_pca_fit_images", (double)nf, err));
-    *Pout = P, *lab_out = lab, *nf_out = nf;
-    P = NULL, lab = NULL;
+    *Pout = F.x_train, *lab_out = lab, *nf_out = nf;
+    F.x_train = NULL, lab = NULL;
     *have = 1;
 done:
-    free(idx), free(X), free(P), free(lab);
-    hj_preprocess_free(&pre);
-    hj_dataset_free(&ds);
+    free(lab);
+    hj_fmnist_free(&F);
     return st;
 }
 

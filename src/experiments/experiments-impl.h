@@ -29,8 +29,5 @@ hj_status hj__exp_robustness(const hj_experiment_options *opt, hj_result *res, h
 hj_status hj__exp_hessian_fmnist(const hj_experiment_options *opt, hj_result *res, hj_error *err);
 hj_status hj__exp_adversarial(const hj_experiment_options *opt, hj_result *res, hj_error *err);
 
-/* Append a zeroed claim to r (the storage behind hj_result_claim_add); NULL with
- * HJ_ENOMEM in err when it cannot grow. */
-hj_claim *hj__result_new_claim(hj_result *r, hj_error *err);
 
 #endif /* HJDL_EXPERIMENTS_IMPL_H */

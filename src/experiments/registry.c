@@ -55,13 +55,6 @@ void hj_experiment_options_default(hj_experiment_options *o)
     o->seed = 1;
 }
 
-void hj_experiment_progress(const hj_experiment_options *opt, const char *experiment,
-                            const char *stage, double fraction)
-{
-    if (opt && opt->progress)
-        opt->progress(experiment, stage, fraction, opt->progress_ctx);
-}
-
 /* Remove the directory dir that this run created, with what the experiment
  * wrote into it (files and subdirectories of its own; links are removed, never
  * followed). Best effort: a failed run's error is what the caller reports. */

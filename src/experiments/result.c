@@ -7,7 +7,7 @@
 
 #include "hjdl/data.h"
 #include "hjdl/experiment.h"
-#include "io/io-impl.h"
+#include "io/io.h"
 
 const char *hj_verdict_name(hj_verdict v)
 {
@@ -72,7 +72,7 @@ hj_status hj_result_check(hj_result *r, const char *claim, const char *name, dou
     return hj_check_add(&r->checks, claim, name, value, threshold, err);
 }
 
-hj_claim *hj__result_new_claim(hj_result *r, hj_error *err)
+static hj_claim *new_claim(hj_result *r, hj_error *err)
 {
     if (!grow((void **)&r->claims, &r->cap_claims, r->n_claims, sizeof *r->claims)) {
         hj_error_set(err, HJ_ENOMEM, "result: out of memory");
@@ -81,6 +81,76 @@ hj_claim *hj__result_new_claim(hj_result *r, hj_error *err)
     hj_claim *c = &r->claims[r->n_claims++];
     memset(c, 0, sizeof *c);
     return c;
+}
+
+/* A claim: validated, its interval from the parts, its verdict by the rule
+ * of claim.c (hj_verdict_decide). */
+static const hj_interval_part *find_part(const hj_claim_measurement *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_parts; i++)
+        if (strcmp(m->parts[i].name, name) == 0)
+            return &m->parts[i];
+    return NULL;
+}
+
+hj_status hj_result_claim_add(hj_result *r, const hj_claim_spec *spec, const hj_claim_measurement *m,
+                              hj_error *err)
+{
+    if (r == NULL || spec == NULL || m == NULL || spec->claim == NULL || spec->statement == NULL)
+        return hj_error_set(err, HJ_EINVAL, "claim: NULL argument");
+    const char *id = spec->claim;
+    if (!isfinite(spec->tolerance) || spec->tolerance < 0.0)
+        return hj_error_set(err, HJ_EINVAL, "claim %s: tolerance must be finite and >= 0 (got %g)", id,
+                            spec->tolerance);
+    if (spec->tolerance_reason == NULL || spec->tolerance_reason[0] == '\0')
+        return hj_error_set(err, HJ_EINVAL, "claim %s: the tolerance needs its reason", id);
+    if (spec->source == HJ_SOURCE_PAPER && (spec->paper_words == NULL || spec->paper_words[0] == '\0'))
+        return hj_error_set(err, HJ_EINVAL, "claim %s: a paper claim needs the paper's statement", id);
+    if (spec->form == HJ_FORM_TREND && (fabs(spec->predicted) != 1.0 || spec->tolerance != 0.0))
+        return hj_error_set(err, HJ_EINVAL, "claim %s: a trend predicts a sign (+1 or -1) with tolerance 0",
+                            id);
+    if ((unsigned)spec->form > (unsigned)HJ_FORM_TREND)
+        return hj_error_set(err, HJ_EINVAL, "claim %s: unknown form %d", id, (int)spec->form);
+    const hj_interval_part *budget = find_part(m, HJ_CLAIM_PART_BUDGET);
+    if (spec->trained && budget == NULL)
+        return hj_error_set(err, HJ_EINVAL,
+                            "claim %s is about trained models: its measurement needs the '%s' part", id,
+                            HJ_CLAIM_PART_BUDGET);
+    double sum2 = 0.0;
+    for (size_t i = 0; i < m->n_parts; i++)
+        sum2 += m->parts[i].half_width * m->parts[i].half_width;
+    const double half = sqrt(sum2);
+
+    hj_claim *c = new_claim(r, err);
+    if (c == NULL)
+        return HJ_ENOMEM;
+    snprintf(c->claim, sizeof c->claim, "%s", id);
+    snprintf(c->statement, sizeof c->statement, "%s", spec->statement);
+    c->predicted = spec->predicted;
+    c->measured = m->value;
+    c->uncertainty = half;
+    c->source = spec->source;
+    snprintf(c->paper_words, sizeof c->paper_words, "%s", spec->paper_words ? spec->paper_words : "");
+    c->form = spec->form;
+    c->tolerance = spec->tolerance;
+    snprintf(c->tolerance_reason, sizeof c->tolerance_reason, "%s", spec->tolerance_reason);
+    c->trained = spec->trained;
+    c->lo = m->value - half;
+    c->hi = m->value + half;
+    c->n_parts = m->n_parts;
+    memcpy(c->parts, m->parts, m->n_parts * sizeof *m->parts);
+    hj_claim_rule_text(spec->form, spec->predicted, spec->tolerance, c->rule, sizeof c->rule);
+    if (spec->trained && !(budget->half_width <= spec->tolerance)) {
+        c->verdict = HJ_VERDICT_INCONCLUSIVE;
+        snprintf(c->why, sizeof c->why,
+                 "not converged: the answer moves by %.4g when the training budget doubles, more than "
+                 "the tolerance %.4g",
+                 budget->half_width, spec->tolerance);
+        return HJ_OK;
+    }
+    c->verdict = hj_verdict_decide(spec->form, spec->predicted, spec->tolerance, c->lo, c->hi, c->why,
+                                   sizeof c->why);
+    return HJ_OK;
 }
 
 hj_status hj_result_figure(hj_result *r, const char *file, const char *caption, hj_error *err)

@@ -567,12 +567,10 @@ static void write_name(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* The body once validated; the caller holds the C locale. */
-static void csv_emit(FILE *f, const hj_matrix *m, const char *const *names)
+/* The header line: names (cols), else c1..cN. */
+static void emit_header(FILE *f, const char *const *names, size_t cols)
 {
-    if (names == NULL)
-        names = (const char *const *)m->names;
-    for (size_t j = 0; j < m->cols; j++) {
+    for (size_t j = 0; j < cols; j++) {
         if (j > 0)
             fputc(',', f);
         if (names != NULL)
@@ -581,6 +579,14 @@ static void csv_emit(FILE *f, const hj_matrix *m, const char *const *names)
             fprintf(f, "c%zu", j + 1);
     }
     fputc('\n', f);
+}
+
+/* The body once validated; the caller holds the C locale. */
+static void csv_emit(FILE *f, const hj_matrix *m, const char *const *names)
+{
+    if (names == NULL)
+        names = (const char *const *)m->names;
+    emit_header(f, names, m->cols);
     for (size_t i = 0; i < m->rows; i++) {
         const double *row = m->data + i * m->cols; /* (cols) */
         for (size_t j = 0; j < m->cols; j++) {
@@ -646,4 +652,33 @@ hj_status hj_csv_write(const char *path, const hj_matrix *m, const char *const *
         return st;
     csv_job job = {m, names};
     return hj_io_write_atomic(path, csv_job_write, &job, err);
+}
+
+typedef struct header_job {
+    const char *const *names;
+    size_t cols;
+} header_job;
+
+static hj_status header_job_write(FILE *f, const void *ctx, hj_error *err)
+{
+    const header_job *job = ctx;
+    emit_header(f, job->names, job->cols);
+    if (fflush(f) != 0 || ferror(f))
+        return hj_error_set(err, HJ_EIO, "write error: %s", strerror(errno));
+    return HJ_OK;
+}
+
+hj_status hj_csv_write_header(const char *path, const char *const *names, size_t cols,
+                              hj_error *err)
+{
+    if (path == NULL || path[0] == '\0')
+        return hj_error_set(err, HJ_EINVAL, "hj_csv_write_header: empty path");
+    if (names == NULL || cols == 0)
+        return hj_error_set(err, HJ_EINVAL, "%s: a header needs at least one column name", path);
+    for (size_t j = 0; j < cols; j++)
+        if (names[j] == NULL || names[j][0] == '\0' || strpbrk(names[j], "\r\n") != NULL)
+            return hj_error_set(err, HJ_EINVAL, "%s: column %zu name is empty or has a line break",
+                                path, j + 1);
+    header_job job = {names, cols};
+    return hj_io_write_atomic(path, header_job_write, &job, err);
 }

@@ -1,5 +1,6 @@
 /* infconv.c — Hopf–Lax propagator by direct numerical minimisation (grid scan + local golden-section refinement). */
 #include "hjdl/pde.h"
+#include "hjdl/vec.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -150,14 +151,6 @@ static double line_min(objective *o, double *y, double *fy, const double *dir, d
     return fabs(sb);
 }
 
-static double dist(const double *a, const double *b, size_t d)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < d; k++)
-        s += (a[k] - b[k]) * (a[k] - b[k]);
-    return sqrt(s);
-}
-
 /* Refine a candidate y (d) with value fy by sweeps of line searches (see the
  * comment at the top); returns the final value. */
 static double refine(objective *o, double *y, double fy, double r0)
@@ -173,12 +166,12 @@ static double refine(objective *o, double *y, double fy, double r0)
             line_min(o, y, &fy, dir, r);
         }
         if (d == 2) {
-            double len = dist(o->x, y, d);
+            double len = hj_vec_dist(o->x, y, d);
             if (len > 0.0) {
                 double dir[2] = {(o->x[0] - y[0]) / len, (o->x[1] - y[1]) / len};
                 line_min(o, y, &fy, dir, r);
             }
-            len = dist(y, ys, d);
+            len = hj_vec_dist(y, ys, d);
             if (len > 0.0) {
                 double dir[2] = {(y[0] - ys[0]) / len, (y[1] - ys[1]) / len};
                 line_min(o, y, &fy, dir, fmax(r, 2.0 * len));
@@ -186,7 +179,7 @@ static double refine(objective *o, double *y, double fy, double r0)
         }
         if (!(fy < fs))
             break;
-        r = fmax(4.0 * dist(y, ys, d), 64.0 * o->tol);
+        r = fmax(4.0 * hj_vec_dist(y, ys, d), 64.0 * o->tol);
     }
     return fy;
 }

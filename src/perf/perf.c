@@ -5,18 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "hjdl/runtime.h"
 #include "perf/perf-impl.h"
 
 static const char *const KERNEL_NAMES[HJ_PERF_N_KERNELS] = {"lse", "adam", "hopf-cole"};
 
-double hj_perf_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+double hj_perf_now(void) { return hj_now_seconds(); }
 
 const char *hj_perf_kernel_name(hj_perf_kernel k)
 {

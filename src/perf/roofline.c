@@ -12,7 +12,7 @@
 #endif
 
 #include "common/linalg.h"
-#include "core/core-impl.h"
+#include "core/kernels.h"
 #include "hjdl/perf.h"
 #include "hjdl/runtime.h"
 #include "perf/perf-impl.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "hjdl/report.h"
-#include "io/io-impl.h"
+#include "io/io.h"
 
 #define N_FIELDS 9
 static const char HEADER[] = "experiment\tclaim\tsource\tverdict\tprovisional\tmeasured\tlo\thi\tstatement";

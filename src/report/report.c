@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "io/io-impl.h"
+#include "io/io.h"
 
 #define N_CLAIMS 13
 

@@ -16,6 +16,7 @@
 
 #include "hjdl/rng.h"
 #include "hjdl/robust.h"
+#include "hjdl/vec.h"
 #include "robust/robust-impl.h"
 
 #define CHUNK 256
@@ -172,7 +173,7 @@ static hj_status evaluate(chunk *K, size_t na, const size_t *lab, size_t base, d
     for (size_t a = 0; a < na; a++) {
         const size_t i = K->act[a];
         const double *F = K->F + a * C;
-        size_t pred = hj__robust_argmax(F, C);
+        size_t pred = hj_vec_argmax(F, C);
         double loss = loss_and_grad(K->o->loss, F, C, lab[i], grad ? K->gout + a * C : NULL);
         if (pred != lab[i]) {
             K->done[i] = 1;

@@ -13,6 +13,7 @@
 
 #include "hjdl/lse.h"
 #include "hjdl/robust.h"
+#include "hjdl/vec.h"
 #include "robust/robust-impl.h"
 
 /* The radius of one competitor: the s where int_0^s min(G + kappa t, Lip) dt = mm. */
@@ -118,7 +119,7 @@ hj_status hj_certify(const hj_model *m, const double *x_raw, size_t n, hj_certif
                     for (size_t k = 0; k < d; k++)
                         g[k] += z[j] * wt[j * d + k];
         }
-        const size_t y = hj__robust_argmax(F, C);
+        const size_t y = hj_vec_argmax(F, C);
         hj_certificate *o = out + i;
         o->cls = y;
         o->runner_up = y == 0 ? 1 : 0;

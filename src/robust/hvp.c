@@ -25,6 +25,7 @@
 
 #include "hjdl/lse.h"
 #include "hjdl/robust.h"
+#include "hjdl/vec.h"
 
 typedef struct tape {
     const hj_model *m;
@@ -41,14 +42,6 @@ typedef struct tape {
 static size_t pre_width(const hj_layer *L)
 {
     return L->kind == HJ_LAYER_LSE_CLASS ? L->width * L->out : L->width;
-}
-
-static double dot(const double *a, const double *b, size_t d)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < d; k++)
-        s += a[k] * b[k];
-    return s;
 }
 
 /* sp''(a) = sigma(a/eps)(1 - sigma(a/eps))/eps = 1/(eps (2 + e^t + e^-t)), t = a/eps. */
@@ -105,7 +98,7 @@ static void affine(const double *W, const double *bias, size_t rows, size_t d, c
                    double *out)
 {
     for (size_t j = 0; j < rows; j++)
-        out[j] = (bias ? bias[j] : 0.0) + dot(W + j * d, h, d);
+        out[j] = (bias ? bias[j] : 0.0) + hj_vec_dot(W + j * d, h, d);
 }
 
 /* out (d) = W^T (rows, d) y (rows). */
@@ -193,7 +186,7 @@ static void tape_backward(tape *T, const double *gout)
             const double *K = P, *V = P + W * d + W;
             double *t = T->t1;
             affine(V, NULL, W, d, g, t);
-            double tb = dot(pre, t, W);
+            double tb = hj_vec_dot(pre, t, W);
             for (size_t j = 0; j < W; j++)
                 t[j] = pre[j] * (t[j] - tb) / eps;
             affine_t(K, W, d, t, gin);
@@ -239,7 +232,7 @@ static void tape_hvp(void *ctx, const double *v, double *hv)
         case HJ_LAYER_GIBBS: {
             const double *K = P, *V = P + W * d + W;
             affine(K, NULL, W, d, ht, aux);
-            double sb = dot(pre, aux, W);
+            double sb = hj_vec_dot(pre, aux, W);
             for (size_t j = 0; j < W; j++)
                 aux[j] = pre[j] * (aux[j] - sb) / eps;
             memset(out, 0, d * sizeof *out);
@@ -283,7 +276,7 @@ static void tape_hvp(void *ctx, const double *v, double *hv)
             double *t = T->t1, *tt = T->t2;
             affine(V, NULL, W, d, g, t);
             affine(V, NULL, W, d, gt, tt);
-            const double tb = dot(pre, t, W), ttb = dot(pre, tt, W), dpt = dot(aux, t, W);
+            const double tb = hj_vec_dot(pre, t, W), ttb = hj_vec_dot(pre, tt, W), dpt = hj_vec_dot(aux, t, W);
             for (size_t j = 0; j < W; j++)
                 tt[j] = (aux[j] * (t[j] - tb) + pre[j] * (tt[j] - dpt - ttb)) / eps;
             affine_t(K, W, d, tt, gin);
@@ -295,7 +288,7 @@ static void tape_hvp(void *ctx, const double *v, double *hv)
             double *y = T->row;
             for (size_t c = 0; c < blocks; c++) {
                 const double *pc = pre + c * W, *zc = aux + c * W;
-                const double zb = dot(pc, zc, W), gF = T->gscale * g[c];
+                const double zb = hj_vec_dot(pc, zc, W), gF = T->gscale * g[c];
                 for (size_t j = 0; j < W; j++)
                     y[c * W + j] = gF * pc[j] * (zc[j] - zb) / eps;
             }

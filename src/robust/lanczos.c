@@ -12,15 +12,8 @@
 #include "hjdl/lse.h"
 #include "hjdl/rng.h"
 #include "hjdl/robust.h"
-#include "core/core-impl.h"
-
-static double dot(const double *a, const double *b, size_t d)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < d; k++)
-        s += a[k] * b[k];
-    return s;
-}
+#include "hjdl/vec.h"
+#include "core/kernels.h"
 
 /* One extreme eigenpair of the tridiagonal (alpha (k), beta (k-1)): which = 1
  * smallest, k largest. *theta the eigenvalue, *last the last component of its
@@ -71,7 +64,7 @@ static hj_status lanczos(hj_symop_fn op, void *ctx, size_t d, size_t max_iter, d
     while (n0 == 0.0) {
         for (size_t k = 0; k < d; k++)
             Q[k] = hj_rng_normal(&rng);
-        n0 = sqrt(dot(Q, Q, d));
+        n0 = sqrt(hj_vec_dot(Q, Q, d));
     }
     for (size_t k = 0; k < d; k++)
         Q[k] /= n0;
@@ -83,8 +76,8 @@ static hj_status lanczos(hj_symop_fn op, void *ctx, size_t d, size_t max_iter, d
         const double *q = Q + k * d;
         op(ctx, q, w);
         steps = k + 1;
-        anorm = fmax(anorm, sqrt(dot(w, w, d)));
-        double a = dot(q, w, d);
+        anorm = fmax(anorm, sqrt(hj_vec_dot(w, w, d)));
+        double a = hj_vec_dot(q, w, d);
         alpha[k] = a;
         for (size_t i = 0; i < d; i++)
             w[i] -= a * q[i] + (k > 0 ? beta[k - 1] * Q[(k - 1) * d + i] : 0.0);
@@ -92,11 +85,11 @@ static hj_status lanczos(hj_symop_fn op, void *ctx, size_t d, size_t max_iter, d
         for (int pass = 0; pass < 2; pass++)
             for (size_t j = 0; j <= k; j++) {
                 const double *qj = Q + j * d;
-                double c = dot(qj, w, d);
+                double c = hj_vec_dot(qj, w, d);
                 for (size_t i = 0; i < d; i++)
                     w[i] -= c * qj[i];
             }
-        double b = sqrt(dot(w, w, d));
+        double b = sqrt(hj_vec_dot(w, w, d));
         beta[k] = b;
         /* the tridiagonal eigenproblem costs more than a step: solve it on the first
          * steps, every fourth step and at the end */
@@ -156,7 +149,7 @@ static void cov_apply(void *ctx, const double *v, double *out)
     memset(out, 0, c->d * sizeof *out);
     for (size_t j = 0; j < c->Na; j++) {
         const double *u = c->U + j * c->d;
-        double s = dot(u, v, c->d);
+        double s = hj_vec_dot(u, v, c->d);
         for (size_t k = 0; k < c->d; k++)
             out[k] += s * u[k];
     }

@@ -17,18 +17,9 @@
 #include <string.h>
 
 #include "hjdl/robust.h"
+#include "hjdl/vec.h"
 
 #define MEB_MAX_ITERS 100000
-
-static double dist2(const double *a, const double *b, size_t d)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < d; k++) {
-        double t = a[k] - b[k];
-        s += t * t;
-    }
-    return s;
-}
 
 /* c (d) = sum_j u_j p_j over the support of u. */
 static void centre_of(const double *p, const double *u, size_t N, size_t d, double *c)
@@ -61,12 +52,12 @@ hj_status hj_meb(const double *p, size_t N, size_t d, double tol, double *centre
     size_t a = 0, b = 0;
     double fa = -1.0, fb = -1.0;
     for (size_t j = 0; j < N; j++) {
-        double t = dist2(p + j * d, p, d);
+        double t = hj_vec_sqdist(p + j * d, p, d);
         if (t > fa)
             fa = t, a = j;
     }
     for (size_t j = 0; j < N; j++) {
-        double t = dist2(p + j * d, p + a * d, d);
+        double t = hj_vec_sqdist(p + j * d, p + a * d, d);
         if (t > fb)
             fb = t, b = j;
     }
@@ -80,7 +71,7 @@ hj_status hj_meb(const double *p, size_t N, size_t d, double tol, double *centre
         double phi = 0.0, R2 = -1.0;
         size_t jf = 0, jn = N;
         for (size_t j = 0; j < N; j++) {
-            dist[j] = dist2(p + j * d, c, d);
+            dist[j] = hj_vec_sqdist(p + j * d, c, d);
             if (dist[j] > R2)
                 R2 = dist[j], jf = j;
             if (u[j] > 0.0) {
@@ -134,7 +125,7 @@ double hj_point_diameter(const double *p, size_t N, size_t d)
     double D2 = 0.0;
     for (size_t j = 0; j < N; j++)
         for (size_t k = j + 1; k < N; k++) {
-            double t = dist2(p + j * d, p + k * d, d);
+            double t = hj_vec_sqdist(p + j * d, p + k * d, d);
             if (t > D2)
                 D2 = t;
         }

@@ -174,7 +174,7 @@ done:
     return st;
 }
 
-double hj__sharp_gap_ratio(const double *w, const double *b, size_t N, size_t d, const double *x,
+double hj_verify_sharp_gap_ratio(const double *w, const double *b, size_t N, size_t d, const double *x,
                            double eps, double df, double f0)
 {
     /* the two largest logits */
@@ -237,7 +237,7 @@ static hj_status tropical_limit(vctx *c)
             double bound = eps * log((double)N);
             ratio_net = fmax(ratio_net, df < 0 ? INFINITY : df / bound);
             ratio_pde = fmax(ratio_pde, du < 0 ? INFINITY : du / bound);
-            ratio_sharp = fmax(ratio_sharp, hj__sharp_gap_ratio(w, b, N, d, x + i * d, eps, df, f0[i]));
+            ratio_sharp = fmax(ratio_sharp, hj_verify_sharp_gap_ratio(w, b, N, d, x + i * d, eps, df, f0[i]));
             double gn = 0.0;
             for (size_t k = 0; k < d; k++)
                 gn += grad[i * d + k] * grad[i * d + k];

@@ -7,7 +7,7 @@
 #include "hjdl/lse.h"
 #include "verify/verify-impl.h"
 
-hj_status hj__c1_identity_err(const hj_atoms *atoms, const hj_metric *metric, const double *w,
+hj_status hj_verify_c1_error(const hj_atoms *atoms, const hj_metric *metric, const double *w,
                               const double *b, const double *x, size_t n, double t, double eps,
                               double *f, double *u, double *worst, hj_error *err)
 {
@@ -49,7 +49,7 @@ static hj_status identity_for(vctx *c, const hj_metric *metric, const char *labe
     hj_atoms atoms = {N, d, y, g};
     for (size_t e = 0; e < sizeof eps_list / sizeof eps_list[0]; e++) {
         double eps = eps_list[e], worst;
-        VTRY(hj__c1_identity_err(&atoms, metric, w, b, x, n, t, eps, f, u, &worst, c->err));
+        VTRY(hj_verify_c1_error(&atoms, metric, w, b, x, n, t, eps, f, u, &worst, c->err));
         VTRY(vcheck(c, "C1", worst, 1e-13, "%s f+u = |x|^2/4t, eps=%g (rel)", label, eps));
     }
     /* round trip of the map */

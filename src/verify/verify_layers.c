@@ -230,7 +230,7 @@ static hj_status attention_kernels(vctx *c)
     return st;
 }
 
-hj_status hj__lse_tf_init(hj__lse_tf *tf, size_t T, size_t D, size_t M, double t, double eps_ffn,
+hj_status hj_lse_tf_init(hj_lse_tf *tf, size_t T, size_t D, size_t M, double t, double eps_ffn,
                           hj_error *err)
 {
     const size_t R = T > M ? T : M;
@@ -247,14 +247,14 @@ hj_status hj__lse_tf_init(hj__lse_tf *tf, size_t T, size_t D, size_t M, double t
                {&tf->pih, T * R}, {&tf->ent_att, T}, {&tf->ent_ffn, T}};
     for (size_t k = 0; k < sizeof buf / sizeof buf[0]; k++) {
         if ((*buf[k].p = calloc(buf[k].n ? buf[k].n : 1, sizeof(double))) == NULL) {
-            hj__lse_tf_free(tf);
+            hj_lse_tf_free(tf);
             return hj_error_set(err, HJ_ENOMEM, "transformer: cannot allocate %zu doubles", buf[k].n);
         }
     }
     return HJ_OK;
 }
 
-void hj__lse_tf_free(hj__lse_tf *tf)
+void hj_lse_tf_free(hj_lse_tf *tf)
 {
     free(tf->Hn), free(tf->Q), free(tf->K), free(tf->V), free(tf->A), free(tf->lse), free(tf->W);
     free(tf->Wf), free(tf->bf), free(tf->Vf), free(tf->y), free(tf->g), free(tf->zb), free(tf->u);
@@ -268,7 +268,7 @@ static void tf_fill(hj_rng *rng, double *v, size_t n, double scale)
         v[i] = scale * hj_rng_normal(rng);
 }
 
-hj_status hj__lse_tf_layer(hj__lse_tf *tf, hj_rng *rng, double *X, hj__lse_tf_stats *s, hj_error *err)
+hj_status hj_lse_tf_layer(hj_lse_tf *tf, hj_rng *rng, double *X, hj_lse_tf_stats *s, hj_error *err)
 {
     const size_t T = tf->T, D = tf->D, M = tf->M;
     const double t = tf->t;
@@ -338,15 +338,15 @@ hj_status hj__lse_tf_layer(hj__lse_tf *tf, hj_rng *rng, double *X, hj__lse_tf_st
 }
 
 /* An LSE transformer (pre-LayerNorm attention + Gibbs feed-forward, two
- * layers, hj__lse_tf_layer). Per layer and per token: the attention row's LSE
+ * layers, hj_lse_tf_layer). Per layer and per token: the attention row's LSE
  * and the FFN's LSE each satisfy f + u = |q|^2/(4t), with u from the
  * Hopf–Cole solution of the mapped atoms (not from f); and the FFN output
  * sum_j pi_j v_j equals the Gibbs average under the Hopf–Cole weights. */
 static hj_status transformer_block(vctx *c)
 {
     const size_t T = 12, D = 8, M = 16, layers = 2;
-    hj__lse_tf tf;
-    hj_status st = hj__lse_tf_init(&tf, T, D, M, 0.9, 0.5, c->err);
+    hj_lse_tf tf;
+    hj_status st = hj_lse_tf_init(&tf, T, D, M, 0.9, 0.5, c->err);
     if (st != HJ_OK)
         return st;
     double *X = vnew(c, T * D);
@@ -357,8 +357,8 @@ static hj_status transformer_block(vctx *c)
     vfill_normal(c, X, T * D, 1.0);
     double worst_att = 0.0, worst_ffn = 0.0, worst_avg = 0.0;
     for (size_t layer = 0; layer < layers; layer++) {
-        hj__lse_tf_stats s;
-        VTRY(hj__lse_tf_layer(&tf, &c->rng, X, &s, c->err));
+        hj_lse_tf_stats s;
+        VTRY(hj_lse_tf_layer(&tf, &c->rng, X, &s, c->err));
         worst_att = fmax(worst_att, s.att_id);
         worst_ffn = fmax(worst_ffn, s.ffn_id);
         worst_avg = fmax(worst_avg, s.ffn_avg);
@@ -368,7 +368,7 @@ static hj_status transformer_block(vctx *c)
     VTRY(vcheck(c, "C6", worst_avg, 1e-13, "transformer: FFN output = Hopf-Cole Gibbs average of values"));
 done:
     free(X);
-    hj__lse_tf_free(&tf);
+    hj_lse_tf_free(&tf);
     return st;
 }
 

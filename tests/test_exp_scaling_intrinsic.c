@@ -1,4 +1,4 @@
-/* test_exp_si.c — the scaling and intrinsic experiments in quick mode: every check passes, summary.json is written, claims carry a verdict, and the claimed exponents equal slopes recomputed from the raw CSV. */
+/* test_exp_scaling_intrinsic.c — the scaling and intrinsic experiments in quick mode: every check passes, summary.json is written, claims carry a verdict, and the claimed exponents equal slopes recomputed from the raw CSV. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_exp_iar.c — the identity, attention and recovery experiments in quick mode: every check passes, summary.json is written, claims carry a verdict, and their CSVs agree with independent recomputations. */
+/* test_exp_identity_attention_recovery.c — the identity, attention and recovery experiments in quick mode: every check passes, summary.json is written, claims carry a verdict, and their CSVs agree with independent recomputations. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>

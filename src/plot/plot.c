@@ -1,6 +1,5 @@
 /* plot.c — figures: write a gnuplot script for CSV series and render it to PNG and SVG. */
 #include "hjdl/plot.h"
-#include "report/report-impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "io/io-impl.h"
+#include "io/io.h"
 
 /* gnuplot is run as a separate program (not linked): it is the well-kept
  * plotting tool every Debian system has, and the .gp script it reads stays
@@ -538,7 +537,7 @@ static hj_status render_one(const char *exe, const char *dir, const char *name, 
     return HJ_OK;
 }
 
-hj_status hj__plot_run_script(const char *dir, const char *name, hj_error *err)
+hj_status hj_plot_run_script(const char *dir, const char *name, hj_error *err)
 {
     char exe[1024];
     if (!find_gnuplot(exe, sizeof exe))
@@ -568,5 +567,5 @@ hj_status hj_plot_render(const char *dir, const hj_plot *p, hj_error *err)
     if (st != HJ_OK)
         return st;
 
-    return hj__plot_run_script(dir, p->name, err);
+    return hj_plot_run_script(dir, p->name, err);
 }

@@ -1,4 +1,4 @@
-/* test_exp_qg.c — the quadrature (C8) and generalization (C9) experiments in quick mode: every check passes, summary.json is written, claims carry a verdict, and their CSVs agree with independent recomputations. */
+/* test_exp_quadrature_generalization.c — the quadrature (C8) and generalization (C9) experiments in quick mode: every check passes, summary.json is written, claims carry a verdict, and their CSVs agree with independent recomputations. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
