@@ -19,6 +19,8 @@
 #include "hjdl/plot.h"
 #include "hjdl/rng.h"
 #include "hjdl/stats.h"
+#include "hjdl/vec.h"
+#include "robust/fmnist.h"
 
 #define IF_NAME "influence"
 #define IF_T 0.5
@@ -46,55 +48,23 @@ static void if_data_free(if_data *D)
 }
 
 /* The first n_tr (n_te) training (test) images of classes A and B, PCA to d
- * fitted on the training subset. HJ_EIO etc. when the data set is missing. */
+ * fitted on the training subset (hj_fmnist_load), labels 0 (A) / 1 (B).
+ * HJ_EIO etc. when the data set is missing. */
 static hj_status if_data_load(size_t n_tr, size_t n_te, size_t d, if_data *D, hj_error *err)
 {
     memset(D, 0, sizeof *D);
-    hj_dataset ds;
-    hj_status st = hj_dataset_load("fashion-mnist", NULL, &ds, err);
+    hj_fmnist_pca F;
+    const hj_fmnist_request rq = {.n_train = n_tr, .n_test = n_te, .k = d,
+                                  .classes = 1u << IF_CLASS_A | 1u << IF_CLASS_B, .exact = 1};
+    hj_status st = hj_fmnist_load(&rq, &F, err);
     if (st != HJ_OK)
         return st;
-    const size_t raw = ds.x_train.cols;
-    double *rtr = malloc(n_tr * raw * sizeof *rtr), *rte = malloc(n_te * raw * sizeof *rte);
-    D->xtr = malloc(n_tr * d * sizeof *D->xtr);
-    D->xte = malloc(n_te * d * sizeof *D->xte);
-    D->ytr = malloc(n_tr * sizeof *D->ytr);
-    D->yte = malloc(n_te * sizeof *D->yte);
-    hj_preprocess pre;
-    memset(&pre, 0, sizeof pre);
-    if (!rtr || !rte || !D->xtr || !D->xte || !D->ytr || !D->yte) {
-        st = hj_error_set(err, HJ_ENOMEM, IF_NAME ": out of memory (data)");
-        goto out;
-    }
-    for (int part = 0; part < 2; part++) {
-        const hj_matrix *X = part == 0 ? &ds.x_train : &ds.x_test, *Y = part == 0 ? &ds.y_train : &ds.y_test;
-        const size_t want = part == 0 ? n_tr : n_te;
-        double *dst = part == 0 ? rtr : rte, *lab = part == 0 ? D->ytr : D->yte;
-        size_t got = 0;
-        for (size_t i = 0; i < X->rows && got < want; i++) {
-            int c = (int)Y->data[i];
-            if (c != IF_CLASS_A && c != IF_CLASS_B)
-                continue;
-            memcpy(dst + got * raw, X->data + i * raw, raw * sizeof *dst);
-            lab[got++] = c == IF_CLASS_A ? 0.0 : 1.0;
-        }
-        if (got < want) {
-            st = hj_error_set(err, HJ_EINVAL, IF_NAME ": only %zu images of classes %d/%d", got, IF_CLASS_A, IF_CLASS_B);
-            goto out;
-        }
-    }
-    if ((st = hj_preprocess_fit(&pre, HJ_PRE_PCA, rtr, n_tr, raw, d, err)) != HJ_OK ||
-        (st = hj_preprocess_apply(&pre, rtr, n_tr, D->xtr, err)) != HJ_OK ||
-        (st = hj_preprocess_apply(&pre, rte, n_te, D->xte, err)) != HJ_OK)
-        goto out;
-    D->n_tr = n_tr, D->n_te = n_te, D->d = d;
-out:
-    hj_preprocess_free(&pre);
-    hj_dataset_free(&ds);
-    free(rtr), free(rte);
-    if (st != HJ_OK)
-        if_data_free(D);
-    return st;
+    for (size_t i = 0; i < n_tr; i++)
+        F.y_train[i] = F.y_train[i] == IF_CLASS_A ? 0.0 : 1.0;
+    for (size_t i = 0; i < n_te; i++)
+        F.y_test[i] = F.y_test[i] == IF_CLASS_A ? 0.0 : 1.0;
+    *D = (if_data){n_tr, n_te, d, F.x_train, F.y_train, F.x_test, F.y_test};
+    return HJ_OK;
 }
 
 /* Mean and sd of the finite entries of v (n); *cnt their number. */
@@ -293,19 +263,11 @@ static hj_status if_grad_at(if_kl *K, const double *th, double *g, hj_error *err
     return hj_model_loss_grad(K->m, K->ws, K->x, K->y, K->n, &loss, g, err);
 }
 
-static double if_dot(const double *a, const double *b, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
 /* out = (H + lambda I) v, H v by central differences of the gradient. */
 static hj_status if_hvp(if_kl *K, const double *v, double *out, hj_error *err)
 {
     const size_t P = K->P;
-    const double nv = sqrt(if_dot(v, v, P)), nt = sqrt(if_dot(K->theta, K->theta, P));
+    const double nv = sqrt(hj_vec_dot(v, v, P)), nt = sqrt(hj_vec_dot(K->theta, K->theta, P));
     if (nv == 0.0) {
         memset(out, 0, P * sizeof *out);
         return HJ_OK;
@@ -339,15 +301,15 @@ static hj_status if_cg(if_kl *K, const double *b, double *s, double *relres, siz
     memset(s, 0, P * sizeof *s);
     memcpy(r, b, P * sizeof *r);
     memcpy(p, b, P * sizeof *p);
-    const double bn = sqrt(if_dot(b, b, P));
-    double rs = if_dot(r, r, P);
+    const double bn = sqrt(hj_vec_dot(b, b, P));
+    double rs = hj_vec_dot(r, r, P);
     size_t it = 0;
     hj_status st = HJ_OK;
     *breakdown = 0;
     while (it < maxit && sqrt(rs) > IF_CG_TOL * bn) {
         if ((st = if_hvp(K, p, Ap, err)) != HJ_OK)
             break;
-        const double pAp = if_dot(p, Ap, P);
+        const double pAp = hj_vec_dot(p, Ap, P);
         if (!(pAp > 0.0)) {
             *breakdown = 1;
             break;
@@ -357,7 +319,7 @@ static hj_status if_cg(if_kl *K, const double *b, double *s, double *relres, siz
             s[i] += al * p[i];
             r[i] -= al * Ap[i];
         }
-        const double rs2 = if_dot(r, r, P);
+        const double rs2 = hj_vec_dot(r, r, P);
         for (size_t i = 0; i < P; i++)
             p[i] = r[i] + (rs2 / rs) * p[i];
         rs = rs2;
@@ -515,7 +477,7 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
     for (size_t k = 0; k < n && st == HJ_OK; k++) {
         double lk;
         st = hj_model_loss_grad(&mb, ws, D->xtr + k * d, D->ytr + k, 1, &lk, gk, err);
-        klall[k] = if_dot(svec, gk, P) / (double)n;
+        klall[k] = hj_vec_dot(svec, gk, P) / (double)n;
     }
     if (st != HJ_OK)
         goto out;
