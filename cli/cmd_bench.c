@@ -94,7 +94,7 @@ int cmd_bench(int argc, char **argv)
         {"gemm-n", CLI_SIZE, &gemm_n, "G", "roofline: dgemm matrix size (default 2000)", 0},
         {"write-mb", CLI_DOUBLE, &write_mb, "M", "roofline: store-test array in MiB (default 256)", 0},
         {"max-memory", CLI_DOUBLE, &max_gb, "GB", "refuse sizes needing more (default 3/4 of available)", 0},
-        {"quiet", CLI_FLAG, &quiet, NULL, "no progress on stderr", 0},
+        CLI_QUIET_OPTION(quiet),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "bench");

@@ -11,7 +11,8 @@
 /* Read the whole file at `path` into a fresh malloc'd buffer (*buf, *len
  * bytes, NOT NUL-terminated; *buf is non-NULL even for an empty file). The
  * caller frees *buf. Errors: HJ_EIO "PATH: strerror" when the file cannot
- * be opened or read, HJ_ENOMEM. On failure *buf = NULL, *len = 0. */
+ * be opened or read, HJ_ENOMEM. On failure *buf = NULL, *len = 0. Path
+ * "-" reads standard input to its end (messages name it "<stdin>"). */
 hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *err);
 
 /* Writes the body of a file to f; returns a status and fills err. */
@@ -25,7 +26,8 @@ typedef hj_status (*hj_io_writer_fn)(FILE *f, const void *ctx, hj_error *err);
  * is atomic), call fn, fflush + fsync, close, rename onto PATH, then fsync
  * the directory (best effort). On any failure the temporary file is
  * removed, PATH is untouched (no file appears there if it did not exist)
- * and err reads "PATH: ...". The new file gets mode 0644. */
+ * and err reads "PATH: ...". The new file gets mode 0644. Path "-" is
+ * standard output: fn writes there directly (and flushes). */
 hj_status hj_io_write_atomic(const char *path, hj_io_writer_fn fn, const void *ctx,
                              hj_error *err);
 
@@ -56,11 +58,26 @@ void hj_io_excerpt(char *out, size_t outsz, const char *s, size_t n);
 hj_status hj_io_check_writable(const hj_matrix *m, const char *who, hj_error *err);
 
 /* True when path ends in ".npy", any case: the format choice of
- * hj_matrix_read/hj_matrix_write and the row readers (src/io/matrix.c). */
+ * hj_matrix_read/hj_matrix_write and the row readers (src/io/format.c). */
 int hj_io_has_npy_extension(const char *path);
 
 /* .npy (format 1.0, <f8, C order, 2-D) to an open stream. */
 hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err);
+
+/* The .npy 1.0 preamble and header of a <f8 C-order array of shape
+ * (rows, cols), or (rows,) when one_d, into head; returns its length (a
+ * multiple of 64). */
+#define HJ_IO_NPY_HEAD_MAX 128
+size_t hj_io_npy_head(unsigned char head[HJ_IO_NPY_HEAD_MAX], size_t rows, size_t cols, int one_d);
+/* src[0], src[stride], ..., n doubles -> dst (8 n bytes, little-endian). */
+void hj_io_npy_le(const double *src, size_t n, size_t stride, unsigned char *dst);
+
+/* CSV with separator sep (',' or '\t'); no_header: line 1 is data and
+ * names stay NULL. Otherwise hj_csv_parse / hj_csv_write_stream. */
+hj_status hj_io_csv_parse_sep(const char *text, size_t len, const char *name, char sep,
+                              int no_header, hj_matrix *out, hj_error *err);
+hj_status hj_io_csv_write_sep(FILE *f, const hj_matrix *m, const char *const *names, char sep,
+                              hj_error *err);
 
 
 /* ---- pieces of the CSV and .npy parsers, for the row readers (rows.c) ---- */
