@@ -162,11 +162,6 @@ static int check_paths(const cli_opt *opts, size_t nopts, const char **pos, size
         if (out == NULL || strcmp(out, "-") == 0)
             continue;
         hj_error err = {0};
-        hj_format fmt;
-        if (o->kind == CLI_OUTPUT && hj_format_for_write(out, HJ_FORMAT_AUTO, &fmt, &err) != HJ_OK)
-            return cli_error(cmd, "--%s %s", o->name, err.msg);
-        if (o->kind == CLI_MODEL_OUT && check_model_path(o, out, cmd) != CLI_OK)
-            return CLI_USAGE;
         if (o->kind != CLI_OUTDIR && hj_output_check(out, &err) != HJ_OK)
             return cli_error(cmd, "--%s %s", o->name, err.msg);
         struct stat sb;
@@ -190,6 +185,12 @@ static int check_paths(const cli_opt *opts, size_t nopts, const char **pos, size
                 return cli_error(cmd, "--%s and --%s name the same file %s", o->name, q->name,
                                  out);
         }
+        /* then the format the name asks for */
+        hj_format fmt;
+        if (o->kind == CLI_OUTPUT && hj_format_for_write(out, HJ_FORMAT_AUTO, &fmt, &err) != HJ_OK)
+            return cli_error(cmd, "--%s %s", o->name, err.msg);
+        if (o->kind == CLI_MODEL_OUT && check_model_path(o, out, cmd) != CLI_OK)
+            return CLI_USAGE;
         cli_cleanup_watch(out, o->kind == CLI_OUTDIR);
     }
     return CLI_OK;

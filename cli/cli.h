@@ -169,7 +169,7 @@ void cli_cleanup_install(void);
 void cli_cleanup_watch(const char *path, int is_dir);
 
 /* A command with several output files writes each to a staged path
- * (cli_stage_path: FINAL.tmp.PID.s[.npy], same directory) and renames them
+ * (cli_stage_path: FINAL.tmp.PID.s[.EXT] keeping a format's extension, same directory) and renames them
  * all onto their final paths at the end (cli_stage_commit), so they appear
  * only when the whole command succeeded; cli_stage_abort removes them. */
 #define CLI_STAGE_MAX 8

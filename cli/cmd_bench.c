@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hjdl/data.h"
 #include "hjdl/perf.h"
 #include "hjdl/runtime.h"
 
@@ -200,6 +201,10 @@ int cmd_bench(int argc, char **argv)
     }
 
     FILE *csv = NULL;
+    if (csv_path && hj_format_of_path(csv_path) != HJ_FORMAT_CSV && hj_format_of_path(csv_path) != HJ_FORMAT_AUTO) {
+        free(cases);
+        return cli_error("bench", "--csv %s: the results are written as CSV; name the file *.csv", csv_path);
+    }
     cli_stage stage = {0}; /* --csv appears, whole, only when the run succeeds */
     if (csv_path && (csv = fopen(cli_stage_path(&stage, csv_path), "w")) == NULL) {
         cli_stage_abort(&stage);

@@ -83,8 +83,9 @@ hj_status hj_format_parse(const char *name, hj_format *f, hj_error *err);
  * HJ_FORMAT_AUTO for a path without one of these. */
 hj_format hj_format_of_path(const char *path);
 /* By content: a .npy magic, a zip signature (npz), else a text format:
- * tsv when the first line has a tab and no comma, libsvm when its second
- * field reads INDEX:VALUE, csv otherwise. */
+ * libsvm when one of the first 16 lines (not '#' comments) has INDEX:VALUE
+ * as its second field and none has a comma, tsv when the first line has a
+ * tab and no comma, csv otherwise. */
 hj_format hj_format_sniff(const void *buf, size_t len);
 
 typedef struct hj_read_options {
@@ -173,7 +174,9 @@ hj_status hj_file_crc32(const char *path, uint32_t *crc, uint64_t *bytes, hj_err
  * directory. */
 hj_status hj_make_dirs(const char *path, hj_error *err);
 
-/* By extension (hj_format_for_write): .csv (or none), .tsv, .npy, .npz. */
+/* By extension: .tsv, .npy, .npz, and CSV for .csv and any other
+ * extension (the command-line tool refuses those first, hj_format_for_write);
+ * .svm/.libsvm are refused (read only). */
 hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *const *names,
                           hj_error *err);
 

@@ -1,9 +1,11 @@
 /* format.c — the file formats of matrices: names, extensions, content checks, dispatch to the parsers and writers. */
 #include "io/io-impl.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char *const format_names[] = {"auto", "csv", "tsv", "npy", "npz", "libsvm"};
 
@@ -50,12 +52,17 @@ hj_format hj_format_of_path(const char *path)
 
 int hj_io_has_npy_extension(const char *path) { return hj_format_of_path(path) == HJ_FORMAT_NPY; }
 
-/* The first line of a text buffer: [0, *n). */
+/* The first line of a text buffer that is not a '#' comment: [0, *n). */
 static const char *first_line(const char *s, size_t len, size_t *n)
 {
-    const char *nl = memchr(s, '\n', len);
-    *n = nl ? (size_t)(nl - s) : len;
-    return s;
+    for (;;) {
+        const char *nl = memchr(s, '\n', len);
+        *n = nl ? (size_t)(nl - s) : len;
+        if (nl == NULL || len == 0 || s[0] != '#')
+            return s;
+        len -= (size_t)(nl - s) + 1;
+        s = nl + 1;
+    }
 }
 
 /* LABEL IDX:VALUE: the second whitespace-separated token has a ':' after digits. */
@@ -83,7 +90,19 @@ hj_format hj_format_sniff(const void *buf, size_t len)
         return HJ_FORMAT_NPZ;
     size_t n;
     const char *l = first_line(s, len, &n);
-    if (looks_libsvm(l, n))
+    /* libsvm: a line of the first 16 has INDEX:VALUE pairs, and none a comma
+     * (a line may hold a label alone) */
+    int svm = 0;
+    const char *p = l, *end = s + len;
+    for (int k = 0; k < 16 && p < end; k++) {
+        size_t m;
+        const char *q = first_line(p, (size_t)(end - p), &m);
+        if (memchr(q, ',', m))
+            break;
+        svm |= looks_libsvm(q, m);
+        p = q + m + 1;
+    }
+    if (svm && !memchr(l, ',', n))
         return HJ_FORMAT_LIBSVM;
     if (memchr(l, '\t', n) && !memchr(l, ',', n))
         return HJ_FORMAT_TSV;
@@ -126,7 +145,7 @@ static hj_status check_content(const char *s, size_t len, const char *name, hj_f
         int clear = (c == HJ_FORMAT_TSV && f == HJ_FORMAT_CSV) ||
                     (c == HJ_FORMAT_LIBSVM && f != HJ_FORMAT_LIBSVM && !commas) ||
                     (f == HJ_FORMAT_TSV && commas && !tabs) ||
-                    (f == HJ_FORMAT_LIBSVM && c != HJ_FORMAT_LIBSVM);
+                    (f == HJ_FORMAT_LIBSVM && commas);
         if (!clear)
             return HJ_OK;
     }
@@ -164,19 +183,13 @@ hj_status hj_matrix_parse(const void *buf, size_t len, const char *name, const h
     }
 }
 
-/* After a failed .npy read: when the file plainly holds another format, say so instead. */
-static void npy_what_instead(const char *path, hj_error *err)
+hj_status hj_io_check_content_fd(int fd, const char *name, hj_format f, hj_error *err)
 {
     char head[4096];
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return;
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    hj_error e2 = {0};
-    if (err != NULL && n > 0 && hj_format_sniff(head, n) != HJ_FORMAT_NPY &&
-        check_content(head, n, path, HJ_FORMAT_NPY, &e2) != HJ_OK)
-        *err = e2;
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    if (n <= 0)
+        return HJ_OK; /* unreadable or empty: the parser's own message */
+    return check_content(head, (size_t)n, name, f, err);
 }
 
 hj_status hj_matrix_read_with(const char *path, const hj_read_options *o, hj_matrix *out,
@@ -189,10 +202,11 @@ hj_status hj_matrix_read_with(const char *path, const hj_read_options *o, hj_mat
     const int std_in = strcmp(path, "-") == 0;
     hj_format f = o && o->format != HJ_FORMAT_AUTO ? o->format : hj_format_of_path(path);
     if (f == HJ_FORMAT_NPY && !std_in) { /* its header checks the size before the data are read */
-        hj_status st = hj_npy_read(path, out, err);
-        if (st == HJ_EFORMAT)
-            npy_what_instead(path, err);
-        return st;
+        int fd = open(path, O_RDONLY);
+        hj_status st = fd >= 0 ? hj_io_check_content_fd(fd, path, f, err) : HJ_OK;
+        if (fd >= 0)
+            close(fd);
+        return st == HJ_OK ? hj_npy_read(path, out, err) : st;
     }
     char *buf;
     size_t len;
@@ -260,7 +274,11 @@ hj_status hj_matrix_write_format(const char *path, hj_format fmt, const hj_matri
 {
     if (path == NULL || path[0] == '\0')
         return hj_error_set(err, HJ_EINVAL, "hj_matrix_write: empty path");
-    hj_status st = hj_format_for_write(path, fmt, &fmt, err);
+    hj_status st = HJ_OK;
+    if (fmt == HJ_FORMAT_AUTO && hj_format_of_path(path) == HJ_FORMAT_AUTO)
+        fmt = HJ_FORMAT_CSV; /* the library's old rule: an unknown extension is CSV */
+    else
+        st = hj_format_for_write(path, fmt, &fmt, err);
     if (st != HJ_OK)
         return st;
     if (fmt == HJ_FORMAT_CSV)

@@ -61,6 +61,11 @@ hj_status hj_io_check_writable(const hj_matrix *m, const char *who, hj_error *er
  * hj_matrix_read/hj_matrix_write and the row readers (src/io/format.c). */
 int hj_io_has_npy_extension(const char *path);
 
+/* HJ_EFORMAT when the first 4 KiB of the open file fd (read with pread,
+ * the position is kept) plainly hold another format than f, with the
+ * message of hj_matrix_parse ("NAME: holds ..., not ..."). */
+hj_status hj_io_check_content_fd(int fd, const char *name, hj_format f, hj_error *err);
+
 /* .npy (format 1.0, <f8, C order, 2-D) to an open stream. */
 hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err);
 

@@ -386,7 +386,9 @@ hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err)
         return st;
     }
     r->npy = hj_io_has_npy_extension(path); /* as hj_matrix_read decides */
-    hj_status st = r->npy ? npy_open(r, err) : csv_open(r, err);
+    hj_status st = hj_io_check_content_fd(fileno(r->f), path, r->npy ? HJ_FORMAT_NPY : HJ_FORMAT_CSV, err);
+    if (st == HJ_OK)
+        st = r->npy ? npy_open(r, err) : csv_open(r, err);
     if (st != HJ_OK) {
         hj_rows_close(r);
         return st;
