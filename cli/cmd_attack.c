@@ -185,11 +185,12 @@ int cmd_attack(int argc, char **argv)
             goto done;
     }
     const double stepv = o.method == HJ_ATTACK_FGSM ? radius : (step > 0.0 ? step : 2.5 * radius / (double)steps);
-    printf("points %zu\n", n);
-    printf("clean accuracy %.4f\n", n ? (double)clean / (double)n : 0.0);
-    printf("robust accuracy %.4f\n", n ? (double)robust / (double)n : 0.0);
-    printf("attack success rate %.4f\n", clean ? (double)(clean - robust) / (double)clean : 0.0);
-    printf("attack %s l%s radius %.6g steps %zu restarts %zu step-size %.6g loss %s\n", method_s,
+    FILE *say = out_path && strcmp(out_path, "-") == 0 ? stderr : stdout; /* stdout may carry the points */
+    fprintf(say, "points %zu\n", n);
+    fprintf(say, "clean accuracy %.4f\n", n ? (double)clean / (double)n : 0.0);
+    fprintf(say, "robust accuracy %.4f\n", n ? (double)robust / (double)n : 0.0);
+    fprintf(say, "attack success rate %.4f\n", clean ? (double)(clean - robust) / (double)clean : 0.0);
+    fprintf(say, "attack %s l%s radius %.6g steps %zu restarts %zu step-size %.6g loss %s\n", method_s,
            o.norm == HJ_ATTACK_L2 ? "2" : "inf", radius, o.method == HJ_ATTACK_FGSM ? (size_t)1 : steps,
            o.method == HJ_ATTACK_FGSM ? (size_t)1 : restarts, stepv, loss_s);
 done:

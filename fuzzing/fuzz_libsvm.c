@@ -1,6 +1,7 @@
 /* fuzz_libsvm.c — libFuzzer harness for hj_libsvm_parse: arbitrary bytes must
  * never crash it; a rejection must leave the output zeroed with a message
- * naming the input; an accepted matrix (features, then the label) is finite
+ * naming the input; an accepted matrix (features, then the label) is the
+ * same at a fixed width of 4096 and at its own (the largest index), finite,
  * and, printed again as libsvm text with %.17g (entries whose bits are not
  * +0 only), parses back bit for bit with the same feature count. */
 #include <math.h>
@@ -21,11 +22,39 @@ static void check(int ok, const char *what)
     }
 }
 
+/* Dense width of the first parse: wide enough for any short input, small
+ * enough for the fuzzer's memory (4096 bytes make at most ~2000 rows). */
+#define WIDE 4096
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    hj_matrix m;
+    hj_matrix m, w;
     hj_error e = {0};
-    hj_status st = hj_libsvm_parse((const char *)data, size, "fuzz.svm", 0, &m, &e);
+    /* first at a fixed width: an index beyond it is refused, and the input
+     * is not tried at its own width (which could need gigabytes) */
+    hj_status st = hj_libsvm_parse((const char *)data, size, "fuzz.svm", WIDE, &w, &e);
+    if (st == HJ_OK) {
+        hj_status s0 = hj_libsvm_parse((const char *)data, size, "fuzz.svm", 0, &m, &e);
+        if (s0 != HJ_OK) { /* its own width is 0: labels only */
+            check(strstr(e.msg, "no feature on any line") != NULL, "accepted at a fixed width, accepted at its own");
+            hj_matrix_free(&w);
+            return 0;
+        }
+        check(m.rows == w.rows && m.cols <= w.cols, "its own width is the largest index");
+        for (size_t i = 0; i < m.rows; i++) {
+            check(memcmp(m.data + i * m.cols, w.data + i * w.cols, (m.cols - 1) * sizeof(double)) == 0,
+                  "same features at either width");
+            check(memcmp(m.data + i * m.cols + m.cols - 1, w.data + i * w.cols + w.cols - 1, sizeof(double)) == 0,
+                  "same label at either width");
+            for (size_t k = m.cols - 1; k < w.cols - 1; k++)
+                check(w.data[i * w.cols + k] == 0.0 && !signbit(w.data[i * w.cols + k]), "absent features are +0");
+        }
+        hj_matrix_free(&w);
+    } else if (strstr(e.msg, "beyond the 4096 features") != NULL) {
+        return 0;
+    } else {
+        m = w;
+    }
     if (st != HJ_OK) {
         check(st == e.code, "status recorded in err");
         check(st == HJ_EFORMAT || st == HJ_ENOMEM, "only format/size errors for bytes");

@@ -133,6 +133,8 @@ static const char *format_ext(hj_format f)
 static hj_status check_content(const char *s, size_t len, const char *name, hj_format f,
                                hj_error *err)
 {
+    if (len > 4096) /* the head only: what the row readers see (hj_io_check_content_fd) */
+        len = 4096;
     hj_format c = hj_format_sniff(s, len);
     if (len == 0 || c == f)
         return HJ_OK;

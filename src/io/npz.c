@@ -75,6 +75,11 @@ static hj_status unpack(const unsigned char *src, uint64_t csize, uint64_t usize
 {
     char what[512];
     snprintf(what, sizeof what, "%s: member %s", name, mname);
+    /* sizes the data cannot have are refused before anything is allocated:
+     * deflate expands at most 1032:1 */
+    if ((method == 0 && csize != usize) || (method == 8 && usize / 1032 > csize + 1))
+        return hj_error_set(err, HJ_EFORMAT, "%s: %llu bytes cannot unpack to the %llu claimed",
+                            what, (unsigned long long)csize, (unsigned long long)usize);
     hj_status st = hj_memory_check((double)usize, what, err);
     if (st != HJ_OK)
         return st;
@@ -84,11 +89,6 @@ static hj_status unpack(const unsigned char *src, uint64_t csize, uint64_t usize
     if (buf == NULL)
         return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", what);
     if (method == 0) {
-        if (csize != usize) {
-            free(buf);
-            return hj_error_set(err, HJ_EFORMAT, "%s: stored member of %llu bytes claims %llu",
-                                what, (unsigned long long)csize, (unsigned long long)usize);
-        }
         memcpy(buf, src, (size_t)usize);
     } else {
         z_stream z;

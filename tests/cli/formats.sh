@@ -115,6 +115,17 @@ expect_fail 2 "wide.svm:1:3: index 3 beyond the 2 features" -- "$HJDL" predict "
 F --data "$T/d.csv" --no-header --out - > "$T/m_out.hjm" 2> "$T/fit_err.txt" && cmp -s "$T/m_csv.hjm" "$T/m_out.hjm" \
   && grep -q "train rmse" "$T/fit_err.txt" && pass || fail "fit --out - (model on stdout, summary on stderr)"
 
+# attack --out -: the points on stdout, the summary on stderr
+python3 - "$T" <<'PY'
+import math, sys
+T = sys.argv[1]
+open(T + '/cls.csv', 'w').write('a,b,label\n' + ''.join('%.17g,%.17g,%s\n' % (math.cos(i), math.sin(i), 'yes' if math.cos(i) > 0 else 'no') for i in range(30)))
+PY
+"$HJDL" fit --data "$T/cls.csv" --task classification --arch lse-class:4 --eps 0.3 --iters 30 -q --out "$T/c.hjm" > /dev/null \
+  && "$HJDL" attack "$T/c.hjm" --x "$T/cls.csv" --radius 0.1 --steps 3 --out - > "$T/adv.csv" 2> "$T/adv.err" \
+  && head -1 "$T/adv.csv" | grep -q '^a,b,label,adv_class$' && [ "$(wc -l < "$T/adv.csv")" -eq 31 ] \
+  && grep -q "robust accuracy" "$T/adv.err" && pass || fail "attack --out - (points on stdout, summary on stderr)"
+
 # ---- misnamed and mismatched files: exit 2, one line, no output ----------
 refuse() { # refuse PATTERN OUT -- CMD...: exit 2, PATTERN on stderr, OUT not created
   local pat="$1" out="$2"; shift 3
