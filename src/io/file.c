@@ -150,8 +150,22 @@ int hj_path_same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* After "PID.": the six characters of mkstemp, or a staged output's "s"
+ * with the extension of its format (cli_stage_path). */
+static int tmp_tail(const char *r)
+{
+    size_t n = strlen(r), k = 0;
+    while (k < n && ((r[k] >= '0' && r[k] <= '9') || (r[k] >= 'a' && r[k] <= 'z') ||
+                     (r[k] >= 'A' && r[k] <= 'Z')))
+        k++;
+    if (n == 6 && k == 6)
+        return 1;
+    return r[0] == 's' && (r[1] == '\0' || (r[1] == '.' && hj_format_of_path(r) != HJ_FORMAT_AUTO &&
+                                             strchr(r + 2, '.') == NULL));
+}
+
 /* The pid in a temporary-file name "NAME.tmp.PID.XXXXXX" (or a staged
- * "NAME.tmp.PID.s..."), or 0 when name is not one of ours. */
+ * "NAME.tmp.PID.s[.EXT]"), or 0 when name is not one of ours. */
 static long tmp_name_pid(const char *name)
 {
     const char *p = strstr(name, ".tmp.");
@@ -160,7 +174,7 @@ static long tmp_name_pid(const char *name)
         long pid = 0;
         while (*q >= '0' && *q <= '9' && pid < 100000000L)
             pid = pid * 10 + (*q++ - '0');
-        if (q > p + 5 && *q == '.' && pid > 0)
+        if (q > p + 5 && *q == '.' && pid > 0 && tmp_tail(q + 1))
             return pid;
         p = strstr(p + 1, ".tmp.");
     }
