@@ -295,7 +295,10 @@ void cli_default_text(const cli_opt *o, char *buf, size_t len)
         snprintf(buf, len, "%s", *(const int *)o->dest ? "on" : "off");
         return;
     case CLI_DOUBLE:
-        hj_double_text(*(const double *)o->dest, buf, len);
+        if (isnan(*(const double *)o->dest)) /* NaN: not given */
+            snprintf(buf, len, "none");
+        else
+            hj_double_text(*(const double *)o->dest, buf, len);
         return;
     case CLI_SIZE: {
         size_t v = *(const size_t *)o->dest;

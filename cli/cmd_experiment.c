@@ -250,10 +250,10 @@ static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_op
         {"seeds", CLI_SIZE, &seeds, "S", "number of seeds (default: the experiment's)", 0},
         {"seed", CLI_U64, &eo->seed, "S", "base seed (default 1)", 0},
         {"threads", CLI_SIZE, threads, "T", "threads for OpenMP and OpenBLAS, 1..1024 (default or 0: all cores)", 0},
-        {"eps", CLI_DOUBLE, &eo->eps, "E", "override eps where the experiment has one", 0},
-        {"N", CLI_SIZE, &N, "N", "override the number of atoms/neurons where it has one", 0},
-        {"d", CLI_SIZE, &d, "D", "override the dimension where it has one", 0},
-        {"iters", CLI_SIZE, &iters, "N", "override training steps where it has them", 0},
+        {"eps", CLI_DOUBLE, &eo->eps, "E", "override eps where the experiment has one (default: the experiment's)", 0},
+        {"N", CLI_SIZE, &N, "N", "override the number of atoms/neurons where it has one (default: the experiment's)", 0},
+        {"d", CLI_SIZE, &d, "D", "override the dimension where it has one (default: the experiment's)", 0},
+        {"iters", CLI_SIZE, &iters, "N", "override training steps where it has them (default: the experiment's)", 0},
         CLI_QUIET_OPTION(*quiet),
     };
     const size_t nopts = reproduce ? 5 : sizeof opts / sizeof opts[0];
