@@ -133,13 +133,15 @@ const char *cli_stage_path(cli_stage *s, const char *final)
         target = realpath(final, NULL);
     const char *base = target ? target : final;
     size_t len = strlen(base);
-    int npy = len >= 4 && strcmp(base + len - 4, ".npy") == 0;
-    char *tmp = malloc(len + 48);
+    /* the staged name keeps a format's extension: the writers choose by it */
+    const char *slash = strrchr(base, '/'), *dot = strrchr(slash ? slash + 1 : base, '.');
+    const char *ext = dot && hj_format_of_path(base) != HJ_FORMAT_AUTO ? dot : "";
+    char *tmp = malloc(2 * len + 48);
     if (tmp == NULL) {
         free(target);
         return final;
     }
-    snprintf(tmp, len + 48, "%s%ss%s", base, tag, npy ? ".npy" : "");
+    snprintf(tmp, 2 * len + 48, "%s%ss%s", base, tag, ext);
     free(target);
     cli_cleanup_watch(final, 0);
     s->final[s->n] = final;

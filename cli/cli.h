@@ -20,7 +20,8 @@ typedef enum cli_kind {
     CLI_FLAG,     /* int: set to 1 when present */
     CLI_STRING,   /* const char * */
     CLI_INPUT,    /* const char *: a file read (never an output) */
-    CLI_OUTPUT,   /* const char *: a file written (hj_output_check; "-": stdout) */
+    CLI_OUTPUT,   /* const char *: a table written (.csv/.tsv/.npy/.npz or none; "-": stdout) */
+    CLI_MODEL_OUT,/* const char *: a model written (.hjm or none; "-": stdout) */
     CLI_OUTDIR,   /* const char *: a directory written into (a directory or a new path) */
     CLI_DOUBLE,   /* double, finite */
     CLI_SIZE,     /* size_t, >= 0 */
@@ -44,6 +45,11 @@ typedef struct cli_command {
 
 /* Parse argv[1..] (argv[0] is the command name) against opts. Positional
  * arguments are collected into pos (at most max_pos); they are inputs.
+ * "--" ends the options; "-q" is --quiet; "-" is standard input for one
+ * input and standard output for one output. An option the verb lacks is
+ * refused, a common one (--quiet, --threads, --seed, --format, ...) with
+ * the reason it has no meaning there. A "threads" option (CLI_SIZE) is
+ * checked (<= HJ_MAX_THREADS) and applied (hj_set_threads) here.
  * Output options are checked before the command does any work: each must
  * be a regular file or a new path (data.h, hj_output_check), none may be
  * an input or another output. Prints a one-line
@@ -52,7 +58,18 @@ typedef struct cli_command {
 int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
               const char **pos, size_t max_pos, size_t *npos, const char *cmd);
 
-/* Print a command's help: synopsis line, description paragraph, options. */
+/* The value an option holds before parsing, for --help: "off"/"on",
+ * the shortest exact number, "none" for an unset path or size. */
+void cli_default_text(const cli_opt *o, char *buf, size_t len);
+
+/* The common options, spelled alike on every verb that has them. */
+#define CLI_THREADS_OPTION(var) \
+    {"threads", CLI_SIZE, &(var), "T", "threads for OpenMP and OpenBLAS, 1..1024 (default 0: all cores)", 0}
+#define CLI_QUIET_OPTION(var) {"quiet", CLI_FLAG, &(var), NULL, "no progress on stderr (default off)", 0}
+
+/* Print a command's help: synopsis line, description paragraph, options;
+ * each option shows "(required)" or its default (cli_default_text) unless
+ * its help text already says it. */
 void cli_print_help(FILE *f, const char *cmd, const char *synopsis,
                     const char *description, const cli_opt *opts, size_t nopts);
 
@@ -152,7 +169,7 @@ void cli_cleanup_install(void);
 void cli_cleanup_watch(const char *path, int is_dir);
 
 /* A command with several output files writes each to a staged path
- * (cli_stage_path: FINAL.tmp.PID.s[.npy], same directory) and renames them
+ * (cli_stage_path: FINAL.tmp.PID.s[.EXT] keeping a format's extension, same directory) and renames them
  * all onto their final paths at the end (cli_stage_commit), so they appear
  * only when the whole command succeeded; cli_stage_abort removes them. */
 #define CLI_STAGE_MAX 8

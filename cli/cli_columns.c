@@ -68,7 +68,8 @@ void cli_list_columns(const hj_matrix *M, char *buf, size_t len)
 /* Whole file into a fresh buffer. */
 static int slurp(const char *path, char **buf, size_t *len, const char *cmd)
 {
-    FILE *f = fopen(path, "rb");
+    int std_in = strcmp(path, "-") == 0;
+    FILE *f = std_in ? stdin : fopen(path, "rb");
     if (f == NULL)
         return cli_error(cmd, "%s: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
@@ -84,7 +85,8 @@ static int slurp(const char *path, char **buf, size_t *len, const char *cmd)
         b = nb, cap *= 2;
     }
     int bad = ferror(f);
-    fclose(f);
+    if (!std_in)
+        fclose(f);
     if (b == NULL)
         return cli_error(cmd, "%s: out of memory", path);
     if (bad) {
@@ -95,18 +97,45 @@ static int slurp(const char *path, char **buf, size_t *len, const char *cmd)
     return CLI_OK;
 }
 
-/* Fields of a header line (commas outside double quotes, plus one). */
-static size_t header_fields(const char *s, size_t n)
+/* Fields of a header line (separators outside double quotes, plus one). */
+static size_t header_fields(const char *s, size_t n, char sep)
 {
     size_t f = 1;
     int q = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '"')
             q = !q;
-        else if (s[i] == ',' && !q)
+        else if (s[i] == sep && !q)
             f++;
     }
     return f;
+}
+
+int cli_io_options(const cli_io *io, hj_read_options *ro, const char *cmd)
+{
+    memset(ro, 0, sizeof *ro);
+    if (io == NULL)
+        return CLI_OK;
+    hj_error err = {0};
+    if (io->format && hj_format_parse(io->format, &ro->format, &err) != HJ_OK)
+        return cli_error(cmd, "--format: %s", err.msg);
+    ro->no_header = io->no_header;
+    ro->features = io->features;
+    if (io->no_header && ro->format != HJ_FORMAT_AUTO && ro->format != HJ_FORMAT_CSV &&
+        ro->format != HJ_FORMAT_TSV)
+        return cli_error(cmd, "--no-header applies to CSV and TSV, not --format %s", io->format);
+    return CLI_OK;
+}
+
+/* The format path is read in: forced, by extension, by content for "-", else CSV. */
+static hj_format table_format(const char *path, const hj_read_options *ro, const char *buf, size_t len)
+{
+    if (ro->format != HJ_FORMAT_AUTO)
+        return ro->format;
+    hj_format f = hj_format_of_path(path);
+    if (f == HJ_FORMAT_AUTO && strcmp(path, "-") == 0)
+        f = hj_format_sniff(buf, len);
+    return f == HJ_FORMAT_AUTO ? HJ_FORMAT_CSV : f;
 }
 
 /* Resolve a column given by name or 1-based number; SIZE_MAX if none. */
@@ -141,19 +170,33 @@ static int unknown_column(const hj_matrix *M, const char *spec, const char *path
     return cli_error(cmd, "--target %s: %s has no such column; its columns are: %s", spec, path, list);
 }
 
-int cli_read_table(const char *path, const char *text_col, int text_last, int required, hj_matrix *M,
-                   size_t *tcol, char ***texts, const char *cmd)
+int cli_read_table(const char *path, const cli_io *io, const char *text_col, int text_last, int required,
+                   hj_matrix *M, size_t *tcol, char ***texts, const char *cmd)
 {
     hj_error err = {0};
     memset(M, 0, sizeof *M);
     *tcol = SIZE_MAX;
     *texts = NULL;
-    size_t plen = strlen(path);
-    int npy = plen >= 4 && strcmp(path + plen - 4, ".npy") == 0;
-    if (npy || (text_col == NULL && !text_last)) {
-        if (hj_matrix_read(path, M, &err) != HJ_OK)
+    hj_read_options ro;
+    int rc = cli_io_options(io, &ro, cmd);
+    if (rc != CLI_OK)
+        return rc;
+    const int std_in = strcmp(path, "-") == 0;
+    const char *name = std_in ? "<stdin>" : path;
+    char *buf = NULL, *re = NULL;
+    size_t len = 0;
+    if (std_in && (rc = slurp(path, &buf, &len, cmd)) != CLI_OK)
+        return rc;
+    ro.format = table_format(path, &ro, buf, len);
+    const int text = ro.format == HJ_FORMAT_CSV || ro.format == HJ_FORMAT_TSV;
+    const char sep = ro.format == HJ_FORMAT_TSV ? '\t' : ',';
+    if (!text || (text_col == NULL && !text_last)) {
+        hj_status st = std_in ? hj_matrix_parse(buf, len, name, &ro, M, &err)
+                              : hj_matrix_read_with(path, &ro, M, &err);
+        free(buf);
+        if (st != HJ_OK)
             return cli_report(cmd, &err);
-        int rc = check_duplicate_names(M, path, cmd);
+        rc = check_duplicate_names(M, path, cmd);
         if (rc == CLI_OK && text_col) {
             *tcol = find_column(M, text_col);
             if (*tcol == SIZE_MAX && required)
@@ -165,16 +208,14 @@ int cli_read_table(const char *path, const char *text_col, int text_last, int re
             hj_matrix_free(M);
         return rc;
     }
-    char *buf = NULL, *re = NULL;
-    size_t len = 0;
-    int rc = slurp(path, &buf, &len, cmd);
-    if (rc != CLI_OK)
+    if (!std_in && (rc = slurp(path, &buf, &len, cmd)) != CLI_OK)
         return rc;
-    /* the header alone (with a dummy row) gives the names through the library's parser */
+    /* the header alone (with a dummy row) gives the names through the
+     * library's parser; without a header, the first line's width */
     const char *nl = memchr(buf, '\n', len);
     size_t hl = nl ? (size_t)(nl - buf) : len;
     size_t hl_trim = hl > 0 && buf[hl - 1] == '\r' ? hl - 1 : hl;
-    size_t nf = header_fields(buf, hl_trim);
+    size_t nf = header_fields(buf, hl_trim, sep);
     hj_matrix H = {0};
     char *hbuf = malloc(hl_trim + 2 * nf + 2);
     size_t rows = 0, cap = 64;
@@ -183,21 +224,24 @@ int cli_read_table(const char *path, const char *text_col, int text_last, int re
         rc = cli_error(cmd, "out of memory");
         goto done;
     }
-    memcpy(hbuf, buf, hl_trim);
-    size_t k = hl_trim;
-    hbuf[k++] = '\n';
+    size_t k = 0;
+    if (!ro.no_header) {
+        memcpy(hbuf, buf, hl_trim);
+        k = hl_trim;
+        hbuf[k++] = '\n';
+    }
     for (size_t j = 0; j < nf; j++) {
         hbuf[k++] = '0';
-        hbuf[k++] = j + 1 < nf ? ',' : '\n';
+        hbuf[k++] = j + 1 < nf ? sep : '\n';
     }
-    if (hj_csv_parse(hbuf, k, path, &H, &err) != HJ_OK) {
+    if (hj_matrix_parse(hbuf, k, name, &ro, &H, &err) != HJ_OK) {
         free(hbuf);
         hbuf = NULL;
         /* fall back to the plain reader for its message */
-        if (hj_matrix_read(path, M, &err) != HJ_OK)
+        if (hj_matrix_parse(buf, len, name, &ro, M, &err) != HJ_OK)
             rc = cli_report(cmd, &err);
         else
-            rc = cli_error(cmd, "%s: unreadable header", path);
+            rc = cli_error(cmd, "%s: unreadable header", name);
         hj_matrix_free(M);
         goto done;
     }
@@ -211,10 +255,9 @@ int cli_read_table(const char *path, const char *text_col, int text_last, int re
             goto done;
         }
         hj_matrix_free(&H);
+        hj_status st = hj_matrix_parse(buf, len, name, &ro, M, &err);
         free(buf);
-        if (hj_matrix_read(path, M, &err) != HJ_OK)
-            return cli_report(cmd, &err);
-        return CLI_OK;
+        return st == HJ_OK ? CLI_OK : cli_report(cmd, &err);
     }
     /* the data lines again, with field col replaced by 0 and kept as text */
     re = malloc(len + 2 * (len / 2 + 2));
@@ -223,7 +266,7 @@ int cli_read_table(const char *path, const char *text_col, int text_last, int re
         rc = cli_error(cmd, "out of memory");
         goto done;
     }
-    size_t o = 0, pos = nl ? hl + 1 : len;
+    size_t o = 0, pos = ro.no_header ? 0 : nl ? hl + 1 : len;
     memcpy(re, buf, pos);
     o = pos;
     while (pos < len) {
@@ -238,7 +281,7 @@ int cli_read_table(const char *path, const char *text_col, int text_last, int re
                 blank = 0;
         if (!blank) {
             while (f < col && a < lt) { /* start of field col */
-                if (L[a] == ',')
+                if (L[a] == sep)
                     f++;
                 a++;
             }
@@ -248,12 +291,12 @@ int cli_read_table(const char *path, const char *text_col, int text_last, int re
             o += ll;
         } else {
             size_t b = a;
-            while (b < lt && L[b] != ',')
+            while (b < lt && L[b] != sep)
                 b++;
             size_t s0 = a, s1 = b;
-            while (s0 < s1 && (L[s0] == ' ' || L[s0] == '\t'))
+            while (s0 < s1 && (L[s0] == ' ' || (L[s0] == '\t' && sep != '\t')))
                 s0++;
-            while (s1 > s0 && (L[s1 - 1] == ' ' || L[s1 - 1] == '\t'))
+            while (s1 > s0 && (L[s1 - 1] == ' ' || (L[s1 - 1] == '\t' && sep != '\t')))
                 s1--;
             if (rows == cap) {
                 char **nt = realloc(tx, 2 * cap * sizeof *nt);
@@ -277,7 +320,7 @@ int cli_read_table(const char *path, const char *text_col, int text_last, int re
         if (e)
             re[o++] = '\n';
     }
-    if (hj_csv_parse(re, o, path, M, &err) != HJ_OK) {
+    if (hj_matrix_parse(re, o, name, &ro, M, &err) != HJ_OK) {
         rc = cli_report(cmd, &err);
         goto done;
     }
@@ -296,6 +339,13 @@ done:
     free(buf);
     free(re);
     return rc;
+}
+
+int cli_read_matrix(const char *path, const cli_io *io, hj_matrix *M, const char *cmd)
+{
+    size_t tcol;
+    char **texts;
+    return cli_read_table(path, io, NULL, 0, 0, M, &tcol, &texts, cmd);
 }
 
 int cli_model_inputs(const hj_model *m, const hj_matrix *M, const char *path, const char *model_path,
@@ -645,15 +695,18 @@ int cli_check_output(const char *path, const char *opt, const char *cmd)
     return rc;
 }
 
-int cli_model_table(const hj_model *m, const char *path, const char *model_path, int allow_extra_last,
-                    hj_matrix *M, double **x, size_t *tcol, double **labels, const char *cmd)
+int cli_model_table(const hj_model *m, const char *path, const cli_io *io, const char *model_path,
+                    int allow_extra_last, hj_matrix *M, double **x, size_t *tcol, double **labels,
+                    const char *cmd)
 {
     char **texts = NULL;
     size_t tc;
     *x = NULL;
     if (labels)
         *labels = NULL;
-    int rc = cli_read_table(path, m->arch.n_classes ? m->target_name : NULL, 0, 0, M, &tc, &texts, cmd);
+    cli_io mio = io ? *io : (cli_io){0};
+    mio.features = m->pre.d_raw; /* libsvm: the model's width, whatever the largest index here */
+    int rc = cli_read_table(path, &mio, m->arch.n_classes ? m->target_name : NULL, 0, 0, M, &tc, &texts, cmd);
     if (rc != CLI_OK)
         return rc;
     rc = cli_model_inputs(m, M, path, model_path, allow_extra_last, x, tcol, cmd);

@@ -184,7 +184,7 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
         hj_matrix M = {0}, T = {0};
         size_t col = 0;
         char **texts = NULL, **ttexts = NULL;
-        if ((rc = cli_read_table(o->data, classify ? o->target : NULL, classify, 1, &M, &col, &texts, cmd)) != CLI_OK)
+        if ((rc = cli_read_table(o->data, &o->io, classify ? o->target : NULL, classify, 1, &M, &col, &texts, cmd)) != CLI_OK)
             return rc;
         if (M.cols < 2) {
             const size_t found = M.cols;
@@ -207,7 +207,7 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
             const char *tname = M.names ? M.names[col] : NULL;
             char num[32];
             snprintf(num, sizeof num, "%zu", col + 1);
-            if ((rc = cli_read_table(o->test, classify ? (tname ? tname : num) : NULL, 0, classify, &T, &tc,
+            if ((rc = cli_read_table(o->test, &o->io, classify ? (tname ? tname : num) : NULL, 0, classify, &T, &tc,
                                      &ttexts, cmd)) != CLI_OK) {
                 hj_matrix_free(&M);
                 return rc;
@@ -298,20 +298,20 @@ int cli_fit_progress(const hj_train_progress *p, void *ctx)
     return 0;
 }
 
-void cli_print_metrics(const char *label, const hj_model *m, const double *pred, const double *y, size_t n)
+void cli_print_metrics(FILE *f, const char *label, const hj_model *m, const double *pred, const double *y, size_t n)
 {
     const size_t C = m->arch.n_classes;
     if (C == 0) {
         double s = 0.0;
         for (size_t i = 0; i < n; i++)
             s += (pred[i] - y[i]) * (pred[i] - y[i]);
-        printf("%s rmse %.6g\n", label, sqrt(s / (double)n));
+        fprintf(f, "%s rmse %.6g\n", label, sqrt(s / (double)n));
         return;
     }
     size_t correct = 0;
     double ce = 0.0, *p = malloc(C * sizeof *p);
     if (p == NULL) {
-        printf("%s accuracy (out of memory)\n", label);
+        fprintf(f, "%s accuracy (out of memory)\n", label);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -321,6 +321,6 @@ void cli_print_metrics(const char *label, const hj_model *m, const double *pred,
         ce += lse - pred[i * C + (size_t)y[i]];
     }
     free(p);
-    printf("%s accuracy %.4f\n%s cross-entropy %.6g\n", label, (double)correct / (double)n, label,
+    fprintf(f, "%s accuracy %.4f\n%s cross-entropy %.6g\n", label, (double)correct / (double)n, label,
            ce / (double)n);
 }

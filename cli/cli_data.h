@@ -4,13 +4,35 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "hjdl/data.h"
 #include "hjdl/dataset.h"
 #include "hjdl/model.h"
 #include "hjdl/optim.h"
 
+/* How input tables are read: --format (NULL: by extension; "-": by
+ * content), --no-header, and for libsvm the feature count (0: the largest
+ * index). */
+typedef struct cli_io {
+    const char *format;
+    int no_header;
+    size_t features;
+} cli_io;
+/* The two options every verb reading tables has. */
+#define CLI_IO_OPTIONS(io)                                                                              \
+    {"format", CLI_STRING, &(io).format, "F",                                                            \
+     "input tables are csv, tsv, npy, npz or libsvm (default: by extension; '-': by content)", 0},      \
+    {"no-header", CLI_FLAG, &(io).no_header, NULL,                                                       \
+     "CSV/TSV inputs have no header line; columns are numbered 1, 2, ... (default: a header)", 0}
+/* io -> library read options; prints one error and returns CLI_USAGE for an unknown --format. */
+int cli_io_options(const cli_io *io, hj_read_options *ro, const char *cmd);
+/* cli_read_table without a text column: a whole table (path "-": stdin). */
+int cli_read_matrix(const char *path, const cli_io *io, hj_matrix *M, const char *cmd);
+
 typedef struct cli_data_options {
     const char *data, *dataset, *target, *test, *task;
+    cli_io io;
     double holdout;
     size_t limit, test_limit, pca;   /* SIZE_MAX: not given; 0 is refused */
     int standardize;
@@ -38,8 +60,8 @@ void cli_data_free(cli_data *D);
 
 /* Training progress callback (ctx: a cli_progress). */
 int cli_fit_progress(const hj_train_progress *p, void *ctx);
-/* "LABEL rmse X" / "LABEL accuracy X" (and the loss) on stdout. */
-void cli_print_metrics(const char *label, const hj_model *m, const double *pred, const double *y, size_t n);
+/* "LABEL rmse X" / "LABEL accuracy X" (and the loss) on f. */
+void cli_print_metrics(FILE *f, const char *label, const hj_model *m, const double *pred, const double *y, size_t n);
 /* ---- columns by name, labels as given (cli_columns.c) ------------------- */
 
 /* perm (n) = a seeded Fisher-Yates shuffle of 0..n-1. */
@@ -48,7 +70,7 @@ void cli_shuffled_order(size_t n, uint64_t seed, size_t *perm);
 /* n strings: free (NULL is a no-op). */
 void cli_strings_free(char **s, size_t n);
 
-/* Read path (CSV or .npy by extension). text_col: a column kept as text,
+/* Read path (by io, else extension; "-" standard input). text_col: a column kept as text,
  * given as a header name or a 1-based number (NULL: the last column if
  * text_last, else none); its fields go to *texts (M->rows strings, free
  * with cli_strings_free) and read as 0 in M, so it may hold any labels.
@@ -56,8 +78,8 @@ void cli_strings_free(char **s, size_t n);
  * columns when required, else no text column. .npy: no texts (the column
  * is numeric), *tcol resolved by number or last. Duplicate header names
  * are refused. Prints one error and returns CLI_USAGE on bad input. */
-int cli_read_table(const char *path, const char *text_col, int text_last, int required, hj_matrix *M,
-                   size_t *tcol, char ***texts, const char *cmd);
+int cli_read_table(const char *path, const cli_io *io, const char *text_col, int text_last, int required,
+                   hj_matrix *M, size_t *tcol, char ***texts, const char *cmd);
 
 /* "a, b, c" (at most ~400 bytes, then "...") of M's column names into buf. */
 void cli_list_columns(const hj_matrix *M, char *buf, size_t len);
@@ -77,8 +99,9 @@ int cli_model_inputs(const hj_model *m, const hj_matrix *M, const char *path, co
  * *M keeps the table (free with hj_matrix_free). When labels is not NULL,
  * it gets (rows) the class index of each row's target column, or stays
  * NULL when there is none (*tcol == SIZE_MAX). */
-int cli_model_table(const hj_model *m, const char *path, const char *model_path, int allow_extra_last,
-                    hj_matrix *M, double **x, size_t *tcol, double **labels, const char *cmd);
+int cli_model_table(const hj_model *m, const char *path, const cli_io *io, const char *model_path,
+                    int allow_extra_last, hj_matrix *M, double **x, size_t *tcol, double **labels,
+                    const char *cmd);
 
 /* Class index of a label (text, or the number v when text is NULL) of a
  * model with class labels (or class indices 0..C-1 without). */

@@ -49,10 +49,11 @@ int cmd_attack(int argc, char **argv)
     const char *x_path = NULL, *lab_path = NULL, *out_path = NULL, *norm_s = "2", *method_s = "pgd";
     const char *loss_s = "margin", *pos[1];
     double radius = 0.0, step = 0.0;
-    size_t steps = 50, restarts = 1, npos = 0;
+    size_t steps = 50, restarts = 1, npos = 0, threads = 0;
     uint64_t seed = 1;
+    cli_io io = {0};
     const cli_opt opts[] = {
-        {"x", CLI_INPUT, &x_path, "FILE", "inputs (CSV or .npy), the model's raw feature columns [+ label column]", 1},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs, the model's raw feature columns [+ label column]; '-': stdin", 1},
         {"labels", CLI_INPUT, &lab_path, "FILE", "labels, one column (default: the last column of --x)", 0},
         {"norm", CLI_STRING, &norm_s, "2|inf", "threat model: l2 or linf ball (default 2)", 0},
         {"radius", CLI_DOUBLE, &radius, "R", "radius of the ball, > 0 (required)", 1},
@@ -62,7 +63,9 @@ int cmd_attack(int argc, char **argv)
         {"restarts", CLI_SIZE, &restarts, "K", "PGD starts, the first from the clean point (default 1)", 0},
         {"step-size", CLI_DOUBLE, &step, "A", "PGD step (default 2.5 R / steps)", 0},
         {"seed", CLI_U64, &seed, "S", "seed of the random starts (default 1)", 0},
-        {"out", CLI_OUTPUT, &out_path, "FILE", "write the adversarial points (.csv or .npy)", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "write the adversarial points (.csv, .tsv, .npy, .npz; default: none)", 0},
+        CLI_IO_OPTIONS(io),
+        CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "attack");
@@ -112,15 +115,17 @@ int cmd_attack(int argc, char **argv)
     size_t tcol;
     if ((rc = cli_check_output(out_path, "out", "attack")) != CLI_OK)
         return rc;
-    if (hj_model_load(&m, pos[0], &err) != HJ_OK || (lab_path && hj_matrix_read(lab_path, &Y, &err) != HJ_OK)) {
+    if (hj_model_load(&m, pos[0], &err) != HJ_OK) {
         rc = cli_report("attack", &err);
         goto done;
     }
+    if (lab_path && (rc = cli_read_matrix(lab_path, &io, &Y, "attack")) != CLI_OK)
+        goto done;
     if (m.arch.n_classes < 2) {
         rc = cli_error("attack", "%s is a regression model; attacks need a classifier", pos[0]);
         goto done;
     }
-    if ((rc = cli_model_table(&m, x_path, pos[0], !lab_path, &X, &xin, &tcol, lab_path ? NULL : &labv, "attack")) !=
+    if ((rc = cli_model_table(&m, x_path, &io, pos[0], !lab_path, &X, &xin, &tcol, lab_path ? NULL : &labv, "attack")) !=
         CLI_OK)
         goto done;
     const size_t n = X.rows, dr = m.pre.d_raw, C = m.arch.n_classes;
@@ -180,11 +185,12 @@ int cmd_attack(int argc, char **argv)
             goto done;
     }
     const double stepv = o.method == HJ_ATTACK_FGSM ? radius : (step > 0.0 ? step : 2.5 * radius / (double)steps);
-    printf("points %zu\n", n);
-    printf("clean accuracy %.4f\n", n ? (double)clean / (double)n : 0.0);
-    printf("robust accuracy %.4f\n", n ? (double)robust / (double)n : 0.0);
-    printf("attack success rate %.4f\n", clean ? (double)(clean - robust) / (double)clean : 0.0);
-    printf("attack %s l%s radius %.6g steps %zu restarts %zu step-size %.6g loss %s\n", method_s,
+    FILE *say = out_path && strcmp(out_path, "-") == 0 ? stderr : stdout; /* stdout may carry the points */
+    fprintf(say, "points %zu\n", n);
+    fprintf(say, "clean accuracy %.4f\n", n ? (double)clean / (double)n : 0.0);
+    fprintf(say, "robust accuracy %.4f\n", n ? (double)robust / (double)n : 0.0);
+    fprintf(say, "attack success rate %.4f\n", clean ? (double)(clean - robust) / (double)clean : 0.0);
+    fprintf(say, "attack %s l%s radius %.6g steps %zu restarts %zu step-size %.6g loss %s\n", method_s,
            o.norm == HJ_ATTACK_L2 ? "2" : "inf", radius, o.method == HJ_ATTACK_FGSM ? (size_t)1 : steps,
            o.method == HJ_ATTACK_FGSM ? (size_t)1 : restarts, stepv, loss_s);
 done:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hjdl/data.h"
 #include "hjdl/lse.h"
 #include "hjdl/perf.h"
 #include "hjdl/runtime.h"
@@ -95,7 +96,7 @@ int cmd_bench(int argc, char **argv)
         {"gemm-n", CLI_SIZE, &gemm_n, "G", "roofline: dgemm matrix size (default 2000)", 0},
         {"write-mb", CLI_DOUBLE, &write_mb, "M", "roofline: store-test array in MiB (default 256)", 0},
         {"max-memory", CLI_DOUBLE, &max_gb, "GB", "refuse sizes needing more (default 3/4 of available)", 0},
-        {"quiet", CLI_FLAG, &quiet, NULL, "no progress on stderr", 0},
+        CLI_QUIET_OPTION(quiet),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "bench");
@@ -201,6 +202,10 @@ int cmd_bench(int argc, char **argv)
     }
 
     FILE *csv = NULL;
+    if (csv_path && hj_format_of_path(csv_path) != HJ_FORMAT_CSV && hj_format_of_path(csv_path) != HJ_FORMAT_AUTO) {
+        free(cases);
+        return cli_error("bench", "--csv %s: the results are written as CSV; name the file *.csv", csv_path);
+    }
     cli_stage stage = {0}; /* --csv appears, whole, only when the run succeeds */
     if (csv_path && (csv = fopen(cli_stage_path(&stage, csv_path), "w")) == NULL) {
         cli_stage_abort(&stage);

@@ -34,10 +34,13 @@ static double class_value(const hj_model *m, size_t c)
 int cmd_certify(int argc, char **argv)
 {
     const char *x_path = NULL, *out_path = NULL, *pos[1];
-    size_t npos = 0;
+    size_t npos = 0, threads = 0;
+    cli_io io = {0};
     const cli_opt opts[] = {
-        {"x", CLI_INPUT, &x_path, "FILE", "inputs (CSV or .npy), one row per point, the model's raw feature columns", 1},
-        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs, one row per point, the model's raw feature columns; '-': stdin", 1},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv, .tsv, .npy, .npz; default '-': CSV on stdout)", 0},
+        CLI_IO_OPTIONS(io),
+        CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "certify");
@@ -66,7 +69,7 @@ int cmd_certify(int argc, char **argv)
         rc = cli_report("certify", &err);
         goto done;
     }
-    if ((rc = cli_model_table(&m, x_path, pos[0], 1, &X, &xin, &tcol, NULL, "certify")) != CLI_OK)
+    if ((rc = cli_model_table(&m, x_path, &io, pos[0], 1, &X, &xin, &tcol, NULL, "certify")) != CLI_OK)
         goto done;
     cert = malloc((X.rows ? X.rows : 1) * sizeof *cert);
     if (cert == NULL || hj_matrix_alloc(&O, X.rows, 4, &err) != HJ_OK) {

@@ -250,11 +250,11 @@ static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_op
         {"seeds", CLI_SIZE, &seeds, "S", "number of seeds (default: the experiment's)", 0},
         {"seed", CLI_U64, &eo->seed, "S", "base seed (default 1)", 0},
         {"threads", CLI_SIZE, threads, "T", "threads for OpenMP and OpenBLAS, 1..1024 (default or 0: all cores)", 0},
-        {"eps", CLI_DOUBLE, &eo->eps, "E", "override eps where the experiment has one", 0},
-        {"N", CLI_SIZE, &N, "N", "override the number of atoms/neurons where it has one", 0},
-        {"d", CLI_SIZE, &d, "D", "override the dimension where it has one", 0},
-        {"iters", CLI_SIZE, &iters, "N", "override training steps where it has them", 0},
-        {"quiet", CLI_FLAG, quiet, NULL, "no progress on stderr", 0},
+        {"eps", CLI_DOUBLE, &eo->eps, "E", "override eps where the experiment has one (default: the experiment's)", 0},
+        {"N", CLI_SIZE, &N, "N", "override the number of atoms/neurons where it has one (default: the experiment's)", 0},
+        {"d", CLI_SIZE, &d, "D", "override the dimension where it has one (default: the experiment's)", 0},
+        {"iters", CLI_SIZE, &iters, "N", "override training steps where it has them (default: the experiment's)", 0},
+        CLI_QUIET_OPTION(*quiet),
     };
     const size_t nopts = reproduce ? 5 : sizeof opts / sizeof opts[0];
     const cli_opt *use = opts;
@@ -317,6 +317,42 @@ static int parse_common(int argc, char **argv, const char *cmd, hj_experiment_op
     return CLI_OK;
 }
 
+/* The overrides each experiment reads (its uses of opt->eps, ->N, ->d,
+ * ->iters and ->seeds in src/experiments/, scaling and intrinsic through
+ * hj__exp_si_sweep); an override an experiment would ignore is refused.
+ * Not listed: every override is read. */
+static const struct { const char *name, *uses; } OVERRIDES[] = {
+    {"identity", "N d"},           {"attention", ""},          {"recovery", "eps N iters seeds"},
+    {"quadrature", "eps N d"},     {"generalization", "eps N d seeds"}, {"architectures", "iters"},
+    {"influence", "eps N d iters"}, {"robustness", "eps N iters seeds"},
+};
+
+/* "--eps" given (set) for experiment e that does not read it: refused, naming both. */
+static int check_overrides(const hj_experiment *e, const hj_experiment_options *eo, const char *cmd)
+{
+    const struct { const char *name; int given; } given[] = {
+        {"eps", !isnan(eo->eps)}, {"N", eo->N != 0}, {"d", eo->d != 0}, {"iters", eo->iters != 0},
+        {"seeds", eo->seeds != 0}};
+    for (size_t i = 0; i < sizeof OVERRIDES / sizeof OVERRIDES[0]; i++) {
+        if (strcmp(OVERRIDES[i].name, e->name) != 0)
+            continue;
+        for (size_t k = 0; k < sizeof given / sizeof given[0]; k++) {
+            if (!given[k].given)
+                continue;
+            const char *u = OVERRIDES[i].uses;
+            size_t l = strlen(given[k].name);
+            int found = 0;
+            for (const char *p = u; (p = strstr(p, given[k].name)) != NULL; p += l)
+                if ((p == u || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0'))
+                    found = 1;
+            if (!found)
+                return cli_error(cmd, "--%s is not used by experiment %s (it reads %s)", given[k].name, e->name,
+                                 u[0] ? u : "none of --eps, --N, --d, --iters, --seeds");
+        }
+    }
+    return CLI_OK;
+}
+
 static int run_list(void)
 {
     for (size_t i = 0; i < hj_experiment_count(); i++) {
@@ -353,6 +389,9 @@ int cmd_experiment(int argc, char **argv)
     for (size_t i = 0; i < npos; i++)
         if ((list[i] = hj_experiment_find(pos[i])) == NULL)
             return cli_error("experiment", "unknown experiment '%s' (see 'hjdl experiment list')", pos[i]);
+    for (size_t i = 0; i < npos; i++)
+        if ((rc = check_overrides(list[i], &eo, "experiment")) != CLI_OK)
+            return rc;
     if (threads)
         hj_set_threads(threads);
     run_progress rp = {quiet || cli_dist_rank() != 0, isatty(fileno(stderr)), 1, npos, cli_now(), -1.0};

@@ -222,6 +222,7 @@ int cmd_explain(int argc, char **argv)
     double t = NAN, eps = NAN;
     size_t K = (size_t)-1, npos = 0;   /* (size_t)-1: --top not given */
     size_t tile = (size_t)-1;          /* (size_t)-1: --tile-rows not given */
+    size_t threads = 0;                /* 0: all cores */
     const cli_opt opts[] = {
         {"x", CLI_INPUT, &x_path, "FILE", "points to explain, one row each (raw features for a model)", 1},
         {"atoms", CLI_INPUT, &atoms_path, "FILE", "initial data: rows y_1..y_d, g (instead of MODEL)", 0},
@@ -230,6 +231,7 @@ int cmd_explain(int argc, char **argv)
         {"top", CLI_SIZE, &K, "K", "number of largest weights listed (default 3, or N if fewer atoms)", 0},
         {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
         {"tile-rows", CLI_SIZE, &tile, "R", "with --atoms: stream the atoms R rows at a time (default: all at once)", 0},
+        CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "explain");

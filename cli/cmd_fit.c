@@ -66,6 +66,7 @@ typedef struct fit_plan {
     double validation;     /* fraction held out for validation (0: none) */
     hj_fit_options fo;     /* weight decay, patience (validation set here) */
     int verbose;           /* print the validation loss */
+    FILE *say;             /* where the summary lines go: stderr when stdout carries data */
 } fit_plan;
 
 /* Split (x, y, n) by a seeded shuffle into a training part (first) and the
@@ -116,7 +117,7 @@ static int train_planned(hj_model *m, const fit_plan *P, const double *x, const 
         size_t best;
         st = hj_model_fit(m, xs ? xs : x, ys ? ys : y, n - nv, to, &fo, res, &vl, &best, &err);
         if (st == HJ_OK && nv > 0 && P->verbose)
-            printf("validation loss %.6g (best at step %zu)\n", vl, best);
+            fprintf(P->say, "validation loss %.6g (best at step %zu)\n", vl, best);
     }
     if (st != HJ_OK)
         rc = cli_report("fit", &err);
@@ -304,9 +305,9 @@ int cmd_fit(int argc, char **argv)
     int quiet = 0, output_scale = 0, no_target_scaling = 0, no_output_scale = 0;
     const char *eps_s = NULL;
     double weight_decay = 0.0, validation = 0.0;
-    size_t patience = 0, cv = 0;
+    size_t patience = 0, cv = 0, threads = 0;
     const cli_opt opts[] = {
-        {"data", CLI_INPUT, &dopt.data, "FILE", "training data (CSV or .npy)", 0},
+        {"data", CLI_INPUT, &dopt.data, "FILE", "training data (CSV, TSV, .npy, .npz X and y, libsvm; '-': stdin)", 0},
         {"dataset", CLI_STRING, &dopt.dataset, "NAME", "a built-in data set: fashion-mnist", 0},
         {"target", CLI_STRING, &dopt.target, "COL", "target column of --data: name or 1-based index (default: last)", 0},
         {"test", CLI_INPUT, &dopt.test, "FILE", "test data with the same columns as --data", 0},
@@ -334,9 +335,11 @@ int cmd_fit(int argc, char **argv)
         {"batch", CLI_SIZE, &batch, "B", "mini-batch size (default: full batch)", 0},
         {"lbfgs-iters", CLI_SIZE, &lbfgs_iters, "N", "L-BFGS iterations after Adam for adam+lbfgs (default 100)", 0},
         {"seed", CLI_U64, &seed, "S", "seed of initialisation, shuffling and --holdout (default 1)", 0},
-        {"out", CLI_OUTPUT, &out_path, "MODEL", "where to write the model (.hjm; required unless --cv)", 0},
+        {"out", CLI_MODEL_OUT, &out_path, "MODEL", "where to write the model (.hjm; '-': stdout; required unless --cv)", 0},
         {"train-predictions", CLI_OUTPUT, &train_pred, "FILE", "also write the in-memory predictions on the training inputs", 0},
-        {"quiet", CLI_FLAG, &quiet, NULL, "no progress on stderr", 0},
+        CLI_QUIET_OPTION(quiet),
+        CLI_THREADS_OPTION(threads),
+        CLI_IO_OPTIONS(dopt.io),
         {"trace", CLI_OUTPUT, &trace_path, "FILE", "write the loss of every optimiser step (CSV step,loss)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
@@ -380,8 +383,6 @@ int cmd_fit(int argc, char **argv)
         return cli_error("fit", "give --iters or --epochs, not both");
     if (iters == 0 && epochs == 0)
         iters = 1000;
-    if (out_path != NULL && strcmp(out_path, "-") == 0)
-        return cli_error("fit", "--out -: a model is written to a file, not to standard output");
 
     hj_error err = {0};
     hj_train_options to;
@@ -433,8 +434,14 @@ int cmd_fit(int argc, char **argv)
     }
     if ((rc = check_arch_size(&arch, D.n_train)) != CLI_OK)
         goto done;
+    /* progress and summaries never share standard output with data */
+    FILE *say = (out_path && strcmp(out_path, "-") == 0) || (trace_path && strcmp(trace_path, "-") == 0) ||
+                        (train_pred && strcmp(train_pred, "-") == 0)
+                    ? stderr
+                    : stdout;
     fit_plan plan;
     memset(&plan, 0, sizeof plan);
+    plan.say = stdout;
     plan.arch = &arch, plan.eps = eps, plan.t = t, plan.seed = seed, plan.validation = validation;
     plan.fo.weight_decay = weight_decay, plan.fo.patience = patience;
     if (nranks > 1 && (validation > 0 || cv > 0)) {
@@ -484,6 +491,7 @@ int cmd_fit(int argc, char **argv)
     double t0 = cli_now();
     if (validation > 0 || weight_decay > 0) {
         plan.verbose = 1;
+        plan.say = say;
         if ((rc = train_planned(&model, &plan, xs, ys, ns, &to, &res)) != CLI_OK)
             goto done;
     } else {
@@ -494,8 +502,8 @@ int cmd_fit(int argc, char **argv)
     double secs = cli_now() - t0;
     if (model.n_eps_curve > 0) {
         for (size_t k = 0; k < model.n_eps_curve; k++)
-            printf("eps_curve %g validation loss %.6g\n", model.eps_grid[k], model.eps_val_loss[k]);
-        printf("eps chosen %g (lowest validation loss)\n", model.eps);
+            fprintf(say, "eps_curve %g validation loss %.6g\n", model.eps_grid[k], model.eps_val_loss[k]);
+        fprintf(say, "eps chosen %g (lowest validation loss)\n", model.eps);
     }
     if (rank != 0) /* rank 0 alone evaluates, prints and writes */
         goto done;
@@ -510,7 +518,7 @@ int cmd_fit(int argc, char **argv)
         rc = cli_report("fit", &err);
         goto done;
     }
-    cli_print_metrics("train", &model, pred, D.y_train, D.n_train);
+    cli_print_metrics(say, "train", &model, pred, D.y_train, D.n_train);
     if (D.n_test > 0) {
         double *tp = malloc(D.n_test * nout * sizeof *tp);
         if (tp == NULL || hj_model_predict(&model, D.x_test_raw, D.n_test, tp, &err) != HJ_OK) {
@@ -518,10 +526,10 @@ int cmd_fit(int argc, char **argv)
             rc = tp ? cli_report("fit", &err) : cli_error("fit", "out of memory");
             goto done;
         }
-        cli_print_metrics("test", &model, tp, D.y_test, D.n_test);
+        cli_print_metrics(say, "test", &model, tp, D.y_test, D.n_test);
         free(tp);
     }
-    printf("train loss %.10g\nsteps %zu\nseconds %.3f\n", res.final_loss, res.steps, secs);
+    fprintf(say, "train loss %.10g\nsteps %zu\nseconds %.3f\n", res.final_loss, res.steps, secs);
     /* every output staged, renamed into place together at the end: all or none */
     train_pred = cli_stage_path(&stage, train_pred);
     trace_path = cli_stage_path(&stage, trace_path);
@@ -537,8 +545,7 @@ int cmd_fit(int argc, char **argv)
             tr.data[2 * k + 1] = res.loss_trace ? res.loss_trace[k] : NAN;
         }
         if (ts == HJ_OK)
-            ts = strcmp(trace_path, "-") == 0 ? hj_csv_write_stream(stdout, &tr, tnames, &err)
-                                              : hj_matrix_write(trace_path, &tr, tnames, &err);
+            ts = hj_matrix_write(trace_path, &tr, tnames, &err); /* "-": standard output */
         hj_matrix_free(&tr);
         if (ts != HJ_OK) {
             rc = cli_report("fit", &err);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "cli_data.h"
 #include "hjdl/data.h"
 #include "hjdl/hopf.h"
 #include "hjdl/landscape.h"
@@ -85,15 +86,18 @@ int cmd_landscape(int argc, char **argv)
 {
     const char *atoms_path = NULL, *out_dir = NULL;
     double t = NAN, e1 = NAN, e2 = NAN, step = 0.05;
-    size_t levels = 16;
+    size_t levels = 16, threads = 0;
+    cli_io io = {0};
     const cli_opt opts[] = {
-        {"atoms", CLI_INPUT, &atoms_path, "FILE", "atoms: rows y_1..y_d, g", 1},
+        {"atoms", CLI_INPUT, &atoms_path, "FILE", "atoms: rows y_1..y_d, g; '-': stdin", 1},
         {"t", CLI_DOUBLE, &t, "T", "time, > 0", 1},
         {"eps-min", CLI_DOUBLE, &e1, "E1", "smallest eps (default eps*/25)", 0},
         {"eps-max", CLI_DOUBLE, &e2, "E2", "largest eps (default 25 eps*)", 0},
         {"out", CLI_OUTDIR, &out_dir, "DIR", "output directory (created if needed)", 1},
         {"step", CLI_DOUBLE, &step, "H", "largest continuation step in (x, log eps) (default 0.05)", 0},
         {"levels", CLI_SIZE, &levels, "K", "eps levels seeding the branches (default 16, >= 2)", 0},
+        CLI_IO_OPTIONS(io),
+        CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "landscape");
@@ -128,10 +132,8 @@ int cmd_landscape(int argc, char **argv)
     int created = 0; /* --out did not exist: removed again if the command fails */
     char crit[1200] = "", folds[1200] = "", bas[1200] = "";
     rc = CLI_OK;
-    if (hj_matrix_read(atoms_path, &A, &err) != HJ_OK) {
-        rc = cli_report("landscape", &err);
+    if ((rc = cli_read_matrix(atoms_path, &io, &A, "landscape")) != CLI_OK)
         goto done;
-    }
     if (A.cols < 2) {
         rc = cli_error("landscape", "%s: atoms need at least 2 columns (y_1..y_d, g), found %zu",
                        atoms_path, A.cols);

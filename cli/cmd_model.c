@@ -13,13 +13,16 @@
 int cmd_predict(int argc, char **argv)
 {
     const char *x_path = NULL, *out_path = NULL, *pos[1];
-    size_t K = 0, npos = 0;
+    size_t K = 0, npos = 0, threads = 0;
     int proba = 0;
+    cli_io io = {0};
     const cli_opt opts[] = {
-        {"x", CLI_INPUT, &x_path, "FILE", "inputs: the model's feature columns, by name (CSV) or position (.npy)", 1},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs: the model's feature columns, by name (CSV/TSV with a header, .npz columns) or position; '-': stdin", 1},
         {"proba", CLI_FLAG, &proba, NULL, "classifiers: append one probability column p_LABEL per class", 0},
         {"attribution", CLI_SIZE, &K, "K", "append the K largest readout Gibbs weights pi_j and their neurons j", 0},
-        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv, .tsv, .npy, .npz; default '-': CSV on stdout)", 0},
+        CLI_IO_OPTIONS(io),
+        CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "predict");
@@ -59,7 +62,7 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     size_t tcol;
-    if ((rc = cli_model_table(&m, x_path, pos[0], 1, &X, &xin, &tcol, NULL, "predict")) != CLI_OK)
+    if ((rc = cli_model_table(&m, x_path, &io, pos[0], 1, &X, &xin, &tcol, NULL, "predict")) != CLI_OK)
         goto done;
     size_t N;
     hj_model_readout_shape(&m, &N, NULL);
@@ -119,7 +122,7 @@ int cmd_initial_data(int argc, char **argv)
     size_t npos = 0;
     const cli_opt opts[] = {
         {"t", CLI_DOUBLE, &t, "T", "time of the map (default: the model's t)", 0},
-        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
+        {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv, .tsv, .npy, .npz; default '-': CSV on stdout)", 0},
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "initial-data");
@@ -230,8 +233,9 @@ int cmd_info(int argc, char **argv)
         printf("eps curve    eps %g validation loss %.6g%s\n", m.eps_grid[k], m.eps_val_loss[k],
                m.eps_grid[k] == m.eps ? " (chosen)" : "");
     printf("arch         %s\n", arch);
-    printf("eps          %.17g\n", m.eps);
-    printf("t            %.17g\n", m.t);
+    char num[32];
+    printf("eps          %s\n", hj_double_text(m.eps, num, sizeof num));
+    printf("t            %s\n", hj_double_text(m.t, num, sizeof num));
     printf("inputs       %zu raw -> %s -> %zu\n", m.pre.d_raw, PRE[m.pre.kind], m.arch.d_in);
     printf("parameters   %zu\n", m.arch.n_params);
     printf("readout      %zu neurons on %zu inputs (%zu atoms)\n", R->width, d, N);

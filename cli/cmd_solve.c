@@ -158,6 +158,7 @@ int cmd_solve(int argc, char **argv)
     double t = NAN, eps = NAN;
     int normalised = 0;
     size_t tile = (size_t)-1; /* (size_t)-1: --tile-rows not given */
+    size_t threads = 0;       /* 0: all cores */
     const cli_opt opts[] = {
         {"atoms", CLI_INPUT, &atoms_path, "FILE", "initial data: rows y_1..y_d, g", 1},
         {"x", CLI_INPUT, &x_path, "FILE", "evaluation points: rows x_1..x_d", 1},
@@ -167,6 +168,7 @@ int cmd_solve(int argc, char **argv)
         {"metric", CLI_INPUT, &metric_path, "FILE", "d x d SPD matrix A of H(p) = p^T A p (default I)", 0},
         {"normalised", CLI_FLAG, &normalised, NULL, "also write u_norm, the exact (normalised) solution", 0},
         {"tile-rows", CLI_SIZE, &tile, "R", "stream the atoms R rows at a time (bounded memory; default: all at once)", 0},
+        CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "solve");

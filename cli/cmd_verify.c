@@ -15,10 +15,12 @@ int cmd_verify(int argc, char **argv)
 {
     int json = 0, quiet = 0;
     uint64_t seed = 20260527;
+    size_t threads = 0;
     const cli_opt opts[] = {
         {"json", CLI_FLAG, &json, NULL, "print the results as JSON on stdout", 0},
         {"seed", CLI_U64, &seed, "S", "seed of the random test problems (default 20260527)", 0},
-        {"quiet", CLI_FLAG, &quiet, NULL, "no progress lines on stderr", 0},
+        CLI_QUIET_OPTION(quiet),
+        CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, NULL, 0, NULL, "verify");

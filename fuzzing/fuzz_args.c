@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "hjdl/data.h"
+#include "hjdl/runtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * quiet (under mpirun only rank 0 speaks), and no directory is watched. */
 int cli_dist_rank(void) { return 1; }
 void cli_cleanup_watch(const char *path, int is_dir) { (void)path, (void)is_dir; }
+/* --threads is applied by cli_parse: no thread pool here */
+void hj_set_threads(size_t n) { (void)n; }
 
 static void check(int ok, const char *what)
 {

@@ -15,10 +15,11 @@ build=$root/build-fuzz
 
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_FLAGS=-g -DHJDL_FUZZ=ON -DHJDL_TESTS=OFF -DHJDL_OPENMP=OFF >/dev/null
-cmake --build "$build" -j2 --target fuzz_csv fuzz_npy fuzz_idx fuzz_model fuzz_rows fuzz_args
+targets=${FUZZ_TARGETS:-csv npy npz libsvm idx model rows args}
+cmake --build "$build" -j2 --target $(for t in $targets; do printf "fuzz_%s " "$t"; done)
 
 status=0
-for t in ${FUZZ_TARGETS:-csv npy idx model rows args}; do
+for t in $targets; do
     corpus=$here/corpus-$t          # scratch: ignored by git, refilled each run
     artifacts=$build/artifacts-$t
     rm -rf "$corpus"

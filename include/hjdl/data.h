@@ -1,6 +1,7 @@
-/* data.h — numeric matrices and their files: CSV (with a header line) and
- * NumPy .npy. Readers validate everything and name file, line and column in
- * their messages; writers are atomic (temp file + rename), so a failed write
+/* data.h — numeric matrices and their files: CSV and TSV (with a header
+ * line, or without), NumPy .npy and .npz, libsvm/svmlight (read). Readers
+ * validate everything and name file, line and column in their messages;
+ * writers are atomic (temp file + rename), so a failed write
  * never leaves a partial file.
  */
 #ifndef HJDL_DATA_H
@@ -46,8 +47,90 @@ hj_status hj_npy_parse(const void *buf, size_t len, const char *name,
                        hj_matrix *out, hj_error *err);
 hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err);
 
-/* Read by extension: ".npy" -> npy, anything else -> CSV. */
+/* Read by extension (hj_format_of_path; none or unknown: CSV), checking
+ * that the content matches (hj_matrix_read_with with default options). */
 hj_status hj_matrix_read(const char *path, hj_matrix *out, hj_error *err);
+
+/* ---- file formats ------------------------------------------------------------
+ * csv   comma-separated text, a header line of names (hj_csv_parse)
+ * tsv   the same with tabs ('\t' separates fields; ' ' around them is blank)
+ * npy   one NumPy array (hj_npy_parse); no names
+ * npz   a NumPy zip of .npy arrays (np.savez, stored, or np.savez_compressed,
+ *       deflated). Read: arrays X and y -> the columns of X, then y as the
+ *       last column (no names); else one array -> its columns; else arrays
+ *       of one column and equal length -> one column each, named by the
+ *       array names, in archive order. Written: one 1-D array per column,
+ *       named by the column names (X when there are none: one 2-D array).
+ * libsvm  svmlight/libsvm text "LABEL IDX:VALUE ..." (1-based increasing
+ *       indices, '#' comments, qid: ignored), read only: a dense matrix of
+ *       the features 1..D, then the label as the last column (no names);
+ *       D = the largest index, or hj_read_options.features when given. */
+typedef enum hj_format {
+    HJ_FORMAT_AUTO = 0, /* by extension */
+    HJ_FORMAT_CSV,
+    HJ_FORMAT_TSV,
+    HJ_FORMAT_NPY,
+    HJ_FORMAT_NPZ,
+    HJ_FORMAT_LIBSVM
+} hj_format;
+
+/* "csv", "tsv", "npy", "npz", "libsvm" ("auto" for HJ_FORMAT_AUTO). */
+const char *hj_format_name(hj_format f);
+/* The format named name (those of hj_format_name; "svmlight" and "svm" are
+ * libsvm); HJ_EINVAL "unknown format 'X' (csv, tsv, npy, npz or libsvm)". */
+hj_status hj_format_parse(const char *name, hj_format *f, hj_error *err);
+/* By extension, any case: .csv, .tsv/.tab, .npy, .npz, .svm/.libsvm/.svmlight;
+ * HJ_FORMAT_AUTO for a path without one of these. */
+hj_format hj_format_of_path(const char *path);
+/* By content: a .npy magic, a zip signature (npz), else a text format:
+ * libsvm when one of the first 16 lines (not '#' comments) has INDEX:VALUE
+ * as its second field and none has a comma, tsv when the first line has a
+ * tab and no comma, csv otherwise. */
+hj_format hj_format_sniff(const void *buf, size_t len);
+
+typedef struct hj_read_options {
+    hj_format format;  /* HJ_FORMAT_AUTO: by the name's extension, else CSV */
+    int no_header;     /* csv/tsv: line 1 is data; the columns have no names */
+    size_t features;   /* libsvm: number of feature columns (0: the largest index) */
+} hj_read_options;
+
+/* Parse buf[0..len) named name (messages "NAME: ..." / "NAME:LINE: ...")
+ * in format o->format, or by name's extension (o NULL: defaults). A content
+ * that is plainly another format is refused with HJ_EFORMAT saying so,
+ * e.g. "x.csv: holds a NumPy .npy array, not CSV text (rename it x.npy or
+ * give --format npy)". */
+hj_status hj_matrix_parse(const void *buf, size_t len, const char *name,
+                          const hj_read_options *o, hj_matrix *out, hj_error *err);
+/* The file at path; "-" is standard input (read to its end, named
+ * "<stdin>", its format o->format or else hj_format_sniff). */
+hj_status hj_matrix_read_with(const char *path, const hj_read_options *o, hj_matrix *out,
+                              hj_error *err);
+
+/* The format a table written to path takes: forced (not AUTO), else its
+ * extension, else (no extension, or "-") CSV. HJ_EINVAL "PATH: '.EXT' is not
+ * a table format; tables are written as .csv, .tsv, .npy or .npz" for any
+ * other extension and for libsvm (read only). */
+hj_status hj_format_for_write(const char *path, hj_format forced, hj_format *f, hj_error *err);
+/* Write m in format f (csv, tsv, npy, npz; names as hj_csv_write) to an
+ * open stream, or to path atomically. */
+hj_status hj_matrix_write_stream(FILE *f, hj_format fmt, const hj_matrix *m,
+                                 const char *const *names, hj_error *err);
+hj_status hj_matrix_write_format(const char *path, hj_format fmt, const hj_matrix *m,
+                                 const char *const *names, hj_error *err);
+
+/* The shortest "%.Ng" text of v (N = 1..17) that reads back as exactly v,
+ * e.g. "0.1" rather than 0.10000000000000001: numbers printed for people.
+ * buf should hold 32 bytes; returns buf. */
+char *hj_double_text(double v, char *buf, size_t len);
+
+/* NumPy .npz archives (see above). */
+hj_status hj_npz_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
+                       hj_error *err);
+hj_status hj_npz_write_stream(FILE *f, const hj_matrix *m, const char *const *names,
+                              hj_error *err);
+/* libsvm/svmlight text (see above); features 0: the largest index. */
+hj_status hj_libsvm_parse(const char *text, size_t len, const char *name, size_t features,
+                          hj_matrix *out, hj_error *err);
 
 /* Write CSV with the given header names (cols entries; NULL -> m->names,
  * and if that is NULL too, c1..cN), values printed with %.17g in the C
@@ -74,7 +157,8 @@ int hj_number_syntax(const char *s, size_t n);
  * is refused. Writers create PATH.tmp.PID.XXXXXX next to PATH and rename it
  * onto PATH; a temporary file left by a killed process (its PID no longer
  * running, last written before this process started) is removed by the next
- * write into that directory. */
+ * write into that directory. Path "-" names standard output for every
+ * writer (written directly, once the data are validated). */
 hj_status hj_output_check(const char *path, hj_error *err);
 /* 1 when a and b are the same string or name the same existing file
  * (device and inode, through links), else 0. */
@@ -90,7 +174,9 @@ hj_status hj_file_crc32(const char *path, uint32_t *crc, uint64_t *bytes, hj_err
  * directory. */
 hj_status hj_make_dirs(const char *path, hj_error *err);
 
-/* By extension, like hj_matrix_read. */
+/* By extension: .tsv, .npy, .npz, and CSV for .csv and any other
+ * extension (the command-line tool refuses those first, hj_format_for_write);
+ * .svm/.libsvm are refused (read only). */
 hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *const *names,
                           hj_error *err);
 

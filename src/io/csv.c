@@ -102,7 +102,12 @@ typedef struct csv_parser {
     double *data;     /* (cap_rows, ncols) */
     size_t rows;
     size_t cap_rows;
+    char sep;         /* ',' (CSV) or '\t' (TSV) */
+    int no_header;    /* 1: line 1 is data, names stay NULL */
 } csv_parser;
+
+/* Blank around a field: ' ', and '\t' unless it separates fields. */
+static int blank(const csv_parser *p, char c) { return c == ' ' || (c == '\t' && p->sep != '\t'); }
 
 static void parser_free(csv_parser *p)
 {
@@ -184,7 +189,7 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
     size_t i = 0, field = 1;
     int all_numeric = 1;
     for (;;) {
-        while (i < n && is_blank(s[i]))
+        while (i < n && blank(p, s[i]))
             i++;
         char *nm;
         size_t nl;
@@ -218,9 +223,9 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
             }
             nm[k] = '\0';
             i = j + 1;
-            while (i < n && is_blank(s[i]))
+            while (i < n && blank(p, s[i]))
                 i++;
-            if (i < n && s[i] != ',') {
+            if (i < n && s[i] != p->sep) {
                 free(nm);
                 return hj_error_set(p->err, HJ_EFORMAT,
                                     "%s:1:%zu: unexpected text after a closing quote", p->name,
@@ -228,14 +233,14 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
             }
         } else {
             size_t a = i;
-            while (i < n && s[i] != ',') {
+            while (i < n && s[i] != p->sep) {
                 if (s[i] == '"')
                     return hj_error_set(p->err, HJ_EFORMAT,
                                         "%s:1:%zu: quote inside an unquoted name", p->name, field);
                 i++;
             }
             size_t b = i;
-            while (b > a && is_blank(s[b - 1]))
+            while (b > a && blank(p, s[b - 1]))
                 b--;
             nl = b - a;
             if (nl > 0 && !hj_number_syntax(s + a, nl))
@@ -255,13 +260,13 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
             return st;
         if (i >= n)
             break;
-        i++; /* s[i] == ',' */
+        i++; /* s[i] == p->sep */
         field++;
     }
     if (all_numeric)
         return hj_error_set(p->err, HJ_EFORMAT,
                             "%s:1: the first line must name the columns, but it holds only "
-                            "numbers (header line missing?)",
+                            "numbers (header line missing? a file without one needs --no-header)",
                             p->name);
     return check_unique_names(p);
 }
@@ -269,7 +274,7 @@ static hj_status parse_header(csv_parser *p, const char *s, size_t n)
 hj_status hj_io_csv_header(const char *name, const char *s, size_t n, char ***names,
                            size_t *ncols, hj_error *err)
 {
-    csv_parser p = {.name = name, .err = err};
+    csv_parser p = {.name = name, .err = err, .sep = ','};
     *names = NULL;
     *ncols = 0;
     hj_status st = parse_header(&p, s, n);
@@ -347,7 +352,7 @@ too_big:
 static hj_status check_field_count(const csv_parser *p, const char *s, size_t n, size_t line)
 {
     size_t nf = 1;
-    for (const char *c = s; (c = memchr(c, ',', n - (size_t)(c - s))) != NULL; c++)
+    for (const char *c = s; (c = memchr(c, p->sep, n - (size_t)(c - s))) != NULL; c++)
         nf++;
     if (nf != p->ncols)
         return hj_error_set(p->err, HJ_EFORMAT, "%s:%zu: expected %zu field%s, found %zu",
@@ -362,12 +367,12 @@ static hj_status parse_fields(const csv_parser *p, const char *s, size_t n, size
     size_t i = 0;
     for (size_t f = 0; f < p->ncols; f++) {
         size_t a = i;
-        while (i < n && s[i] != ',')
+        while (i < n && s[i] != p->sep)
             i++;
         size_t b = i++;
-        while (a < b && is_blank(s[a]))
+        while (a < b && blank(p, s[a]))
             a++;
-        while (b > a && is_blank(s[b - 1]))
+        while (b > a && blank(p, s[b - 1]))
             b--;
         hj_status st = parse_number(p, s + a, b - a, line, f + 1, &row[f]);
         if (st != HJ_OK)
@@ -379,7 +384,7 @@ static hj_status parse_fields(const csv_parser *p, const char *s, size_t n, size
 hj_status hj_io_csv_row(const char *name, const char *s, size_t n, size_t line, size_t ncols,
                         double *row, hj_error *err)
 {
-    csv_parser p = {.name = name, .err = err, .ncols = ncols};
+    csv_parser p = {.name = name, .err = err, .ncols = ncols, .sep = ','};
     hj_status st = check_field_count(&p, s, n, line);
     if (st != HJ_OK)
         return st;
@@ -423,6 +428,15 @@ hj_status hj_io_csv_line_check(const char *name, const char *s, size_t n, size_t
                                     line);
 }
 
+/* Without a header: ncols = the field count of the first line s[0..n). */
+static hj_status first_width(csv_parser *p, const char *s, size_t n)
+{
+    p->ncols = 1;
+    for (const char *c = s; (c = memchr(c, p->sep, n - (size_t)(c - s))) != NULL; c++)
+        p->ncols++;
+    return HJ_OK;
+}
+
 static hj_status csv_parse_body(csv_parser *p, const char *text, size_t len)
 {
     /* A NUL byte means a binary file (or UTF-16); say where it is. */
@@ -457,8 +471,10 @@ static hj_status csv_parse_body(csv_parser *p, const char *text, size_t len)
         if (ll > 0 && L[ll - 1] == '\r')
             ll--;
         hj_status st = hj_io_csv_line_check(p->name, L, ll, line, p->err);
+        if (st == HJ_OK && line == 1 && p->no_header) /* the first row sets the width */
+            st = first_width(p, L, ll);
         if (st == HJ_OK)
-            st = line == 1 ? parse_header(p, L, ll) : parse_row(p, L, ll, line);
+            st = line == 1 && !p->no_header ? parse_header(p, L, ll) : parse_row(p, L, ll, line);
         if (st != HJ_OK)
             return st;
         pos = lend + 1;
@@ -474,6 +490,12 @@ static hj_status csv_parse_body(csv_parser *p, const char *text, size_t len)
 hj_status hj_csv_parse(const char *text, size_t len, const char *name, hj_matrix *out,
                        hj_error *err)
 {
+    return hj_io_csv_parse_sep(text, len, name, ',', 0, out, err);
+}
+
+hj_status hj_io_csv_parse_sep(const char *text, size_t len, const char *name, char sep,
+                              int no_header, hj_matrix *out, hj_error *err)
+{
     if (out == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_csv_parse: NULL output");
     memset(out, 0, sizeof *out);
@@ -488,7 +510,7 @@ hj_status hj_csv_parse(const char *text, size_t len, const char *name, hj_matrix
     hj_status st = hj_io_c_locale_enter(&loc, err);
     if (st != HJ_OK)
         return st;
-    csv_parser p = {.name = name, .err = err};
+    csv_parser p = {.name = name, .err = err, .sep = sep, .no_header = no_header};
     st = csv_parse_body(&p, text, len);
     hj_io_c_locale_leave(&loc);
     if (st != HJ_OK) {
@@ -527,7 +549,7 @@ hj_status hj_csv_read(const char *path, hj_matrix *out, hj_error *err)
 static int name_needs_quotes(const char *s)
 {
     size_t n = strlen(s);
-    return n == 0 || is_blank(s[0]) || is_blank(s[n - 1]) || strpbrk(s, ",\"") != NULL ||
+    return n == 0 || is_blank(s[0]) || is_blank(s[n - 1]) || strpbrk(s, ",\t\"") != NULL ||
            hj_number_syntax(s, n) || (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
 }
 
@@ -567,12 +589,12 @@ static void write_name(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* The header line: names (cols), else c1..cN. */
-static void emit_header(FILE *f, const char *const *names, size_t cols)
+/* The header line: names (cols), else c1..cN, separated by sep. */
+static void emit_header(FILE *f, const char *const *names, size_t cols, char sep)
 {
     for (size_t j = 0; j < cols; j++) {
         if (j > 0)
-            fputc(',', f);
+            fputc(sep, f);
         if (names != NULL)
             write_name(f, names[j]);
         else
@@ -582,16 +604,16 @@ static void emit_header(FILE *f, const char *const *names, size_t cols)
 }
 
 /* The body once validated; the caller holds the C locale. */
-static void csv_emit(FILE *f, const hj_matrix *m, const char *const *names)
+static void csv_emit(FILE *f, const hj_matrix *m, const char *const *names, char sep)
 {
     if (names == NULL)
         names = (const char *const *)m->names;
-    emit_header(f, names, m->cols);
+    emit_header(f, names, m->cols, sep);
     for (size_t i = 0; i < m->rows; i++) {
         const double *row = m->data + i * m->cols; /* (cols) */
         for (size_t j = 0; j < m->cols; j++) {
             if (j > 0)
-                fputc(',', f);
+                fputc(sep, f);
             fprintf(f, "%.17g", row[j]);
         }
         fputc('\n', f);
@@ -599,13 +621,13 @@ static void csv_emit(FILE *f, const hj_matrix *m, const char *const *names)
 }
 
 static hj_status csv_write_checked(FILE *f, const hj_matrix *m, const char *const *names,
-                                   hj_error *err)
+                                   char sep, hj_error *err)
 {
     hj_io_c_locale loc;
     hj_status st = hj_io_c_locale_enter(&loc, err);
     if (st != HJ_OK)
         return st;
-    csv_emit(f, m, names);
+    csv_emit(f, m, names, sep);
     hj_io_c_locale_leave(&loc);
     if (fflush(f) != 0 || ferror(f))
         return hj_error_set(err, HJ_EIO, "write error: %s", strerror(errno));
@@ -623,10 +645,16 @@ hj_status hj_csv_write_stream(FILE *f, const hj_matrix *m, const char *const *na
 {
     if (f == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_csv_write_stream: NULL stream");
+    return hj_io_csv_write_sep(f, m, names, ',', err);
+}
+
+hj_status hj_io_csv_write_sep(FILE *f, const hj_matrix *m, const char *const *names, char sep,
+                              hj_error *err)
+{
     hj_status st = csv_check(m, names, "hj_csv_write_stream", err);
     if (st != HJ_OK)
         return st;
-    return csv_write_checked(f, m, names, err);
+    return csv_write_checked(f, m, names, sep, err);
 }
 
 typedef struct csv_job {
@@ -637,7 +665,7 @@ typedef struct csv_job {
 static hj_status csv_job_write(FILE *f, const void *ctx, hj_error *err)
 {
     const csv_job *job = ctx;
-    return csv_write_checked(f, job->m, job->names, err);
+    return csv_write_checked(f, job->m, job->names, ',', err);
 }
 
 /* hj_csv_write_stream to `path`, atomically (see hj_io_write_atomic):
@@ -662,7 +690,7 @@ typedef struct header_job {
 static hj_status header_job_write(FILE *f, const void *ctx, hj_error *err)
 {
     const header_job *job = ctx;
-    emit_header(f, job->names, job->cols);
+    emit_header(f, job->names, job->cols, ',');
     if (fflush(f) != 0 || ferror(f))
         return hj_error_set(err, HJ_EIO, "write error: %s", strerror(errno));
     return HJ_OK;

@@ -25,13 +25,17 @@ hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *e
     *len = 0;
     if (path == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_io_read_file: NULL path");
-    FILE *f = fopen(path, "rb");
+    const int std_in = strcmp(path, "-") == 0; /* standard input, read to its end */
+    FILE *f = std_in ? stdin : fopen(path, "rb");
     if (f == NULL)
         return hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(errno));
+    if (std_in)
+        path = "<stdin>";
 
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap);
     if (b == NULL) {
+        if (!std_in)
         fclose(f);
         return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", path);
     }
@@ -39,13 +43,15 @@ hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *e
         if (n == cap) {
             if (cap > SIZE_MAX / 2) {
                 free(b);
-                fclose(f);
+                if (!std_in)
+        fclose(f);
                 return hj_error_set(err, HJ_ENOMEM, "%s: file too large", path);
             }
             char *nb = realloc(b, cap * 2);
             if (nb == NULL) {
                 free(b);
-                fclose(f);
+                if (!std_in)
+        fclose(f);
                 return hj_error_set(err, HJ_ENOMEM, "%s: out of memory", path);
             }
             b = nb;
@@ -57,13 +63,15 @@ hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *e
             if (ferror(f)) {
                 int e = errno;
                 free(b);
-                fclose(f);
+                if (!std_in)
+        fclose(f);
                 return hj_error_set(err, HJ_EIO, "%s: %s", path, strerror(e ? e : EIO));
             }
             break; /* end of file */
         }
     }
-    fclose(f);
+    if (!std_in)
+        fclose(f);
     *buf = b;
     *len = n;
     return HJ_OK;
@@ -142,8 +150,22 @@ int hj_path_same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* After "PID.": the six characters of mkstemp, or a staged output's "s"
+ * with the extension of its format (cli_stage_path). */
+static int tmp_tail(const char *r)
+{
+    size_t n = strlen(r), k = 0;
+    while (k < n && ((r[k] >= '0' && r[k] <= '9') || (r[k] >= 'a' && r[k] <= 'z') ||
+                     (r[k] >= 'A' && r[k] <= 'Z')))
+        k++;
+    if (n == 6 && k == 6)
+        return 1;
+    return r[0] == 's' && (r[1] == '\0' || (r[1] == '.' && hj_format_of_path(r) != HJ_FORMAT_AUTO &&
+                                             strchr(r + 2, '.') == NULL));
+}
+
 /* The pid in a temporary-file name "NAME.tmp.PID.XXXXXX" (or a staged
- * "NAME.tmp.PID.s..."), or 0 when name is not one of ours. */
+ * "NAME.tmp.PID.s[.EXT]"), or 0 when name is not one of ours. */
 static long tmp_name_pid(const char *name)
 {
     const char *p = strstr(name, ".tmp.");
@@ -152,7 +174,7 @@ static long tmp_name_pid(const char *name)
         long pid = 0;
         while (*q >= '0' && *q <= '9' && pid < 100000000L)
             pid = pid * 10 + (*q++ - '0');
-        if (q > p + 5 && *q == '.' && pid > 0)
+        if (q > p + 5 && *q == '.' && pid > 0 && tmp_tail(q + 1))
             return pid;
         p = strstr(p + 1, ".tmp.");
     }
@@ -190,6 +212,12 @@ hj_status hj_io_write_atomic(const char *path, hj_io_writer_fn fn, const void *c
 {
     if (path == NULL || path[0] == '\0' || fn == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_io_write_atomic: empty path or NULL writer");
+    if (strcmp(path, "-") == 0) { /* standard output: the writers validate before they write */
+        hj_status so = fn(stdout, ctx, err);
+        if (so == HJ_OK && (fflush(stdout) != 0 || ferror(stdout)))
+            so = hj_error_set(err, HJ_EIO, "standard output: %s", strerror(errno));
+        return so;
+    }
     hj_status st = hj_output_check(path, err);
     if (st != HJ_OK)
         return st;

@@ -15,11 +15,31 @@
 hj_status hj_io_check_writable(const hj_matrix *m, const char *who, hj_error *err);
 
 /* True when path ends in ".npy", any case: the format choice of
- * hj_matrix_read/hj_matrix_write and the row readers (src/io/matrix.c). */
+ * hj_matrix_read/hj_matrix_write and the row readers (src/io/format.c). */
 int hj_io_has_npy_extension(const char *path);
+
+/* HJ_EFORMAT when the first 4 KiB of the open file fd (read with pread,
+ * the position is kept) plainly hold another format than f, with the
+ * message of hj_matrix_parse ("NAME: holds ..., not ..."). */
+hj_status hj_io_check_content_fd(int fd, const char *name, hj_format f, hj_error *err);
 
 /* .npy (format 1.0, <f8, C order, 2-D) to an open stream. */
 hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err);
+
+/* The .npy 1.0 preamble and header of a <f8 C-order array of shape
+ * (rows, cols), or (rows,) when one_d, into head; returns its length (a
+ * multiple of 64). */
+#define HJ_IO_NPY_HEAD_MAX 128
+size_t hj_io_npy_head(unsigned char head[HJ_IO_NPY_HEAD_MAX], size_t rows, size_t cols, int one_d);
+/* src[0], src[stride], ..., n doubles -> dst (8 n bytes, little-endian). */
+void hj_io_npy_le(const double *src, size_t n, size_t stride, unsigned char *dst);
+
+/* CSV with separator sep (',' or '\t'); no_header: line 1 is data and
+ * names stay NULL. Otherwise hj_csv_parse / hj_csv_write_stream. */
+hj_status hj_io_csv_parse_sep(const char *text, size_t len, const char *name, char sep,
+                              int no_header, hj_matrix *out, hj_error *err);
+hj_status hj_io_csv_write_sep(FILE *f, const hj_matrix *m, const char *const *names, char sep,
+                              hj_error *err);
 
 
 /* ---- pieces of the CSV and .npy parsers, for the row readers (rows.c) ---- */

@@ -19,7 +19,8 @@
 /* Read the whole file at `path` into a fresh malloc'd buffer (*buf, *len
  * bytes, NOT NUL-terminated; *buf is non-NULL even for an empty file). The
  * caller frees *buf. Errors: HJ_EIO "PATH: strerror" when the file cannot
- * be opened or read, HJ_ENOMEM. On failure *buf = NULL, *len = 0. */
+ * be opened or read, HJ_ENOMEM. On failure *buf = NULL, *len = 0. Path
+ * "-" reads standard input to its end (messages name it "<stdin>"). */
 hj_status hj_io_read_file(const char *path, char **buf, size_t *len, hj_error *err);
 
 /* Writes the body of a file to f; returns a status and fills err. */
@@ -33,7 +34,8 @@ typedef hj_status (*hj_io_writer_fn)(FILE *f, const void *ctx, hj_error *err);
  * is atomic), call fn, fflush + fsync, close, rename onto PATH, then fsync
  * the directory (best effort). On any failure the temporary file is
  * removed, PATH is untouched (no file appears there if it did not exist)
- * and err reads "PATH: ...". The new file gets mode 0644. */
+ * and err reads "PATH: ...". The new file gets mode 0644. Path "-" is
+ * standard output: fn writes there directly (and flushes). */
 hj_status hj_io_write_atomic(const char *path, hj_io_writer_fn fn, const void *ctx,
                              hj_error *err);
 

@@ -1,4 +1,4 @@
-/* matrix.c — hj_matrix storage and reading/writing by file extension. */
+/* matrix.c — hj_matrix storage (the file formats are in format.c). */
 #include "io/io-impl.h"
 
 #include <stdint.h>
@@ -40,35 +40,4 @@ void hj_matrix_free(hj_matrix *m)
     }
     free(m->data);
     memset(m, 0, sizeof *m);
-}
-
-/* True when path ends in ".npy", any case (io-impl.h). */
-int hj_io_has_npy_extension(const char *path)
-{
-    size_t n = strlen(path);
-    if (n < 4)
-        return 0;
-    const char *e = path + n - 4;
-    return e[0] == '.' && (e[1] == 'n' || e[1] == 'N') && (e[2] == 'p' || e[2] == 'P') &&
-           (e[3] == 'y' || e[3] == 'Y');
-}
-
-/* ".npy" (any case) -> hj_npy_read, anything else -> hj_csv_read. */
-hj_status hj_matrix_read(const char *path, hj_matrix *out, hj_error *err)
-{
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
-    if (path == NULL || out == NULL)
-        return hj_error_set(err, HJ_EINVAL, "hj_matrix_read: NULL path or output");
-    return hj_io_has_npy_extension(path) ? hj_npy_read(path, out, err) : hj_csv_read(path, out, err);
-}
-
-/* ".npy" (any case) -> hj_npy_write (names ignored), else hj_csv_write. */
-hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *const *names,
-                          hj_error *err)
-{
-    if (path == NULL)
-        return hj_error_set(err, HJ_EINVAL, "hj_matrix_write: NULL path");
-    return hj_io_has_npy_extension(path) ? hj_npy_write(path, m, err)
-                                         : hj_csv_write(path, m, names, err);
 }

@@ -460,22 +460,18 @@ hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err)
     return st;
 }
 
-hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err)
+size_t hj_io_npy_head(unsigned char head[HJ_IO_NPY_HEAD_MAX], size_t rows, size_t cols, int one_d)
 {
-    if (f == NULL)
-        return hj_error_set(err, HJ_EINVAL, "hj_npy_write: NULL stream");
-    hj_status st = hj_io_check_writable(m, "hj_npy_write", err);
-    if (st != HJ_OK)
-        return st;
-    unsigned char head[256];
     memcpy(head, npy_magic, sizeof npy_magic);
     head[6] = 1;
     head[7] = 0;
-    int dl = snprintf((char *)head + 10, sizeof head - 10,
-                      "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", m->rows,
-                      m->cols);
-    if (dl < 0 || (size_t)dl + 10 + 64 >= sizeof head)
-        return hj_error_set(err, HJ_EINVAL, "hj_npy_write: header does not fit");
+    char shape[64];
+    if (one_d)
+        snprintf(shape, sizeof shape, "(%zu,)", rows);
+    else
+        snprintf(shape, sizeof shape, "(%zu, %zu)", rows, cols);
+    int dl = snprintf((char *)head + 10, HJ_IO_NPY_HEAD_MAX - 10,
+                      "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }", shape);
     /* pad with blanks so that the data starts on a 64-byte boundary */
     size_t total = 10 + (size_t)dl + 1;
     size_t pad = (64 - total % 64) % 64;
@@ -485,19 +481,35 @@ hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err)
     size_t hlen = total - 10;
     head[8] = (unsigned char)(hlen & 0xff);
     head[9] = (unsigned char)(hlen >> 8);
-    fwrite(head, 1, total, f);
+    return total;
+}
 
-    unsigned char chunk[8 * 512];
-    size_t n = m->rows * m->cols, used = 0;
+void hj_io_npy_le(const double *src, size_t n, size_t stride, unsigned char *dst)
+{
     for (size_t k = 0; k < n; k++) {
         uint64_t v;
-        memcpy(&v, &m->data[k], 8);
+        memcpy(&v, &src[k * stride], 8);
         for (int byte = 0; byte < 8; byte++)
-            chunk[used++] = (unsigned char)(v >> (8 * byte)); /* little-endian */
-        if (used == sizeof chunk || k + 1 == n) {
-            fwrite(chunk, 1, used, f);
-            used = 0;
-        }
+            dst[8 * k + (size_t)byte] = (unsigned char)(v >> (8 * byte)); /* little-endian */
+    }
+}
+
+hj_status hj_io_npy_write_stream(FILE *f, const hj_matrix *m, hj_error *err)
+{
+    if (f == NULL)
+        return hj_error_set(err, HJ_EINVAL, "hj_npy_write: NULL stream");
+    hj_status st = hj_io_check_writable(m, "hj_npy_write", err);
+    if (st != HJ_OK)
+        return st;
+    unsigned char head[HJ_IO_NPY_HEAD_MAX];
+    fwrite(head, 1, hj_io_npy_head(head, m->rows, m->cols, 0), f);
+
+    unsigned char chunk[8 * 512];
+    size_t n = m->rows * m->cols;
+    for (size_t k = 0; k < n; k += 512) {
+        size_t c = n - k < 512 ? n - k : 512;
+        hj_io_npy_le(m->data + k, c, 1, chunk);
+        fwrite(chunk, 1, 8 * c, f);
     }
     if (fflush(f) != 0 || ferror(f))
         return hj_error_set(err, HJ_EIO, "write error: %s", strerror(errno));

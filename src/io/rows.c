@@ -356,6 +356,15 @@ hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err)
         *out = NULL;
     if (path == NULL || out == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_rows_open: NULL path or output");
+    hj_format fmt = hj_format_of_path(path);
+    if (strcmp(path, "-") == 0)
+        return hj_error_set(err, HJ_EINVAL,
+                            "-: standard input cannot be read in several passes; save it to a "
+                            "file first");
+    if (fmt != HJ_FORMAT_AUTO && fmt != HJ_FORMAT_CSV && fmt != HJ_FORMAT_NPY)
+        return hj_error_set(err, HJ_EINVAL,
+                            "%s: rows are streamed from CSV or .npy files, not %s; convert it first",
+                            path, hj_format_name(fmt));
     hj_rows *r = calloc(1, sizeof *r);
     if (r == NULL || (r->path = strdup(path)) == NULL) {
         free(r);
@@ -377,7 +386,9 @@ hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err)
         return st;
     }
     r->npy = hj_io_has_npy_extension(path); /* as hj_matrix_read decides */
-    hj_status st = r->npy ? npy_open(r, err) : csv_open(r, err);
+    hj_status st = hj_io_check_content_fd(fileno(r->f), path, r->npy ? HJ_FORMAT_NPY : HJ_FORMAT_CSV, err);
+    if (st == HJ_OK)
+        st = r->npy ? npy_open(r, err) : csv_open(r, err);
     if (st != HJ_OK) {
         hj_rows_close(r);
         return st;
