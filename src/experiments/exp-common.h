@@ -179,4 +179,11 @@ hj_status hj__exp_resnet_loss(const void *ctx, double *loss, hj_error *err);
  * of the inputs (0: the latent dimension itself, the `scaling` experiment). */
 hj_status hj__exp_si_sweep(const hj_experiment_options *opt, hj_result *res, size_t D, hj_error *err);
 
+/* Brute-force leave-one-out of the Hopf–Cole Gibbs predictor at one point x (d):
+ * atom k of y (N, d), g (N), v (N, nv) is swapped to the end, hj_hopf_cole_eval
+ * runs on the other N-1 (weights into pi, N scratch), Pk (nv) = sum_j pi_j v_j,
+ * and the rows are swapped back (for the influence experiment's parts). */
+hj_status hj__exp_brute_loo(double *y, double *g, double *v, size_t N, size_t d, size_t nv, const double *x,
+                            double t, double eps, size_t k, double *pi, double *Pk, hj_error *err);
+
 #endif /* HJDL_EXP_COMMON_H */

@@ -441,3 +441,41 @@ hj_status hj__exp_bifurcation_figure(hj_result *res, const char *name, const cha
         p.series[p.n_series++] = (hj_plot_series){folds_csv, 1, 5, 0, "folds", "points", NULL};
     return hj__exp_figure(res, &p, caption, err);
 }
+
+/* Swap rows i and j of a (rows, cols). */
+static void exp_swap_rows(double *a, size_t i, size_t j, size_t cols)
+{
+    if (i == j)
+        return;
+    for (size_t c = 0; c < cols; c++) {
+        double t = a[i * cols + c];
+        a[i * cols + c] = a[j * cols + c];
+        a[j * cols + c] = t;
+    }
+}
+
+/* Brute-force P_{-k} (nv) at one point x (d): atom k of y (N, d), g (N),
+ * v (N, nv) is swapped to the end, hj_hopf_cole_eval runs on the other
+ * N-1 (weights into pi, N scratch), and the rows are swapped back. */
+hj_status hj__exp_brute_loo(double *y, double *g, double *v, size_t N, size_t d, size_t nv, const double *x,
+                            double t, double eps, size_t k, double *pi, double *Pk, hj_error *err)
+{
+    const size_t last = N - 1;
+    exp_swap_rows(y, k, last, d);
+    exp_swap_rows(g, k, last, 1);
+    exp_swap_rows(v, k, last, nv);
+    hj_atoms at = {N - 1, d, y, g};
+    hj_hc_out o;
+    memset(&o, 0, sizeof o);
+    o.pi = pi;
+    hj_status st = hj_hopf_cole_eval(&at, NULL, x, 1, t, eps, &o, err);
+    for (size_t c = 0; c < nv; c++)
+        Pk[c] = 0.0;
+    for (size_t j = 0; j < last && st == HJ_OK; j++)
+        for (size_t c = 0; c < nv; c++)
+            Pk[c] += pi[j] * v[j * nv + c];
+    exp_swap_rows(y, k, last, d);
+    exp_swap_rows(g, k, last, 1);
+    exp_swap_rows(v, k, last, nv);
+    return st;
+}

@@ -170,32 +170,6 @@ static hj_status if_closed_abl(if_prob *p, hj_error *err)
     return hj_influence_ablation(&L, p->x, 1, &p->f, p->dab, err);
 }
 
-/* Brute-force P_{-k} (nv) at one point x (d): atom k of y (N, d), g (N),
- * v (N, nv) is swapped to the end, hj_hopf_cole_eval runs on the other
- * N-1 (weights into pi, N scratch), and the rows are swapped back. */
-hj_status hj__exp_influence_brute_loo(double *y, double *g, double *v, size_t N, size_t d, size_t nv, const double *x,
-                                      double t, double eps, size_t k, double *pi, double *Pk, hj_error *err)
-{
-    const size_t last = N - 1;
-    if_swap_rows(y, k, last, d);
-    if_swap_rows(g, k, last, 1);
-    if_swap_rows(v, k, last, nv);
-    hj_atoms at = {N - 1, d, y, g};
-    hj_hc_out o;
-    memset(&o, 0, sizeof o);
-    o.pi = pi;
-    hj_status st = hj_hopf_cole_eval(&at, NULL, x, 1, t, eps, &o, err);
-    for (size_t c = 0; c < nv; c++)
-        Pk[c] = 0.0;
-    for (size_t j = 0; j < last && st == HJ_OK; j++)
-        for (size_t c = 0; c < nv; c++)
-            Pk[c] += pi[j] * v[j * nv + c];
-    if_swap_rows(y, k, last, d);
-    if_swap_rows(g, k, last, 1);
-    if_swap_rows(v, k, last, nv);
-    return st;
-}
-
 /* Brute-force LOO: P_{-k} from hj_hopf_cole_eval on the other N-1 atoms, for
  * every k; *worst = max relative difference to the closed form in p. */
 static hj_status if_brute_loo(if_prob *p, double *worst, hj_error *err)
@@ -208,7 +182,7 @@ static hj_status if_brute_loo(if_prob *p, double *worst, hj_error *err)
     double wst = 0.0;
     for (size_t k = 0; k < N; k++) {
         double Pk[IF_NV];
-        hj_status st = hj__exp_influence_brute_loo(p->y, p->g, p->v, N, p->d, nv, p->x, p->t, p->eps, k, p->pi, Pk, err);
+        hj_status st = hj__exp_brute_loo(p->y, p->g, p->v, N, p->d, nv, p->x, p->t, p->eps, k, p->pi, Pk, err);
         if (st != HJ_OK)
             return st;
         for (size_t c = 0; c < nv; c++)

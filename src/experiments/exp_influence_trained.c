@@ -167,7 +167,7 @@ static hj_status if_gibbs(const hj_experiment_options *opt, hj_result *res, cons
         const double L = -log(Py);
         for (size_t k = 0; k < n && st == HJ_OK; k++) {
             double Pk[2];
-            if ((st = hj__exp_influence_brute_loo(Y, g0, V, n, d, 2, D->xte + i * d, IF_T, eps, k, pk, Pk, err)) != HJ_OK)
+            if ((st = hj__exp_brute_loo(Y, g0, V, n, d, 2, D->xte + i * d, IF_T, eps, k, pk, Pk, err)) != HJ_OK)
                 break;
             for (size_t c = 0; c < 2; c++)
                 worst_p = fmax(worst_p, fabs(P[2 * i + c] + delta[(i * n + k) * 2 + c] - Pk[c]));

@@ -1,4 +1,4 @@
-/* format.c — the file formats of matrices: names, extensions, content checks, dispatch to the parsers and writers. */
+/* format.c — the file formats of matrices: content checks and the dispatch to the parsers and writers (names and extensions: format_names.c). */
 #include "io/io-impl.h"
 
 #include <fcntl.h>
@@ -6,51 +6,6 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-static const char *const format_names[] = {"auto", "csv", "tsv", "npy", "npz", "libsvm"};
-
-const char *hj_format_name(hj_format f)
-{
-    return (unsigned)f < sizeof format_names / sizeof format_names[0] ? format_names[f] : "?";
-}
-
-hj_status hj_format_parse(const char *name, hj_format *f, hj_error *err)
-{
-    for (int k = HJ_FORMAT_CSV; k <= HJ_FORMAT_LIBSVM; k++)
-        if (strcasecmp(name, format_names[k]) == 0) {
-            *f = (hj_format)k;
-            return HJ_OK;
-        }
-    if (strcasecmp(name, "svmlight") == 0 || strcasecmp(name, "svm") == 0) {
-        *f = HJ_FORMAT_LIBSVM;
-        return HJ_OK;
-    }
-    return hj_error_set(err, HJ_EINVAL, "unknown format '%s' (csv, tsv, npy, npz or libsvm)", name);
-}
-
-/* The extension of path's last component ("" when it has none). */
-static const char *extension(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strrchr(base, '.');
-    return dot && dot != base ? dot : "";
-}
-
-hj_format hj_format_of_path(const char *path)
-{
-    static const struct { const char *ext; hj_format f; } map[] = {
-        {".csv", HJ_FORMAT_CSV},    {".tsv", HJ_FORMAT_TSV},       {".tab", HJ_FORMAT_TSV},
-        {".npy", HJ_FORMAT_NPY},    {".npz", HJ_FORMAT_NPZ},       {".svm", HJ_FORMAT_LIBSVM},
-        {".libsvm", HJ_FORMAT_LIBSVM}, {".svmlight", HJ_FORMAT_LIBSVM}};
-    const char *e = extension(path);
-    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
-        if (strcasecmp(e, map[k].ext) == 0)
-            return map[k].f;
-    return HJ_FORMAT_AUTO;
-}
-
-int hj_io_has_npy_extension(const char *path) { return hj_format_of_path(path) == HJ_FORMAT_NPY; }
 
 /* The first line of a text buffer that is not a '#' comment: [0, *n). */
 static const char *first_line(const char *s, size_t len, size_t *n)
@@ -231,12 +186,12 @@ hj_status hj_matrix_read(const char *path, hj_matrix *out, hj_error *err)
 hj_status hj_format_for_write(const char *path, hj_format forced, hj_format *f, hj_error *err)
 {
     hj_format g = forced != HJ_FORMAT_AUTO ? forced : hj_format_of_path(path);
-    if (g == HJ_FORMAT_AUTO && forced == HJ_FORMAT_AUTO && extension(path)[0] != '\0' &&
+    if (g == HJ_FORMAT_AUTO && forced == HJ_FORMAT_AUTO && hj_io_extension(path)[0] != '\0' &&
         strcmp(path, "-") != 0)
         return hj_error_set(err, HJ_EINVAL,
                             "%s: '%s' is not a table format; tables are written as .csv, .tsv, "
                             ".npy or .npz",
-                            path, extension(path));
+                            path, hj_io_extension(path));
     if (g == HJ_FORMAT_LIBSVM)
         return hj_error_set(err, HJ_EINVAL,
                             "%s: libsvm files are read, not written; tables are written as .csv, "
@@ -299,14 +254,4 @@ hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *cons
                           hj_error *err)
 {
     return hj_matrix_write_format(path, HJ_FORMAT_AUTO, m, names, err);
-}
-
-char *hj_double_text(double v, char *buf, size_t len)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v || v != v)
-            break;
-    }
-    return buf;
 }

@@ -14,6 +14,10 @@
  * starts the message (a function name). */
 hj_status hj_io_check_writable(const hj_matrix *m, const char *who, hj_error *err);
 
+/* The extension of path's last component, with its dot ("" when it has
+ * none): the pointer into path (format_names.c). */
+const char *hj_io_extension(const char *path);
+
 /* True when path ends in ".npy", any case: the format choice of
  * hj_matrix_read/hj_matrix_write and the row readers (src/io/format.c). */
 int hj_io_has_npy_extension(const char *path);
