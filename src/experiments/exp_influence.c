@@ -728,8 +728,7 @@ typedef struct if_kl {
 static hj_status if_grad_at(if_kl *K, const double *th, double *g, hj_error *err)
 {
     double loss;
-    memcpy(K->m->params, th, K->P * sizeof *th);
-    return hj_model_loss_grad(K->m, K->ws, K->x, K->y, K->n, &loss, g, err);
+    return hj_model_loss_grad(K->m, th, K->ws, K->x, K->y, K->n, &loss, g, err);
 }
 
 static double if_dot(const double *a, const double *b, size_t n)
@@ -816,7 +815,7 @@ static hj_status if_cg(if_kl *K, const double *b, double *s, double *relres, siz
 static hj_status if_train(hj_model *m, const double *x, const double *y, size_t n, size_t iters, uint64_t seed,
                           hj_workspace *ws, double *loss0, double *loss1, hj_error *err)
 {
-    hj_status st = hj_model_loss_grad(m, ws, x, y, n, loss0, NULL, err);
+    hj_status st = hj_model_loss_grad(m, m->params, ws, x, y, n, loss0, NULL, err);
     if (st != HJ_OK)
         return st;
     hj_train_options to;
@@ -832,7 +831,7 @@ static hj_status if_train(hj_model *m, const double *x, const double *y, size_t 
     free(tr.loss_trace);
     if (st != HJ_OK)
         return st;
-    return hj_model_loss_grad(m, ws, x, y, n, loss1, NULL, err);
+    return hj_model_loss_grad(m, m->params, ws, x, y, n, loss1, NULL, err);
 }
 
 /* Adam steps of every model fit: --iters, else 300 (quick) or 1500. */
@@ -888,7 +887,7 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
     const size_t P = arch.n_params;
     double l0, l1, worst_ratio, Lte;
     if ((st = if_train(&mb, D->xtr, D->ytr, n, iters, opt->seed, ws, &l0, &l1, err)) != HJ_OK ||
-        (st = hj_model_loss_grad(&mb, ws, D->xte, D->yte, m, &Lte, NULL, err)) != HJ_OK)
+        (st = hj_model_loss_grad(&mb, mb.params, ws, D->xte, D->yte, m, &Lte, NULL, err)) != HJ_OK)
         goto out;
     worst_ratio = l1 / l0;
     const double base_l0 = l0, base_l1 = l1;
@@ -917,7 +916,7 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
         double Lk;
         if ((st = hj_model_copy(&mk, &m0, err)) != HJ_OK ||
             (st = if_train(&mk, xr, yr, n - 1, iters, opt->seed, ws, &l0, &l1, err)) != HJ_OK ||
-            (st = hj_model_loss_grad(&mk, ws, D->xte, D->yte, m, &Lk, NULL, err)) != HJ_OK)
+            (st = hj_model_loss_grad(&mk, mk.params, ws, D->xte, D->yte, m, &Lk, NULL, err)) != HJ_OK)
             break;
         worst_ratio = fmax(worst_ratio, l1 / l0);
         R[r] = Lk - Lte;
@@ -947,13 +946,13 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
     double Lt, relres = NAN;
     size_t cg_it = 0;
     int brk = 0;
-    if ((st = hj_model_loss_grad(&mb, ws, D->xte, D->yte, m, &Lt, bvec, err)) != HJ_OK ||
+    if ((st = hj_model_loss_grad(&mb, mb.params, ws, D->xte, D->yte, m, &Lt, bvec, err)) != HJ_OK ||
         (st = if_cg(&K, bvec, svec, &relres, &cg_it, &brk, err)) != HJ_OK)
         goto out;
     run->relres = relres;
     for (size_t k = 0; k < n && st == HJ_OK; k++) {
         double lk;
-        st = hj_model_loss_grad(&mb, ws, D->xtr + k * d, D->ytr + k, 1, &lk, gk, err);
+        st = hj_model_loss_grad(&mb, mb.params, ws, D->xtr + k * d, D->ytr + k, 1, &lk, gk, err);
         klall[k] = if_dot(svec, gk, P) / (double)n;
     }
     if (st != HJ_OK)

@@ -10,7 +10,7 @@
 #define HJ_TRAIN_CHUNK 8192
 
 typedef struct objective_ctx {
-    hj_model *m;
+    const hj_model *m;   /* architecture and eps; evaluated at the optimiser's point */
     const double *x;   /* (n, d_in) */
     const double *y;   /* (n) */
     size_t n;
@@ -73,17 +73,15 @@ static hj_status objective(void *vctx, const double *params, const size_t *idx, 
                            double *loss, double *grad, hj_error *err)
 {
     objective_ctx *c = vctx;
-    hj_model *m = c->m;
+    const hj_model *m = c->m;
     const size_t d = m->arch.d_in, P = m->arch.n_params;
-    double *saved = m->params;
-    m->params = (double *)params; /* evaluate at the optimiser's point */
     hj_status st = HJ_OK;
     if (idx != NULL && n_idx <= c->capacity) {
         for (size_t k = 0; k < n_idx; k++) {
             memcpy(c->xb + k * d, c->x + idx[k] * d, d * sizeof *c->xb);
             c->yb[k] = c->y[idx[k]];
         }
-        st = hj_model_loss_grad(m, c->ws, c->xb, c->yb, n_idx, loss, grad, err);
+        st = hj_model_loss_grad(m, params, c->ws, c->xb, c->yb, n_idx, loss, grad, err);
     } else {
         /* chunked: sum of chunk means weighted by chunk sizes */
         size_t total = idx ? n_idx : c->n;
@@ -101,7 +99,7 @@ static hj_status objective(void *vctx, const double *params, const size_t *idx, 
                 xs = c->xb, ys = c->yb;
             }
             double l;
-            st = hj_model_loss_grad(m, c->ws, xs, ys, len, &l, grad ? c->gtmp : NULL, err);
+            st = hj_model_loss_grad(m, params, c->ws, xs, ys, len, &l, grad ? c->gtmp : NULL, err);
             if (st != HJ_OK)
                 break;
             double wgt = (double)len / (double)total;
@@ -114,7 +112,6 @@ static hj_status objective(void *vctx, const double *params, const size_t *idx, 
     }
     if (st == HJ_OK && c->wd > 0.0)
         add_weight_decay(&m->arch, params, c->wd, loss, grad);
-    m->params = saved;
     return st;
 }
 
@@ -174,7 +171,8 @@ static hj_status mean_loss(const hj_model *m, hj_workspace *ws, size_t cap, cons
     for (size_t start = 0; start < n; start += cap) {
         size_t len = n - start < cap ? n - start : cap;
         double l;
-        hj_status st = hj_model_loss_grad(m, ws, x + start * d, y + start, len, &l, NULL, err);
+        hj_status st = hj_model_loss_grad(m, m->params, ws, x + start * d, y + start, len, &l,
+                                          NULL, err);
         if (st != HJ_OK)
             return st;
         acc += l * (double)len / (double)n;
