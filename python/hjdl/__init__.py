@@ -27,6 +27,7 @@ from ._core import (REGIMES, atoms_to_weights, critical_eps, entropy, entropy_gr
 from ._model import Model
 from ._landscape import Landscape, landscape
 from ._experiment import experiment, experiments
+from ._stream import stream_explain, stream_hopf_cole
 
 __version__ = _version()
 
@@ -45,4 +46,4 @@ __all__ = ["Error", "Model", "Landscape", "REGIMES", "__version__", "atoms_to_we
            "critical_eps", "entropy", "entropy_grad", "experiment", "experiments", "explain",
            "get_threads", "gibbs_weights", "hopf_cole", "hopf_lax", "kernels", "landscape",
            "library_path",
-           "lse", "set_threads", "weights_to_atoms"]
+           "lse", "set_threads", "stream_explain", "stream_hopf_cole", "weights_to_atoms"]
