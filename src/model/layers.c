@@ -1,9 +1,10 @@
-/* layers.c — forward/backward pairs of the layer kinds (dense, resnet, gibbs, LSE readouts, output scale); shapes in layers.h. */
+/* layers.c — forward/backward pairs of the layer kinds (dense, resnet, gibbs, LSE readouts, output scale) and the dispatch on the kind; shapes in layers.h. */
 #include <string.h>
 
 #include "common/linalg.h"
 #include "core/core-impl.h"
 #include "hjdl/lse.h"
+#include "hjdl/model.h"
 #include "model/layers.h"
 
 /* out (n, rows) = in (n, d) W^T + bias, W (rows, d). */
@@ -156,5 +157,70 @@ void hj__output_scale_backward(double *g, double *dP, const double *f, const dou
         dP[0] += g[i] * f[i];
         dP[1] += g[i];
         g[i] = P[0] * g[i];
+    }
+}
+
+/* ---- the kinds, dispatched (layers.h) ---------------------------------------- */
+
+size_t hj__layer_cache_width(const hj_layer *L)
+{
+    return L->kind == HJ_LAYER_LSE_CLASS ? L->width * L->out : L->width;
+}
+
+void hj__layer_forward(const hj_layer *L, double *out, double *cache, const double *in,
+                       const double *P, size_t n, double s, double eps)
+{
+    switch (L->kind) {
+    case HJ_LAYER_DENSE:
+        hj__dense_forward(out, cache, in, P, n, L->in, L->width, eps);
+        break;
+    case HJ_LAYER_RESNET:
+        hj__resnet_forward(out, cache, in, P, n, L->width, s, eps);
+        break;
+    case HJ_LAYER_GIBBS:
+        hj__gibbs_forward(out, cache, in, P, n, L->in, L->width, eps);
+        break;
+    case HJ_LAYER_LSE:
+    case HJ_LAYER_LSE_CLASS:
+        hj__lse_readout_forward(out, cache, in, P, n, L->in, L->width, L->out, eps);
+        break;
+    }
+}
+
+void hj__layer_backward(const hj_layer *L, double *din, double *dP, double *dz,
+                        const double *dout, const double *cache, const double *in,
+                        const double *P, size_t n, double s, double eps)
+{
+    switch (L->kind) {
+    case HJ_LAYER_DENSE:
+        hj__dense_backward(din, dP, dz, dout, cache, in, P, n, L->in, L->width, eps);
+        break;
+    case HJ_LAYER_RESNET:
+        hj__resnet_backward(din, dP, dz, dout, cache, in, P, n, L->width, s, eps);
+        break;
+    case HJ_LAYER_GIBBS:
+        hj__gibbs_backward(din, dP, dz, dout, cache, in, P, n, L->in, L->width, eps);
+        break;
+    case HJ_LAYER_LSE:
+    case HJ_LAYER_LSE_CLASS:
+        hj__lse_readout_backward(din, dP, dz, dout, cache, in, P, n, L->in, L->width, L->out);
+        break;
+    }
+}
+
+size_t hj__layer_weight_ranges(const hj_layer *L, size_t b[2], size_t e[2])
+{
+    const size_t o = L->offset;
+    switch (L->kind) {
+    case HJ_LAYER_GIBBS: /* K (M, in), beta (M), V (M, in) */
+        b[0] = o, e[0] = o + L->width * L->in;
+        b[1] = e[0] + L->width, e[1] = b[1] + L->width * L->in;
+        return 2;
+    case HJ_LAYER_LSE_CLASS: /* w (C*N, in), b (C*N) */
+        b[0] = o, e[0] = o + L->out * L->width * L->in;
+        return 1;
+    default: /* dense, resnet, lse: A or w (width, in) first */
+        b[0] = o, e[0] = o + L->width * L->in;
+        return 1;
     }
 }

@@ -10,15 +10,18 @@
  *             (n, in) when din != NULL (each is read once, by the layer below, so it
  *             is written rather than accumulated); dz (n, width) is scratch.
  *
- * Adding a layer kind: its pair here; one case in layer_forward / layer_backward
- * (model.c); its name, shape and parameter count in arch.c (hj_arch_parse) and
- * its initialisation (hj_model_init); its weight matrices in train.c
- * (weight_ranges, for weight decay). Nothing else dispatches on the kind.
+ * Adding a layer kind: its pair here and its case in each of the four
+ * dispatchers at the end of this header (layers.c); its name, shape and
+ * parameter count in arch.c (hj_arch_parse) and its initialisation
+ * (hj_model_init). Nothing else dispatches on the kind: model.c runs the
+ * stack through the dispatchers, train.c's weight decay reads the ranges.
  */
 #ifndef HJDL_MODEL_LAYERS_H
 #define HJDL_MODEL_LAYERS_H
 
 #include <stddef.h>
+
+#include "hjdl/model.h"
 
 /* ---- dense:H   out = softplus_eps(in A^T + c),  P = [A (H, d), c (H)] ----------- */
 /* out (n, H), pre (n, H) the pre-activations; in (n, d). */
@@ -70,5 +73,21 @@ void hj__output_scale_forward(double *y, double *f, const double *P, size_t n);
 /* g (n) in place: dL/dy on entry, dL/df = a dL/dy on return; dP (2) += the gradient
  * of (a, c), f (n) from the forward pass. */
 void hj__output_scale_backward(double *g, double *dP, const double *f, const double *P, size_t n);
+
+/* ---- the kinds, dispatched --------------------------------------------------- */
+/* Width per point of layer L's cache (pre-activations or Gibbs weights). */
+size_t hj__layer_cache_width(const hj_layer *L);
+/* Layer L's forward on n points: out (n, L->out), cache (n, cache width),
+ * in (n, L->in), P its parameters; s the residual step (model.c). */
+void hj__layer_forward(const hj_layer *L, double *out, double *cache, const double *in,
+                       const double *P, size_t n, double s, double eps);
+/* Its backward: dP += the parameter gradient; din (n, L->in) when not NULL;
+ * dz (n, cache width) scratch. */
+void hj__layer_backward(const hj_layer *L, double *din, double *dP, double *dz,
+                        const double *dout, const double *cache, const double *in,
+                        const double *P, size_t n, double s, double eps);
+/* The weight matrices of L as up to two ranges [b[k], e[k]) of the flat
+ * parameters (biases and the output scale are not weights); returns how many. */
+size_t hj__layer_weight_ranges(const hj_layer *L, size_t b[2], size_t e[2]);
 
 #endif /* HJDL_MODEL_LAYERS_H */

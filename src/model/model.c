@@ -31,12 +31,6 @@ struct hj_workspace {
     double *mem;
 };
 
-/* Width of the pre-activation cache of a layer. */
-static size_t pre_width(const hj_layer *L)
-{
-    return L->kind == HJ_LAYER_LSE_CLASS ? L->width * L->out : L->width;
-}
-
 hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capacity, hj_error *err)
 {
     if (out == NULL || m == NULL || capacity == 0)
@@ -47,8 +41,8 @@ hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capac
     for (size_t l = 0; l < A->n_layers; l++) {
         const hj_layer *L = &A->layers[l];
         maxw = L->out > maxw ? L->out : maxw;
-        maxpre = pre_width(L) > maxpre ? pre_width(L) : maxpre;
-        total += L->out + pre_width(L);
+        maxpre = hj__layer_cache_width(L) > maxpre ? hj__layer_cache_width(L) : maxpre;
+        total += L->out + hj__layer_cache_width(L);
     }
     size_t nout = hj_model_n_out(m);
     total += nout /* fval */ + nout /* gout */ + 2 * maxw + maxpre;
@@ -68,7 +62,7 @@ hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capac
         ws->act[l + 1] = p;
         p += A->layers[l].out * capacity;
         ws->pre[l] = p;
-        p += pre_width(&A->layers[l]) * capacity;
+        p += hj__layer_cache_width(&A->layers[l]) * capacity;
     }
     ws->fval = p, p += nout * capacity;
     ws->gout = p, p += nout * capacity;
@@ -97,49 +91,6 @@ static double resnet_step(const hj_arch *A)
     return K ? 1.0 / (double)K : 1.0;
 }
 
-/* Layer L forward (layers.h) on n points: out (n, L->out), cache (n, pre_width). */
-static void layer_forward(const hj_layer *L, double *out, double *cache, const double *in,
-                          const double *P, size_t n, double s, double eps)
-{
-    switch (L->kind) {
-    case HJ_LAYER_DENSE:
-        hj__dense_forward(out, cache, in, P, n, L->in, L->width, eps);
-        break;
-    case HJ_LAYER_RESNET:
-        hj__resnet_forward(out, cache, in, P, n, L->width, s, eps);
-        break;
-    case HJ_LAYER_GIBBS:
-        hj__gibbs_forward(out, cache, in, P, n, L->in, L->width, eps);
-        break;
-    case HJ_LAYER_LSE:
-    case HJ_LAYER_LSE_CLASS:
-        hj__lse_readout_forward(out, cache, in, P, n, L->in, L->width, L->out, eps);
-        break;
-    }
-}
-
-/* Layer L backward (layers.h): dP += its parameter gradient; din (n, L->in) when not NULL. */
-static void layer_backward(const hj_layer *L, double *din, double *dP, double *dz,
-                           const double *dout, const double *cache, const double *in,
-                           const double *P, size_t n, double s, double eps)
-{
-    switch (L->kind) {
-    case HJ_LAYER_DENSE:
-        hj__dense_backward(din, dP, dz, dout, cache, in, P, n, L->in, L->width, eps);
-        break;
-    case HJ_LAYER_RESNET:
-        hj__resnet_backward(din, dP, dz, dout, cache, in, P, n, L->width, s, eps);
-        break;
-    case HJ_LAYER_GIBBS:
-        hj__gibbs_backward(din, dP, dz, dout, cache, in, P, n, L->in, L->width, eps);
-        break;
-    case HJ_LAYER_LSE:
-    case HJ_LAYER_LSE_CLASS:
-        hj__lse_readout_backward(din, dP, dz, dout, cache, in, P, n, L->in, L->width, L->out);
-        break;
-    }
-}
-
 /* Forward through all layers at parameters params (n_params) for n <= capacity
  * points; returns the output (n, n_out). */
 static const double *forward_chunk(const hj_model *m, const double *params, hj_workspace *ws,
@@ -150,7 +101,7 @@ static const double *forward_chunk(const hj_model *m, const double *params, hj_w
     const double *in = x;
     for (size_t l = 0; l < A->n_layers; l++) {
         const hj_layer *L = &A->layers[l];
-        layer_forward(L, ws->act[l + 1], ws->pre[l], in, params + L->offset, n, s, m->eps);
+        hj__layer_forward(L, ws->act[l + 1], ws->pre[l], in, params + L->offset, n, s, m->eps);
         in = ws->act[l + 1];
     }
     if (A->output_scale) /* after the readout, the last layer */
@@ -193,7 +144,7 @@ static void backward_chunk(const hj_model *m, const double *params, hj_workspace
     for (size_t li = A->n_layers; li-- > 0;) {
         const hj_layer *L = &A->layers[li];
         double *Gin = li == 0 ? gx : ws->gbuf[li % 2];
-        layer_backward(L, Gin, grad + L->offset, ws->gtmp, G, ws->pre[li], li == 0 ? x : ws->act[li],
+        hj__layer_backward(L, Gin, grad + L->offset, ws->gtmp, G, ws->pre[li], li == 0 ? x : ws->act[li],
                        params + L->offset, n, s, m->eps);
         G = Gin;
     }

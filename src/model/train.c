@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hjdl/model.h"
+#include "model/layers.h"
 #include "model/model-impl.h"
 
 /* Points per chunk of a full-batch evaluation (bounds workspace memory). */
@@ -21,32 +22,13 @@ typedef struct objective_ctx {
     double wd;         /* weight decay lambda: + (lambda/2) |W|^2 */
 } objective_ctx;
 
-/* The weight matrices of layer L as up to two ranges [b[k], e[k]) of the
- * flat parameters (biases and the output scale are not weights). */
-static size_t weight_ranges(const hj_layer *L, size_t b[2], size_t e[2])
-{
-    const size_t o = L->offset;
-    switch (L->kind) {
-    case HJ_LAYER_GIBBS: /* K (M, in), beta (M), V (M, in) */
-        b[0] = o, e[0] = o + L->width * L->in;
-        b[1] = e[0] + L->width, e[1] = b[1] + L->width * L->in;
-        return 2;
-    case HJ_LAYER_LSE_CLASS: /* w (C*N, in), b (C*N) */
-        b[0] = o, e[0] = o + L->out * L->width * L->in;
-        return 1;
-    default: /* dense, resnet, lse: A or w (width, in) first */
-        b[0] = o, e[0] = o + L->width * L->in;
-        return 1;
-    }
-}
-
 /* (lambda/2) |W|^2 added to *loss and lambda W to grad (may be NULL). */
 static void add_weight_decay(const hj_arch *a, const double *params, double lambda, double *loss,
                              double *grad)
 {
     double s = 0.0;
     for (size_t l = 0; l < a->n_layers; l++) {
-        size_t b[2], e[2], nr = weight_ranges(&a->layers[l], b, e);
+        size_t b[2], e[2], nr = hj__layer_weight_ranges(&a->layers[l], b, e);
         for (size_t r = 0; r < nr; r++)
             for (size_t k = b[r]; k < e[r]; k++) {
                 s += params[k] * params[k];
