@@ -1,4 +1,4 @@
-/* args.c — table-driven option parsing, help text and error reporting for the CLI. */
+/* args.c — table-driven option parsing, help text and error reporting for the CLI (on rank 0 of a distributed run). */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "hjdl/data.h"
+#include "hjdl/dist.h"
 #include "hjdl/limits.h"
 #include "hjdl/runtime.h"
 
@@ -39,6 +40,14 @@ int cli_report(const char *cmd, const hj_error *err)
      * allocated included; 1 is left for a failed check and for a method
      * that did not converge */
     return err->code == HJ_EMAXITER ? CLI_FAIL : CLI_USAGE;
+}
+
+int cli_dist_fail(const char *cmd, hj_status local, const hj_error *local_err)
+{
+    hj_error err = {0};
+    if (hj_dist_agree(cli_dist(), local, local_err, NULL, &err) == HJ_OK)
+        return CLI_OK;
+    return cli_report(cmd, &err); /* printed by rank 0 only */
 }
 
 double cli_now(void)

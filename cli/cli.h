@@ -108,8 +108,9 @@ int cli_dist_run(const cli_command *c, int argc, char **argv);
 struct hj_dist *cli_dist(void);
 /* This process's rank (0 without MPI). */
 int cli_dist_rank(void);
-/* Collective failure check: every rank passes its own outcome (HJ_OK, or
- * the status and message of what failed here). Returns CLI_OK when every
+/* Collective failure check (args.c, next to the error reporting it uses):
+ * every rank passes its own outcome (HJ_OK, or the status and message of
+ * what failed here). Returns CLI_OK when every
  * rank succeeded; otherwise rank 0 prints ONE line "hjdl CMD: rank R
  * failed: MESSAGE" (R the lowest failing rank; with one process the plain
  * message, as before) and every rank returns the exit code of that
@@ -131,23 +132,6 @@ typedef struct cli_input {
     const char *const *names;
 } cli_input;
 hj_status cli_dist_same_inputs(const cli_input *in, size_t n, int have, hj_error *err);
-
-/* Sharded atoms (solve/explain): fold rows [begin, end) of an atom file
- * (rows y_1..y_d, g; opened with hj_rows_open) into the partial states
- * P (n, 3 + dv) and top (may be NULL) at points x (n, d), in tiles of
- * `tile` rows (0: the whole range at once). Memory: tile (d + 2) doubles. */
-struct hj_rows;
-struct hj_metric;
-struct hj_topk;
-hj_status cli_fold_atom_rows(struct hj_rows *rows, size_t begin, size_t end, size_t tile,
-                             const struct hj_metric *metric, const double *x, size_t n, double t,
-                             double eps, int with_grad, double *P, struct hj_topk *top, hj_error *err);
-
-/* HJ_ERANGE "WHAT row R, column K: V is beyond +-1e150, where |x - y|^2
- * overflows a double" for the first of the first ncheck columns of v (rows,
- * cols) past HJ_MAX_COORD (limits.h); R counts from row0 + 1. */
-hj_status cli_check_coords(const double *v, size_t rows, size_t cols, size_t ncheck, size_t row0,
-                           const char *what, hj_error *err);
 
 /* ---- result tables (output.c) ------------------------------------------- */
 struct hj_matrix;

@@ -1,5 +1,4 @@
 /* cli_dist.c — start-up of the distributed runtime around a command (mpirun -np P hjdl CMD ...), and its traffic report. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +6,6 @@
 #include "cli.h"
 #include "hjdl/data.h"
 #include "hjdl/dist.h"
-#include "hjdl/hopf.h"
-#include "hjdl/limits.h"
-#include "hjdl/partial.h"
 
 /* The run's context: written once per process by cli_dist_run before the
  * command starts and cleared after it ends; commands only read it. The one
@@ -103,14 +99,6 @@ int cli_dist_run(const cli_command *c, int argc, char **argv)
     return rc;
 }
 
-int cli_dist_fail(const char *cmd, hj_status local, const hj_error *local_err)
-{
-    hj_error err = {0};
-    if (hj_dist_agree(run_dist, local, local_err, NULL, &err) == HJ_OK)
-        return CLI_OK;
-    return cli_report(cmd, &err); /* printed by rank 0 only */
-}
-
 /* What one rank read of one input: compared field by field with rank 0's. */
 typedef struct input_print {
     uint64_t ok, rows, cols, names, bytes, crc;
@@ -179,65 +167,4 @@ hj_status cli_dist_same_inputs(const cli_input *in, size_t n, int have, hj_error
                             in[i].path, what, here, there);
     }
     return HJ_OK;
-}
-
-hj_status cli_check_coords(const double *v, size_t rows, size_t cols, size_t ncheck, size_t row0,
-                           const char *what, hj_error *err)
-{
-    for (size_t i = 0; i < rows; i++)
-        for (size_t k = 0; k < ncheck; k++) {
-            double c = v[i * cols + k];
-            if (!(fabs(c) <= HJ_MAX_COORD))
-                return hj_error_set(err, HJ_ERANGE,
-                                    "%s row %zu, column %zu: %g is beyond +-%g, where |x - y|^2 "
-                                    "overflows a double",
-                                    what, row0 + i + 1, k + 1, c, HJ_MAX_COORD);
-        }
-    return HJ_OK;
-}
-
-hj_status cli_fold_atom_rows(hj_rows *rows, size_t begin, size_t end, size_t tile,
-                             const hj_metric *metric, const double *x, size_t n, double t,
-                             double eps, int with_grad, double *P, hj_topk *top, hj_error *err)
-{
-    const size_t cols = hj_rows_cols(rows), d = cols - 1, len = end - begin;
-    if (len == 0)
-        return HJ_OK; /* an empty shard leaves the states empty */
-    const size_t R = tile == 0 || tile > len ? len : tile;
-    if (R > SIZE_MAX / sizeof(double) / cols)
-        return hj_error_set(err, HJ_ENOMEM, "out of memory: a tile of %zu atoms", R);
-    double *buf = malloc(R * cols * sizeof *buf), *g = malloc(R * sizeof *g);
-    hj_status st = HJ_OK;
-    if (buf == NULL || g == NULL) {
-        st = hj_error_set(err, HJ_ENOMEM, "out of memory reading %zu atoms (%zu MB)", R,
-                          (size_t)((double)R * (double)(cols + 1) * sizeof(double) / 1e6));
-        goto done;
-    }
-    if ((st = hj_rows_seek(rows, begin, err)) != HJ_OK)
-        goto done;
-    for (size_t off = 0; off < len;) {
-        size_t got = 0;
-        if ((st = hj_rows_read(rows, buf, R < len - off ? R : len - off, &got, err)) != HJ_OK)
-            goto done;
-        if (got == 0) {
-            st = hj_error_set(err, HJ_EIO, "unexpected end of the atoms at row %zu", begin + off);
-            goto done;
-        }
-        if ((st = cli_check_coords(buf, got, cols, d, begin + off, "atoms", err)) != HJ_OK)
-            goto done;
-        /* rows (y_1..y_d, g) -> y (got, d) in place and g (got) */
-        for (size_t j = 0; j < got; j++) {
-            g[j] = buf[j * cols + d];
-            memmove(buf + j * d, buf + j * cols, d * sizeof *buf);
-        }
-        hj_atoms a = {got, d, buf, g};
-        if ((st = hj_partial_atoms(&a, begin + off, metric, x, n, t, eps, with_grad, P, top, err)) !=
-            HJ_OK)
-            goto done;
-        off += got;
-    }
-done:
-    free(buf);
-    free(g);
-    return st;
 }

@@ -11,7 +11,7 @@
 #include "hjdl/hopf.h"
 #include "hjdl/influence.h"
 #include "hjdl/model.h"
-#include "hjdl/partial.h"
+#include "hjdl/stream.h"
 
 static const char *DESCRIPTION =
     "Explains each point of X by the Gibbs (attribution) weights of a Hopf-Cole\n"
@@ -61,26 +61,22 @@ static void fill_row(double *row, const hj_explain *s, const double *pt, const s
 }
 
 /* Atoms mode, streamed (tile rows at a time; 0: the whole slice at once)
- * and/or sharded across ranks (a single process is P = 1): out (n, 3 + 2K)
- * filled on rank 0 (other ranks: out left empty). Every failure is agreed on
- * by all ranks, so they stop together. */
+ * and/or sharded across ranks (stream.h; a single process is P = 1): out
+ * (n, 3 + 2K) filled on rank 0 (other ranks: out left empty). Every failure
+ * is agreed on by all ranks, so they stop together. */
 static int explain_atoms(const char *atoms_path, const hj_matrix *X, const char *x_path, double t,
                          double eps, size_t K, int K_given, size_t tile, hj_matrix *out, size_t *Kout)
 {
     hj_dist *dist = cli_dist();
-    const int rank = hj_dist_rank(dist), nranks = hj_dist_size(dist);
     hj_error err = {0};
     hj_rows *rows = NULL;
-    double *P = NULL, *logit = NULL, *pt = NULL;
+    double *pt = NULL;
     size_t *index = NULL;
     hj_explain *sum = NULL;
     size_t d = 0, N = 0;
     const size_t n = X->rows;
     int rc;
-    hj_status st = hj_rows_open(atoms_path, &rows, &err);
-    if (st == HJ_OK && hj_rows_cols(rows) < 2)
-        st = hj_error_set(&err, HJ_EFORMAT, "%s: atoms need at least 2 columns (y_1..y_d, g), found %zu",
-                          atoms_path, hj_rows_cols(rows));
+    hj_status st = hj_stream_open(atoms_path, &rows, &err);
     if (st == HJ_OK) {
         d = hj_rows_cols(rows) - 1, N = hj_rows_count(rows);
         if (X->cols != d)
@@ -90,6 +86,13 @@ static int explain_atoms(const char *atoms_path, const hj_matrix *X, const char 
             K = N < 3 ? N : 3;
         if (st == HJ_OK && K > N)
             st = hj_error_set(&err, HJ_EINVAL, "--top %zu exceeds the %zu atoms in %s", K, N, atoms_path);
+    }
+    if (st == HJ_OK) {
+        pt = malloc((n * K + 1) * sizeof *pt);
+        index = malloc((n * K + 1) * sizeof *index);
+        sum = malloc((n ? n : 1) * sizeof *sum);
+        if (!pt || !index || !sum || hj_matrix_alloc(out, n, 3 + 2 * K, &err) != HJ_OK)
+            st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
     }
     {   /* every rank read the same atoms and points */
         const cli_input in[2] = {
@@ -103,45 +106,20 @@ static int explain_atoms(const char *atoms_path, const hj_matrix *X, const char 
     }
     if ((rc = cli_dist_fail("explain", st, &err)) != CLI_OK)
         goto done;
-    const size_t Kt = K ? K : 1, w = hj_partial_width(0);
-    size_t begin, end;
-    hj_dist_range(N, rank, nranks, &begin, &end);
-    P = malloc((n ? n : 1) * w * sizeof *P);
-    logit = malloc((n * Kt + 1) * sizeof *logit);
-    index = malloc((n * Kt + 1) * sizeof *index);
-    hj_topk top;
-    if (!P || !logit || !index) {
-        st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
-    } else {
-        hj_partial_init(P, n, 0);
-        hj_topk_init(&top, n, Kt, logit, index);
-        st = cli_fold_atom_rows(rows, begin, end, tile, NULL, X->data, n, t, eps, 0, P, &top, &err);
-    }
-    if ((rc = cli_dist_fail("explain", st, &err)) != CLI_OK)
+    hj_shard shard;
+    hj_dist_shard(dist, &shard);
+    if (hj_stream_explain(rows, X->data, n, t, eps, K, tile, &shard, sum, pt, index, &err) != HJ_OK) {
+        rc = cli_report("explain", &err);
         goto done;
-    st = hj_dist_reduce_partial(dist, P, n, 0, eps, &err);
-    if (st == HJ_OK)
-        st = hj_dist_reduce_topk(dist, &top, &err);
-    if (st == HJ_OK && rank == 0) {
-        pt = malloc((n * Kt + 1) * sizeof *pt);
-        sum = malloc((n ? n : 1) * sizeof *sum);
-        if (!pt || !sum || hj_matrix_alloc(out, n, 3 + 2 * K, &err) != HJ_OK)
-            st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
-        if (st == HJ_OK)
-            st = hj_partial_explain(P, n, 0, eps, N, sum, &err);
-        if (st == HJ_OK) {
-            hj_hc_out none = {0};
-            st = hj_partial_atoms_finish(P, n, d, NULL, X->data, t, eps, 0, &none, &top, pt, &err);
-        }
     }
-    if ((rc = cli_dist_fail("explain", st, &err)) != CLI_OK || rank != 0)
+    if (hj_dist_rank(dist) != 0)
         goto done;
     for (size_t i = 0; i < n; i++)
-        fill_row(out->data + i * out->cols, sum + i, pt + i * Kt, index + i * Kt, K);
+        fill_row(out->data + i * out->cols, sum + i, pt + i * K, index + i * K, K);
     *Kout = K;
 done:
     hj_rows_close(rows);
-    free(P), free(logit), free(index), free(pt), free(sum);
+    free(pt), free(index), free(sum);
     return rc;
 }
 

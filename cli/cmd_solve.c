@@ -8,7 +8,7 @@
 #include "hjdl/data.h"
 #include "hjdl/dist.h"
 #include "hjdl/hopf.h"
-#include "hjdl/partial.h"
+#include "hjdl/stream.h"
 
 static const char *DESCRIPTION =
     "Evaluates the solution of the viscous Hamilton-Jacobi equation\n"
@@ -55,30 +55,27 @@ static void fill_row(double *row, const hj_metric *metric, const double *xi, siz
         row[3 + d] = *un;
 }
 
-/* The solve, streamed and/or sharded: every rank folds its slice of the atom
- * file (tile rows at a time; 0: the whole slice at once) into partial states,
- * the states are merged on rank 0, which finishes and writes. A single
- * process is the case P = 1 (its one slice is every atom). Failures on any
- * rank stop all ranks with one message. */
+/* The solve, streamed and/or sharded (stream.h): every rank reads the points
+ * and the metric and opens the atom file; the ranks agree that they read the
+ * same inputs; hj_stream_solve folds each rank's slice of the atoms (tile rows
+ * at a time; 0: the whole slice at once) and finishes on rank 0, which
+ * writes. A single process is the case P = 1. Failures on any rank stop all
+ * ranks with one message. */
 static int solve_atoms(const char *atoms_path, const char *x_path, const char *out_path,
                        const char *metric_path, double t, double eps, int normalised, size_t tile)
 {
     hj_dist *dist = cli_dist();
-    const int rank = hj_dist_rank(dist), nranks = hj_dist_size(dist);
     hj_error err = {0};
     hj_matrix X = {0}, M = {0}, out = {0};
     hj_rows *rows = NULL;
     hj_metric *metric = NULL;
-    double *P = NULL, *u = NULL, *H = NULL, *grad = NULL, *un = NULL;
+    double *u = NULL, *H = NULL, *grad = NULL, *un = NULL;
     size_t d = 0, n = 0;
     int rc;
     /* 1. inputs: points, the atom file's shape, the metric (every rank) */
-    hj_status st = hj_rows_open(atoms_path, &rows, &err);
+    hj_status st = hj_stream_open(atoms_path, &rows, &err);
     if (st == HJ_OK)
         st = hj_matrix_read(x_path, &X, &err);
-    if (st == HJ_OK && hj_rows_cols(rows) < 2)
-        st = hj_error_set(&err, HJ_EFORMAT, "%s: atoms need at least 2 columns (y_1..y_d, g), found %zu",
-                          atoms_path, hj_rows_cols(rows));
     if (st == HJ_OK) {
         d = hj_rows_cols(rows) - 1, n = X.rows;
         if (X.cols != d)
@@ -86,7 +83,7 @@ static int solve_atoms(const char *atoms_path, const char *x_path, const char *o
                               "%s: points have %zu columns but the atoms in %s are %zu-dimensional "
                               "(%zu columns: y_1%s%.0zu, g)", x_path, X.cols, atoms_path, d, d + 1,
                               d > 1 ? "..y_" : "", d > 1 ? d : 0);
-        else if ((st = cli_check_coords(X.data, n, d, d, 0, x_path, &err)) != HJ_OK)
+        else if ((st = hj_stream_check_coords(X.data, n, d, d, 0, x_path, &err)) != HJ_OK)
             (void)0; /* named in the message */
     }
     if (st == HJ_OK && metric_path) {
@@ -96,6 +93,14 @@ static int solve_atoms(const char *atoms_path, const char *x_path, const char *o
                               metric_path, d, d, M.rows, M.cols);
         if (st == HJ_OK && (st = hj_metric_alloc(&metric, M.data, d, &err)) != HJ_OK)
             hj_error_prefix(&err, "%s: ", metric_path);
+    }
+    if (st == HJ_OK) {
+        u = calloc(n ? n : 1, sizeof *u), H = calloc(n ? n : 1, sizeof *H);
+        grad = calloc(n * d + 1, sizeof *grad);
+        un = normalised ? calloc(n ? n : 1, sizeof *un) : NULL;
+        if (!u || !H || !grad || (normalised && !un) ||
+            hj_matrix_alloc(&out, n, 3 + d + (size_t)normalised, &err) != HJ_OK)
+            st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
     }
     {   /* every rank read the same atoms, points and metric */
         const cli_input in[3] = {
@@ -110,35 +115,16 @@ static int solve_atoms(const char *atoms_path, const char *x_path, const char *o
     }
     if ((rc = cli_dist_fail("solve", st, &err)) != CLI_OK)
         goto done;
-    /* 2. this rank's slice of the atoms, folded tile by tile */
-    const size_t N = hj_rows_count(rows), w = hj_partial_width(d);
-    size_t begin, end;
-    hj_dist_range(N, rank, nranks, &begin, &end);
-    P = malloc((n ? n : 1) * w * sizeof *P);
-    if (P == NULL)
-        st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
-    else
-        hj_partial_init(P, n, d);
-    if (st == HJ_OK)
-        st = cli_fold_atom_rows(rows, begin, end, tile, metric, X.data, n, t, eps, 1, P, NULL, &err);
-    if ((rc = cli_dist_fail("solve", st, &err)) != CLI_OK)
+    /* 2. each rank's slice of the atoms, merged and finished on rank 0 */
+    hj_shard shard;
+    hj_dist_shard(dist, &shard);
+    hj_hc_out ho = {0};
+    ho.u = u, ho.entropy = H, ho.grad = grad, ho.u_norm = un;
+    if (hj_stream_solve(rows, metric, X.data, n, t, eps, tile, &shard, &ho, &err) != HJ_OK) {
+        rc = cli_report("solve", &err);
         goto done;
-    /* 3. merge on rank 0, which finishes */
-    st = hj_dist_reduce_partial(dist, P, n, d, eps, &err);
-    if (st == HJ_OK && rank == 0) {
-        u = calloc(n ? n : 1, sizeof *u), H = calloc(n ? n : 1, sizeof *H);
-        grad = calloc(n * d + 1, sizeof *grad);
-        un = normalised ? calloc(n ? n : 1, sizeof *un) : NULL;
-        if (!u || !H || !grad || (normalised && !un) ||
-            hj_matrix_alloc(&out, n, 3 + d + (size_t)normalised, &err) != HJ_OK) {
-            st = hj_error_set(&err, HJ_ENOMEM, "out of memory");
-        } else {
-            hj_hc_out ho = {0};
-            ho.u = u, ho.entropy = H, ho.grad = grad, ho.u_norm = un;
-            st = hj_partial_atoms_finish(P, n, d, metric, X.data, t, eps, 1, &ho, NULL, NULL, &err);
-        }
     }
-    if ((rc = cli_dist_fail("solve", st, &err)) != CLI_OK || rank != 0)
+    if (hj_dist_rank(dist) != 0)
         goto done;
     for (size_t i = 0; i < n; i++)
         fill_row(out.data + i * out.cols, metric, X.data + i * d, d, t, u[i], H[i], grad + i * d,
@@ -148,7 +134,7 @@ done:
     hj_rows_close(rows);
     hj_matrix_free(&X), hj_matrix_free(&M), hj_matrix_free(&out);
     hj_metric_free(metric);
-    free(P), free(u), free(H), free(grad), free(un);
+    free(u), free(H), free(grad), free(un);
     return rc;
 }
 

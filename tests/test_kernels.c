@@ -426,7 +426,7 @@ static void ro_check_naive(nr_check *chk, const ro_problem *p, size_t q)
     for (int simd = 1; simd >= 0; simd--) {
         double loss = NAN;
         hj_error e;
-        assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->x, p->y, p->n, &loss, g, simd, &e),
+        assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->m.params, p->x, p->y, p->n, &loss, g, simd, &e),
                          HJ_OK);
         nr_close(chk, loss, lr, loss_tol, "case %zu simd=%d: loss", q, simd);
         for (size_t k = 0; k < P; k++)
@@ -446,7 +446,7 @@ static void ro_check_fd(nr_check *chk, ro_problem *p, size_t q)
     hj_error e;
     assert_int_equal(hj_workspace_alloc(&ws, &p->m, p->n, &e), HJ_OK);
     double *g = nr_xmalloc(P * sizeof *g), loss;
-    assert_int_equal(hj_model_loss_grad(&p->m, ws, p->x, p->y, p->n, &loss, g, &e), HJ_OK);
+    assert_int_equal(hj_model_loss_grad(&p->m, p->m.params, ws, p->x, p->y, p->n, &loss, g, &e), HJ_OK);
     double gmax = 1e-3;
     for (size_t k = 0; k < P; k++)
         gmax = fmax(gmax, fabs(g[k]));
@@ -455,7 +455,7 @@ static void ro_check_fd(nr_check *chk, ro_problem *p, size_t q)
         double l[4];
         for (int j = 0; j < 4; j++) {
             p->m.params[k] = save + off[j] * h;
-            assert_int_equal(hj_model_loss_grad(&p->m, ws, p->x, p->y, p->n, &l[j], NULL, &e),
+            assert_int_equal(hj_model_loss_grad(&p->m, p->m.params, ws, p->x, p->y, p->n, &l[j], NULL, &e),
                              HJ_OK);
         }
         p->m.params[k] = save;
@@ -521,9 +521,9 @@ static void ro_check_deterministic(const ro_problem *p, int simd)
     const size_t P = p->m.arch.n_params;
     double *g1 = nr_xmalloc(P * sizeof *g1), *g2 = nr_xmalloc(P * sizeof *g2), l1, l2;
     hj_error e;
-    assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->x, p->y, p->n, &l1, g1, simd, &e),
+    assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->m.params, p->x, p->y, p->n, &l1, g1, simd, &e),
                      HJ_OK);
-    assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->x, p->y, p->n, &l2, g2, simd, &e),
+    assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->m.params, p->x, p->y, p->n, &l2, g2, simd, &e),
                      HJ_OK);
     assert_memory_equal(&l1, &l2, sizeof l1);
     assert_memory_equal(g1, g2, P * sizeof *g1);
@@ -535,10 +535,10 @@ static void ro_check_deterministic(const ro_problem *p, int simd)
     double *g3 = nr_xmalloc(P * sizeof *g3);
     for (int t = 1; t <= 3; t++) {
         omp_set_num_threads(t);
-        assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->x, p->y, p->n, &l2, g2, simd, &e),
+        assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->m.params, p->x, p->y, p->n, &l2, g2, simd, &e),
                          HJ_OK);
         double again;
-        assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->x, p->y, p->n, &again, g3, simd, &e),
+        assert_int_equal(hj__readout_loss_grad_impl(&p->m, p->m.params, p->x, p->y, p->n, &again, g3, simd, &e),
                          HJ_OK);
         assert_memory_equal(g2, g3, P * sizeof *g2);
         assert_memory_equal(&l2, &again, sizeof l2);

@@ -43,15 +43,15 @@ static double gradient_error(hj_model *m, const double *x, const double *y, size
     assert_int_equal(hj_workspace_alloc(&ws, m, n, &err), HJ_OK);
     const size_t P = m->arch.n_params;
     double *g = malloc(P * sizeof *g), loss, lp, lm, worst = 0.0, gmax = 0.0;
-    assert_int_equal(hj_model_loss_grad(m, ws, x, y, n, &loss, g, &err), HJ_OK);
+    assert_int_equal(hj_model_loss_grad(m, m->params, ws, x, y, n, &loss, g, &err), HJ_OK);
     for (size_t k = 0; k < P; k++)
         gmax = fmax(gmax, fabs(g[k]));
     for (size_t k = 0; k < P; k++) {
         double save = m->params[k], h = 1e-5 * fmax(1.0, fabs(save));
         m->params[k] = save + h;
-        assert_int_equal(hj_model_loss_grad(m, ws, x, y, n, &lp, NULL, &err), HJ_OK);
+        assert_int_equal(hj_model_loss_grad(m, m->params, ws, x, y, n, &lp, NULL, &err), HJ_OK);
         m->params[k] = save - h;
-        assert_int_equal(hj_model_loss_grad(m, ws, x, y, n, &lm, NULL, &err), HJ_OK);
+        assert_int_equal(hj_model_loss_grad(m, m->params, ws, x, y, n, &lm, NULL, &err), HJ_OK);
         m->params[k] = save;
         double fd = (lp - lm) / (2.0 * h);
         worst = fmax(worst, fabs(fd - g[k]) / fmax(gmax, 1e-8));
@@ -198,14 +198,14 @@ static void bad_labels_and_nan_inputs_should_be_refused(void **state)
     double loss;
     assert_int_equal(hj_workspace_alloc(&ws, &m, 5, &err), HJ_OK);
     y[2] = 3.0;
-    assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 5, &loss, NULL, &err), HJ_EINVAL);
+    assert_int_equal(hj_model_loss_grad(&m, m.params, ws, x, y, 5, &loss, NULL, &err), HJ_EINVAL);
     assert_non_null(strstr(err.msg, "label"));
     y[2] = 1.5;
-    assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 5, &loss, NULL, &err), HJ_EINVAL);
+    assert_int_equal(hj_model_loss_grad(&m, m.params, ws, x, y, 5, &loss, NULL, &err), HJ_EINVAL);
     y[2] = 1.0;
     x[3] = NAN;
-    assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 5, &loss, NULL, &err), HJ_ENAN);
-    assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 6, &loss, NULL, &err), HJ_EINVAL);
+    assert_int_equal(hj_model_loss_grad(&m, m.params, ws, x, y, 5, &loss, NULL, &err), HJ_ENAN);
+    assert_int_equal(hj_model_loss_grad(&m, m.params, ws, x, y, 6, &loss, NULL, &err), HJ_EINVAL);
     hj_workspace_free(ws);
     free(x), free(y);
     hj_model_free(&m);
@@ -221,13 +221,13 @@ static void bad_labels_and_nan_inputs_should_be_refused(void **state)
         const double saved = m.params[k];
         for (int v = 0; v < 2; v++) {
             m.params[k] = v ? NAN : INFINITY;
-            assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 20, &loss, NULL, &err), HJ_ENAN);
+            assert_int_equal(hj_model_loss_grad(&m, m.params, ws, x, y, 20, &loss, NULL, &err), HJ_ENAN);
             char want[64];
             snprintf(want, sizeof want, "parameter %zu is not finite", k);
             assert_non_null(strstr(err.msg, want));
         }
         m.params[k] = saved;
-        assert_int_equal(hj_model_loss_grad(&m, ws, x, y, 20, &loss, NULL, &err), HJ_OK);
+        assert_int_equal(hj_model_loss_grad(&m, m.params, ws, x, y, 20, &loss, NULL, &err), HJ_OK);
         assert_true(isfinite(loss));
         hj_workspace_free(ws);
         free(x), free(y);
@@ -359,22 +359,61 @@ static void validation_keeps_the_best_parameters(void **state)
     hj_workspace *ws = NULL;
     assert_int_equal(hj_workspace_alloc(&ws, &m, NV, &e), HJ_OK);
     double l;
-    assert_int_equal(hj_model_loss_grad(&m, ws, xv, yv, NV, &l, NULL, &e), HJ_OK);
+    assert_int_equal(hj_model_loss_grad(&m, m.params, ws, xv, yv, NV, &l, NULL, &e), HJ_OK);
     assert_true(l == vl);
     hj_fit_options f2 = fo;
     f2.n_val = 0, f2.x_val = f2.y_val = NULL;
     assert_int_equal(hj_model_fit(&plain, x, y, N, &o, &f2, NULL, NULL, NULL, &e), HJ_OK);
     double lp;
-    assert_int_equal(hj_model_loss_grad(&plain, ws, xv, yv, NV, &lp, NULL, &e), HJ_OK);
+    assert_int_equal(hj_model_loss_grad(&plain, plain.params, ws, xv, yv, NV, &lp, NULL, &e), HJ_OK);
     assert_true(vl <= lp);
     hj_workspace_free(ws);
     hj_model_free(&m);
     hj_model_free(&plain);
 }
 
+/* The loss at an explicit parameter vector is the loss of a model holding those
+ * parameters (bit for bit, gradient included), and the model evaluated is not
+ * changed: the general path (hidden layers, output scale, classifier) and the
+ * fused single-readout path. */
+static void loss_at_other_parameters_should_leave_the_model_unchanged(void **state)
+{
+    (void)state;
+    static const struct { const char *spec; size_t C; int scale; } CASES[] = {
+        {"dense:5,resnet:5,gibbs:4,lse:6", 0, 1}, {"gibbs:3,lse-class:4", 3, 0}, {"lse:7", 0, 1}};
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        hj_model m, other;
+        double *x, *y;
+        hj_error e = {0};
+        make_problem(CASES[c].spec, 3, CASES[c].C, CASES[c].scale, 0.3, 7 + c, 19, &m, &x, &y);
+        assert_int_equal(hj_model_copy(&other, &m, &e), HJ_OK);
+        const size_t P = m.arch.n_params;
+        for (size_t k = 0; k < P; k++)
+            other.params[k] += 0.01 * (double)(k % 7) - 0.03;
+        double *saved = malloc(P * sizeof *saved), *g1 = malloc(P * sizeof *g1);
+        double *g2 = malloc(P * sizeof *g2);
+        memcpy(saved, m.params, P * sizeof *saved);
+        hj_workspace *ws = NULL;
+        assert_int_equal(hj_workspace_alloc(&ws, &m, 19, &e), HJ_OK);
+        double l1 = NAN, l2 = NAN, l0 = NAN;
+        assert_int_equal(hj_model_loss_grad(&m, other.params, ws, x, y, 19, &l1, g1, &e), HJ_OK);
+        assert_int_equal(hj_model_loss_grad(&other, other.params, ws, x, y, 19, &l2, g2, &e), HJ_OK);
+        assert_int_equal(hj_model_loss_grad(&m, m.params, ws, x, y, 19, &l0, NULL, &e), HJ_OK);
+        assert_true(l1 == l2);
+        assert_true(l1 != l0); /* the other parameters were really used */
+        assert_memory_equal(g1, g2, P * sizeof *g1);
+        assert_memory_equal(m.params, saved, P * sizeof *saved);
+        hj_workspace_free(ws);
+        free(saved), free(g1), free(g2), free(x), free(y);
+        hj_model_free(&m);
+        hj_model_free(&other);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(loss_at_other_parameters_should_leave_the_model_unchanged),
         cmocka_unit_test(every_layer_gradient_should_match_finite_differences),
         cmocka_unit_test(lse_model_should_equal_hopf_cole_of_its_initial_data),
         cmocka_unit_test(attribution_should_be_the_largest_gibbs_weights),

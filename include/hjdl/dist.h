@@ -25,6 +25,7 @@
 
 #include "hjdl/partial.h"
 #include "hjdl/status.h"
+#include "hjdl/stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,8 +68,14 @@ int hj_dist_is_mpi(const hj_dist *ctx);
 int hj_dist_built_with_mpi(void);
 
 /* Balanced contiguous range of n items for rank r of p (p >= 1, r < p):
- * the first n % p ranks get one more item; ranges tile [0, n) in rank order. */
+ * the first n % p ranks get one more item; ranges tile [0, n) in rank order
+ * (stream.h's hj_stream_range). */
 void hj_dist_range(size_t n, int rank, int size, size_t *begin, size_t *end);
+
+/* The shard of streamed evaluation (stream.h) on ctx: this rank of the
+ * run, with hj_dist_agree, hj_dist_reduce_partial and hj_dist_reduce_topk
+ * as its collectives. ctx must outlive the shard's use. */
+void hj_dist_shard(hj_dist *ctx, hj_shard *out);
 
 /* buf (n) <- its element-wise sum over all ranks, IN RANK ORDER and
  * bit-identical on every rank (a reduction to rank 0 followed by a

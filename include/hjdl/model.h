@@ -120,13 +120,15 @@ void hj_workspace_free(hj_workspace *ws);
 hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
                            double *out, hj_error *err);
 
-/* Mean loss over n points (n <= capacity) and its gradient (n_params,
+/* Mean loss over n points (n <= capacity) at the parameters params
+ * (n_params; m->params for the model's own, or any other vector: m gives
+ * the architecture and eps and is not changed) and its gradient (n_params,
  * overwritten; may be NULL for the loss alone). y (n): target values, or
  * class indices 0..C-1 stored as doubles. Loss: mean squared error
  * (regression) or mean softmax cross-entropy over the class scores. */
-hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *x,
-                             const double *y, size_t n, double *loss, double *grad,
-                             hj_error *err);
+hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspace *ws,
+                             const double *x, const double *y, size_t n, double *loss,
+                             double *grad, hj_error *err);
 
 /* Vector-Jacobian product with respect to the inputs: for each point i,
  * gx_i = sum_c gout[i][c] d out_c / d x_i, x (n, d_in) preprocessed,

@@ -29,6 +29,7 @@ from ._model import EPS_AUTO_GRID, Model
 from ._layers import Layer
 from ._landscape import Landscape, landscape
 from ._experiment import experiment, experiments
+from ._stream import stream_explain, stream_hopf_cole
 
 __version__ = _version()
 
@@ -47,4 +48,4 @@ __all__ = ["EPS_AUTO_GRID", "Error", "Layer", "Model", "Landscape", "REGIMES", "
            "critical_eps", "entropy", "entropy_grad", "experiment", "experiments", "explain",
            "get_threads", "gibbs_weights", "hopf_cole", "hopf_lax", "kernels", "landscape",
            "library_path",
-           "lse", "set_threads", "weights_to_atoms"]
+           "lse", "set_threads", "stream_explain", "stream_hopf_cole", "weights_to_atoms"]

@@ -216,6 +216,15 @@ SIGNATURES = {
     "hj_experiment_count": (c_size_t, []),
     "hj_experiment_at": (POINTER(hj_experiment), [c_size_t]),
     "hj_experiment_options_default": (None, [POINTER(hj_experiment_options)]),
+    # stream.h, data.h (the atom file is an opaque hj_rows *; no shard: one process)
+    "hj_stream_open": (S, [c_char_p, POINTER(c_void_p), E]),
+    "hj_rows_close": (None, [P]),
+    "hj_rows_count": (c_size_t, [P]),
+    "hj_rows_cols": (c_size_t, [P]),
+    "hj_stream_solve": (S, [P, P, P, c_size_t, c_double, c_double, c_size_t, P,
+                            POINTER(hj_hc_out), E]),
+    "hj_stream_explain": (S, [P, P, c_size_t, c_double, c_double, c_size_t, c_size_t, P, P, P,
+                              P, E]),
 }
 
 # numpy record layouts of structs returned as arrays (checked like the others)

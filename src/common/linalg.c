@@ -1,4 +1,4 @@
-/* linalg.c — GEMM through CBLAS (OpenBLAS) or a plain triple loop. */
+/* linalg.c — GEMM through CBLAS (OpenBLAS) or a plain triple loop; layer normalisation and its backward. */
 #include "common/linalg.h"
 
 #include <math.h>
@@ -45,5 +45,22 @@ void hj__layer_norm(const double *X, size_t T, size_t D, double eps, double *Y, 
             rstd[t] = r;
         for (size_t k = 0; k < D; k++)
             Y[t * D + k] = (x[k] - mu) * r;
+    }
+}
+
+void hj__layer_norm_backward(double *dX, const double *dY, const double *Y, const double *rstd,
+                             size_t T, size_t D)
+{
+    for (size_t t = 0; t < T; t++) {
+        const double *dy = dY + t * D, *yy = Y + t * D;
+        double m1 = 0.0, m2 = 0.0;
+        for (size_t k = 0; k < D; k++) {
+            m1 += dy[k];
+            m2 += dy[k] * yy[k];
+        }
+        m1 /= (double)D;
+        m2 /= (double)D;
+        for (size_t k = 0; k < D; k++)
+            dX[t * D + k] += rstd[t] * (dy[k] - m1 - yy[k] * m2);
     }
 }

@@ -16,6 +16,11 @@ void hj__gemm(int ta, int tb, size_t m, size_t n, size_t k, double alpha, const 
  * (X - mean) / sqrt(var + eps) per row of X (T, D); rstd (T), if not NULL,
  * receives 1/sqrt(var + eps) (what the backward pass needs). */
 void hj__layer_norm(const double *X, size_t T, size_t D, double eps, double *Y, double *rstd);
+/* Its backward: dX (T, D) += the gradient through the normalisation of dY (T, D),
+ * given the normalised output Y (T, D) and rstd (T) of the forward pass:
+ *     dX_t += rstd_t (dY_t - mean(dY_t) - Y_t mean(dY_t . Y_t)). */
+void hj__layer_norm_backward(double *dX, const double *dY, const double *Y, const double *rstd,
+                             size_t T, size_t D);
 
 /* out (T, D) = X (T, D) W (D, D): the square projections of attention layers. */
 static inline void hj__matmul_square(const double *X, const double *W, size_t T, size_t D,

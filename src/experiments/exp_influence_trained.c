@@ -248,7 +248,7 @@ out:
 /* ---- (b2) the trained model: retraining, Koh–Liang, Gibbs proxy ------------------ */
 
 typedef struct if_kl {
-    hj_model *m;          /* parameters are overwritten during Hessian-vector products */
+    const hj_model *m;    /* the trained model (evaluated at other parameters, never changed) */
     hj_workspace *ws;
     const double *x, *y;  /* training data */
     size_t n, P;
@@ -259,8 +259,7 @@ typedef struct if_kl {
 static hj_status if_grad_at(if_kl *K, const double *th, double *g, hj_error *err)
 {
     double loss;
-    memcpy(K->m->params, th, K->P * sizeof *th);
-    return hj_model_loss_grad(K->m, K->ws, K->x, K->y, K->n, &loss, g, err);
+    return hj_model_loss_grad(K->m, th, K->ws, K->x, K->y, K->n, &loss, g, err);
 }
 
 /* out = (H + lambda I) v, H v by central differences of the gradient. */
@@ -280,7 +279,6 @@ static hj_status if_hvp(if_kl *K, const double *v, double *out, hj_error *err)
         K->tmp[i] = K->theta[i] - h * v[i];
     if (st == HJ_OK)
         st = if_grad_at(K, K->tmp, K->gm, err);
-    memcpy(K->m->params, K->theta, P * sizeof *K->theta);
     if (st != HJ_OK)
         return st;
     for (size_t i = 0; i < P; i++)
@@ -339,7 +337,7 @@ static hj_status if_cg(if_kl *K, const double *b, double *s, double *relres, siz
 static hj_status if_train(hj_model *m, const double *x, const double *y, size_t n, size_t iters, uint64_t seed,
                           hj_workspace *ws, double *loss0, double *loss1, hj_error *err)
 {
-    hj_status st = hj_model_loss_grad(m, ws, x, y, n, loss0, NULL, err);
+    hj_status st = hj_model_loss_grad(m, m->params, ws, x, y, n, loss0, NULL, err);
     if (st != HJ_OK)
         return st;
     hj_train_options to;
@@ -355,7 +353,7 @@ static hj_status if_train(hj_model *m, const double *x, const double *y, size_t 
     free(tr.loss_trace);
     if (st != HJ_OK)
         return st;
-    return hj_model_loss_grad(m, ws, x, y, n, loss1, NULL, err);
+    return hj_model_loss_grad(m, m->params, ws, x, y, n, loss1, NULL, err);
 }
 
 /* Adam steps of every model fit: --iters, else 300 (quick) or 1500. */
@@ -388,8 +386,8 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
     const size_t iters = run->iters;
     const size_t n_rm = opt->quick ? 15 : 100;
     hj_arch arch;
-    hj_model m0, mb, mk, mh;
-    memset(&m0, 0, sizeof m0), memset(&mb, 0, sizeof mb), memset(&mk, 0, sizeof mk), memset(&mh, 0, sizeof mh);
+    hj_model m0, mb, mk;
+    memset(&m0, 0, sizeof m0), memset(&mb, 0, sizeof mb), memset(&mk, 0, sizeof mk);
     hj_workspace *ws = NULL;
     double *xr = malloc((n - 1) * d * sizeof *xr), *yr = malloc((n - 1) * sizeof *yr);
     double *tab = malloc(n_rm * 7 * sizeof *tab), *klall = malloc(n * sizeof *klall);
@@ -411,7 +409,7 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
     const size_t P = arch.n_params;
     double l0, l1, worst_ratio, Lte;
     if ((st = if_train(&mb, D->xtr, D->ytr, n, iters, opt->seed, ws, &l0, &l1, err)) != HJ_OK ||
-        (st = hj_model_loss_grad(&mb, ws, D->xte, D->yte, m, &Lte, NULL, err)) != HJ_OK)
+        (st = hj_model_loss_grad(&mb, mb.params, ws, D->xte, D->yte, m, &Lte, NULL, err)) != HJ_OK)
         goto out;
     worst_ratio = l1 / l0;
     const double base_l0 = l0, base_l1 = l1;
@@ -440,7 +438,7 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
         double Lk;
         if ((st = hj_model_copy(&mk, &m0, err)) != HJ_OK ||
             (st = if_train(&mk, xr, yr, n - 1, iters, opt->seed, ws, &l0, &l1, err)) != HJ_OK ||
-            (st = hj_model_loss_grad(&mk, ws, D->xte, D->yte, m, &Lk, NULL, err)) != HJ_OK)
+            (st = hj_model_loss_grad(&mk, mk.params, ws, D->xte, D->yte, m, &Lk, NULL, err)) != HJ_OK)
             break;
         worst_ratio = fmax(worst_ratio, l1 / l0);
         R[r] = Lk - Lte;
@@ -463,20 +461,18 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
         st = hj_error_set(err, HJ_ENOMEM, IF_NAME ": out of memory (Koh-Liang)");
         goto out;
     }
-    if ((st = hj_model_copy(&mh, &mb, err)) != HJ_OK)
-        goto out;
-    if_kl K = {&mh, ws, D->xtr, D->ytr, n, P, kmem, kmem + P, kmem + 2 * P, kmem + 3 * P};
+    if_kl K = {&mb, ws, D->xtr, D->ytr, n, P, kmem, kmem + P, kmem + 2 * P, kmem + 3 * P};
     memcpy(K.theta, mb.params, P * sizeof *K.theta);
     double Lt, relres = NAN;
     size_t cg_it = 0;
     int brk = 0;
-    if ((st = hj_model_loss_grad(&mb, ws, D->xte, D->yte, m, &Lt, bvec, err)) != HJ_OK ||
+    if ((st = hj_model_loss_grad(&mb, mb.params, ws, D->xte, D->yte, m, &Lt, bvec, err)) != HJ_OK ||
         (st = if_cg(&K, bvec, svec, &relres, &cg_it, &brk, err)) != HJ_OK)
         goto out;
     run->relres = relres;
     for (size_t k = 0; k < n && st == HJ_OK; k++) {
         double lk;
-        st = hj_model_loss_grad(&mb, ws, D->xtr + k * d, D->ytr + k, 1, &lk, gk, err);
+        st = hj_model_loss_grad(&mb, mb.params, ws, D->xtr + k * d, D->ytr + k, 1, &lk, gk, err);
         klall[k] = hj_vec_dot(svec, gk, P) / (double)n;
     }
     if (st != HJ_OK)
@@ -543,7 +539,7 @@ static hj_status if_trained(const hj_experiment_options *opt, hj_result *res, co
                    n, run->slope, rmean, rmax, kmean);
 out:
     hj_workspace_free(ws);
-    hj_model_free(&m0), hj_model_free(&mb), hj_model_free(&mk), hj_model_free(&mh);
+    hj_model_free(&m0), hj_model_free(&mb), hj_model_free(&mk);
     free(xr), free(yr), free(tab), free(klall), free(R), free(KL), free(GS), free(perm);
     free(bvec), free(svec), free(gk), free(kmem);
     return st;

@@ -205,13 +205,13 @@ static hj_status train_one(rctx *c, size_t N, double eps, uint64_t seed, size_t 
     TRY(hj_arch_parse(spec, 1, 0, 0, &arch, c->err));
     TRY(hj_model_init(&m, &arch, eps, t, seed, c->err));
     TRY(hj_workspace_alloc(&ws, &m, n, c->err));
-    TRY(hj_model_loss_grad(&m, ws, x, y, n, &ro->loss0, NULL, c->err));
+    TRY(hj_model_loss_grad(&m, m.params, ws, x, y, n, &ro->loss0, NULL, c->err));
     hj_train_options o = *topt;
     o.seed = seed;
     hj_train_result tr = {0};
     TRY(hj_model_train(&m, x, y, n, &o, &tr, c->err));
     free(tr.loss_trace);
-    TRY(hj_model_loss_grad(&m, ws, x, y, n, &ro->loss1, NULL, c->err));
+    TRY(hj_model_loss_grad(&m, m.params, ws, x, y, n, &ro->loss1, NULL, c->err));
     /* atoms and their usage on the training data */
     TRY(hj_model_initial_data(&m, t, ya, ga, c->err));
     TRY(hj_model_attribution(&m, ws, x, n, N, pit, idx, c->err));

@@ -7,18 +7,20 @@
 /* Loss and gradient of a model that is a single readout layer (lse:N or
  * lse-class:N, with or without output scale), fused row by row: logits,
  * Gibbs weights, the loss and the parameter gradient are formed in a
- * per-thread buffer of one row, never as n x N matrices. Inputs already
+ * per-thread buffer of one row, never as n x N matrices. At the parameters
+ * params (n_params; the model gives the architecture and eps). Inputs already
  * validated by hj_model_loss_grad. grad (n_params) may be NULL. Summation
  * order is fixed for a given thread count (deterministic). */
-hj_status hj__readout_only_loss_grad(const hj_model *m, const double *x, const double *y,
-                                     size_t n, double *loss, double *grad, hj_error *err);
+hj_status hj__readout_only_loss_grad(const hj_model *m, const double *params, const double *x,
+                                     const double *y, size_t n, double *loss, double *grad,
+                                     hj_error *err);
 
 /* The same with the kernel chosen explicitly: simd = 1 takes the blocked
  * AVX-512 path where it applies (lse or lse-class readout, eps > 0, CPU
  * with AVX-512F), simd = 0 always the row-by-row path. For tests. */
-hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *x, const double *y,
-                                     size_t n, double *loss, double *grad, int simd,
-                                     hj_error *err);
+hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *params, const double *x,
+                                     const double *y, size_t n, double *loss, double *grad,
+                                     int simd, hj_error *err);
 
 /* n strings: deep copy (NULL when s is NULL, n is 0 or memory runs out)
  * and free (NULL is a no-op). */

@@ -4,7 +4,7 @@
  *   act[l]      (n, in_l)   input of layer l (act[0] is the caller's x)
  *   pre[l]      dense/resnet: a = h A^T + c (n, H); gibbs: pi (n, M);
  *               lse: pi (n, N); lse-class: pi (n, C*N), normalised per class
- *   fval        readout LSE values before the output scale (n) or (n, C)
+ *   fval        with an output scale: the readout values f before it (n)
  *   gout        dL/d(output) (n, n_out); gbuf[0..1] ping-pong dL/d(act) (n, max width)
  *   gtmp        (n, max(H, M, N*C)) scratch for dL/d(pre-activation)
  */
@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/linalg.h"
 #include "core/core-impl.h"
 #include "hjdl/hopf.h"
 #include "hjdl/lse.h"
 #include "hjdl/model.h"
+#include "model/layers.h"
 #include "model/model-impl.h"
 
 struct hj_workspace {
@@ -31,12 +31,6 @@ struct hj_workspace {
     double *mem;
 };
 
-/* Width of the pre-activation cache of a layer. */
-static size_t pre_width(const hj_layer *L)
-{
-    return L->kind == HJ_LAYER_LSE_CLASS ? L->width * L->out : L->width;
-}
-
 hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capacity, hj_error *err)
 {
     if (out == NULL || m == NULL || capacity == 0)
@@ -47,8 +41,8 @@ hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capac
     for (size_t l = 0; l < A->n_layers; l++) {
         const hj_layer *L = &A->layers[l];
         maxw = L->out > maxw ? L->out : maxw;
-        maxpre = pre_width(L) > maxpre ? pre_width(L) : maxpre;
-        total += L->out + pre_width(L);
+        maxpre = hj__layer_cache_width(L) > maxpre ? hj__layer_cache_width(L) : maxpre;
+        total += L->out + hj__layer_cache_width(L);
     }
     size_t nout = hj_model_n_out(m);
     total += nout /* fval */ + nout /* gout */ + 2 * maxw + maxpre;
@@ -68,7 +62,7 @@ hj_status hj_workspace_alloc(hj_workspace **out, const hj_model *m, size_t capac
         ws->act[l + 1] = p;
         p += A->layers[l].out * capacity;
         ws->pre[l] = p;
-        p += pre_width(&A->layers[l]) * capacity;
+        p += hj__layer_cache_width(&A->layers[l]) * capacity;
     }
     ws->fval = p, p += nout * capacity;
     ws->gout = p, p += nout * capacity;
@@ -97,69 +91,21 @@ static double resnet_step(const hj_arch *A)
     return K ? 1.0 / (double)K : 1.0;
 }
 
-/* out (n, rows) = in (n, L->in) W^T + bias, W (rows, in). */
-static void affine(const double *in, size_t n, size_t d, const double *W, const double *bias,
-                   size_t rows, double *out)
-{
-    hj__gemm(0, 1, n, rows, d, 1.0, in, d, W, d, 0.0, out, rows);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < rows; j++)
-            out[i * rows + j] += bias[j];
-}
-
-/* Forward through all layers for n <= capacity points; returns the output (n, n_out). */
-static const double *forward_chunk(const hj_model *m, hj_workspace *ws, const double *x, size_t n)
+/* Forward through all layers at parameters params (n_params) for n <= capacity
+ * points; returns the output (n, n_out). */
+static const double *forward_chunk(const hj_model *m, const double *params, hj_workspace *ws,
+                                   const double *x, size_t n)
 {
     const hj_arch *A = &m->arch;
-    const double eps = m->eps, s = resnet_step(A);
+    const double s = resnet_step(A);
     const double *in = x;
     for (size_t l = 0; l < A->n_layers; l++) {
         const hj_layer *L = &A->layers[l];
-        const double *P = m->params + L->offset;
-        double *pre = ws->pre[l], *out = ws->act[l + 1];
-        const size_t d = L->in, W = L->width;
-        switch (L->kind) {
-        case HJ_LAYER_DENSE:
-        case HJ_LAYER_RESNET:
-            affine(in, n, d, P, P + W * d, W, pre);
-            for (size_t i = 0; i < n; i++)
-                for (size_t k = 0; k < W; k++) {
-                    double sp = hj_softplus(pre[i * W + k], eps);
-                    out[i * W + k] = L->kind == HJ_LAYER_DENSE ? sp : in[i * d + k] + s * sp;
-                }
-            break;
-        case HJ_LAYER_GIBBS: {
-            const double *K = P, *beta = P + W * d, *V = P + W * d + W;
-            affine(in, n, d, K, beta, W, pre);
-            for (size_t i = 0; i < n; i++)
-                hj__lse_full(pre + i * W, W, eps, pre + i * W, NULL, NULL);
-            hj__gemm(0, 0, n, d, W, 1.0, pre, W, V, d, 0.0, out, d);
-            break;
-        }
-        case HJ_LAYER_LSE:
-        case HJ_LAYER_LSE_CLASS: {
-            const size_t C = L->out, blocks = L->kind == HJ_LAYER_LSE ? 1 : C, NT = W * blocks;
-            affine(in, n, d, P, P + NT * d, NT, pre);
-#ifdef HJDL_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (n * NT >= HJ_PARALLEL_MIN_WORK)
-#endif
-            for (size_t i = 0; i < n; i++)
-                for (size_t c = 0; c < blocks; c++) {
-                    double *z = pre + i * NT + c * W;
-                    double f = hj__lse_full(z, W, eps, z, NULL, NULL);
-                    ws->fval[i * blocks + c] = f;
-                    out[i * blocks + c] = f;
-                }
-            if (A->output_scale) {
-                const double a = m->params[A->n_params - 2], c0 = m->params[A->n_params - 1];
-                for (size_t i = 0; i < n; i++)
-                    out[i] = a * out[i] + c0;
-            }
-            break;
-        }
-        }
-        in = out;
+        hj__layer_forward(L, ws->act[l + 1], ws->pre[l], in, params + L->offset, n, s, m->eps);
+        in = ws->act[l + 1];
     }
+    if (A->output_scale) /* after the readout, the last layer */
+        hj__output_scale_forward(ws->act[A->n_layers], ws->fval, params + A->n_params - 2, n);
     return in;
 }
 
@@ -174,111 +120,41 @@ hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const double *x,
         return hj_error_set(err, HJ_ENAN, "forward: input x[%zu][%zu] is not finite", bad / d, bad % d);
     for (size_t start = 0; start < n; start += ws->capacity) {
         size_t len = n - start < ws->capacity ? n - start : ws->capacity;
-        const double *o = forward_chunk(m, ws, x + start * d, len);
+        const double *o = forward_chunk(m, m->params, ws, x + start * d, len);
         memcpy(out + start * nout, o, len * nout * sizeof *out);
     }
     return HJ_OK;
 }
 
-/* acc (cols) += column sums of G (n, cols). */
-static void add_colsum(const double *G, size_t n, size_t cols, double *acc)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < cols; j++)
-            acc[j] += G[i * cols + j];
-}
-
-/* Backward from ws->gout through every layer, accumulating into grad (zeroed here). */
-/* grad (n_params) receives the parameter gradient (NULL: computed into
- * workspace scratch and dropped); gx (n, d_in), if not NULL, dL/dx. */
-static void backward_chunk(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
-                           double *grad, double *gx)
+/* Backward from ws->gout (overwritten) through every layer at parameters params.
+ * grad (n_params) receives the parameter gradient (zeroed here; NULL: computed
+ * into workspace scratch and dropped); gx (n, d_in), if not NULL, dL/dx. */
+static void backward_chunk(const hj_model *m, const double *params, hj_workspace *ws,
+                           const double *x, size_t n, double *grad, double *gx)
 {
     if (grad == NULL)
         grad = ws->pgrad;
     const hj_arch *A = &m->arch;
-    const double eps = m->eps, s = resnet_step(A);
+    const double s = resnet_step(A);
     memset(grad, 0, A->n_params * sizeof *grad);
+    if (A->output_scale)
+        hj__output_scale_backward(ws->gout, grad + A->n_params - 2, ws->fval,
+                                  params + A->n_params - 2, n);
     const double *G = ws->gout;
     for (size_t li = A->n_layers; li-- > 0;) {
         const hj_layer *L = &A->layers[li];
-        const double *P = m->params + L->offset;
-        double *dP = grad + L->offset;
-        const double *in = li == 0 ? x : ws->act[li];
-        const double *pre = ws->pre[li];
         double *Gin = li == 0 ? gx : ws->gbuf[li % 2];
-        double *T = ws->gtmp;
-        const size_t d = L->in, W = L->width;
-        switch (L->kind) {
-        case HJ_LAYER_LSE:
-        case HJ_LAYER_LSE_CLASS: {
-            const size_t blocks = L->kind == HJ_LAYER_LSE ? 1 : L->out, NT = W * blocks;
-            double scale = 1.0;
-            if (A->output_scale) {
-                double *dsc = grad + A->n_params - 2;
-                for (size_t i = 0; i < n; i++) {
-                    dsc[0] += G[i] * ws->fval[i];
-                    dsc[1] += G[i];
-                }
-                scale = m->params[A->n_params - 2];
-            }
-            for (size_t i = 0; i < n; i++)
-                for (size_t c = 0; c < blocks; c++) {
-                    double gf = scale * G[i * blocks + c];
-                    for (size_t j = 0; j < W; j++)
-                        T[i * NT + c * W + j] = gf * pre[i * NT + c * W + j];
-                }
-            hj__gemm(1, 0, NT, d, n, 1.0, T, NT, in, d, 1.0, dP, d);
-            add_colsum(T, n, NT, dP + NT * d);
-            if (Gin)
-                hj__gemm(0, 0, n, d, NT, 1.0, T, NT, P, d, 0.0, Gin, d);
-            break;
-        }
-        case HJ_LAYER_DENSE:
-        case HJ_LAYER_RESNET: {
-            const double f = L->kind == HJ_LAYER_DENSE ? 1.0 : s;
-            for (size_t k = 0; k < n * W; k++)
-                T[k] = f * G[k] * hj_softplus_grad(pre[k], eps);
-            hj__gemm(1, 0, W, d, n, 1.0, T, W, in, d, 1.0, dP, d);
-            add_colsum(T, n, W, dP + W * d);
-            if (Gin) {
-                if (L->kind == HJ_LAYER_RESNET)
-                    memcpy(Gin, G, n * d * sizeof *Gin);
-                hj__gemm(0, 0, n, d, W, 1.0, T, W, P, d, L->kind == HJ_LAYER_RESNET ? 1.0 : 0.0, Gin, d);
-            }
-            break;
-        }
-        case HJ_LAYER_GIBBS: {
-            const double *K = P, *V = P + W * d + W;
-            double *dK = dP, *dbeta = dP + W * d, *dV = dP + W * d + W;
-            /* dV = pi^T G;  T = G V^T;  dS = pi (T - <pi, T>) / eps */
-            hj__gemm(1, 0, W, d, n, 1.0, pre, W, G, d, 1.0, dV, d);
-            hj__gemm(0, 1, n, W, d, 1.0, G, d, V, d, 0.0, T, W);
-            for (size_t i = 0; i < n; i++) {
-                const double *pi = pre + i * W;
-                double *t = T + i * W;
-                double mean = 0.0;
-                for (size_t j = 0; j < W; j++)
-                    mean += pi[j] * t[j];
-                for (size_t j = 0; j < W; j++)
-                    t[j] = eps > 0.0 ? pi[j] * (t[j] - mean) / eps : 0.0;
-            }
-            hj__gemm(1, 0, W, d, n, 1.0, T, W, in, d, 1.0, dK, d);
-            add_colsum(T, n, W, dbeta);
-            if (Gin)
-                hj__gemm(0, 0, n, d, W, 1.0, T, W, K, d, 0.0, Gin, d);
-            break;
-        }
-        }
+        hj__layer_backward(L, Gin, grad + L->offset, ws->gtmp, G, ws->pre[li], li == 0 ? x : ws->act[li],
+                       params + L->offset, n, s, m->eps);
         G = Gin;
     }
 }
 
-hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *x,
-                             const double *y, size_t n, double *loss, double *grad,
-                             hj_error *err)
+hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspace *ws,
+                             const double *x, const double *y, size_t n, double *loss,
+                             double *grad, hj_error *err)
 {
-    if (m == NULL || ws == NULL || x == NULL || y == NULL || loss == NULL)
+    if (m == NULL || params == NULL || ws == NULL || x == NULL || y == NULL || loss == NULL)
         return hj_error_set(err, HJ_EINVAL, "loss: NULL argument");
     if (n == 0)
         return hj_error_set(err, HJ_EINVAL, "loss: no data points");
@@ -289,7 +165,7 @@ hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *
     size_t bad;
     /* a non-finite parameter is an error here, not a NaN somewhere inside:
      * the vector kernels give NaN logits zero weight */
-    if (!hj__all_finite(m->params, m->arch.n_params, &bad))
+    if (!hj__all_finite(params, m->arch.n_params, &bad))
         return hj_error_set(err, HJ_ENAN, "loss: parameter %zu is not finite", bad);
     if (!hj__all_finite(x, n * d, &bad))
         return hj_error_set(err, HJ_ENAN, "loss: input x[%zu][%zu] is not finite", bad / d, bad % d);
@@ -301,8 +177,8 @@ hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *
                                 y[i], i, C - 1);
     }
     if (m->arch.n_layers == 1)
-        return hj__readout_only_loss_grad(m, x, y, n, loss, grad, err);
-    const double *out = forward_chunk(m, ws, x, n);
+        return hj__readout_only_loss_grad(m, params, x, y, n, loss, grad, err);
+    const double *out = forward_chunk(m, params, ws, x, n);
     double total = 0.0;
     if (C == 0) {
         for (size_t i = 0; i < n; i++) {
@@ -323,7 +199,7 @@ hj_status hj_model_loss_grad(const hj_model *m, hj_workspace *ws, const double *
     }
     *loss = total / (double)n;
     if (grad)
-        backward_chunk(m, ws, x, n, grad, NULL);
+        backward_chunk(m, params, ws, x, n, grad, NULL);
     return HJ_OK;
 }
 
@@ -338,9 +214,9 @@ hj_status hj_model_input_gradient(const hj_model *m, hj_workspace *ws, const dou
         return hj_error_set(err, HJ_ENAN, "input gradient: x[%zu][%zu] is not finite", bad / d, bad % d);
     for (size_t start = 0; start < n; start += ws->capacity) {
         size_t len = n - start < ws->capacity ? n - start : ws->capacity;
-        forward_chunk(m, ws, x + start * d, len);
+        forward_chunk(m, m->params, ws, x + start * d, len);
         memcpy(ws->gout, gout + start * nout, len * nout * sizeof *gout);
-        backward_chunk(m, ws, x + start * d, len, NULL, gx + start * d);
+        backward_chunk(m, m->params, ws, x + start * d, len, NULL, gx + start * d);
     }
     return HJ_OK;
 }
@@ -361,7 +237,7 @@ hj_status hj_model_attribution(const hj_model *m, hj_workspace *ws, const double
         return hj_error_set(err, HJ_ENAN, "attribution: input x[%zu][%zu] is not finite", bad / d, bad % d);
     for (size_t start = 0; start < n; start += ws->capacity) {
         size_t len = n - start < ws->capacity ? n - start : ws->capacity;
-        const double *out = forward_chunk(m, ws, x + start * d, len);
+        const double *out = forward_chunk(m, m->params, ws, x + start * d, len);
         for (size_t i = 0; i < len; i++) {
             size_t c = 0;
             for (size_t k = 1; k < blocks; k++)

@@ -31,11 +31,12 @@
 
 /* The readout layer of m packed for the kernels: one segment of W neurons
  * for a regression, one per class for a classifier. */
-static hj_status pack_readout(const hj_model *m, hj__packed_layer *pk, hj_error *err)
+static hj_status pack_readout(const hj_model *m, const double *params, hj__packed_layer *pk,
+                              hj_error *err)
 {
     const hj_layer *L = &m->arch.layers[0];
     const size_t d = L->in, W = L->width, nseg = m->arch.n_classes ? m->arch.n_classes : 1;
-    const double *w = m->params + L->offset, *b = w + W * nseg * d;
+    const double *w = params + L->offset, *b = w + W * nseg * d;
     if (hj__pack_layer_segments(pk, w, b, W, nseg, d, m->eps))
         return hj_error_set(err, HJ_ENOMEM, "loss: cannot pack a layer of %zu neurons", W * nseg);
     return HJ_OK;
@@ -81,14 +82,14 @@ static double reduce_threads(const hj_model *m, const hj__packed_layer *pk, cons
  * dL/dc = g with g = 2 r / n to sums[1], sums[2]), the cross-entropy
  * log sum_c exp F_c - F_y for a classifier; gF (nseg) = dL/dF, i.e. a g, or
  * (softmax(F)_c - [c == y]) / n. */
-static void point_output(const hj_model *m, const double *F, size_t nseg, double yi, size_t n,
-                         double *sums, double *gF)
+static void point_output(const hj_model *m, const double *params, const double *F, size_t nseg,
+                         double yi, size_t n, double *sums, double *gF)
 {
     const hj_arch *A = &m->arch;
     if (A->n_classes == 0) {
         const size_t P = A->n_params;
-        const double a = A->output_scale ? m->params[P - 2] : 1.0;
-        const double r = a * F[0] + (A->output_scale ? m->params[P - 1] : 0.0) - yi;
+        const double a = A->output_scale ? params[P - 2] : 1.0;
+        const double r = a * F[0] + (A->output_scale ? params[P - 1] : 0.0) - yi;
         sums[0] += r * r;
         const double go = 2.0 * r / (double)n;
         gF[0] = a * go;
@@ -143,11 +144,11 @@ HJ_WIDE_CLONES static void row_accumulate(const hj__packed_layer *pk, const doub
  * point at a time against the packed layer (one segment per class), the
  * LSE of each segment by the reference kernel hj__lse_full, the gradient
  * accumulated transposed like the blocked path's. */
-static hj_status readout_rows(const hj_model *m, const double *x, const double *y, size_t n,
-                              double *loss, double *grad, hj_error *err)
+static hj_status readout_rows(const hj_model *m, const double *params, const double *x,
+                              const double *y, size_t n, double *loss, double *grad, hj_error *err)
 {
     hj__packed_layer pk;
-    hj_status st = pack_readout(m, &pk, err);
+    hj_status st = pack_readout(m, params, &pk, err);
     if (st != HJ_OK)
         return st;
     const size_t d = pk.d, W = pk.seg, nseg = pk.nseg, NT = pk.N, Np = pk.Np, segp = pk.segp;
@@ -180,7 +181,7 @@ static hj_status readout_rows(const hj_model *m, const double *x, const double *
             row_logits(&pk, xi, z);
             for (size_t c = 0; c < nseg; c++) /* segment c of z <- pi */
                 F[c] = hj__lse_full(z + c * segp, W, eps, z + c * segp, NULL, NULL);
-            point_output(m, F, nseg, y[i], n, sums, gF);
+            point_output(m, params, F, nseg, y[i], n, sums, gF);
             if (grad)
                 for (size_t c = 0; c < nseg; c++)
                     row_accumulate(&pk, z + c * segp, c * segp, W, gF[c], xi, dwT, db);
@@ -201,12 +202,12 @@ static hj_status readout_rows(const hj_model *m, const double *x, const double *
  * of a point give the cross-entropy (point_output), and its gradient
  * u_ij = (dL/dF_c) e_ij / s_ic is formed by scaling each segment of the
  * point's row of e before the accumulation. */
-static hj_status readout_blocked(hj__kernel_set set, const hj_model *m, const double *x,
-                                 const double *y, size_t n, double *loss, double *grad,
-                                 hj_error *err)
+static hj_status readout_blocked(hj__kernel_set set, const hj_model *m, const double *params,
+                                 const double *x, const double *y, size_t n, double *loss,
+                                 double *grad, hj_error *err)
 {
     hj__packed_layer pk;
-    hj_status st = pack_readout(m, &pk, err);
+    hj_status st = pack_readout(m, params, &pk, err);
     if (st != HJ_OK)
         return st;
     const size_t d = pk.d, nseg = pk.nseg, N = pk.N, Np = pk.Np, segp = pk.segp;
@@ -249,7 +250,7 @@ static hj_status readout_blocked(hj__kernel_set set, const hj_model *m, const do
                 const double *mp = mx + p * nseg, *sp = s + p * nseg;
                 for (size_t k = 0; k < nseg; k++)
                     F[k] = mp[k] + eps * log(sp[k]);
-                point_output(m, F, nseg, y[i0 + p], n, sums, gF);
+                point_output(m, params, F, nseg, y[i0 + p], n, sums, gF);
                 if (nseg == 1) { /* dL/df_i, and pi_ij = e_ij / s_i */
                     c[p] = gF[0] / sp[0];
                     continue;
@@ -280,9 +281,9 @@ static hj_status readout_blocked(hj__kernel_set set, const hj_model *m, const do
 }
 #endif
 
-hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *x, const double *y,
-                                     size_t n, double *loss, double *grad, int simd,
-                                     hj_error *err)
+hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *params, const double *x,
+                                     const double *y, size_t n, double *loss, double *grad,
+                                     int simd, hj_error *err)
 {
     hj_status st = hj__kernels_check(err);
     if (st != HJ_OK)
@@ -290,15 +291,16 @@ hj_status hj__readout_loss_grad_impl(const hj_model *m, const double *x, const d
 #ifdef HJ_HAVE_SIMD_KERNELS
     const hj__kernel_set set = simd ? hj__kernels() : HJ_KERNELS_PORTABLE;
     if (set != HJ_KERNELS_PORTABLE && m->eps > 0.0)
-        return readout_blocked(set, m, x, y, n, loss, grad, err);
+        return readout_blocked(set, m, params, x, y, n, loss, grad, err);
 #else
     (void)simd;
 #endif
-    return readout_rows(m, x, y, n, loss, grad, err);
+    return readout_rows(m, params, x, y, n, loss, grad, err);
 }
 
-hj_status hj__readout_only_loss_grad(const hj_model *m, const double *x, const double *y,
-                                     size_t n, double *loss, double *grad, hj_error *err)
+hj_status hj__readout_only_loss_grad(const hj_model *m, const double *params, const double *x,
+                                     const double *y, size_t n, double *loss, double *grad,
+                                     hj_error *err)
 {
-    return hj__readout_loss_grad_impl(m, x, y, n, loss, grad, 1, err);
+    return hj__readout_loss_grad_impl(m, params, x, y, n, loss, grad, 1, err);
 }

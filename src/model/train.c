@@ -4,13 +4,14 @@
 #include <string.h>
 
 #include "hjdl/model.h"
+#include "model/layers.h"
 #include "model/model-impl.h"
 
 /* Points per chunk of a full-batch evaluation (bounds workspace memory). */
 #define HJ_TRAIN_CHUNK 8192
 
 typedef struct objective_ctx {
-    hj_model *m;
+    const hj_model *m;   /* architecture and eps; evaluated at the optimiser's point */
     const double *x;   /* (n, d_in) */
     const double *y;   /* (n) */
     size_t n;
@@ -21,32 +22,13 @@ typedef struct objective_ctx {
     double wd;         /* weight decay lambda: + (lambda/2) |W|^2 */
 } objective_ctx;
 
-/* The weight matrices of layer L as up to two ranges [b[k], e[k]) of the
- * flat parameters (biases and the output scale are not weights). */
-static size_t weight_ranges(const hj_layer *L, size_t b[2], size_t e[2])
-{
-    const size_t o = L->offset;
-    switch (L->kind) {
-    case HJ_LAYER_GIBBS: /* K (M, in), beta (M), V (M, in) */
-        b[0] = o, e[0] = o + L->width * L->in;
-        b[1] = e[0] + L->width, e[1] = b[1] + L->width * L->in;
-        return 2;
-    case HJ_LAYER_LSE_CLASS: /* w (C*N, in), b (C*N) */
-        b[0] = o, e[0] = o + L->out * L->width * L->in;
-        return 1;
-    default: /* dense, resnet, lse: A or w (width, in) first */
-        b[0] = o, e[0] = o + L->width * L->in;
-        return 1;
-    }
-}
-
 /* (lambda/2) |W|^2 added to *loss and lambda W to grad (may be NULL). */
 static void add_weight_decay(const hj_arch *a, const double *params, double lambda, double *loss,
                              double *grad)
 {
     double s = 0.0;
     for (size_t l = 0; l < a->n_layers; l++) {
-        size_t b[2], e[2], nr = weight_ranges(&a->layers[l], b, e);
+        size_t b[2], e[2], nr = hj__layer_weight_ranges(&a->layers[l], b, e);
         for (size_t r = 0; r < nr; r++)
             for (size_t k = b[r]; k < e[r]; k++) {
                 s += params[k] * params[k];
@@ -73,17 +55,15 @@ static hj_status objective(void *vctx, const double *params, const size_t *idx, 
                            double *loss, double *grad, hj_error *err)
 {
     objective_ctx *c = vctx;
-    hj_model *m = c->m;
+    const hj_model *m = c->m;
     const size_t d = m->arch.d_in, P = m->arch.n_params;
-    double *saved = m->params;
-    m->params = (double *)params; /* evaluate at the optimiser's point */
     hj_status st = HJ_OK;
     if (idx != NULL && n_idx <= c->capacity) {
         for (size_t k = 0; k < n_idx; k++) {
             memcpy(c->xb + k * d, c->x + idx[k] * d, d * sizeof *c->xb);
             c->yb[k] = c->y[idx[k]];
         }
-        st = hj_model_loss_grad(m, c->ws, c->xb, c->yb, n_idx, loss, grad, err);
+        st = hj_model_loss_grad(m, params, c->ws, c->xb, c->yb, n_idx, loss, grad, err);
     } else {
         /* chunked: sum of chunk means weighted by chunk sizes */
         size_t total = idx ? n_idx : c->n;
@@ -101,7 +81,7 @@ static hj_status objective(void *vctx, const double *params, const size_t *idx, 
                 xs = c->xb, ys = c->yb;
             }
             double l;
-            st = hj_model_loss_grad(m, c->ws, xs, ys, len, &l, grad ? c->gtmp : NULL, err);
+            st = hj_model_loss_grad(m, params, c->ws, xs, ys, len, &l, grad ? c->gtmp : NULL, err);
             if (st != HJ_OK)
                 break;
             double wgt = (double)len / (double)total;
@@ -114,7 +94,6 @@ static hj_status objective(void *vctx, const double *params, const size_t *idx, 
     }
     if (st == HJ_OK && c->wd > 0.0)
         add_weight_decay(&m->arch, params, c->wd, loss, grad);
-    m->params = saved;
     return st;
 }
 
@@ -174,7 +153,8 @@ static hj_status mean_loss(const hj_model *m, hj_workspace *ws, size_t cap, cons
     for (size_t start = 0; start < n; start += cap) {
         size_t len = n - start < cap ? n - start : cap;
         double l;
-        hj_status st = hj_model_loss_grad(m, ws, x + start * d, y + start, len, &l, NULL, err);
+        hj_status st = hj_model_loss_grad(m, m->params, ws, x + start * d, y + start, len, &l,
+                                          NULL, err);
         if (st != HJ_OK)
             return st;
         acc += l * (double)len / (double)n;

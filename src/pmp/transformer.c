@@ -9,6 +9,7 @@
 #include "hjdl/entropy.h"
 #include "hjdl/lse.h"
 #include "hjdl/pmp.h"
+#include "model/layers.h"
 #include "pmp/pmp-impl.h"
 
 /*
@@ -78,24 +79,6 @@ static void cache_bind(tf_cache *c, double *mem, size_t T, size_t D, size_t M)
     c->r2 = c->r1 + T;
     c->pi = c->r2 + T;
     (void)M;
-}
-
-/* dX += LN backward of dY given the normalised output Y and 1/std per row. */
-static void layer_norm_back(const double *dY, const double *Y, const double *rstd, size_t T,
-                            size_t D, double *dX)
-{
-    for (size_t t = 0; t < T; t++) {
-        const double *dy = dY + t * D, *yy = Y + t * D;
-        double m1 = 0.0, m2 = 0.0;
-        for (size_t k = 0; k < D; k++) {
-            m1 += dy[k];
-            m2 += dy[k] * yy[k];
-        }
-        m1 /= (double)D;
-        m2 /= (double)D;
-        for (size_t k = 0; k < D; k++)
-            dX[t * D + k] += rstd[t] * (dy[k] - m1 - yy[k] * m2);
-    }
 }
 
 /* Softmax row P (T) of the scores q . k_j / eps (the Gibbs weights of LSE_eps of the
@@ -181,7 +164,6 @@ static void tf_backward_seq(const hj_transformer *tf, const tf_off *o, const dou
         memset(dH, 0, T * D * sizeof *dH);
         for (size_t t = 0; t < T; t++) {
             const double *pi = cl->pi + t * M, *dy = dX + t * D;
-            double mean = 0.0;
             for (size_t j = 0; j < M; j++) {
                 double v = 0.0;
                 for (size_t k = 0; k < D; k++) {
@@ -189,10 +171,10 @@ static void tf_backward_seq(const hj_transformer *tf, const tf_off *o, const dou
                     gVf[j * D + k] += pi[j] * dy[k];
                 }
                 dpi[j] = v;
-                mean += pi[j] * v;
             }
+            hj__gibbs_weights_backward(dpi, pi, M, ef); /* dpi <- dL/dz */
             for (size_t j = 0; j < M; j++) {
-                const double dz = pi[j] * (dpi[j] - mean) / ef;
+                const double dz = dpi[j];
                 gbf[j] += dz;
                 for (size_t k = 0; k < D; k++) {
                     gWf[j * D + k] += dz * cl->Hn2[t * D + k];
@@ -200,14 +182,13 @@ static void tf_backward_seq(const hj_transformer *tf, const tf_off *o, const dou
                 }
             }
         }
-        layer_norm_back(dH, cl->Hn2, cl->r2, T, D, dXm);
+        hj__layer_norm_backward(dXm, dH, cl->Hn2, cl->r2, T, D);
         /* attention residual: Xm = X + Attn(LN(X) Wq, LN(X) Wk, LN(X) Wv) */
         memcpy(dX, dXm, T * D * sizeof *dX);
         memset(dQ, 0, 3 * T * D * sizeof *dQ);
         for (size_t t = 0; t < T; t++) {
             attn_row(cl->Q + t * D, cl->K, T, D, eps_att, P);
             const double *da = dXm + t * D;
-            double mean = 0.0;
             for (size_t j = 0; j < T; j++) {
                 double v = 0.0;
                 for (size_t k = 0; k < D; k++) {
@@ -215,10 +196,10 @@ static void tf_backward_seq(const hj_transformer *tf, const tf_off *o, const dou
                     dV[j * D + k] += P[j] * da[k];
                 }
                 dpi[j] = v;   /* dP_tj (the buffer holds max(T, M)) */
-                mean += P[j] * v;
             }
+            hj__gibbs_weights_backward(dpi, P, T, eps_att); /* the softmax of the scores / eps_att */
             for (size_t j = 0; j < T; j++) {
-                const double dsc = P[j] * (dpi[j] - mean) / eps_att;
+                const double dsc = dpi[j];
                 for (size_t k = 0; k < D; k++) {
                     dQ[t * D + k] += dsc * cl->K[j * D + k];
                     dK[j * D + k] += dsc * cl->Q[t * D + k];
@@ -239,7 +220,7 @@ static void tf_backward_seq(const hj_transformer *tf, const tf_off *o, const dou
                 }
                 dH[t * D + j] = acc;
             }
-        layer_norm_back(dH, cl->Hn, cl->r1, T, D, dX);
+        hj__layer_norm_backward(dX, dH, cl->Hn, cl->r1, T, D);
     }
     /* embedding x_t = s_t e + pos_t */
     for (size_t t = 0; t < T; t++)
