@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "common/linalg.h"
-#include "core/core-impl.h"
+#include "core/kernels.h"
 #include "hjdl/lse.h"
 #include "hjdl/model.h"
 #include "model/layers.h"

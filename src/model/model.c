@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core-impl.h"
+#include "core/kernels.h"
 #include "hjdl/hopf.h"
 #include "hjdl/lse.h"
 #include "hjdl/model.h"

@@ -51,7 +51,7 @@
 
 #include "hjdl/limits.h"
 #include "hjdl/model.h"
-#include "io/io-impl.h"
+#include "io/io.h"
 #include "model/model-impl.h"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core-impl.h"
+#include "core/kernels.h"
 #include "model/model-impl.h"
 
 /* The readout layer of m packed for the kernels: one segment of W neurons

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/linalg.h"
-#include "core/core-impl.h"
+#include "core/kernels.h"
 #include "hjdl/attention.h"
 #include "hjdl/entropy.h"
 #include "hjdl/lse.h"
