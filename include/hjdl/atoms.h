@@ -16,6 +16,8 @@
 #ifndef HJDL_ATOMS_H
 #define HJDL_ATOMS_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/status.h"
@@ -34,32 +36,32 @@ typedef struct hj_atoms {
 } hj_atoms;
 
 /* Validate atoms (N, d >= 1, non-NULL, finite). */
-hj_status hj_atoms_check(const hj_atoms *a, hj_error *err);
+HJ_API hj_status hj_atoms_check(const hj_atoms *a, hj_error *err);
 
 /* Quadratic metric of the anisotropic Hamiltonian H(p) = p^T A p.
  * NULL everywhere below means A = I. */
 typedef struct hj_metric hj_metric;
 
 /* A (d, d) symmetric positive definite; refused with HJ_EDOM otherwise. */
-hj_status hj_metric_alloc(hj_metric **out, const double *A, size_t d, hj_error *err);
-void hj_metric_free(hj_metric *m);
-size_t hj_metric_dim(const hj_metric *m);
-const double *hj_metric_A(const hj_metric *m);      /* (d, d) */
-const double *hj_metric_Ainv(const hj_metric *m);   /* (d, d) */
-double hj_metric_logdet(const hj_metric *m);        /* log det A */
+HJ_API hj_status hj_metric_alloc(hj_metric **out, const double *A, size_t d, hj_error *err);
+HJ_API void hj_metric_free(hj_metric *m);
+HJ_API size_t hj_metric_dim(const hj_metric *m);
+HJ_API const double *hj_metric_A(const hj_metric *m);      /* (d, d) */
+HJ_API const double *hj_metric_Ainv(const hj_metric *m);   /* (d, d) */
+HJ_API double hj_metric_logdet(const hj_metric *m);        /* log det A */
 
 /* The checks of an evaluation at points x (n, d) and time t with viscosity
  * eps; each message starts with `who`. Time: finite and > 0. Eps: finite
  * and >= 0. Metric: NULL or d-dimensional. Points: non-NULL when n > 0 and
  * finite. */
-hj_status hj_check_time(double t, const char *who, hj_error *err);
-hj_status hj_check_eps(double eps, const char *who, hj_error *err);
-hj_status hj_metric_check_dim(const hj_metric *metric, size_t d, const char *who, hj_error *err);
-hj_status hj_points_check(const double *x, size_t n, size_t d, const char *who, hj_error *err);
+HJ_API hj_status hj_check_time(double t, const char *who, hj_error *err);
+HJ_API hj_status hj_check_eps(double eps, const char *who, hj_error *err);
+HJ_API hj_status hj_metric_check_dim(const hj_metric *metric, size_t d, const char *who, hj_error *err);
+HJ_API hj_status hj_points_check(const double *x, size_t n, size_t d, const char *who, hj_error *err);
 
 /* All of them for atoms a: hj_atoms_check, time, eps, metric (a->d) and
  * points, in that order. */
-hj_status hj_atoms_check_eval(const hj_atoms *a, const hj_metric *metric, const double *x,
+HJ_API hj_status hj_atoms_check_eval(const hj_atoms *a, const hj_metric *metric, const double *x,
                               size_t n, double t, double eps, const char *who, hj_error *err);
 
 /* v^T M v for v (d), M (d, d) row-major; M == NULL means the identity. */

@@ -11,6 +11,8 @@
 #ifndef HJDL_ATTENTION_H
 #define HJDL_ATTENTION_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/status.h"
@@ -23,13 +25,13 @@ extern "C" {
  * sum) softmax; never materialises the n x m score matrix (memory
  * O(tile + dv) per query). lse (n) is optional: it receives
  * LSE_eps(q_i K^T) = eps log sum_j exp(q_i . k_j / eps). */
-hj_status hj_attention_forward(const double *Q, const double *K, const double *V,
+HJ_API hj_status hj_attention_forward(const double *Q, const double *K, const double *V,
                                size_t n, size_t m, size_t dk, size_t dv, double eps,
                                double *out, double *lse, hj_error *err);
 
 /* Reference kernel: materialises all scores of a row, two passes. For tests
  * and benchmarks; same contract as hj_attention_forward. */
-hj_status hj_attention_reference(const double *Q, const double *K, const double *V,
+HJ_API hj_status hj_attention_reference(const double *Q, const double *K, const double *V,
                                  size_t n, size_t m, size_t dk, size_t dv, double eps,
                                  double *out, double *lse, hj_error *err);
 

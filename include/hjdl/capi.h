@@ -33,6 +33,8 @@
 #ifndef HJDL_CAPI_H
 #define HJDL_CAPI_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,10 +56,10 @@ extern "C" {
  * "hj_landscape_options", "hj_fold", "hj_bifurcation",
  * "hj_experiment_options", "hj_experiment", "hj_capi_model_info");
  * 0 for any other name (or NULL). */
-size_t hj_capi_sizeof(const char *type);
+HJ_API size_t hj_capi_sizeof(const char *type);
 
 /* free() memory the library allocated and handed to the caller (p may be NULL). */
-void hj_capi_free(void *p);
+HJ_API void hj_capi_free(void *p);
 
 /* ---- models behind an opaque pointer ------------------------------------- */
 
@@ -82,36 +84,36 @@ typedef struct hj_capi_model_info {
  * the preprocessing `pre` fitted on x_raw (n, d_raw) (HJ_PRE_PCA keeps pca_k
  * components; with HJ_PRE_NONE x_raw may be NULL and n 0). *out receives the
  * model (NULL on failure); free it with hj_capi_model_delete. */
-hj_status hj_capi_model_create(hj_model **out, const char *arch, size_t d_raw, size_t n_classes,
+HJ_API hj_status hj_capi_model_create(hj_model **out, const char *arch, size_t d_raw, size_t n_classes,
                                int output_scale, double eps, double t, uint64_t seed,
                                hj_preprocess_kind pre, size_t pca_k, const double *x_raw,
                                size_t n, hj_error *err);
 
 /* Load a .hjm file into a new heap model (*out NULL on failure; the message
  * names the file). */
-hj_status hj_capi_model_load(hj_model **out, const char *path, hj_error *err);
+HJ_API hj_status hj_capi_model_load(hj_model **out, const char *path, hj_error *err);
 
 /* hj_model_free and free the handle (m may be NULL). */
-void hj_capi_model_delete(hj_model *m);
+HJ_API void hj_capi_model_delete(hj_model *m);
 
 /* Fill info from m. */
-void hj_capi_model_info_get(const hj_model *m, hj_capi_model_info *info);
+HJ_API void hj_capi_model_info_get(const hj_model *m, hj_capi_model_info *info);
 
 /* The architecture string ("dense:12,lse:16") into buf (NUL-terminated). */
-void hj_capi_model_arch(const hj_model *m, char *buf, size_t len);
+HJ_API void hj_capi_model_arch(const hj_model *m, char *buf, size_t len);
 
 /* Copy the flat parameters out: out (n), n must equal n_params (HJ_ESHAPE). */
-hj_status hj_capi_model_get_params(const hj_model *m, double *out, size_t n, hj_error *err);
+HJ_API hj_status hj_capi_model_get_params(const hj_model *m, double *out, size_t n, hj_error *err);
 
 /* Replace the flat parameters: in (n), n == n_params (HJ_ESHAPE), every entry
  * finite (HJ_ENAN; the model is then unchanged). */
-hj_status hj_capi_model_set_params(hj_model *m, const double *in, size_t n, hj_error *err);
+HJ_API hj_status hj_capi_model_set_params(hj_model *m, const double *in, size_t n, hj_error *err);
 
 /* Train in place on raw inputs x_raw (n, d_raw) and targets y (n) (values,
  * or class indices as doubles): the model's preprocessing is applied, then
  * hj_model_train (opt->n_data is set there). res may be NULL; a loss trace
  * it receives is freed with hj_capi_free. */
-hj_status hj_capi_model_train(hj_model *m, const double *x_raw, const double *y, size_t n,
+HJ_API hj_status hj_capi_model_train(hj_model *m, const double *x_raw, const double *y, size_t n,
                               const hj_train_options *opt, hj_train_result *res, hj_error *err);
 
 /* Explain summaries of the readout's Gibbs weights at raw points x_raw
@@ -119,7 +121,7 @@ hj_status hj_capi_model_train(hj_model *m, const double *x_raw, const double *y,
  * (n, K) and their neuron indices idx_top (n, K) (classifiers: the predicted
  * class's neurons, numbered c*N + j), descending. K <= neurons per class.
  * Points are processed in chunks: no (n, N) matrix is held. */
-hj_status hj_capi_model_explain(const hj_model *m, const double *x_raw, size_t n, size_t K,
+HJ_API hj_status hj_capi_model_explain(const hj_model *m, const double *x_raw, size_t n, size_t K,
                                 hj_explain *out, double *pi_top, size_t *idx_top, hj_error *err);
 
 /* ---- training as `hjdl fit`, layouts, names, text (capi_fit.c, capi_layout.c) ---- */
@@ -134,7 +136,7 @@ hj_status hj_capi_model_explain(const hj_model *m, const double *x_raw, size_t n
  * their joint mean and sample sd (1 when constant), stored as y_shift and
  * y_scale, as `hjdl fit` does. res, val_loss (best validation loss, NAN
  * without validation) and best_step may be NULL. */
-hj_status hj_capi_model_fit(hj_model *m, const double *x_raw, const double *y, size_t n,
+HJ_API hj_status hj_capi_model_fit(hj_model *m, const double *x_raw, const double *y, size_t n,
                             const double *x_val_raw, const double *y_val, size_t n_val,
                             const hj_train_options *opt, double weight_decay, size_t val_every,
                             size_t patience, const double *eps_grid, size_t n_grid,
@@ -143,26 +145,26 @@ hj_status hj_capi_model_fit(hj_model *m, const double *x_raw, const double *y, s
 
 /* Layer k of the model: out = {kind (hj_layer_kind), width, in, out, offset,
  * count} (see hj_layer); HJ_ERANGE when k >= n_layers. */
-hj_status hj_capi_model_layer(const hj_model *m, size_t k, size_t out[6], hj_error *err);
+HJ_API hj_status hj_capi_model_layer(const hj_model *m, size_t k, size_t out[6], hj_error *err);
 
 /* A stored name, or NULL when unset: which 0 = raw input column k (< d_raw),
  * 1 = the target (k ignored), 2 = the label of class k (< n_classes). The
  * string belongs to the model. */
-const char *hj_capi_model_name(const hj_model *m, int which, size_t k);
+HJ_API const char *hj_capi_model_name(const hj_model *m, int which, size_t k);
 
 /* The regression target scaling: predictions are shift + scale * f. */
-void hj_capi_model_target_scaling(const hj_model *m, double *shift, double *scale);
+HJ_API void hj_capi_model_target_scaling(const hj_model *m, double *shift, double *scale);
 
 /* hj_capi_model_load from .hjm text in memory, text (len) (no NUL needed);
  * name is used in messages. */
-hj_status hj_capi_model_parse(hj_model **out, const char *text, size_t len, const char *name,
+HJ_API hj_status hj_capi_model_parse(hj_model **out, const char *text, size_t len, const char *name,
                               hj_error *err);
 
 /* ---- batches ------------------------------------------------------------- */
 
 /* Attribution entropy H (n) and its gradient grad (n, d) (may be NULL) at n
  * points x (n, d) of an LSE layer: hj_entropy_eval point by point. */
-hj_status hj_capi_entropy_grad(const hj_lse_layer *L, const double *x, size_t n, double *H,
+HJ_API hj_status hj_capi_entropy_grad(const hj_lse_layer *L, const double *x, size_t n, double *H,
                                double *grad, hj_error *err);
 
 /* ---- experiments --------------------------------------------------------- */
@@ -170,7 +172,7 @@ hj_status hj_capi_entropy_grad(const hj_lse_layer *L, const double *x, size_t n,
 /* Run the registered experiment `name` with opt (hj_experiment_run: it
  * writes opt->out_dir/NAME/ with summary.json) and free its result. An
  * unknown name is HJ_EINVAL with the list of known names. */
-hj_status hj_capi_experiment_run(const char *name, const hj_experiment_options *opt,
+HJ_API hj_status hj_capi_experiment_run(const char *name, const hj_experiment_options *opt,
                                  hj_error *err);
 
 #ifdef __cplusplus

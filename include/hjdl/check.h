@@ -8,6 +8,8 @@
 #ifndef HJDL_CHECK_H
 #define HJDL_CHECK_H
 
+#include "hjdl/export.h"
+
 #include <stdio.h>
 #include <stddef.h>
 
@@ -33,23 +35,23 @@ typedef struct hj_check_list {
 
 /* Append a check; pass = (value <= threshold). Names longer than the field
  * are truncated. HJ_ENOMEM on allocation failure. */
-hj_status hj_check_add(hj_check_list *list, const char *claim, const char *name,
+HJ_API hj_status hj_check_add(hj_check_list *list, const char *claim, const char *name,
                        double value, double threshold, hj_error *err);
 
 /* Number of failing checks. */
-size_t hj_check_failures(const hj_check_list *list);
+HJ_API size_t hj_check_failures(const hj_check_list *list);
 
 /* Free the items; leaves the list empty and reusable. */
-void hj_check_list_free(hj_check_list *list);
+HJ_API void hj_check_list_free(hj_check_list *list);
 
 /* Write the list as a JSON array of {"claim","name","value","threshold","pass"}
  * objects (numbers with %.17g; non-finite values as strings "inf"/"nan"). */
-hj_status hj_check_list_write_json(FILE *f, const hj_check_list *list, hj_error *err);
+HJ_API hj_status hj_check_list_write_json(FILE *f, const hj_check_list *list, hj_error *err);
 
 /* Write a JSON string literal (quotes and escapes included) for s. */
-void hj_json_write_string(FILE *f, const char *s);
+HJ_API void hj_json_write_string(FILE *f, const char *s);
 /* Write a JSON number, or the string "inf", "-inf", "nan" when not finite. */
-void hj_json_write_number(FILE *f, double v);
+HJ_API void hj_json_write_number(FILE *f, double v);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef HJDL_DATA_H
 #define HJDL_DATA_H
 
+#include "hjdl/export.h"
+
 #include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,9 +28,9 @@ typedef struct hj_matrix {
 } hj_matrix;
 
 /* Zero-initialised rows x cols matrix (names NULL). */
-hj_status hj_matrix_alloc(hj_matrix *m, size_t rows, size_t cols, hj_error *err);
+HJ_API hj_status hj_matrix_alloc(hj_matrix *m, size_t rows, size_t cols, hj_error *err);
 /* Free storage and names; leaves *m zeroed. Safe on a zeroed matrix. */
-void hj_matrix_free(hj_matrix *m);
+HJ_API void hj_matrix_free(hj_matrix *m);
 
 /* Parse CSV text: first line is a header of column names, then one numeric
  * row per line; separators ',' (whitespace around fields allowed), '\n' or
@@ -36,20 +38,20 @@ void hj_matrix_free(hj_matrix *m);
  * ignored. Rejects: empty input, no data rows, ragged rows, non-numeric
  * fields, NaN/Inf (HJ_ENAN), values out of double range. Messages read
  * "NAME:LINE:COL: ...", NAME being `name`. */
-hj_status hj_csv_parse(const char *text, size_t len, const char *name,
+HJ_API hj_status hj_csv_parse(const char *text, size_t len, const char *name,
                        hj_matrix *out, hj_error *err);
-hj_status hj_csv_read(const char *path, hj_matrix *out, hj_error *err);
+HJ_API hj_status hj_csv_read(const char *path, hj_matrix *out, hj_error *err);
 
 /* Parse a .npy buffer (format 1.0/2.0/3.0): dtype <f8, <f4, <i4, <i8, |u1
  * (and big-endian forms), C or Fortran order, 1-D (n -> n x 1) or 2-D.
  * Rejects truncated data, bad magic/header, other dtypes, NaN/Inf. */
-hj_status hj_npy_parse(const void *buf, size_t len, const char *name,
+HJ_API hj_status hj_npy_parse(const void *buf, size_t len, const char *name,
                        hj_matrix *out, hj_error *err);
-hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err);
+HJ_API hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err);
 
 /* Read by extension (hj_format_of_path; none or unknown: CSV), checking
  * that the content matches (hj_matrix_read_with with default options). */
-hj_status hj_matrix_read(const char *path, hj_matrix *out, hj_error *err);
+HJ_API hj_status hj_matrix_read(const char *path, hj_matrix *out, hj_error *err);
 
 /* ---- file formats ------------------------------------------------------------
  * csv   comma-separated text, a header line of names (hj_csv_parse)
@@ -75,18 +77,18 @@ typedef enum hj_format {
 } hj_format;
 
 /* "csv", "tsv", "npy", "npz", "libsvm" ("auto" for HJ_FORMAT_AUTO). */
-const char *hj_format_name(hj_format f);
+HJ_API const char *hj_format_name(hj_format f);
 /* The format named name (those of hj_format_name; "svmlight" and "svm" are
  * libsvm); HJ_EINVAL "unknown format 'X' (csv, tsv, npy, npz or libsvm)". */
-hj_status hj_format_parse(const char *name, hj_format *f, hj_error *err);
+HJ_API hj_status hj_format_parse(const char *name, hj_format *f, hj_error *err);
 /* By extension, any case: .csv, .tsv/.tab, .npy, .npz, .svm/.libsvm/.svmlight;
  * HJ_FORMAT_AUTO for a path without one of these. */
-hj_format hj_format_of_path(const char *path);
+HJ_API hj_format hj_format_of_path(const char *path);
 /* By content: a .npy magic, a zip signature (npz), else a text format:
  * libsvm when one of the first 16 lines (not '#' comments) has INDEX:VALUE
  * as its second field and none has a comma, tsv when the first line has a
  * tab and no comma, csv otherwise. */
-hj_format hj_format_sniff(const void *buf, size_t len);
+HJ_API hj_format hj_format_sniff(const void *buf, size_t len);
 
 typedef struct hj_read_options {
     hj_format format;  /* HJ_FORMAT_AUTO: by the name's extension, else CSV */
@@ -99,54 +101,54 @@ typedef struct hj_read_options {
  * that is plainly another format is refused with HJ_EFORMAT saying so,
  * e.g. "x.csv: holds a NumPy .npy array, not CSV text (rename it x.npy or
  * give --format npy)". */
-hj_status hj_matrix_parse(const void *buf, size_t len, const char *name,
+HJ_API hj_status hj_matrix_parse(const void *buf, size_t len, const char *name,
                           const hj_read_options *o, hj_matrix *out, hj_error *err);
 /* The file at path; "-" is standard input (read to its end, named
  * "<stdin>", its format o->format or else hj_format_sniff). */
-hj_status hj_matrix_read_with(const char *path, const hj_read_options *o, hj_matrix *out,
+HJ_API hj_status hj_matrix_read_with(const char *path, const hj_read_options *o, hj_matrix *out,
                               hj_error *err);
 
 /* The format a table written to path takes: forced (not AUTO), else its
  * extension, else (no extension, or "-") CSV. HJ_EINVAL "PATH: '.EXT' is not
  * a table format; tables are written as .csv, .tsv, .npy or .npz" for any
  * other extension and for libsvm (read only). */
-hj_status hj_format_for_write(const char *path, hj_format forced, hj_format *f, hj_error *err);
+HJ_API hj_status hj_format_for_write(const char *path, hj_format forced, hj_format *f, hj_error *err);
 /* Write m in format f (csv, tsv, npy, npz; names as hj_csv_write) to an
  * open stream, or to path atomically. */
-hj_status hj_matrix_write_stream(FILE *f, hj_format fmt, const hj_matrix *m,
+HJ_API hj_status hj_matrix_write_stream(FILE *f, hj_format fmt, const hj_matrix *m,
                                  const char *const *names, hj_error *err);
-hj_status hj_matrix_write_format(const char *path, hj_format fmt, const hj_matrix *m,
+HJ_API hj_status hj_matrix_write_format(const char *path, hj_format fmt, const hj_matrix *m,
                                  const char *const *names, hj_error *err);
 
 /* The shortest "%.Ng" text of v (N = 1..17) that reads back as exactly v,
  * e.g. "0.1" rather than 0.10000000000000001: numbers printed for people.
  * buf should hold 32 bytes; returns buf. */
-char *hj_double_text(double v, char *buf, size_t len);
+HJ_API char *hj_double_text(double v, char *buf, size_t len);
 
 /* NumPy .npz archives (see above). */
-hj_status hj_npz_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
+HJ_API hj_status hj_npz_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
                        hj_error *err);
-hj_status hj_npz_write_stream(FILE *f, const hj_matrix *m, const char *const *names,
+HJ_API hj_status hj_npz_write_stream(FILE *f, const hj_matrix *m, const char *const *names,
                               hj_error *err);
 /* libsvm/svmlight text (see above); features 0: the largest index. */
-hj_status hj_libsvm_parse(const char *text, size_t len, const char *name, size_t features,
+HJ_API hj_status hj_libsvm_parse(const char *text, size_t len, const char *name, size_t features,
                           hj_matrix *out, hj_error *err);
 
 /* Write CSV with the given header names (cols entries; NULL -> m->names,
  * and if that is NULL too, c1..cN), values printed with %.17g in the C
  * locale so they round-trip exactly. */
-hj_status hj_csv_write_stream(FILE *f, const hj_matrix *m, const char *const *names,
+HJ_API hj_status hj_csv_write_stream(FILE *f, const hj_matrix *m, const char *const *names,
                               hj_error *err);
 /* Same to a file, atomically (write PATH.tmp.XXXXXX, fsync, rename). */
-hj_status hj_csv_write(const char *path, const hj_matrix *m, const char *const *names,
+HJ_API hj_status hj_csv_write(const char *path, const hj_matrix *m, const char *const *names,
                        hj_error *err);
 /* .npy (format 1.0, <f8, C order, 2-D), atomically. */
-hj_status hj_npy_write(const char *path, const hj_matrix *m, hj_error *err);
+HJ_API hj_status hj_npy_write(const char *path, const hj_matrix *m, hj_error *err);
 /* 1 when s[0..n) is exactly a decimal number [+-](D+[.D*] | .D+)[(e|E)[+-]D+]
  * (no spaces, no hex, no inf/nan): the one number syntax of hjdl, in every
  * text format it reads and in the options of the command-line tool. A
  * subnormal value is accepted; one below the smallest subnormal reads as 0. */
-int hj_number_syntax(const char *s, size_t n);
+HJ_API int hj_number_syntax(const char *s, size_t n);
 
 /* ---- output paths --------------------------------------------------------
  * Every writer of hjdl (matrices, models, reports, plots) writes only to a
@@ -159,25 +161,25 @@ int hj_number_syntax(const char *s, size_t n);
  * running, last written before this process started) is removed by the next
  * write into that directory. Path "-" names standard output for every
  * writer (written directly, once the data are validated). */
-hj_status hj_output_check(const char *path, hj_error *err);
+HJ_API hj_status hj_output_check(const char *path, hj_error *err);
 /* 1 when a and b are the same string or name the same existing file
  * (device and inode, through links), else 0. */
-int hj_path_same_file(const char *a, const char *b);
+HJ_API int hj_path_same_file(const char *a, const char *b);
 
 /* The zlib CRC-32 and the size of the whole file at path, read in 1 MiB
  * chunks: what ranks of a distributed run compare to agree they read the
  * same data. HJ_EIO naming path when it cannot be read. */
-hj_status hj_file_crc32(const char *path, uint32_t *crc, uint64_t *bytes, hj_error *err);
+HJ_API hj_status hj_file_crc32(const char *path, uint32_t *crc, uint64_t *bytes, hj_error *err);
 
 /* mkdir -p: create path and its missing parents (mode 0755). HJ_EIO
  * naming the component that failed, or when path exists but is not a
  * directory. */
-hj_status hj_make_dirs(const char *path, hj_error *err);
+HJ_API hj_status hj_make_dirs(const char *path, hj_error *err);
 
 /* By extension: .tsv, .npy, .npz, and CSV for .csv and any other
  * extension (the command-line tool refuses those first, hj_format_for_write);
  * .svm/.libsvm are refused (read only). */
-hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *const *names,
+HJ_API hj_status hj_matrix_write(const char *path, const hj_matrix *m, const char *const *names,
                           hj_error *err);
 
 /* ---- streaming row readers ---------------------------------------------------
@@ -204,31 +206,31 @@ typedef struct hj_rows hj_rows;
 /* Open path for streaming. *out = NULL on failure. Errors: HJ_EIO (cannot
  * open/read), HJ_EFORMAT (bad header, empty file, no data rows, truncated
  * .npy, NUL byte in a CSV), HJ_ENOMEM. */
-hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err);
+HJ_API hj_status hj_rows_open(const char *path, hj_rows **out, hj_error *err);
 /* Close and free (NULL is a no-op). */
-void hj_rows_close(hj_rows *r);
+HJ_API void hj_rows_close(hj_rows *r);
 
-size_t hj_rows_count(const hj_rows *r);              /* data rows (>= 1) */
-size_t hj_rows_cols(const hj_rows *r);               /* columns (>= 1) */
+HJ_API size_t hj_rows_count(const hj_rows *r);              /* data rows (>= 1) */
+HJ_API size_t hj_rows_cols(const hj_rows *r);               /* columns (>= 1) */
 /* CSV column names (cols entries, owned by r), or NULL for .npy. */
 const char *const *hj_rows_names(const hj_rows *r);
 /* Index of the next row hj_rows_read returns (count at the end). */
-size_t hj_rows_tell(const hj_rows *r);
+HJ_API size_t hj_rows_tell(const hj_rows *r);
 
 /* Position the reader at row `row` (0-based, row <= count; count = end).
  * CSV: O(1024) lines from the nearest index entry. HJ_EINVAL past the end. */
-hj_status hj_rows_seek(hj_rows *r, size_t row, hj_error *err);
+HJ_API hj_status hj_rows_seek(hj_rows *r, size_t row, hj_error *err);
 
 /* Read the next up to max_rows rows into buf (max_rows, cols), row-major;
  * *got receives how many (0 at the end; fewer than max_rows only at the
  * end). On error *got = 0, the rows of buf are unspecified and the position
  * is undefined until the next hj_rows_seek. */
-hj_status hj_rows_read(hj_rows *r, double *buf, size_t max_rows, size_t *got, hj_error *err);
+HJ_API hj_status hj_rows_read(hj_rows *r, double *buf, size_t max_rows, size_t *got, hj_error *err);
 
 /* Rows [begin, end) of path into a fresh matrix (names from the CSV header,
  * NULL for .npy): open + seek + read + close. HJ_EINVAL unless
  * begin < end <= count. On failure *out is zeroed. */
-hj_status hj_rows_read_range(const char *path, size_t begin, size_t end, hj_matrix *out,
+HJ_API hj_status hj_rows_read_range(const char *path, size_t begin, size_t end, hj_matrix *out,
                              hj_error *err);
 
 #ifdef __cplusplus

@@ -5,6 +5,8 @@
 #ifndef HJDL_DATASET_H
 #define HJDL_DATASET_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/data.h"
@@ -19,10 +21,10 @@ extern "C" {
  * n x 1 matrix, ndim >= 2 an n x (prod other dims) matrix; values as stored
  * (no scaling). Rejects truncated/oversized data, bad magic, ndim 0 or > 4,
  * zero dims, NaN/Inf. */
-hj_status hj_idx_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
+HJ_API hj_status hj_idx_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
                        hj_error *err);
 /* Read an IDX file, gunzipping it when it is gzip (zlib), raw otherwise. */
-hj_status hj_idx_read(const char *path, hj_matrix *out, hj_error *err);
+HJ_API hj_status hj_idx_read(const char *path, hj_matrix *out, hj_error *err);
 
 typedef struct hj_dataset {
     hj_matrix x_train;   /* (n_train, d), pixels scaled to [0, 1] */
@@ -38,8 +40,8 @@ typedef struct hj_dataset {
 /* Load a named data set: "fashion-mnist" (60000 train / 10000 test, d = 784,
  * 10 classes) from dir (NULL: HJ_FASHION_MNIST_DIR). The message for a
  * missing directory says which package provides it. */
-hj_status hj_dataset_load(const char *name, const char *dir, hj_dataset *ds, hj_error *err);
-void hj_dataset_free(hj_dataset *ds);
+HJ_API hj_status hj_dataset_load(const char *name, const char *dir, hj_dataset *ds, hj_error *err);
+HJ_API void hj_dataset_free(hj_dataset *ds);
 
 /* ---- preprocessing ------------------------------------------------------ */
 
@@ -61,14 +63,14 @@ typedef struct hj_preprocess {
 /* Fit on X (n, d_raw). k is used by PCA only (1 <= k <= d_raw). PCA uses
  * LAPACK's symmetric eigensolver on the covariance; component signs are
  * fixed (largest-magnitude entry positive) so fits are reproducible. */
-hj_status hj_preprocess_fit(hj_preprocess *p, hj_preprocess_kind kind, const double *X,
+HJ_API hj_status hj_preprocess_fit(hj_preprocess *p, hj_preprocess_kind kind, const double *X,
                             size_t n, size_t d_raw, size_t k, hj_error *err);
 /* out (n, d_out) = transform of X (n, d_raw); out must not alias X unless NONE. */
-hj_status hj_preprocess_apply(const hj_preprocess *p, const double *X, size_t n, double *out,
+HJ_API hj_status hj_preprocess_apply(const hj_preprocess *p, const double *X, size_t n, double *out,
                               hj_error *err);
-void hj_preprocess_free(hj_preprocess *p);
+HJ_API void hj_preprocess_free(hj_preprocess *p);
 /* Deep copy. */
-hj_status hj_preprocess_copy(hj_preprocess *dst, const hj_preprocess *src, hj_error *err);
+HJ_API hj_status hj_preprocess_copy(hj_preprocess *dst, const hj_preprocess *src, hj_error *err);
 
 #ifdef __cplusplus
 }

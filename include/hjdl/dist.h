@@ -20,6 +20,8 @@
 #ifndef HJDL_DIST_H
 #define HJDL_DIST_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,64 +49,64 @@ typedef struct hj_dist_stats {
 
 /* 1 if this process was started by an MPI launcher (OMPI_COMM_WORLD_SIZE,
  * PMIX_RANK or PMI_SIZE in the environment), else 0. Pure query. */
-int hj_dist_launched(void);
+HJ_API int hj_dist_launched(void);
 
 /* Create the context. Under an MPI launcher (and built with MPI) this calls
  * MPI_Init_thread (funneled) and sets MPI_ERRORS_RETURN on a duplicate of
  * MPI_COMM_WORLD; otherwise it makes a 1-process context without touching
  * MPI. argc/argv may be NULL. Free with hj_dist_finalize. */
-hj_status hj_dist_init(hj_dist **ctx, int *argc, char ***argv, hj_error *err);
+HJ_API hj_status hj_dist_init(hj_dist **ctx, int *argc, char ***argv, hj_error *err);
 
 /* Free the context; calls MPI_Finalize if hj_dist_init called MPI_Init.
  * NULL is a no-op. */
-void hj_dist_finalize(hj_dist *ctx);
+HJ_API void hj_dist_finalize(hj_dist *ctx);
 
 /* Rank in [0, size) and number of ranks (0 and 1 for a NULL context). */
-int hj_dist_rank(const hj_dist *ctx);
-int hj_dist_size(const hj_dist *ctx);
+HJ_API int hj_dist_rank(const hj_dist *ctx);
+HJ_API int hj_dist_size(const hj_dist *ctx);
 /* 1 when the context runs on MPI (even with one rank), else 0. */
-int hj_dist_is_mpi(const hj_dist *ctx);
+HJ_API int hj_dist_is_mpi(const hj_dist *ctx);
 /* 1 if hjdl was built with the MPI backend. */
-int hj_dist_built_with_mpi(void);
+HJ_API int hj_dist_built_with_mpi(void);
 
 /* Balanced contiguous range of n items for rank r of p (p >= 1, r < p):
  * the first n % p ranks get one more item; ranges tile [0, n) in rank order
  * (stream.h's hj_stream_range). */
-void hj_dist_range(size_t n, int rank, int size, size_t *begin, size_t *end);
+HJ_API void hj_dist_range(size_t n, int rank, int size, size_t *begin, size_t *end);
 
 /* The shard of streamed evaluation (stream.h) on ctx: this rank of the
  * run, with hj_dist_agree, hj_dist_reduce_partial and hj_dist_reduce_topk
  * as its collectives. ctx must outlive the shard's use. */
-void hj_dist_shard(hj_dist *ctx, hj_shard *out);
+HJ_API void hj_dist_shard(hj_dist *ctx, hj_shard *out);
 
 /* buf (n) <- its element-wise sum over all ranks, IN RANK ORDER and
  * bit-identical on every rank (a reduction to rank 0 followed by a
  * broadcast, so every rank continues from the same numbers). */
-hj_status hj_dist_allreduce_sum(hj_dist *ctx, double *buf, size_t n, hj_error *err);
+HJ_API hj_status hj_dist_allreduce_sum(hj_dist *ctx, double *buf, size_t n, hj_error *err);
 
 /* Same signature as hj_allreduce_fn (optim.h): ctx is an hj_dist. */
-hj_status hj_dist_allreduce_sum_cb(void *ctx, double *buf, size_t n, hj_error *err);
+HJ_API hj_status hj_dist_allreduce_sum_cb(void *ctx, double *buf, size_t n, hj_error *err);
 
 /* Merge the partial states P (n, 3 + dv) (partial.h) of all ranks into
  * rank 0's P with a user-defined MPI reduction that calls hj_partial_merge
  * (eps and dv travel as attributes of the record datatype). Other ranks'
  * P is left unspecified. One rank: no-op. */
-hj_status hj_dist_reduce_partial(hj_dist *ctx, double *P, size_t n, size_t dv, double eps,
+HJ_API hj_status hj_dist_reduce_partial(hj_dist *ctx, double *P, size_t n, size_t dv, double eps,
                                  hj_error *err);
 
 /* Merge the top-K states of all ranks (same n and K) into rank 0's tk with
  * a user-defined MPI reduction that calls hj_topk_merge. Other ranks' tk
  * is left unspecified. One rank: no-op. */
-hj_status hj_dist_reduce_topk(hj_dist *ctx, hj_topk *tk, hj_error *err);
+HJ_API hj_status hj_dist_reduce_topk(hj_dist *ctx, hj_topk *tk, hj_error *err);
 
 /* Broadcast len bytes of buf from root to every rank. */
-hj_status hj_dist_bcast(hj_dist *ctx, void *buf, size_t len, int root, hj_error *err);
+HJ_API hj_status hj_dist_bcast(hj_dist *ctx, void *buf, size_t len, int root, hj_error *err);
 
 /* Gather variable-length byte buffers on rank 0: on rank 0 *out receives a
  * malloc'ed concatenation (free() it) and lens (size entries, caller-owned)
  * the length from each rank; elsewhere *out = NULL and lens is untouched
  * (may be NULL). */
-hj_status hj_dist_gather_bytes(hj_dist *ctx, const void *buf, size_t len, void **out,
+HJ_API hj_status hj_dist_gather_bytes(hj_dist *ctx, const void *buf, size_t len, void **out,
                                size_t *lens, hj_error *err);
 
 /* Collective status agreement: every rank passes its own status (and its
@@ -116,20 +118,20 @@ hj_status hj_dist_gather_bytes(hj_dist *ctx, const void *buf, size_t len, void *
  * failed) counts only when no rank has a failure of its own. *failed_rank
  * (may be NULL) gets R or -1. A communication failure of the agreement itself is returned as
  * an error too. */
-hj_status hj_dist_agree(hj_dist *ctx, hj_status local, const hj_error *local_err,
+HJ_API hj_status hj_dist_agree(hj_dist *ctx, hj_status local, const hj_error *local_err,
                         int *failed_rank, hj_error *err);
 
 /* Block until every rank has reached it, sleeping (1 ms polls) rather
  * than spinning: call it before a collective that some ranks may reach
  * long before others. */
-hj_status hj_dist_barrier(hj_dist *ctx, hj_error *err);
+HJ_API hj_status hj_dist_barrier(hj_dist *ctx, hj_error *err);
 
 /* End the whole job at once (MPI_Abort with code when running on MPI);
  * returns only when there is no MPI, leaving the exit to the caller. */
-void hj_dist_abort(hj_dist *ctx, int code);
+HJ_API void hj_dist_abort(hj_dist *ctx, int code);
 
 /* Counters of this rank (zeros for NULL). */
-void hj_dist_stats_get(const hj_dist *ctx, hj_dist_stats *out);
+HJ_API void hj_dist_stats_get(const hj_dist *ctx, hj_dist_stats *out);
 
 #ifdef __cplusplus
 }

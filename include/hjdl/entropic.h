@@ -8,6 +8,8 @@
 #ifndef HJDL_ENTROPIC_H
 #define HJDL_ENTROPIC_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/status.h"
@@ -27,14 +29,14 @@ typedef struct hj_entropic_result {
  * safeguarded by bisection on a bracket, to |sum pi - 1| <= tol.
  * eps == 0 is the linear programme: value max z, pi uniform on the ties.
  * z (N), pi (N) output (may be NULL). HJ_EMAXITER if max_iter is exhausted. */
-hj_status hj_entropic_dual_newton(const double *z, size_t N, double eps, double tol,
+HJ_API hj_status hj_entropic_dual_newton(const double *z, size_t N, double eps, double tol,
                                   size_t max_iter, double *pi,
                                   hj_entropic_result *res, hj_error *err);
 
 /* Entropic mirror descent (exponentiated gradient) on the primal, step
  * eta = 1/(2 eps), from the uniform distribution, until the change in pi
  * (l1) is <= tol. eps > 0. Same outputs. */
-hj_status hj_entropic_mirror_descent(const double *z, size_t N, double eps, double tol,
+HJ_API hj_status hj_entropic_mirror_descent(const double *z, size_t N, double eps, double tol,
                                      size_t max_iter, double *pi,
                                      hj_entropic_result *res, hj_error *err);
 

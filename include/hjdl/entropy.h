@@ -13,6 +13,8 @@
 #ifndef HJDL_ENTROPY_H
 #define HJDL_ENTROPY_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/lse.h"
@@ -23,14 +25,14 @@ extern "C" {
 #endif
 
 /* Entropy of a probability vector p (N), with 0 log 0 = 0. */
-double hj_entropy_vec(const double *p, size_t N);
+HJ_API double hj_entropy_vec(const double *p, size_t N);
 
 /* H, grad H (d) and hess H (d, d) at one point x (d); grad/hess may be NULL. */
-hj_status hj_entropy_eval(const hj_lse_layer *L, const double *x, double *H,
+HJ_API hj_status hj_entropy_eval(const hj_lse_layer *L, const double *x, double *H,
                           double *grad, double *hess, hj_error *err);
 
 /* H at n points (H: n). */
-hj_status hj_entropy_batch(const hj_lse_layer *L, const double *x, size_t n,
+HJ_API hj_status hj_entropy_batch(const hj_lse_layer *L, const double *x, size_t n,
                            double *H, hj_error *err);
 
 #ifdef __cplusplus

@@ -18,6 +18,8 @@
 #ifndef HJDL_EXPERIMENT_H
 #define HJDL_EXPERIMENT_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +37,7 @@ typedef enum hj_verdict {
 } hj_verdict;
 
 /* "agrees", "disagrees", "inconclusive". */
-const char *hj_verdict_name(hj_verdict v);
+HJ_API const char *hj_verdict_name(hj_verdict v);
 
 /* Where a claim comes from (SPEC §4): the paper's own statement, or a
  * further test hjdl adds. The report lists the paper's claims first. */
@@ -45,7 +47,7 @@ typedef enum hj_claim_source {
 } hj_claim_source;
 
 /* "paper", "hjdl". */
-const char *hj_claim_source_name(hj_claim_source s);
+HJ_API const char *hj_claim_source_name(hj_claim_source s);
 
 /* The form of a claim about a measured number m with 95 % interval
  * I = [lo, hi], prediction p and tolerance delta >= 0 (SPEC §4):
@@ -69,18 +71,18 @@ typedef enum hj_claim_form {
 } hj_claim_form;
 
 /* "equals", "at most", "at least", "at least as fast as", "trend". */
-const char *hj_claim_form_name(hj_claim_form f);
+HJ_API const char *hj_claim_form_name(hj_claim_form f);
 
 /* The three-way verdict of the rule above (a pure function: the unit tests
  * drive it through every case). why (may be NULL) receives one sentence
  * saying which case decided it. */
-hj_verdict hj_verdict_decide(hj_claim_form form, double predicted, double tolerance, double lo,
+HJ_API hj_verdict hj_verdict_decide(hj_claim_form form, double predicted, double tolerance, double lo,
                              double hi, char *why, size_t why_len);
 
 /* The rule's text for a form, prediction and tolerance, for summary.json
  * and the report, e.g. "agrees when the 95 % interval lies inside
  * [-0.55, -0.45]; disagrees when it misses it; inconclusive otherwise". */
-void hj_claim_rule_text(hj_claim_form form, double predicted, double tolerance, char *buf,
+HJ_API void hj_claim_rule_text(hj_claim_form form, double predicted, double tolerance, char *buf,
                         size_t len);
 
 /* One part of a claim's 95 % interval: its name ("seeds", "fit range",
@@ -122,16 +124,16 @@ typedef struct hj_claim_measurement {
 /* Add a part (name, 95 % half-width) to m; parts beyond HJ_CLAIM_MAX_PARTS
  * are refused (HJ_EINVAL). A non-finite half-width is kept (it makes the
  * interval non-finite, hence the verdict inconclusive). */
-hj_status hj_claim_part(hj_claim_measurement *m, const char *name, double half_width, hj_error *err);
+HJ_API hj_status hj_claim_part(hj_claim_measurement *m, const char *name, double half_width, hj_error *err);
 
 /* The 95 % half-width of a mean (or fitted coefficient) from its standard
  * error se with dof degrees of freedom: t_{0.975, dof} * se (dof = 0: 1.96,
  * the normal quantile). */
-double hj_claim_half_width_se(double se, size_t dof);
+HJ_API double hj_claim_half_width_se(double se, size_t dof);
 
 /* The 0.975 quantile of Student's t with dof >= 1 degrees of freedom
  * (dof = 0: the normal 1.959964). */
-double hj_student_t975(size_t dof);
+HJ_API double hj_student_t975(size_t dof);
 
 typedef struct hj_claim {
     char claim[8];          /* SPEC id, e.g. "C8" */
@@ -182,36 +184,36 @@ typedef struct hj_result {
     double seconds;
 } hj_result;
 
-hj_status hj_result_param_num(hj_result *r, const char *key, double v, hj_error *err);
-hj_status hj_result_param_text(hj_result *r, const char *key, const char *text, hj_error *err);
-hj_status hj_result_metric(hj_result *r, const char *key, double v, hj_error *err);
+HJ_API hj_status hj_result_param_num(hj_result *r, const char *key, double v, hj_error *err);
+HJ_API hj_status hj_result_param_text(hj_result *r, const char *key, const char *text, hj_error *err);
+HJ_API hj_status hj_result_metric(hj_result *r, const char *key, double v, hj_error *err);
 /* Append a check (value <= threshold). */
-hj_status hj_result_check(hj_result *r, const char *claim, const char *name, double value,
+HJ_API hj_status hj_result_check(hj_result *r, const char *claim, const char *name, double value,
                           double threshold, hj_error *err);
 /* Append a claim by the rule of hj_verdict_decide: spec is validated
  * (tolerance >= 0 and finite with a reason, a paper claim with its words,
  * TREND with p = +-1 and delta = 0, a trained claim with the budget part;
  * HJ_EINVAL naming what is missing otherwise), the interval is
  * m.value +/- sqrt(sum half_width^2), and the verdict is decided here. */
-hj_status hj_result_claim_add(hj_result *r, const hj_claim_spec *spec, const hj_claim_measurement *m,
+HJ_API hj_status hj_result_claim_add(hj_result *r, const hj_claim_spec *spec, const hj_claim_measurement *m,
                               hj_error *err);
 /* Record a figure already rendered into r->dir (see plot.h). */
-hj_status hj_result_figure(hj_result *r, const char *file, const char *caption, hj_error *err);
+HJ_API hj_status hj_result_figure(hj_result *r, const char *file, const char *caption, hj_error *err);
 /* Append a sentence to the notes (printf-style; truncated when full). */
-void hj_result_note(hj_result *r, const char *fmt, ...)
+HJ_API void hj_result_note(hj_result *r, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-void hj_result_free(hj_result *r);
+HJ_API void hj_result_free(hj_result *r);
 /* Write summary.json (atomically). */
-hj_status hj_result_write_summary(const hj_result *r, const char *path, hj_error *err);
+HJ_API hj_status hj_result_write_summary(const hj_result *r, const char *path, hj_error *err);
 /* Path helper: buf = r->dir + "/" + file (HJ_EINVAL if it does not fit). */
-hj_status hj_result_path(const hj_result *r, const char *file, char *buf, size_t len, hj_error *err);
+HJ_API hj_status hj_result_path(const hj_result *r, const char *file, char *buf, size_t len, hj_error *err);
 
 /* Write a table (rows, cols) with header names (cols entries) as CSV into
  * r->dir/file (atomically, %.17g). */
-hj_status hj_result_write_csv(const hj_result *r, const char *file, const char *const *names,
+HJ_API hj_status hj_result_write_csv(const hj_result *r, const char *file, const char *const *names,
                               const double *data, size_t rows, size_t cols, hj_error *err);
 
 /* Progress of a long experiment: stage text and overall fraction in [0, 1]. */
@@ -233,7 +235,7 @@ typedef struct hj_experiment_options {
 } hj_experiment_options;
 
 /* Defaults: not quick, seeds 0, out_dir "hjdl-out", overrides unset, seed 1. */
-void hj_experiment_options_default(hj_experiment_options *o);
+HJ_API void hj_experiment_options_default(hj_experiment_options *o);
 
 typedef struct hj_experiment {
     const char *name;
@@ -245,17 +247,17 @@ typedef struct hj_experiment {
     hj_status (*run)(const hj_experiment_options *opt, hj_result *res, hj_error *err);
 } hj_experiment;
 
-size_t hj_experiment_count(void);
-const hj_experiment *hj_experiment_at(size_t i);
-const hj_experiment *hj_experiment_find(const char *name);
+HJ_API size_t hj_experiment_count(void);
+HJ_API const hj_experiment *hj_experiment_at(size_t i);
+HJ_API const hj_experiment *hj_experiment_find(const char *name);
 
 /* Create out_dir/NAME, run the experiment, time it, and write summary.json.
  * res is initialised here; free it with hj_result_free. */
-hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options *opt,
+HJ_API hj_status hj_experiment_run(const hj_experiment *e, const hj_experiment_options *opt,
                             hj_result *res, hj_error *err);
 
 /* Report progress through opt->progress if set. */
-void hj_experiment_progress(const hj_experiment_options *opt, const char *experiment,
+HJ_API void hj_experiment_progress(const hj_experiment_options *opt, const char *experiment,
                             const char *stage, double fraction);
 
 #ifdef __cplusplus

@@ -31,6 +31,8 @@
 #ifndef HJDL_HOPF_H
 #define HJDL_HOPF_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/atoms.h"
@@ -54,28 +56,28 @@ typedef struct hj_hc_out {
 
 /* Evaluate the Hopf–Cole solution (Hopf–Lax when eps == 0) at n points and
  * time t > 0. metric may be NULL (A = I). */
-hj_status hj_hopf_cole_eval(const hj_atoms *a, const hj_metric *metric,
+HJ_API hj_status hj_hopf_cole_eval(const hj_atoms *a, const hj_metric *metric,
                             const double *x, size_t n, double t, double eps,
                             const hj_hc_out *out, hj_error *err);
 
 /* Hopf–Lax u_0(x_i, t) = min_j {g_j + |x_i - y_j|^2_A^{-1}/(4t)} and the
  * minimising atom index (argmin may be NULL; ties: smallest index). */
-hj_status hj_hopf_lax_eval(const hj_atoms *a, const hj_metric *metric,
+HJ_API hj_status hj_hopf_lax_eval(const hj_atoms *a, const hj_metric *metric,
                            const double *x, size_t n, double t,
                            double *u, size_t *argmin, hj_error *err);
 
 /* Weights (w (N,d), b (N)) -> atoms (y (N,d), g (N)) at time t > 0. */
-hj_status hj_weights_to_atoms(const double *w, const double *b, size_t N, size_t d,
+HJ_API hj_status hj_weights_to_atoms(const double *w, const double *b, size_t N, size_t d,
                               double t, const hj_metric *metric,
                               double *y, double *g, hj_error *err);
 
 /* Atoms (y, g) -> weights (w, b) at time t > 0. */
-hj_status hj_atoms_to_weights(const double *y, const double *g, size_t N, size_t d,
+HJ_API hj_status hj_atoms_to_weights(const double *y, const double *g, size_t N, size_t d,
                               double t, const hj_metric *metric,
                               double *w, double *b, hj_error *err);
 
 /* x^T A^{-1} x / (4t): the quadratic that links f and u (f + u = this). */
-double hj_hopf_quadratic(const hj_metric *metric, const double *x, size_t d, double t);
+HJ_API double hj_hopf_quadratic(const hj_metric *metric, const double *x, size_t d, double t);
 
 #ifdef __cplusplus
 }

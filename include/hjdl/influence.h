@@ -52,6 +52,8 @@
 #ifndef HJDL_INFLUENCE_H
 #define HJDL_INFLUENCE_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/hopf.h"
@@ -68,13 +70,13 @@ extern "C" {
  * N >= 2, eps >= 0 finite; v (N, nv) values, nv >= 1. P (nv) receives
  * P = sum_j pi_j v_j (may be NULL); delta (N, nv) receives
  * delta[k][c] = P_{-k,c} - P_c. Logits and values must be finite. */
-hj_status hj_influence_loo_logits(const double *a, size_t N, double eps, const double *v,
+HJ_API hj_status hj_influence_loo_logits(const double *a, size_t N, double eps, const double *v,
                                   size_t nv, double *P, double *delta, hj_error *err);
 
 /* Exact ablation changes at one point: F (may be NULL) receives
  * F = eps log sum_j exp(a_j/eps) (max a at eps == 0) and delta (N) receives
  * delta[k] = F_{-k} - F = eps log(1 - pi_k). Same conditions on a and eps. */
-hj_status hj_influence_ablation_logits(const double *a, size_t N, double eps, double *F,
+HJ_API hj_status hj_influence_ablation_logits(const double *a, size_t N, double eps, double *F,
                                        double *delta, hj_error *err);
 
 /* ---- batches of points ------------------------------------------------------ */
@@ -83,24 +85,24 @@ hj_status hj_influence_ablation_logits(const double *a, size_t N, double eps, do
  * t > 0 (metric NULL: A = I), at n points x (n, d). v (N, nv), P (n, nv)
  * (may be NULL), delta (n, N, nv): delta[i][k][c] = P_{-k,c}(x_i) - P_c(x_i).
  * Needs N >= 2. Scratch: O(N), never (n, N). */
-hj_status hj_influence_loo_atoms(const hj_atoms *a, const hj_metric *metric, const double *x,
+HJ_API hj_status hj_influence_loo_atoms(const hj_atoms *a, const hj_metric *metric, const double *x,
                                  size_t n, double t, double eps, const double *v, size_t nv,
                                  double *P, double *delta, hj_error *err);
 
 /* The same for the Gibbs weights of an LSE layer (a_j = w_j . x + b_j). */
-hj_status hj_influence_loo_layer(const hj_lse_layer *L, const double *x, size_t n,
+HJ_API hj_status hj_influence_loo_layer(const hj_lse_layer *L, const double *x, size_t n,
                                  const double *v, size_t nv, double *P, double *delta,
                                  hj_error *err);
 
 /* Neuron ablation of an LSE layer at n points x (n, d): f (n) (may be NULL)
  * the layer's value, delta (n, N): delta[i][k] = f_{-k}(x_i) - f(x_i)
  * = eps log(1 - pi_k(x_i)). Needs N >= 2. */
-hj_status hj_influence_ablation(const hj_lse_layer *L, const double *x, size_t n, double *f,
+HJ_API hj_status hj_influence_ablation(const hj_lse_layer *L, const double *x, size_t n, double *f,
                                 double *delta, hj_error *err);
 
 /* Atom ablation of the Hopf–Cole solution: u (n) (may be NULL) the plain
  * u_eps, delta (n, N): delta[i][k] = u_{-k}(x_i) - u(x_i) = -eps log(1 - pi_k) >= 0. */
-hj_status hj_influence_ablation_atoms(const hj_atoms *a, const hj_metric *metric,
+HJ_API hj_status hj_influence_ablation_atoms(const hj_atoms *a, const hj_metric *metric,
                                       const double *x, size_t n, double t, double eps,
                                       double *u, double *delta, hj_error *err);
 
@@ -116,14 +118,14 @@ typedef enum hj_regime {
 #define HJ_REGIME_WAVE_MIN (2.0 / 3.0)
 
 /* "particle", "mixed", "wave" ("?" for anything else). */
-const char *hj_regime_name(hj_regime r);
+HJ_API const char *hj_regime_name(hj_regime r);
 
 /* The regime of entropy H among N atoms by the fixed thresholds above on
  * h = H/log N (N <= 1: particle). */
-hj_regime hj_regime_classify(double H, size_t N);
+HJ_API hj_regime hj_regime_classify(double H, size_t N);
 
 /* Critical viscosity eps* = N^(-1/d) (N, d >= 1). */
-double hj_critical_eps(size_t N, size_t d);
+HJ_API double hj_critical_eps(size_t N, size_t d);
 
 typedef struct hj_explain {
     double entropy;    /* H(pi) = -sum pi_j log pi_j in [0, log N] */
@@ -137,30 +139,30 @@ typedef struct hj_explain {
  * their atom indices: pi_top (K), idx_top (K); both may be NULL when K == 0.
  * Top-K selection is O(N log K); the entropy uses log pi_j = (a_j - F)/eps,
  * so tiny weights contribute exactly. */
-hj_status hj_explain_logits(const double *a, size_t N, double eps, size_t K, hj_explain *out,
+HJ_API hj_status hj_explain_logits(const double *a, size_t N, double eps, size_t K, hj_explain *out,
                             double *pi_top, size_t *idx_top, hj_error *err);
 
 /* The same from a probability vector pi (N): entries finite and >= 0,
  * sum within 1e-9 N of 1 (else HJ_EDOM); 0 log 0 = 0; ties in pi: smaller
  * index first. */
-hj_status hj_explain_pi(const double *pi, size_t N, size_t K, hj_explain *out, double *pi_top,
+HJ_API hj_status hj_explain_pi(const double *pi, size_t N, size_t K, hj_explain *out, double *pi_top,
                         size_t *idx_top, hj_error *err);
 
 /* Summaries at n points x (n, d) of Hopf–Cole atoms at time t > 0:
  * out (n), pi_top (n, K), idx_top (n, K). Streams point by point:
  * scratch O(N), never an (n, N) matrix. */
-hj_status hj_explain_atoms(const hj_atoms *a, const hj_metric *metric, const double *x,
+HJ_API hj_status hj_explain_atoms(const hj_atoms *a, const hj_metric *metric, const double *x,
                            size_t n, double t, double eps, size_t K, hj_explain *out,
                            double *pi_top, size_t *idx_top, hj_error *err);
 
 /* The same for an LSE layer. */
-hj_status hj_explain_layer(const hj_lse_layer *L, const double *x, size_t n, size_t K,
+HJ_API hj_status hj_explain_layer(const hj_lse_layer *L, const double *x, size_t n, size_t K,
                            hj_explain *out, double *pi_top, size_t *idx_top, hj_error *err);
 
 /* Explain summaries (entropy, n_eff, regime over N_total atoms) from merged
  * partial states P (n, 3 + dv) of partial.h (only the first 3 columns are
  * read): what hj_explain_atoms gives, for atoms streamed or sharded. */
-hj_status hj_partial_explain(const double *P, size_t n, size_t dv, double eps, size_t N_total,
+HJ_API hj_status hj_partial_explain(const double *P, size_t n, size_t dv, double eps, size_t N_total,
                              hj_explain *out, hj_error *err);
 
 #ifdef __cplusplus

@@ -28,6 +28,8 @@
 #ifndef HJDL_LANDSCAPE_H
 #define HJDL_LANDSCAPE_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,37 +43,37 @@ extern "C" {
 typedef struct hj_landscape hj_landscape;
 
 /* Copy the atoms (N >= 1, d >= 1, finite) and t (> 0) into a new landscape. */
-hj_status hj_landscape_alloc(hj_landscape **out, const hj_atoms *atoms, double t,
+HJ_API hj_status hj_landscape_alloc(hj_landscape **out, const hj_atoms *atoms, double t,
                              hj_error *err);
-void hj_landscape_free(hj_landscape *L);
+HJ_API void hj_landscape_free(hj_landscape *L);
 
-size_t hj_landscape_dim(const hj_landscape *L);    /* d */
-size_t hj_landscape_size(const hj_landscape *L);   /* N */
-double hj_landscape_time(const hj_landscape *L);   /* t */
+HJ_API size_t hj_landscape_dim(const hj_landscape *L);    /* d */
+HJ_API size_t hj_landscape_size(const hj_landscape *L);   /* N */
+HJ_API double hj_landscape_time(const hj_landscape *L);   /* t */
 /* A view of the landscape's copy of the atoms (valid while L lives). */
-hj_atoms hj_landscape_atoms(const hj_landscape *L);
+HJ_API hj_atoms hj_landscape_atoms(const hj_landscape *L);
 /* The critical viscosity eps* = N^{-1/d}. */
-double hj_landscape_critical_eps(const hj_landscape *L);
+HJ_API double hj_landscape_critical_eps(const hj_landscape *L);
 
 /* The default domain: the atoms' bounding box, each side widened by
  * pad * (its longest side) on both ends (a longest side of 0 counts as 1).
  * lo, hi (d). */
-void hj_landscape_domain(const hj_landscape *L, double pad, double *lo, double *hi);
+HJ_API void hj_landscape_domain(const hj_landscape *L, double pad, double *lo, double *hi);
 
 /* H(x; eps) and, where the pointers are not NULL, grad (d) = grad_x H,
  * hess (d, d) = hess_x H and grad_eps (d) = d/deps grad_x H, all exact.
  * eps > 0 and finite, x (d) finite. */
-hj_status hj_landscape_eval(hj_landscape *L, double eps, const double *x, double *H,
+HJ_API hj_status hj_landscape_eval(hj_landscape *L, double eps, const double *x, double *H,
                             double *grad, double *hess, double *grad_eps, hj_error *err);
 
 /* H at n points x (n, d) into H (n). */
-hj_status hj_landscape_batch(hj_landscape *L, double eps, const double *x, size_t n,
+HJ_API hj_status hj_landscape_batch(hj_landscape *L, double eps, const double *x, size_t n,
                              double *H, hj_error *err);
 
 /* The Hessian-vector product hv (d) = hess_x H v and its exact derivatives
  * (third derivatives of H): dx (d, d) with dx[a*d + b] = d/dx_b (hess H v)_a,
  * deps (d) = d/deps (hess H v). Any output may be NULL. v (d). */
-hj_status hj_landscape_hessvec_deriv(hj_landscape *L, double eps, const double *x,
+HJ_API hj_status hj_landscape_hessvec_deriv(hj_landscape *L, double eps, const double *x,
                                      const double *v, double *hv, double *dx,
                                      double *deps, hj_error *err);
 
@@ -85,7 +87,7 @@ typedef struct hj_crit_info {
 } hj_crit_info;
 
 /* Classify the point x (d) at eps by the eigenvalues of its Hessian. */
-hj_status hj_landscape_classify(hj_landscape *L, double eps, const double *x,
+HJ_API hj_status hj_landscape_classify(hj_landscape *L, double eps, const double *x,
                                 hj_crit_info *info, hj_error *err);
 
 /* Damped Newton on grad_x H = 0 from x0 (d) with the exact Hessian and a
@@ -95,7 +97,7 @@ hj_status hj_landscape_classify(hj_landscape *L, double eps, const double *x,
  * receives the point, *iters (may be NULL) the iterations. HJ_EMAXITER
  * without convergence (or stalled at a singular Hessian), HJ_EDOM when an
  * iterate leaves the box [lo, hi] (lo, hi (d), NULL: no box). */
-hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, const double *lo,
+HJ_API hj_status hj_landscape_newton(hj_landscape *L, double eps, const double *x0, const double *lo,
                               const double *hi, double *x, size_t *iters, hj_error *err);
 
 /* A set of critical points at one eps. */
@@ -106,7 +108,7 @@ typedef struct hj_crit_list {
     int *index;       /* (n) Morse index */
     double *lam_rel;  /* (n) see hj_crit_info */
 } hj_crit_list;
-void hj_crit_list_free(hj_crit_list *c);
+HJ_API void hj_crit_list_free(hj_crit_list *c);
 
 typedef struct hj_landscape_options {
     double eps_min, eps_max; /* continuation range; NaN: eps* / 25 and 25 eps* */
@@ -123,7 +125,7 @@ typedef struct hj_landscape_options {
     size_t neighbours;       /* also seed at midpoints to this many nearest atoms (8) */
 } hj_landscape_options;
 
-void hj_landscape_options_default(hj_landscape_options *o);
+HJ_API void hj_landscape_options_default(hj_landscape_options *o);
 
 /* All critical points found at eps by multi-start inside the domain. Seeds:
  * the atoms, the midpoints to their nearest neighbours, a grid of
@@ -134,7 +136,7 @@ void hj_landscape_options_default(hj_landscape_options *o);
  * Duplicates (closer than
  * 1e-7 * diameter) merged. out is (re)initialised; free with
  * hj_crit_list_free. Points sorted by x_1. */
-hj_status hj_landscape_critical_points(hj_landscape *L, double eps,
+HJ_API hj_status hj_landscape_critical_points(hj_landscape *L, double eps,
                                        const hj_landscape_options *o, hj_crit_list *out,
                                        hj_error *err);
 
@@ -184,20 +186,20 @@ typedef struct hj_bifurcation {
  * accuracy of the Newton solve, far below 1e-8 in eps) by Newton on the
  * extended system {F = 0, F_x v = 0, v0.v = 1}; bisection on the tangent sign
  * is the fallback. out is (re)initialised; free with hj_bifurcation_free. */
-hj_status hj_landscape_continue(hj_landscape *L, const hj_landscape_options *o,
+HJ_API hj_status hj_landscape_continue(hj_landscape *L, const hj_landscape_options *o,
                                 hj_bifurcation *out, hj_error *err);
-void hj_bifurcation_free(hj_bifurcation *b);
+HJ_API void hj_bifurcation_free(hj_bifurcation *b);
 
 /* Number of critical points of Morse index `index` (any index when -2) on
  * the traced branches at eps (each crossing corrected by Newton and
  * classified). */
-hj_status hj_bifurcation_count(hj_landscape *L, const hj_bifurcation *b, double eps, int index,
+HJ_API hj_status hj_bifurcation_count(hj_landscape *L, const hj_bifurcation *b, double eps, int index,
                                size_t *count, hj_error *err);
 
 /* Write the branch points as CSV (eps,x_1..x_d,H,type,branch) to crit_path
  * and the folds (eps,x_1..x_d,type,H,direction,lambda_rel,check) to
  * folds_path, atomically; either path may be NULL. */
-hj_status hj_bifurcation_write(const hj_bifurcation *b, const char *crit_path,
+HJ_API hj_status hj_bifurcation_write(const hj_bifurcation *b, const char *crit_path,
                                const char *folds_path, hj_error *err);
 
 /* Basins of the gradient flow dx/dtau = -grad H on a grid (d = 1 or 2),
@@ -229,9 +231,9 @@ typedef struct hj_basins {
 
 /* Compute the basins at eps on the grid of n >= 3 nodes per dimension over
  * [lo, hi] (d each). out is (re)initialised; free with hj_basins_free. */
-hj_status hj_landscape_basins(hj_landscape *L, double eps, const double *lo, const double *hi,
+HJ_API hj_status hj_landscape_basins(hj_landscape *L, double eps, const double *lo, const double *hi,
                               size_t n, hj_basins *out, hj_error *err);
-void hj_basins_free(hj_basins *b);
+HJ_API void hj_basins_free(hj_basins *b);
 
 /* A landscape map at eps for d = 1 or 2, written into dir: NAME.csv (grid:
  * x,H in 1-D; x1,x2,H in 2-D), NAME_atoms.csv, NAME_crit.csv (critical
@@ -240,7 +242,7 @@ void hj_basins_free(hj_basins *b);
  * critical points on top; 1-D: the curve H(x) with its critical points).
  * HJ_EIO when gnuplot is missing or fails: the CSV files and the script are
  * kept. n >= 2 grid nodes per dimension over [lo, hi]. */
-hj_status hj_landscape_map_render(hj_landscape *L, double eps, const double *lo,
+HJ_API hj_status hj_landscape_map_render(hj_landscape *L, double eps, const double *lo,
                                   const double *hi, size_t n, const hj_crit_list *crit,
                                   const char *dir, const char *name, const char *title,
                                   hj_error *err);
@@ -249,7 +251,7 @@ hj_status hj_landscape_map_render(hj_landscape *L, double eps, const double *lo,
  * (-1, -1) (g = 0) and (1, 1) (g = 1), each coordinate drawn as centre +
  * spread * N(0, 1) (Gaussian, hj_rng seeded with `seed`). y (2n, 2), g (2n):
  * the first n atoms are the first cluster. */
-void hj_landscape_two_clusters(size_t n, double spread, uint64_t seed, double *y, double *g);
+HJ_API void hj_landscape_two_clusters(size_t n, double spread, uint64_t seed, double *y, double *g);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifndef HJDL_LIMITS_H
 #define HJDL_LIMITS_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/status.h"
@@ -30,7 +32,7 @@ extern "C" {
 /* HJ_ENOMEM "WHAT needs N GB, more than this machine's M GB of memory" when
  * `bytes` exceed the physical memory (sysconf _SC_PHYS_PAGES x page size);
  * HJ_OK when it fits or the memory size is unknown. */
-hj_status hj_memory_check(double bytes, const char *what, hj_error *err);
+HJ_API hj_status hj_memory_check(double bytes, const char *what, hj_error *err);
 
 #ifdef __cplusplus
 }

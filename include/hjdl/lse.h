@@ -17,6 +17,8 @@
 #ifndef HJDL_LSE_H
 #define HJDL_LSE_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/status.h"
@@ -29,15 +31,15 @@ extern "C" {
 
 /* LSE_eps of z (N >= 1). If pi != NULL it receives the Gibbs weights (N).
  * Returns f. At eps == 0 returns max z and pi uniform on the ties. */
-double hj_lse_vec(const double *z, size_t N, double eps, double *pi);
+HJ_API double hj_lse_vec(const double *z, size_t N, double eps, double *pi);
 
 /* softplus_eps(z) = eps log(1 + exp(z/eps)): the N = 2 LSE of (0, z).
  * softplus_0(z) = max(0, z) (ReLU). */
-double hj_softplus(double z, double eps);
+HJ_API double hj_softplus(double z, double eps);
 
 /* d/dz softplus_eps(z) = logistic(z/eps); at eps == 0: 1 for z > 0,
  * 1/2 at z == 0, 0 for z < 0. */
-double hj_softplus_grad(double z, double eps);
+HJ_API double hj_softplus_grad(double z, double eps);
 
 /* ---- the layer ---------------------------------------------------------- */
 
@@ -52,30 +54,30 @@ typedef struct hj_lse_layer {
 
 /* Validate a layer (N >= 1, d >= 1, eps >= 0 and finite, non-NULL buffers,
  * finite parameters). Returns HJ_OK or HJ_EINVAL/HJ_ENAN with a message. */
-hj_status hj_lse_check(const hj_lse_layer *L, hj_error *err);
+HJ_API hj_status hj_lse_check(const hj_lse_layer *L, hj_error *err);
 
 /* Forward pass on n points. f (n) required; pi (n, N) optional (NULL).
  * grad (n, d) optional: grad f at each point. */
-hj_status hj_lse_forward(const hj_lse_layer *L, const double *x, size_t n,
+HJ_API hj_status hj_lse_forward(const hj_lse_layer *L, const double *x, size_t n,
                          double *f, double *pi, double *grad, hj_error *err);
 
 /* Exact Hessian at one point x (d): hess (d, d) = Cov_pi(w) / eps.
  * At eps == 0 an entry is 0 where Cov_pi is 0 (unique arg-max: f is locally
  * affine) and +-inf (the sign of the covariance entry) otherwise (a kink). */
-hj_status hj_lse_hessian(const hj_lse_layer *L, const double *x, double *hess,
+HJ_API hj_status hj_lse_hessian(const hj_lse_layer *L, const double *x, double *hess,
                          hj_error *err);
 
 /* Spectral norm ||hess f(x_i)||_2 = lambda_max(Cov_pi(w))/eps for n points
  * (norm: n). Uses LAPACK's symmetric eigensolver on the d x d covariance. */
-hj_status hj_lse_hessian_norm(const hj_lse_layer *L, const double *x, size_t n,
+HJ_API hj_status hj_lse_hessian_norm(const hj_lse_layer *L, const double *x, size_t n,
                               double *norm, hj_error *err);
 
 /* The paper's curvature bound max_j |w_j|^2 / eps (Corollary 8.2); +inf at
  * eps == 0. */
-double hj_lse_curvature_bound(const hj_lse_layer *L);
+HJ_API double hj_lse_curvature_bound(const hj_lse_layer *L);
 
 /* Lipschitz constant of f_eps for every eps: max_j |w_j|. */
-double hj_lse_lipschitz(const hj_lse_layer *L);
+HJ_API double hj_lse_lipschitz(const hj_lse_layer *L);
 
 /* Which LSE kernels run (a constant string; core/kernels.c): "avx512" (the blocked AVX-512
  * kernels with their inline exp; x86-64 CPUs with AVX-512F), "avx2" (the
@@ -84,11 +86,11 @@ double hj_lse_lipschitz(const hj_lse_layer *L);
  * variable HJDL_KERNELS (avx512, avx2 or portable; read once, at the first
  * kernel call) names a narrower one. They give the same numbers up to
  * rounding; docs/performance.md compares their speed. */
-const char *hj_kernels(void);
+HJ_API const char *hj_kernels(void);
 /* HJ_OK, or HJ_EINVAL with a message when HJDL_KERNELS names an unknown set
  * or one this CPU lacks; hj_lse_forward and model losses refuse to run then
  * (hj_kernels() names the set the status-less functions fall back to). */
-hj_status hj_kernels_check(hj_error *err);
+HJ_API hj_status hj_kernels_check(hj_error *err);
 
 #ifdef __cplusplus
 }

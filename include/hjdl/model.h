@@ -27,6 +27,8 @@
 #ifndef HJDL_MODEL_H
 #define HJDL_MODEL_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,10 +72,10 @@ typedef struct hj_arch {
  * last and match the task (lse for n_classes == 0, lse-class otherwise);
  * impossible stacks are refused with a message saying why, e.g.
  * "layer 1 (resnet:12): a residual layer keeps its width, but its input is 2-dimensional". */
-hj_status hj_arch_parse(const char *spec, size_t d_in, size_t n_classes, int output_scale,
+HJ_API hj_status hj_arch_parse(const char *spec, size_t d_in, size_t n_classes, int output_scale,
                         hj_arch *arch, hj_error *err);
 /* The string form ("dense:12,lse:16") into buf (always NUL-terminated). */
-void hj_arch_format(const hj_arch *arch, char *buf, size_t len);
+HJ_API void hj_arch_format(const hj_arch *arch, char *buf, size_t len);
 
 typedef struct hj_model {
     hj_arch arch;
@@ -97,27 +99,27 @@ typedef struct hj_model {
  * weights ~ N(0, 1/in), biases 0, Gibbs values ~ N(0, 1/in), output scale
  * a = 1, c = 0. pre is set to HJ_PRE_NONE with d_raw = d_out = d_in; no
  * names or labels, target scaling y_shift 0, y_scale 1. */
-hj_status hj_model_init(hj_model *m, const hj_arch *arch, double eps, double t, uint64_t seed,
+HJ_API hj_status hj_model_init(hj_model *m, const hj_arch *arch, double eps, double t, uint64_t seed,
                         hj_error *err);
-void hj_model_free(hj_model *m);
+HJ_API void hj_model_free(hj_model *m);
 /* Deep copy. */
-hj_status hj_model_copy(hj_model *dst, const hj_model *src, hj_error *err);
+HJ_API hj_status hj_model_copy(hj_model *dst, const hj_model *src, hj_error *err);
 /* Output width: 1 for regression, n_classes for classifiers. */
-size_t hj_model_n_out(const hj_model *m);
+HJ_API size_t hj_model_n_out(const hj_model *m);
 
 /* ---- evaluation and gradients -------------------------------------------- */
 
 /* Scratch for batches of up to `capacity` points: the activations and Gibbs
  * weights the backward pass needs. One workspace per thread of use. */
 typedef struct hj_workspace hj_workspace;
-hj_status hj_workspace_alloc(hj_workspace **ws, const hj_model *m, size_t capacity,
+HJ_API hj_status hj_workspace_alloc(hj_workspace **ws, const hj_model *m, size_t capacity,
                              hj_error *err);
-void hj_workspace_free(hj_workspace *ws);
+HJ_API void hj_workspace_free(hj_workspace *ws);
 
 /* Forward pass on n points of x (n, d_in), already preprocessed;
  * out (n, n_out): the regression value, or the class scores F_c. Points are
  * processed in chunks of the workspace capacity. */
-hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+HJ_API hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
                            double *out, hj_error *err);
 
 /* Mean loss over n points (n <= capacity) at the parameters params
@@ -126,7 +128,7 @@ hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const double *x,
  * overwritten; may be NULL for the loss alone). y (n): target values, or
  * class indices 0..C-1 stored as doubles. Loss: mean squared error
  * (regression) or mean softmax cross-entropy over the class scores. */
-hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspace *ws,
+HJ_API hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspace *ws,
                              const double *x, const double *y, size_t n, double *loss,
                              double *grad, hj_error *err);
 
@@ -134,37 +136,37 @@ hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspa
  * gx_i = sum_c gout[i][c] d out_c / d x_i, x (n, d_in) preprocessed,
  * gout (n, n_out), gx (n, d_in). With gout = e_c it is the input gradient of
  * output c (at eps = 0: a subgradient, pi uniform on ties). */
-hj_status hj_model_input_gradient(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+HJ_API hj_status hj_model_input_gradient(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
                                   const double *gout, double *gx, hj_error *err);
 
 /* Readout attribution: the Gibbs weights of the readout LSE at each point
  * (of the predicted class's neurons for classifiers), the K largest with
  * their neuron indices, descending. pi_top (n, K), idx_top (n, K);
  * K <= N. */
-hj_status hj_model_attribution(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
+HJ_API hj_status hj_model_attribution(const hj_model *m, hj_workspace *ws, const double *x, size_t n,
                                size_t K, double *pi_top, size_t *idx_top, hj_error *err);
 
 /* Atoms (y_j, g_j) of the readout LSE layer at time t (t <= 0: the model's
  * t): y (N_total, in) and g (N_total) with N_total = N (lse) or C*N
  * (lse-class). The initial-value problem that training selected. */
-hj_status hj_model_initial_data(const hj_model *m, double t, double *y, double *g,
+HJ_API hj_status hj_model_initial_data(const hj_model *m, double t, double *y, double *g,
                                 hj_error *err);
 /* N_total and the readout's input width. */
-void hj_model_readout_shape(const hj_model *m, size_t *n_atoms, size_t *dim);
+HJ_API void hj_model_readout_shape(const hj_model *m, size_t *n_atoms, size_t *dim);
 
 /* ---- convenience ------------------------------------------------------ */
 
 /* Predictions for raw inputs x_raw (n, pre.d_raw): applies the stored
  * preprocessing, then the forward pass, then (regression) the target
  * scaling y_shift + y_scale * f. out (n, n_out). */
-hj_status hj_model_predict(const hj_model *m, const double *x_raw, size_t n, double *out,
+HJ_API hj_status hj_model_predict(const hj_model *m, const double *x_raw, size_t n, double *out,
                            hj_error *err);
 
 /* Train in place on x (n, d_in, already preprocessed) and y (n) with the
  * optimiser options (opt->n_data is set to n here). The objective is the
  * mean loss of hj_model_loss_grad; full-batch evaluations larger than the
  * chunk size are accumulated chunk by chunk. res may be NULL. */
-hj_status hj_model_train(hj_model *m, const double *x, const double *y, size_t n,
+HJ_API hj_status hj_model_train(hj_model *m, const double *x, const double *y, size_t n,
                          const hj_train_options *opt, hj_train_result *res, hj_error *err);
 
 /* Training with regularisation and a held-out validation split. */
@@ -180,11 +182,11 @@ typedef struct hj_fit_options {
 } hj_fit_options;
 
 /* Zero: no decay, no validation. */
-void hj_fit_options_default(hj_fit_options *fo);
+HJ_API void hj_fit_options_default(hj_fit_options *fo);
 
 /* The L2 penalty sum over the weight matrices of the squared entries,
  * i.e. |W|^2 (the penalty is lambda/2 times this). */
-double hj_model_weight_norm2(const hj_model *m);
+HJ_API double hj_model_weight_norm2(const hj_model *m);
 
 /* hj_model_train with fo's weight decay and, when fo->n_val > 0, the
  * validation loss (the mean loss of hj_model_loss_grad, without the
@@ -194,7 +196,7 @@ double hj_model_weight_norm2(const hj_model *m);
  * validation loss (NAN without validation) and *best_step (may be NULL)
  * the step it was reached at (the steps taken without validation).
  * Not with a data-parallel allreduce. fo NULL = hj_model_train. */
-hj_status hj_model_fit(hj_model *m, const double *x, const double *y, size_t n,
+HJ_API hj_status hj_model_fit(hj_model *m, const double *x, const double *y, size_t n,
                        const hj_train_options *opt, const hj_fit_options *fo,
                        hj_train_result *res, double *val_loss, size_t *best_step, hj_error *err);
 
@@ -206,7 +208,7 @@ hj_status hj_model_fit(hj_model *m, const double *x, const double *y, size_t n,
  * the union of both splits with that eps for the step count that was best
  * (at least val_every). m->eps, eps_grid and eps_val_loss are set. The
  * validation split is required (fo->n_val > 0). */
-hj_status hj_model_fit_eps_auto(hj_model *m, uint64_t seed, const double *grid, size_t n_grid,
+HJ_API hj_status hj_model_fit_eps_auto(hj_model *m, uint64_t seed, const double *grid, size_t n_grid,
                                 const double *x, const double *y, size_t n,
                                 const hj_train_options *opt, const hj_fit_options *fo,
                                 hj_train_result *res, hj_error *err);
@@ -214,7 +216,7 @@ hj_status hj_model_fit_eps_auto(hj_model *m, uint64_t seed, const double *grid, 
 /* Attach the names of the raw input columns (d_raw strings), the target
  * name (NULL: none) and the class labels (n_classes strings; NULL: none),
  * deep-copied; any of them NULL leaves that field unset. */
-hj_status hj_model_set_names(hj_model *m, const char *const *features, const char *target,
+HJ_API hj_status hj_model_set_names(hj_model *m, const char *const *features, const char *target,
                              const char *const *labels, hj_error *err);
 
 /* ---- files ------------------------------------------------------------- */
@@ -225,13 +227,13 @@ hj_status hj_model_set_names(hj_model *m, const char *const *features, const cha
  * names, class labels, eps curve), and a final "crc32 XXXXXXXX" line over
  * all bytes before it. Written atomically (temp file + rename). Format 1
  * files (no metadata) are still read. */
-hj_status hj_model_save(const hj_model *m, const char *path, hj_error *err);
+HJ_API hj_status hj_model_save(const hj_model *m, const char *path, hj_error *err);
 /* Load and validate every field; truncated, corrupted (CRC mismatch),
  * inconsistent or future-version files are refused with a message naming
  * the file and line. */
-hj_status hj_model_load(hj_model *m, const char *path, hj_error *err);
+HJ_API hj_status hj_model_load(hj_model *m, const char *path, hj_error *err);
 /* The same from a buffer (for fuzzing); name is used in messages. */
-hj_status hj_model_parse(hj_model *m, const char *text, size_t len, const char *name,
+HJ_API hj_status hj_model_parse(hj_model *m, const char *text, size_t len, const char *name,
                          hj_error *err);
 
 #ifdef __cplusplus

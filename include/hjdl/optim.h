@@ -10,6 +10,8 @@
 #ifndef HJDL_OPTIM_H
 #define HJDL_OPTIM_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,8 +35,8 @@ typedef enum hj_optimizer {
 } hj_optimizer;
 
 /* Name <-> enum: "adam", "sgd", "lbfgs", "adam+lbfgs". */
-const char *hj_optimizer_name(hj_optimizer o);
-hj_status hj_optimizer_parse(const char *name, hj_optimizer *out, hj_error *err);
+HJ_API const char *hj_optimizer_name(hj_optimizer o);
+HJ_API hj_status hj_optimizer_parse(const char *name, hj_optimizer *out, hj_error *err);
 
 /* Progress report, passed to the callback every `report_every` steps and at the end. */
 typedef struct hj_train_progress {
@@ -97,11 +99,11 @@ typedef struct hj_train_options {
 } hj_train_options;
 
 /* Defaults above; optimizer Adam, iters 1000, full batch. */
-void hj_train_options_default(hj_train_options *o);
+HJ_API void hj_train_options_default(hj_train_options *o);
 
 /* Check ranges (lr > 0, 0 <= beta < 1, iters or epochs > 0, batch <= n_data, ...).
  * Returns HJ_OK or HJ_EINVAL with a message naming the option. */
-hj_status hj_train_options_check(const hj_train_options *o, hj_error *err);
+HJ_API hj_status hj_train_options_check(const hj_train_options *o, hj_error *err);
 
 typedef struct hj_train_result {
     double final_loss;    /* full-data loss at the returned parameters */
@@ -113,7 +115,7 @@ typedef struct hj_train_result {
 /* Minimise the objective from params (n_params, updated in place). A step
  * that produces a non-finite loss stops with HJ_ENAN and a message that
  * names the step (params are left at the last finite point). */
-hj_status hj_optimize(hj_objective_fn f, void *ctx, double *params, size_t n_params,
+HJ_API hj_status hj_optimize(hj_objective_fn f, void *ctx, double *params, size_t n_params,
                       const hj_train_options *opt, hj_train_result *res, hj_error *err);
 
 #ifdef __cplusplus

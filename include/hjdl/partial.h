@@ -38,6 +38,8 @@
 #ifndef HJDL_PARTIAL_H
 #define HJDL_PARTIAL_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,14 +53,14 @@ extern "C" {
 #define HJ_PARTIAL_HEAD 3
 
 /* Width of one record: 3 + dv. */
-size_t hj_partial_width(size_t dv);
+HJ_API size_t hj_partial_width(size_t dv);
 
 /* P (n, 3 + dv) <- empty states (m = -inf, everything else 0). */
-void hj_partial_init(double *P, size_t n, size_t dv);
+HJ_API void hj_partial_init(double *P, size_t n, size_t dv);
 
 /* P <- P (+) Q for n records of width 3 + dv (Q unchanged). Commutative and
  * associative up to rounding; an empty Q leaves P bit-identical. */
-void hj_partial_merge(double *P, const double *Q, size_t n, size_t dv, double eps);
+HJ_API void hj_partial_merge(double *P, const double *Q, size_t n, size_t dv, double eps);
 
 /* Per-point top-K state over caller-owned buffers. */
 typedef struct hj_topk {
@@ -69,10 +71,10 @@ typedef struct hj_topk {
 } hj_topk;
 
 /* Wrap buffers logit (n, K) and index (n, K) and empty them. */
-void hj_topk_init(hj_topk *tk, size_t n, size_t K, double *logit, size_t *index);
+HJ_API void hj_topk_init(hj_topk *tk, size_t n, size_t K, double *logit, size_t *index);
 
 /* dst <- the K best of dst and src, point by point (same n and K). */
-void hj_topk_merge(hj_topk *dst, const hj_topk *src);
+HJ_API void hj_topk_merge(hj_topk *dst, const hj_topk *src);
 
 /* Fold a tile of logits a (n, T) — column k belongs to global atom
  * offset + k — with values v (T, dv) (NULL iff dv == 0) into the states
@@ -82,7 +84,7 @@ void hj_topk_merge(hj_topk *dst, const hj_topk *src);
  * atom can still fill an otherwise empty top-K slot, with pi 0). T == 0 or
  * n == 0 is a no-op. P must hold states (hj_partial_init or earlier folds /
  * merges with the same dv and eps); top must have n points. */
-hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t offset,
+HJ_API hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t offset,
                                  const double *v, size_t dv, double eps, double *P,
                                  hj_topk *top, hj_error *err);
 
@@ -98,7 +100,7 @@ hj_status hj_partial_fold_logits(const double *a, size_t n, size_t T, size_t off
  * expansion whose cancellation-prone pairs are recomputed directly (rel.
  * error of a logit's distance term ~1e-16 typical, < 1e-12 bound). Call it
  * from one thread per P (it threads internally with OpenMP). */
-hj_status hj_partial_atoms(const hj_atoms *a, size_t offset, const hj_metric *metric,
+HJ_API hj_status hj_partial_atoms(const hj_atoms *a, size_t offset, const hj_metric *metric,
                            const double *x, size_t n, double t, double eps, int with_grad,
                            double *P, hj_topk *top, hj_error *err);
 
@@ -111,7 +113,7 @@ hj_status hj_partial_atoms(const hj_atoms *a, size_t offset, const hj_metric *me
  * from partial states. The entropy is clamped at 0 (not at log N: N is
  * not known here; hj_partial_explain clamps at log N_total). Entropy is
  * accurate to ~1e-16 absolute (not relative when H << 1: log s rounds). */
-hj_status hj_partial_atoms_finish(const double *P, size_t n, size_t d, const hj_metric *metric,
+HJ_API hj_status hj_partial_atoms_finish(const double *P, size_t n, size_t d, const hj_metric *metric,
                                   const double *x, double t, double eps, int with_grad,
                                   const hj_hc_out *out, const hj_topk *top, double *pi_top,
                                   hj_error *err);
@@ -120,7 +122,7 @@ hj_status hj_partial_atoms_finish(const double *P, size_t n, size_t d, const hj_
  * (only the first 3 columns are read), clamped to [0, log N_total]; errors
  * start with `who`; H == NULL only validates. influence.h's
  * hj_partial_explain builds on it. */
-hj_status hj_partial_entropy(const double *P, size_t n, size_t dv, double eps, size_t N_total,
+HJ_API hj_status hj_partial_entropy(const double *P, size_t n, size_t dv, double eps, size_t N_total,
                              double *H, const char *who, hj_error *err);
 
 #ifdef __cplusplus

@@ -11,6 +11,8 @@
 #ifndef HJDL_PDE_H
 #define HJDL_PDE_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/status.h"
@@ -29,13 +31,13 @@ typedef struct hj_grid {
 /* A scalar function of x (d), e.g. initial data g0(y). */
 typedef double (*hj_scalar_fn)(const double *x, size_t d, void *ctx);
 
-hj_status hj_grid_check(const hj_grid *G, hj_error *err);
-size_t hj_grid_size(const hj_grid *G);
+HJ_API hj_status hj_grid_check(const hj_grid *G, hj_error *err);
+HJ_API size_t hj_grid_size(const hj_grid *G);
 /* Coordinates (d) of node idx. */
-void hj_grid_point(const hj_grid *G, size_t idx, double *x);
+HJ_API void hj_grid_point(const hj_grid *G, size_t idx, double *x);
 /* Linear (1-D) / bilinear (2-D) interpolation of grid values at x (d);
  * HJ_EDOM when x lies outside the box. */
-hj_status hj_grid_interp(const hj_grid *G, const double *values, const double *x,
+HJ_API hj_status hj_grid_interp(const hj_grid *G, const double *values, const double *x,
                          double *out, hj_error *err);
 
 /* Viscous HJ  d_t u + |grad u|^2 = eps Lap u,  u(.,0) = g0, eps > 0, solved
@@ -47,7 +49,7 @@ hj_status hj_grid_interp(const hj_grid *G, const double *values, const double *x
  * u (hj_grid_size(G)) receives the solution at time t; nodes where w
  * underflowed to 0 get +inf. This is the *exact* (normalised) solution, to
  * be compared with hopf.h's u_norm. */
-hj_status hj_pde_viscous_solve(const hj_grid *G, hj_scalar_fn g0, void *ctx,
+HJ_API hj_status hj_pde_viscous_solve(const hj_grid *G, hj_scalar_fn g0, void *ctx,
                                double eps, double t, size_t nsteps,
                                double *u, hj_error *err);
 
@@ -55,7 +57,7 @@ hj_status hj_pde_viscous_solve(const hj_grid *G, hj_scalar_fn g0, void *ctx,
  * upwind scheme (numerical Hamiltonian of the convex H(p) = |p|^2), forward
  * Euler with time step cfl * h / (2 * max |grad u|) (cfl <= 0.9),
  * first-order extrapolation at the boundary. u (grid size) at time t. */
-hj_status hj_pde_inviscid_solve(const hj_grid *G, hj_scalar_fn g0, void *ctx,
+HJ_API hj_status hj_pde_inviscid_solve(const hj_grid *G, hj_scalar_fn g0, void *ctx,
                                 double t, double cfl, double *u, hj_error *err);
 
 /* Atoms that discretise continuous initial data g0 by trapezoid quadrature
@@ -63,13 +65,13 @@ hj_status hj_pde_inviscid_solve(const hj_grid *G, hj_scalar_fn g0, void *ctx,
  * trapezoid weight; at eps = 0 g_j = g0(y_j)). With these atoms hopf.h's
  * normalised u~ approximates the Hopf–Cole solution of g0. y (N, d), g (N),
  * N = hj_grid_size(Q). */
-hj_status hj_pde_quadrature_atoms(const hj_grid *Q, hj_scalar_fn g0, void *ctx,
+HJ_API hj_status hj_pde_quadrature_atoms(const hj_grid *Q, hj_scalar_fn g0, void *ctx,
                                   double eps, double *y, double *g, hj_error *err);
 
 /* Viscous propagator by its own trapezoid quadrature over Q:
  *   out_i = -eps log  int_Q (4 pi eps s)^{-d/2} exp(-(phi(y) + |x_i - y|^2/(4s))/eps) dy
  * (max-shifted; eps > 0, s > 0). x (n, d), out (n). */
-hj_status hj_pde_heat_propagate(const hj_grid *Q, hj_scalar_fn phi, void *ctx,
+HJ_API hj_status hj_pde_heat_propagate(const hj_grid *Q, hj_scalar_fn phi, void *ctx,
                                 const double *x, size_t n, double s, double eps,
                                 double *out, hj_error *err);
 
@@ -77,7 +79,7 @@ hj_status hj_pde_heat_propagate(const hj_grid *Q, hj_scalar_fn phi, void *ctx,
  *   out_i = min over y in Q's box of [ phi(y) + |x_i - y|^2/(4s) ]
  * found by scanning Q's nodes and refining the best few locally (golden
  * section / coordinate search) — no closed form. x (n, d), out (n). */
-hj_status hj_pde_inf_convolution(const hj_grid *Q, hj_scalar_fn phi, void *ctx,
+HJ_API hj_status hj_pde_inf_convolution(const hj_grid *Q, hj_scalar_fn phi, void *ctx,
                                  const double *x, size_t n, double s,
                                  double *out, hj_error *err);
 

@@ -34,6 +34,8 @@
 #ifndef HJDL_PERF_H
 #define HJDL_PERF_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,7 +49,7 @@ extern "C" {
 #define HJ_PERF_MAX_REPS 64
 
 /* Seconds since an arbitrary fixed point (CLOCK_MONOTONIC). */
-double hj_perf_now(void);
+HJ_API double hj_perf_now(void);
 
 typedef enum hj_perf_kernel {
     HJ_PERF_LSE = 0,     /* hj_lse_forward with pi */
@@ -58,9 +60,9 @@ typedef enum hj_perf_kernel {
 #define HJ_PERF_N_KERNELS 3
 
 /* "lse", "adam", "hopf-cole" (NULL for an unknown value). */
-const char *hj_perf_kernel_name(hj_perf_kernel k);
+HJ_API const char *hj_perf_kernel_name(hj_perf_kernel k);
 /* The inverse; HJ_EINVAL listing the names for anything else. */
-hj_status hj_perf_kernel_parse(const char *name, hj_perf_kernel *k, hj_error *err);
+HJ_API hj_status hj_perf_kernel_parse(const char *name, hj_perf_kernel *k, hj_error *err);
 
 /* One problem size. eps NaN means the kernel's default: 0.5 for lse and
  * hopf-cole, N^(-1/d) (the `scaling` experiment's choice) for adam. */
@@ -73,9 +75,9 @@ typedef struct hj_perf_size {
 
 /* The default sizes of `make bench` for a kernel: n = 4000, N = 1000, d = 2
  * (lse, adam) and n = 100, N = 10^6, d = 2 (hopf-cole); eps NaN. */
-hj_perf_size hj_perf_default_size(hj_perf_kernel k);
+HJ_API hj_perf_size hj_perf_default_size(hj_perf_kernel k);
 /* eps after applying the kernel's default (s->eps when it is not NaN). */
-double hj_perf_eps(hj_perf_kernel k, const hj_perf_size *s);
+HJ_API double hj_perf_eps(hj_perf_kernel k, const hj_perf_size *s);
 
 /* Work of one run (one step for adam), as counted above. */
 typedef struct hj_perf_work {
@@ -85,13 +87,13 @@ typedef struct hj_perf_work {
 } hj_perf_work;
 
 /* Fill w for kernel k at size s (no validation beyond NULL checks). */
-hj_status hj_perf_work_count(hj_perf_kernel k, const hj_perf_size *s, hj_perf_work *w,
+HJ_API hj_status hj_perf_work_count(hj_perf_kernel k, const hj_perf_size *s, hj_perf_work *w,
                              hj_error *err);
 
 /* Bytes of memory a timing of kernel k at size s allocates (inputs, outputs,
  * the library's scratch for `threads` threads), estimated from above.
  * HJ_ERANGE if the count overflows. */
-hj_status hj_perf_memory_bytes(hj_perf_kernel k, const hj_perf_size *s, size_t threads,
+HJ_API hj_status hj_perf_memory_bytes(hj_perf_kernel k, const hj_perf_size *s, size_t threads,
                                double *bytes, hj_error *err);
 
 /* Validate a size for kernel k: n, N, d >= 1, eps (after the default)
@@ -99,12 +101,12 @@ hj_status hj_perf_memory_bytes(hj_perf_kernel k, const hj_perf_size *s, size_t t
  * max_bytes (0: the default limit, hj_perf_memory_limit()). Messages say
  * what is wrong, e.g. "lse at n = 100000, N = 100000, d = 2 needs about
  * 80.0 GB of memory (limit 6.0 GB): choose smaller sizes". */
-hj_status hj_perf_check_size(hj_perf_kernel k, const hj_perf_size *s, double max_bytes,
+HJ_API hj_status hj_perf_check_size(hj_perf_kernel k, const hj_perf_size *s, double max_bytes,
                              hj_error *err);
 
 /* Default memory limit: 3/4 of MemAvailable from /proc/meminfo, or 2 GiB
  * when that cannot be read. */
-double hj_perf_memory_limit(void);
+HJ_API double hj_perf_memory_limit(void);
 
 /* ---- the roofline ---------------------------------------------------------- */
 
@@ -134,16 +136,16 @@ typedef struct hj_perf_options {
     size_t exp_len;        /* roofline: exp buffer per thread, doubles (default 1024 = 8 KiB) */
 } hj_perf_options;
 
-void hj_perf_options_default(hj_perf_options *o);
+HJ_API void hj_perf_options_default(hj_perf_options *o);
 /* Range checks of the options (reps 1..HJ_PERF_MAX_REPS, gemm_n >= 8, ...). */
-hj_status hj_perf_options_check(const hj_perf_options *o, hj_error *err);
+HJ_API hj_status hj_perf_options_check(const hj_perf_options *o, hj_error *err);
 
 /* Measure R_exp, R_fma, B_write with o->threads threads (the best of
  * o->reps runs each, after a warm-up). o may be NULL (defaults). */
-hj_status hj_perf_roofline(const hj_perf_options *o, hj_roofline *r, hj_error *err);
+HJ_API hj_status hj_perf_roofline(const hj_perf_options *o, hj_roofline *r, hj_error *err);
 
 /* Lower bound (seconds) of the work w on roofline r: max(t_compute, t_memory). */
-double hj_perf_bound_seconds(const hj_roofline *r, const hj_perf_work *w);
+HJ_API double hj_perf_bound_seconds(const hj_roofline *r, const hj_perf_work *w);
 
 /* ---- kernel timings -------------------------------------------------------- */
 
@@ -166,19 +168,19 @@ typedef struct hj_perf_timing {
 /* Time kernel k at size s: o->warmup untimed runs, then o->reps timed ones,
  * on seeded inputs (hj_perf_inputs_make). roof may be NULL (no fraction).
  * The size is validated first (hj_perf_check_size). */
-hj_status hj_perf_time(hj_perf_kernel k, const hj_perf_size *s, const hj_perf_options *o,
+HJ_API hj_status hj_perf_time(hj_perf_kernel k, const hj_perf_size *s, const hj_perf_options *o,
                        const hj_roofline *roof, hj_perf_timing *t, hj_error *err);
 
 /* The same, one function per kernel. */
-hj_status hj_perf_lse_forward(const hj_perf_size *s, const hj_perf_options *o,
+HJ_API hj_status hj_perf_lse_forward(const hj_perf_size *s, const hj_perf_options *o,
                               const hj_roofline *roof, hj_perf_timing *t, hj_error *err);
-hj_status hj_perf_adam_step(const hj_perf_size *s, const hj_perf_options *o,
+HJ_API hj_status hj_perf_adam_step(const hj_perf_size *s, const hj_perf_options *o,
                             const hj_roofline *roof, hj_perf_timing *t, hj_error *err);
-hj_status hj_perf_hopf_cole(const hj_perf_size *s, const hj_perf_options *o,
+HJ_API hj_status hj_perf_hopf_cole(const hj_perf_size *s, const hj_perf_options *o,
                             const hj_roofline *roof, hj_perf_timing *t, hj_error *err);
 
 /* median, min and max of v (n >= 1; v is not modified). */
-void hj_perf_summary(const double *v, size_t n, double *median, double *min, double *max);
+HJ_API void hj_perf_summary(const double *v, size_t n, double *median, double *min, double *max);
 
 /* ---- the inputs (to run the same problem elsewhere, e.g. the Python peers) ---- */
 
@@ -197,9 +199,9 @@ typedef struct hj_perf_inputs {
     double lr;     /* adam: 0.006; else 0 */
 } hj_perf_inputs;
 
-hj_status hj_perf_inputs_make(hj_perf_kernel k, const hj_perf_size *s, uint64_t seed,
+HJ_API hj_status hj_perf_inputs_make(hj_perf_kernel k, const hj_perf_size *s, uint64_t seed,
                               hj_perf_inputs *in, hj_error *err);
-void hj_perf_inputs_free(hj_perf_inputs *in);
+HJ_API void hj_perf_inputs_free(hj_perf_inputs *in);
 
 #ifdef __cplusplus
 }

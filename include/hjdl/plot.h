@@ -7,6 +7,8 @@
 #ifndef HJDL_PLOT_H
 #define HJDL_PLOT_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/status.h"
@@ -43,17 +45,17 @@ typedef struct hj_plot {
 
 /* Render the plot into dir. HJ_EIO when gnuplot is missing or fails (the
  * message says so); the .gp script is written even then. */
-hj_status hj_plot_render(const char *dir, const hj_plot *p, hj_error *err);
+HJ_API hj_status hj_plot_render(const char *dir, const hj_plot *p, hj_error *err);
 
 /* Whether a working gnuplot is on PATH. */
-int hj_plot_available(void);
+HJ_API int hj_plot_available(void);
 
 /* Run gnuplot on the script DIR/NAME.gp (which must read the variables
  * `term` and `outfile` as hj_plot_render's scripts do) to produce
  * DIR/NAME.png and DIR/NAME.svg, each via a temporary file renamed on
  * success; gnuplot's stderr becomes the error message. For figures plot.h
  * cannot describe (e.g. the entropy heat maps of landscape_plot.c). */
-hj_status hj_plot_run_script(const char *dir, const char *name, hj_error *err);
+HJ_API hj_status hj_plot_run_script(const char *dir, const char *name, hj_error *err);
 
 #ifdef __cplusplus
 }

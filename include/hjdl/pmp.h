@@ -28,6 +28,8 @@
 #ifndef HJDL_PMP_H
 #define HJDL_PMP_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,50 +59,50 @@ typedef struct hj_pmp_target {
 } hj_pmp_target;
 
 /* Parameters per layer (D*D + D) and in total (K (D*D + D)). */
-size_t hj_resnet_layer_params(size_t D);
-size_t hj_resnet_num_params(size_t K, size_t D);
+HJ_API size_t hj_resnet_layer_params(size_t D);
+HJ_API size_t hj_resnet_num_params(size_t K, size_t D);
 
 /* Validate a network (sizes, h > 0, eps >= 0, finite theta) and, if tg != NULL, a target
  * for it (m >= 1, y non-NULL, R non-NULL unless m == D). */
-hj_status hj_resnet_check(const hj_resnet *net, const hj_pmp_target *tg, hj_error *err);
+HJ_API hj_status hj_resnet_check(const hj_resnet *net, const hj_pmp_target *tg, hj_error *err);
 
 /* Phi(X) for states X (n, D); grad (n, D), if non-NULL, receives grad_X Phi
  * = (1/n) R^T (R x_i - y_i). Arguments are not validated (call hj_resnet_check). */
-double hj_resnet_terminal_cost(const hj_resnet *net, const hj_pmp_target *tg, const double *X,
+HJ_API double hj_resnet_terminal_cost(const hj_resnet *net, const hj_pmp_target *tg, const double *X,
                                size_t n, double *grad);
 
 /* Forward state sweep: X (K+1, n, D) receives x_0 = x0 (n, D), ..., x_K. */
-hj_status hj_resnet_forward(const hj_resnet *net, const double *x0, size_t n, double *X,
+HJ_API hj_status hj_resnet_forward(const hj_resnet *net, const double *x0, size_t n, double *X,
                             hj_error *err);
 
 /* H(x, p, theta_k) = sum_i p_i . softplus_eps(A x_i + c) for x, p (n, D) and the
  * parameters theta_k (D*D + D) of one layer (net gives D and eps; its theta is not used). */
-double hj_resnet_hamiltonian(const hj_resnet *net, const double *theta_k, const double *x,
+HJ_API double hj_resnet_hamiltonian(const hj_resnet *net, const double *theta_k, const double *x,
                              const double *p, size_t n);
 
 /* Derivatives of that Hamiltonian: gx (n, D) receives grad_x H per sample,
  * A^T (p_i * s'(z_i)); gtheta (D*D + D) receives grad_theta H summed over samples,
  * ((p_i * s'(z_i)) x_i^T, p_i * s'(z_i)); either may be NULL; both are overwritten. */
-void hj_resnet_hamiltonian_grad(const hj_resnet *net, const double *theta_k, const double *x,
+HJ_API void hj_resnet_hamiltonian_grad(const hj_resnet *net, const double *theta_k, const double *x,
                                 const double *p, size_t n, double *gx, double *gtheta);
 
 /* Backward co-state sweep for the states X (K+1, n, D) of hj_resnet_forward: P (K+1, n, D)
  * receives p_K = grad Phi(x_K) and p_k = p_{k+1} + h grad_x H_k(x_k, p_{k+1}, theta_k).
  * loss (may be NULL) receives Phi(x_K). */
-hj_status hj_resnet_costate(const hj_resnet *net, const hj_pmp_target *tg, const double *X,
+HJ_API hj_status hj_resnet_costate(const hj_resnet *net, const hj_pmp_target *tg, const double *X,
                             size_t n, double *P, double *loss, hj_error *err);
 
 /* Loss and gradient by the maximum principle: forward sweep, co-state sweep, then
  * grad (K, D*D + D) layer k = h grad_theta H_k(x_k, p_{k+1}, theta_k). X and P
  * ((K+1) n D each) may be NULL (allocated internally) or caller buffers that receive
  * the sweeps. */
-hj_status hj_resnet_pmp_gradient(const hj_resnet *net, const hj_pmp_target *tg, const double *x0,
+HJ_API hj_status hj_resnet_pmp_gradient(const hj_resnet *net, const hj_pmp_target *tg, const double *x0,
                                  size_t n, double *loss, double *grad, double *X, double *P,
                                  hj_error *err);
 
 /* The same loss and gradient by plain reverse-mode backprop: a forward pass caching
  * each layer's pre-activations, then the chain rule layer by layer (no Hamiltonian). */
-hj_status hj_resnet_backprop(const hj_resnet *net, const hj_pmp_target *tg, const double *x0,
+HJ_API hj_status hj_resnet_backprop(const hj_resnet *net, const hj_pmp_target *tg, const double *x0,
                              size_t n, double *loss, double *grad, hj_error *err);
 
 /* ==== method of successive approximations (extended Hamiltonian) ============ */
@@ -114,7 +116,7 @@ hj_status hj_resnet_backprop(const hj_resnet *net, const hj_pmp_target *tg, cons
  * mean loss). xk, xk1, pk, pk1 are (n, D) rows of the sweeps. At the theta that produced
  * the sweeps both penalties vanish and grad J = h grad_theta H_k, the loss gradient.
  * J and grad (D*D + D) may each be NULL. */
-hj_status hj_resnet_extended_hamiltonian(const hj_resnet *net, const double *theta_k,
+HJ_API hj_status hj_resnet_extended_hamiltonian(const hj_resnet *net, const double *theta_k,
                                          const double *xk, const double *xk1, const double *pk,
                                          const double *pk1, size_t n, double rho, double *J,
                                          double *grad, hj_error *err);
@@ -130,14 +132,14 @@ typedef struct hj_msa_options {
 } hj_msa_options;
 
 /* Defaults above. */
-void hj_msa_options_default(hj_msa_options *o);
+HJ_API void hj_msa_options_default(hj_msa_options *o);
 
 /* Train theta (K (D*D + D), updated in place; net->theta is ignored) by extended MSA:
  * each outer iteration sweeps states and co-states at the current theta, then every
  * layer independently takes inner_steps steps on its extended Hamiltonian J_k with the
  * sweeps held fixed. loss_trace (iters + 1, may be NULL) receives the loss at the start
  * of each sweep and the final loss. HJ_ENAN if the loss stops being finite. */
-hj_status hj_resnet_msa(const hj_resnet *net, double *theta, const hj_pmp_target *tg,
+HJ_API hj_status hj_resnet_msa(const hj_resnet *net, double *theta, const hj_pmp_target *tg,
                         const double *x0, size_t n, const hj_msa_options *opt,
                         double *loss_trace, hj_error *err);
 
@@ -170,15 +172,15 @@ typedef struct hj_mc_level {
 } hj_mc_level;
 
 /* Validate (atoms, tau > 0, T > 0, eps >= 0, all finite). */
-hj_status hj_noisy_control_check(const hj_noisy_control *nc, hj_error *err);
+HJ_API hj_status hj_noisy_control_check(const hj_noisy_control *nc, hj_error *err);
 
 /* The exact value u~_eps(x0, T + tau) at x0 (d). */
-hj_status hj_noisy_control_value(const hj_noisy_control *nc, const double *x0, double *value,
+HJ_API hj_status hj_noisy_control_value(const hj_noisy_control *nc, const double *x0, double *value,
                                  hj_error *err);
 
 /* One controlled path with K steps: xi (K, d) the standard normal increments (may be NULL
  * when eps == 0), X (K+1, d) (may be NULL) the path, *cost the realised cost. */
-hj_status hj_noisy_control_path(const hj_noisy_control *nc, const double *x0, size_t K,
+HJ_API hj_status hj_noisy_control_path(const hj_noisy_control *nc, const double *x0, size_t K,
                                 const double *xi, double *X, double *cost, hj_error *err);
 
 /* Monte Carlo over M paths from x0 at the step counts K[0..n_levels): every K[l] must
@@ -186,7 +188,7 @@ hj_status hj_noisy_control_path(const hj_noisy_control *nc, const double *x0, si
  * a coarse increment is the normalised sum of the fine ones), so their differences are
  * resolved far better than each mean. out (n_levels) receives the estimates;
  * reproducible for a given seed. */
-hj_status hj_noisy_control_mc(const hj_noisy_control *nc, const double *x0, size_t M,
+HJ_API hj_status hj_noisy_control_mc(const hj_noisy_control *nc, const double *x0, size_t M,
                               const size_t *K, size_t n_levels, uint64_t seed, hj_mc_level *out,
                               hj_error *err);
 
@@ -216,40 +218,40 @@ typedef struct hj_recurrent {
 } hj_recurrent;
 
 /* "elman", "lstm", "ssm". */
-const char *hj_rnn_kind_name(hj_rnn_kind kind);
+HJ_API const char *hj_rnn_kind_name(hj_rnn_kind kind);
 /* Parameter count for the layout above (0 for an unknown kind). */
-size_t hj_recurrent_num_params(hj_rnn_kind kind, size_t n_in, size_t n_hid, size_t n_out);
+HJ_API size_t hj_recurrent_num_params(hj_rnn_kind kind, size_t n_in, size_t n_hid, size_t n_out);
 /* State dimension S: n_hid, or 2 n_hid for the LSTM. */
-size_t hj_recurrent_state_dim(const hj_recurrent *m);
+HJ_API size_t hj_recurrent_state_dim(const hj_recurrent *m);
 /* Validate sizes (all >= 1), kind, finite theta. */
-hj_status hj_recurrent_check(const hj_recurrent *m, hj_error *err);
+HJ_API hj_status hj_recurrent_check(const hj_recurrent *m, hj_error *err);
 
 /* Forward: X (K+1, S), x_0 = x0 (S) or zeros when x0 == NULL. K may be 0. */
-hj_status hj_recurrent_forward(const hj_recurrent *m, const double *u, size_t K, const double *x0,
+HJ_API hj_status hj_recurrent_forward(const hj_recurrent *m, const double *u, size_t K, const double *x0,
                                double *X, hj_error *err);
 
 /* L = sum_{k=1..K} |C hid(x_k) - y_{k-1}|^2 for states X (K+1, S). */
-hj_status hj_recurrent_loss(const hj_recurrent *m, const double *X, const double *y, size_t K,
+HJ_API hj_status hj_recurrent_loss(const hj_recurrent *m, const double *X, const double *y, size_t K,
                             double *loss, hj_error *err);
 
 /* H(x, p, theta) = p . F(x, u, theta) + |C hid(x) - y|^2 at one step: p == NULL drops the
  * transition term (u then unused), y == NULL drops the running cost. gx (S) and gtheta
  * (num_params) receive its gradients (each may be NULL; overwritten). Not validated. */
-double hj_recurrent_hamiltonian(const hj_recurrent *m, const double *x, const double *p,
+HJ_API double hj_recurrent_hamiltonian(const hj_recurrent *m, const double *x, const double *p,
                                 const double *u, const double *y, double *gx, double *gtheta);
 
 /* Loss and gradient by the co-state recursion of the Hamiltonian (BPTT as Pontryagin):
  * P (K+1, S) may be NULL or receive the co-states. */
-hj_status hj_recurrent_costate_grad(const hj_recurrent *m, const double *u, const double *y,
+HJ_API hj_status hj_recurrent_costate_grad(const hj_recurrent *m, const double *u, const double *y,
                                     size_t K, const double *x0, double *loss, double *grad,
                                     double *P, hj_error *err);
 
 /* The same by reverse-mode backprop through time over cached cell activations. */
-hj_status hj_recurrent_bptt_grad(const hj_recurrent *m, const double *u, const double *y, size_t K,
+HJ_API hj_status hj_recurrent_bptt_grad(const hj_recurrent *m, const double *u, const double *y, size_t K,
                                  const double *x0, double *loss, double *grad, hj_error *err);
 
 /* SSM only: the discretised diagonal Abar (n_hid) and Bbar (n_hid, n_in). */
-hj_status hj_ssm_discretize(const hj_recurrent *m, double *Abar, double *Bbar, hj_error *err);
+HJ_API hj_status hj_ssm_discretize(const hj_recurrent *m, double *Abar, double *Bbar, hj_error *err);
 
 /* SSM only: the loss-to-go V_k(h) = l_k(h) [k >= 1] + sum_{j > k} l_j(h_j) with h_k = h is
  * exactly quadratic, V_k(h) = h^T P_k h + q_k . h + r_k. The backward recursion
@@ -258,12 +260,12 @@ hj_status hj_ssm_discretize(const hj_recurrent *m, double *Abar, double *Bbar, h
  *   r_k = [|y_{k-1}|^2] + e_k^T P_{k+1} e_k + q_{k+1} . e_k + r_{k+1},  e_k = Bbar u_k
  * (bracketed terms only for k >= 1) is the Riccati recursion of this control-free linear-
  * quadratic problem (its Lyapunov form). P (K+1, H, H), q (K+1, H), r (K+1). */
-hj_status hj_ssm_value_recursion(const hj_recurrent *m, const double *u, const double *y, size_t K,
+HJ_API hj_status hj_ssm_value_recursion(const hj_recurrent *m, const double *u, const double *y, size_t K,
                                  double *P, double *q, double *r, hj_error *err);
 
 /* V(h) = h^T P h + q . h + r for one time slice P (H, H), q (H); grad (H) may be NULL or
  * receive 2 P h + q (P symmetric). */
-double hj_ssm_value(const double *P, const double *q, double r, size_t H, const double *h,
+HJ_API double hj_ssm_value(const double *P, const double *q, double r, size_t H, const double *h,
                     double *grad);
 
 /* ==== transformer ============================================================== */
@@ -288,18 +290,18 @@ typedef struct hj_transformer {
     const double *theta;
 } hj_transformer;
 
-size_t hj_transformer_num_params(size_t T, size_t D, size_t M, size_t L);
-hj_status hj_transformer_check(const hj_transformer *tf, hj_error *err);
+HJ_API size_t hj_transformer_num_params(size_t T, size_t D, size_t M, size_t L);
+HJ_API hj_status hj_transformer_check(const hj_transformer *tf, hj_error *err);
 
 /* Mean squared error over the n sequences; grad (num_params) may be NULL. pred (n, T)
  * may be NULL or receive the predictions. */
-hj_status hj_transformer_loss_grad(const hj_transformer *tf, const double *s, const double *y,
+HJ_API hj_status hj_transformer_loss_grad(const hj_transformer *tf, const double *s, const double *y,
                                    size_t n, double *loss, double *grad, double *pred,
                                    hj_error *err);
 
 /* Per-layer attention entropy: H_att (L) receives the mean over sequences and query tokens
  * of H(softmax row)/log T, in [0, 1] (0 particle-like: one key; 1 wave-like: uniform). */
-hj_status hj_transformer_entropy(const hj_transformer *tf, const double *s, size_t n,
+HJ_API hj_status hj_transformer_entropy(const hj_transformer *tf, const double *s, size_t n,
                                  double *H_att, hj_error *err);
 
 #ifdef __cplusplus

@@ -4,6 +4,8 @@
 #ifndef HJDL_REPORT_H
 #define HJDL_REPORT_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/experiment.h"
@@ -17,7 +19,7 @@ extern "C" {
  * (results[i].dir are subdirectories of out_dir; figures are linked by
  * relative path). quick marks the report as a quick run; seconds is the
  * total wall time. */
-hj_status hj_report_write_html(const char *out_dir, const hj_result *results, size_t n,
+HJ_API hj_status hj_report_write_html(const char *out_dir, const hj_result *results, size_t n,
                                int quick, double seconds, hj_error *err);
 
 /* One claim of a run, as kept in a run's claims.tsv: enough to compare the
@@ -48,18 +50,18 @@ typedef struct hj_report_options {
  * above: the paper's claims first in their own verdict table, hjdl's own
  * tests after; with compare, a verdict-stability table (this run next to
  * the other, flips between agrees and disagrees flagged). */
-hj_status hj_report_write(const char *out_dir, const hj_result *results, size_t n,
+HJ_API hj_status hj_report_write(const char *out_dir, const hj_result *results, size_t n,
                           const hj_report_options *opt, hj_error *err);
 
 /* Write out_dir/claims.tsv (atomically): a header line, then one line per
  * claim, tab-separated: experiment, claim, source, verdict, provisional (0/1),
  * measured, lo, hi (%.17g), statement (tabs and newlines replaced by spaces). */
-hj_status hj_report_write_claims(const char *out_dir, const hj_result *results, size_t n,
+HJ_API hj_status hj_report_write_claims(const char *out_dir, const hj_result *results, size_t n,
                                  hj_error *err);
 
 /* Read a claims.tsv written by hj_report_write_claims; *rows (free with
  * free()) and *n_rows. A malformed file is refused naming the file and line. */
-hj_status hj_report_read_claims(const char *path, hj_report_claim_row **rows, size_t *n_rows,
+HJ_API hj_status hj_report_read_claims(const char *path, hj_report_claim_row **rows, size_t *n_rows,
                                 hj_error *err);
 
 #ifdef __cplusplus

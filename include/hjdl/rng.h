@@ -4,6 +4,8 @@
 #ifndef HJDL_RNG_H
 #define HJDL_RNG_H
 
+#include "hjdl/export.h"
+
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -14,14 +16,14 @@ typedef struct hj_rng {
     uint64_t s[4];
 } hj_rng;
 
-void hj_rng_seed(hj_rng *r, uint64_t seed);
-uint64_t hj_rng_next(hj_rng *r);
+HJ_API void hj_rng_seed(hj_rng *r, uint64_t seed);
+HJ_API uint64_t hj_rng_next(hj_rng *r);
 /* Uniform on [0, 1) with 53 random bits. */
-double hj_rng_uniform(hj_rng *r);
+HJ_API double hj_rng_uniform(hj_rng *r);
 /* Uniform on [lo, hi). */
-double hj_rng_range(hj_rng *r, double lo, double hi);
+HJ_API double hj_rng_range(hj_rng *r, double lo, double hi);
 /* Standard normal (Box–Muller, one value per call). */
-double hj_rng_normal(hj_rng *r);
+HJ_API double hj_rng_normal(hj_rng *r);
 
 #ifdef __cplusplus
 }

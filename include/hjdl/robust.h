@@ -27,6 +27,8 @@
 #ifndef HJDL_ROBUST_H
 #define HJDL_ROBUST_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,21 +57,21 @@ typedef void (*hj_symop_fn)(void *ctx, const double *v, double *out);
  * so with max_iter 0 the call always succeeds. lmin, lmax receive the
  * extreme Ritz values; iters (may be NULL) the steps taken. HJ_EMAXITER when
  * max_iter < d steps did not converge (lmin, lmax then hold the estimates). */
-hj_status hj_lanczos_extreme(hj_symop_fn op, void *ctx, size_t d, size_t max_iter, double tol,
+HJ_API hj_status hj_lanczos_extreme(hj_symop_fn op, void *ctx, size_t d, size_t max_iter, double tol,
                              uint64_t seed, double *lmin, double *lmax, size_t *iters,
                              hj_error *err);
 
 /* lambda_max(Cov_pi(w)) for rows w (N, d) and weights pi (N, summing to 1),
  * matrix-free: Cov_pi(w) v = sum_j pi_j (w_j - wbar)((w_j - wbar).v), O(N d)
  * per product, never the d x d matrix. *lmax >= 0. */
-hj_status hj_cov_max_eig(const double *w, const double *pi, size_t N, size_t d, double *lmax,
+HJ_API hj_status hj_cov_max_eig(const double *w, const double *pi, size_t N, size_t d, double *lmax,
                          hj_error *err);
 
 /* Spectral norm of hess f = Cov_pi(w)/eps at n points x (n, d) of an LSE
  * layer, by hj_cov_max_eig: the matrix-free counterpart of
  * hj_lse_hessian_norm (same eps = 0 convention: 0 where Cov_pi(w) = 0, the
  * layer being locally affine, +inf at a kink). norm (n). */
-hj_status hj_robust_lse_hessian_norm(const hj_lse_layer *L, const double *x, size_t n,
+HJ_API hj_status hj_robust_lse_hessian_norm(const hj_lse_layer *L, const double *x, size_t n,
                                      double *norm, hj_error *err);
 
 /* ---- certified curvature bounds -------------------------------------------- */
@@ -82,11 +84,11 @@ hj_status hj_robust_lse_hessian_norm(const hj_lse_layer *L, const double *x, siz
  * <= r*^2 for every centre c'). Iterates until radius <= (1 + tol) lower
  * (tol <= 0: 1e-9) or 100000 steps; either way radius is valid. centre and
  * lower may be NULL. */
-hj_status hj_meb(const double *p, size_t N, size_t d, double tol, double *centre, double *radius,
+HJ_API hj_status hj_meb(const double *p, size_t N, size_t d, double tol, double *centre, double *radius,
                  double *lower, hj_error *err);
 
 /* max_{j,k} |p_j - p_k| over the rows of p (N, d) (exhaustive, O(N^2 d)). */
-double hj_point_diameter(const double *p, size_t N, size_t d);
+HJ_API double hj_point_diameter(const double *p, size_t N, size_t d);
 
 /* Global bounds on ||hess f(x)||_2 = lambda_max(Cov_pi(w))/eps of an LSE
  * layer, valid at every x (each inflated by 1 + HJ_ROBUST_ROUNDING; +inf at
@@ -102,14 +104,14 @@ typedef struct hj_curvature_bounds {
     double diam;         /* max_jk |w_j - w_k| */
 } hj_curvature_bounds;
 
-hj_status hj_lse_curvature_bounds(const hj_lse_layer *L, hj_curvature_bounds *b, hj_error *err);
+HJ_API hj_status hj_lse_curvature_bounds(const hj_lse_layer *L, hj_curvature_bounds *b, hj_error *err);
 
 /* View of block `block` of a model's readout: the LSE over class block's
  * neurons for lse-class (block < n_classes), the whole readout for lse
  * (block 0). Its input is the readout's input (the last hidden layer's
  * output, or the preprocessed input for single-readout models); a learned
  * output scale (y = a f + c) is not part of the view. */
-hj_status hj_model_readout_layer(const hj_model *m, size_t block, hj_lse_layer *L, hj_error *err);
+HJ_API hj_status hj_model_readout_layer(const hj_model *m, size_t block, hj_lse_layer *L, hj_error *err);
 
 /* ---- exact Hessians of whole models (the composition rule) ----------------- */
 
@@ -123,7 +125,7 @@ hj_status hj_model_readout_layer(const hj_model *m, size_t block, hj_lse_layer *
  * contracted with E_pi[w], the second as J^T Cov_pi(w) J / eps. Requires
  * eps > 0 (HJ_EDOM otherwise: a max-plus stack is piecewise linear, its
  * Hessian 0 almost everywhere and undefined at kinks). */
-hj_status hj_model_hvp(const hj_model *m, const double *x, const double *gout, const double *v,
+HJ_API hj_status hj_model_hvp(const hj_model *m, const double *x, const double *gout, const double *v,
                        double *hv, hj_error *err);
 
 /* Spectral norm ||hess S(x_i)||_2 = max(|lambda_min|, |lambda_max|) of the
@@ -131,7 +133,7 @@ hj_status hj_model_hvp(const hj_model *m, const double *x, const double *gout, c
  * At eps = 0, single-readout models follow the hj_lse_hessian_norm
  * convention (0 where every block with gout[c] != 0 is locally affine, +inf
  * at a kink); stacks are refused (HJ_EDOM). */
-hj_status hj_model_hessian_norm(const hj_model *m, const double *x, size_t n, const double *gout,
+HJ_API hj_status hj_model_hessian_norm(const hj_model *m, const double *x, size_t n, const double *gout,
                                 double *norm, hj_error *err);
 
 /* ---- certified radius -------------------------------------------------------- */
@@ -164,7 +166,7 @@ typedef struct hj_certificate {
  * Models with hidden layers are refused (HJ_EINVAL, saying why): a sound
  * radius needs a global curvature bound of the whole stack, which hjdl does
  * not derive. out (n). */
-hj_status hj_certify(const hj_model *m, const double *x_raw, size_t n, hj_certificate *out,
+HJ_API hj_status hj_certify(const hj_model *m, const double *x_raw, size_t n, hj_certificate *out,
                      hj_error *err);
 
 /* ---- attacks ------------------------------------------------------------------ */
@@ -196,10 +198,10 @@ typedef struct hj_attack_options {
 } hj_attack_options;
 
 /* Defaults above: PGD, l2, margin loss, radius 0 (must be set). */
-void hj_attack_options_default(hj_attack_options *o);
+HJ_API void hj_attack_options_default(hj_attack_options *o);
 /* HJ_EINVAL naming the bad option (radius > 0 and finite, steps >= 1,
  * restarts >= 1, step_size >= 0 and finite). */
-hj_status hj_attack_options_check(const hj_attack_options *o, hj_error *err);
+HJ_API hj_status hj_attack_options_check(const hj_attack_options *o, hj_error *err);
 
 /* Attack a classifier (any architecture) at n raw points x (n, pre.d_raw)
  * with labels (n, class indices as doubles). The gradient is the exact
@@ -211,7 +213,7 @@ hj_status hj_attack_options_check(const hj_attack_options *o, hj_error *err);
  * may be NULL) the predicted class at x_adv (lowest index on ties). Robust
  * accuracy is the fraction with adv_class == label. Deterministic for a
  * given seed. */
-hj_status hj_attack(const hj_model *m, const double *x, const double *labels, size_t n,
+HJ_API hj_status hj_attack(const hj_model *m, const double *x, const double *labels, size_t n,
                     const hj_attack_options *o, const double *radii, double *x_adv,
                     size_t *adv_class, hj_error *err);
 

@@ -11,6 +11,8 @@
 #ifndef HJDL_STATUS_H
 #define HJDL_STATUS_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -38,22 +40,22 @@ typedef struct hj_error {
 } hj_error;
 
 /* Short fixed text for a status code ("invalid argument", ...). Never NULL. */
-const char *hj_status_string(hj_status code);
+HJ_API const char *hj_status_string(hj_status code);
 
 /* Record `code` and a printf-style message in err (if err != NULL) and return
  * code, so callers can write `return hj_error_set(err, HJ_EINVAL, "...")`. */
-hj_status hj_error_set(hj_error *err, hj_status code, const char *fmt, ...)
+HJ_API hj_status hj_error_set(hj_error *err, hj_status code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
 /* Reset err to HJ_OK with an empty message (err may be NULL). */
-void hj_error_clear(hj_error *err);
+HJ_API void hj_error_clear(hj_error *err);
 
 /* Prefix the message already in err with a printf-style context, e.g. the
  * file name: "atoms.csv: " + "line 3: expected 3 columns, found 2". */
-void hj_error_prefix(hj_error *err, const char *fmt, ...)
+HJ_API void hj_error_prefix(hj_error *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif

@@ -23,6 +23,8 @@
 #ifndef HJDL_STREAM_H
 #define HJDL_STREAM_H
 
+#include "hjdl/export.h"
+
 #include <stddef.h>
 
 #include "hjdl/data.h"
@@ -56,7 +58,7 @@ typedef struct hj_shard {
  * (HJ_EFORMAT "PATH: atoms need at least 2 columns (y_1..y_d, g), found 1").
  * Its atoms are d = hj_rows_cols - 1 dimensional, hj_rows_count of them.
  * Close with hj_rows_close. */
-hj_status hj_stream_open(const char *path, hj_rows **atoms, hj_error *err);
+HJ_API hj_status hj_stream_open(const char *path, hj_rows **atoms, hj_error *err);
 
 /* The Hopf–Cole solution (Hopf–Lax at eps = 0) of the atoms at the points
  * x (n, d), time t > 0, viscosity eps >= 0, metric A (NULL: identity; as in
@@ -66,7 +68,7 @@ hj_status hj_stream_open(const char *path, hj_rows **atoms, hj_error *err);
  * only (other processes may pass NULL pointers in out). Each atom coordinate
  * must be within +-HJ_MAX_COORD (limits.h; HJ_ERANGE "atoms row R, column K:
  * ..." otherwise). */
-hj_status hj_stream_solve(hj_rows *atoms, const hj_metric *metric, const double *x, size_t n,
+HJ_API hj_status hj_stream_solve(hj_rows *atoms, const hj_metric *metric, const double *x, size_t n,
                           double t, double eps, size_t tile, const hj_shard *shard,
                           const hj_hc_out *out, hj_error *err);
 
@@ -76,19 +78,19 @@ hj_status hj_stream_solve(hj_rows *atoms, const hj_metric *metric, const double 
  * idx_top (n, K) their 0-based atom rows, descending (equal weights: larger
  * logit first, then smaller row). K <= N; K == 0: summaries only (pi_top,
  * idx_top unused). Written on process 0 only. */
-hj_status hj_stream_explain(hj_rows *atoms, const double *x, size_t n, double t, double eps,
+HJ_API hj_status hj_stream_explain(hj_rows *atoms, const double *x, size_t n, double t, double eps,
                             size_t K, size_t tile, const hj_shard *shard, hj_explain *sum,
                             double *pi_top, size_t *idx_top, hj_error *err);
 
 /* Balanced contiguous range [*begin, *end) of n items for process rank of
  * size (size >= 1, rank < size): the first n % size processes get one more
  * item; the ranges tile [0, n) in rank order. */
-void hj_stream_range(size_t n, int rank, int size, size_t *begin, size_t *end);
+HJ_API void hj_stream_range(size_t n, int rank, int size, size_t *begin, size_t *end);
 
 /* HJ_ERANGE "WHAT row R, column K: V is beyond +-1e150, where |x - y|^2
  * overflows a double" for the first of the first ncheck columns of v (rows,
  * cols) past HJ_MAX_COORD; R counts from row0 + 1. */
-hj_status hj_stream_check_coords(const double *v, size_t rows, size_t cols, size_t ncheck,
+HJ_API hj_status hj_stream_check_coords(const double *v, size_t rows, size_t cols, size_t ncheck,
                                  size_t row0, const char *what, hj_error *err);
 
 #ifdef __cplusplus

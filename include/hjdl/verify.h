@@ -8,6 +8,8 @@
 #ifndef HJDL_VERIFY_H
 #define HJDL_VERIFY_H
 
+#include "hjdl/export.h"
+
 #include <stdint.h>
 
 #include "hjdl/check.h"
@@ -31,7 +33,7 @@ typedef struct hj_verify_options {
 /* Run every check group (C1..C6), appending to checks. Returns HJ_OK when
  * the suite *ran* (failing checks are reported in the list, not as an
  * error); a non-OK status means a check could not be computed at all. */
-hj_status hj_verify_run(const hj_verify_options *opt, hj_check_list *checks, hj_error *err);
+HJ_API hj_status hj_verify_run(const hj_verify_options *opt, hj_check_list *checks, hj_error *err);
 
 /* ---- the computations behind C1, the tropical bound and C6, for the
  * experiments that measure them at other sizes (src/experiments/) ---- */
@@ -40,7 +42,7 @@ hj_status hj_verify_run(const hj_verify_options *opt, hj_check_list *checks, hj_
  * f (n) at the points x (n, d), the Hopf-Cole solution of their atoms
  * (hj_weights_to_atoms at t, metric) gives u (n); *worst receives
  * max_i |f + u - x^T A^{-1} x/(4t)| / max(|q|, |f|, |u|). */
-hj_status hj_verify_c1_error(const hj_atoms *atoms, const hj_metric *metric, const double *w,
+HJ_API hj_status hj_verify_c1_error(const hj_atoms *atoms, const hj_metric *metric, const double *w,
                               const double *b, const double *x, size_t n, double t, double eps,
                               double *f, double *u, double *worst, hj_error *err);
 
@@ -49,7 +51,7 @@ hj_status hj_verify_c1_error(const hj_atoms *atoms, const hj_metric *metric, con
  * x (d)), for the measured df = f_eps(x) - f_0(x): 0 when df is within the
  * bound up to rounding (4e-16 max(1, |f0|), for when the bound underflows),
  * else df / bound. */
-double hj_verify_sharp_gap_ratio(const double *w, const double *b, size_t N, size_t d, const double *x,
+HJ_API double hj_verify_sharp_gap_ratio(const double *w, const double *b, size_t N, size_t d, const double *x,
                            double eps, double df, double f0);
 
 /* One layer of the LSE transformer of C6 (pre-LayerNorm attention with
@@ -76,14 +78,14 @@ typedef struct hj_lse_tf_stats {
 
 /* Allocate the buffers of tf (zeroed; *tf cleared first); HJ_ENOMEM with
  * everything freed on failure. */
-hj_status hj_lse_tf_init(hj_lse_tf *tf, size_t T, size_t D, size_t M, double t, double eps_ffn,
+HJ_API hj_status hj_lse_tf_init(hj_lse_tf *tf, size_t T, size_t D, size_t M, double t, double eps_ffn,
                           hj_error *err);
-void hj_lse_tf_free(hj_lse_tf *tf);
+HJ_API void hj_lse_tf_free(hj_lse_tf *tf);
 
 /* Draw the layer's weights from rng (W (3, D, D) scale 1/sqrt(D), Wf (M, D)
  * scale 0.8, bf (M) scale 0.5, Vf (M, D) scale 0.5, in that order), apply the
  * layer to X (T, D) in place (both residual updates) and measure it into *s. */
-hj_status hj_lse_tf_layer(hj_lse_tf *tf, hj_rng *rng, double *X, hj_lse_tf_stats *s, hj_error *err);
+HJ_API hj_status hj_lse_tf_layer(hj_lse_tf *tf, hj_rng *rng, double *X, hj_lse_tf_stats *s, hj_error *err);
 
 #ifdef __cplusplus
 }

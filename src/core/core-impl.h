@@ -20,7 +20,7 @@ static inline double hj__log_pi(double zj, double m, double eps, double log_s)
  * is a normal number (one rounding more than a division, as in the blocked
  * kernels), else a division; the exp is hj__exp_nonpos_inplace (flushed
  * below 1e-307). w may alias z. */
-void hj__shifted_exp(const double *z, size_t N, double m, double eps, double *w);
+HJ_INTERNAL void hj__shifted_exp(const double *z, size_t N, double m, double eps, double *w);
 
 /* The ranking under hj__top_k and the streaming top-K (partial.c): entry
  * (ka, ia) ranks below (kb, ib) when ka < kb, or ka == kb and ia > ib. */

@@ -53,12 +53,21 @@
 /* Batches smaller than this run on one thread (thread start-up dominates). */
 #define HJ_PARALLEL_MIN_WORK 200000
 
+/* A function compiled with HJ_WIDE_CLONES is an ifunc, which GCC exports
+ * whatever the visibility preset; its declaration says hidden, so
+ * libhjdl.so keeps it internal (include/hjdl/export.h). */
+#if defined(__GNUC__) || defined(__clang__)
+#define HJ_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define HJ_INTERNAL
+#endif
+
 /* LSE of z (N) with everything the derived quantities need:
  *   returns f = m + eps*log(s); *m = max z; *log_s = log s,
  *   s = sum_j exp((z_j - m)/eps) in [1, N];
  *   pi (N, may alias z) receives the Gibbs weights.
  * eps == 0: f = m, pi uniform over exact ties, *log_s = log(#ties). */
-double hj__lse_full(const double *z, size_t N, double eps, double *pi,
+HJ_INTERNAL double hj__lse_full(const double *z, size_t N, double eps, double *pi,
                     double *m, double *log_s);
 
 /* A second-derivative term c/eps, with the eps == 0 convention of the

@@ -59,7 +59,7 @@ PENDING = []
 HEADER_MODULE = {
     "status.h": "common", "rng.h": "common", "runtime.h": "common",
     "limits.h": "common", "vec.h": "common", "check.h": "common",
-    "stats.h": "common",
+    "stats.h": "common", "export.h": "common",
     "lse.h": "core", "hopf.h": "core", "partial.h": "core",
     "entropy.h": "core", "attention.h": "core", "atoms.h": "core",
     "kernels.h": "core",
