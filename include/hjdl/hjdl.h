@@ -8,6 +8,7 @@
 #ifndef HJDL_HJDL_H
 #define HJDL_HJDL_H
 
+#include "hjdl/atoms.h"
 #include "hjdl/attention.h"
 #include "hjdl/capi.h"
 #include "hjdl/check.h"
@@ -16,6 +17,7 @@
 #include "hjdl/entropic.h"
 #include "hjdl/entropy.h"
 #include "hjdl/experiment.h"
+#include "hjdl/export.h"
 #include "hjdl/hopf.h"
 #include "hjdl/influence.h"
 #include "hjdl/landscape.h"
@@ -34,6 +36,8 @@
 #include "hjdl/runtime.h"
 #include "hjdl/stats.h"
 #include "hjdl/status.h"
+#include "hjdl/stream.h"
+#include "hjdl/vec.h"
 #include "hjdl/verify.h"
 
 #endif /* HJDL_HJDL_H */

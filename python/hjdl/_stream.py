@@ -6,16 +6,18 @@ that memory grows with the tile and the points, not with the number of atoms. On
 import ctypes
 import os
 from contextlib import contextmanager
+from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _arrays as ar
+from ._arrays import ArrayLike
 from ._core import _metric, explain_buffers, explain_summary
 from ._lib import check, hj_error, hj_hc_out, lib
 
 
 @contextmanager
-def _atom_file(path):
+def _atom_file(path: Union[str, os.PathLike]) -> Iterator[Tuple[Any, int, int]]:
     """The opened atom file (rows y_1..y_d, g) as (handle, N, d)."""
     rows = ctypes.c_void_p()
     err = hj_error()
@@ -26,13 +28,14 @@ def _atom_file(path):
         lib.hj_rows_close(rows.value)
 
 
-def _tile(tile_rows):
+def _tile(tile_rows: int) -> int:
     if int(tile_rows) < 0:
         raise ValueError(f"tile_rows must be >= 0 (0: all rows at once), got {tile_rows}")
     return int(tile_rows)
 
 
-def stream_hopf_cole(atoms, x, t, eps, *, tile_rows=0, A=None):
+def stream_hopf_cole(atoms: Union[str, os.PathLike], x: ArrayLike, t: float, eps: float, *,
+                     tile_rows: int = 0, A: Optional[ArrayLike] = None) -> Dict[str, np.ndarray]:
     """The Hopf–Cole solution (Hopf–Lax at eps = 0) at points x and time t > 0 with the atoms of
     the file ``atoms`` (CSV with a header line, or .npy; one row y_1..y_d, g per atom), read
     ``tile_rows`` rows at a time (0: all at once). The same numbers as :func:`hopf_cole` on the
@@ -62,7 +65,8 @@ def stream_hopf_cole(atoms, x, t, eps, *, tile_rows=0, A=None):
     return res
 
 
-def stream_explain(atoms, x, t, eps, *, top=3, tile_rows=0):
+def stream_explain(atoms: Union[str, os.PathLike], x: ArrayLike, t: float, eps: float, *,
+                   top: int = 3, tile_rows: int = 0) -> Dict[str, np.ndarray]:
     """Per-point explanation by the Gibbs weights over the atoms of the file ``atoms`` (as
     :func:`stream_hopf_cole`): entropy, n_eff, regime and the ``top`` largest weights with their
     0-based atom rows, descending, as :func:`explain` returns them.
