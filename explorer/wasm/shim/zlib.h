@@ -2,8 +2,9 @@
  * explorer/wasm; Debian's emscripten ships no zlib port and the build stays
  * offline). crc32 is the real CRC-32 (IEEE 802.3, reflected 0xEDB88320), so
  * .hjm files written and checked in the page are the CLI's byte for byte;
- * inflate is refused (gzip'd IDX data sets cannot be read in the page:
- * hj_idx_read reports that it cannot initialise zlib). */
+ * inflate is refused (gzip'd IDX data sets and deflated .npz members
+ * cannot be read in the page: hj_idx_read and the .npz reader report that
+ * they cannot start zlib). */
 #ifndef HJDL_WASM_ZLIB_SHIM_H
 #define HJDL_WASM_ZLIB_SHIM_H
 #include <stddef.h>
@@ -15,6 +16,8 @@ typedef unsigned long uLong;
 #define Z_OK 0
 #define Z_STREAM_END 1
 #define Z_NO_FLUSH 0
+#define Z_FINISH 4
+#define MAX_WBITS 15
 #define Z_STREAM_ERROR (-2)
 #define Z_MEM_ERROR (-4)
 #define Z_BUF_ERROR (-5)
