@@ -9,6 +9,7 @@
 
 #include <lapacke.h>
 
+#include "core/kernels.h"
 #include "hjdl/vec.h"
 
 /*
@@ -259,44 +260,23 @@ hj_status hj_landscape_eval(hj_landscape *L, double eps, const double *x, double
     const size_t N = L->N, d = L->d;
     if (H)
         *H = L->H;
-    if (grad || grad_eps) {
-        double *ga = L->work, *ge = L->work + d;
+    /* grad and hess by the one entropy formula of core (kernels.h), with
+     * the shift H this module's numbers were made with (r_j = l_j + H) */
+    hj__entropy_derivatives(L->pi, L->l, L->H, L->H, L->S, N, d, eps, grad, hess);
+    if (grad_eps) {
+        /* d grad H / d eps: -sum_j pi_j r_j (r_j + 2) S_j / eps^2 with the opposite sign */
+        double *ge = L->work + d;
         for (size_t k = 0; k < d; k++)
-            ga[k] = ge[k] = 0.0;
+            ge[k] = 0.0;
         for (size_t j = 0; j < N; j++) {
             if (L->pi[j] == 0.0)
                 continue;
             double c1 = L->pi[j] * L->r[j], c2 = c1 * (L->r[j] + 2.0);
-            for (size_t k = 0; k < d; k++) {
-                ga[k] += c1 * L->S[j * d + k];
+            for (size_t k = 0; k < d; k++)
                 ge[k] += c2 * L->S[j * d + k];
-            }
         }
-        for (size_t k = 0; k < d; k++) {
-            if (grad)
-                grad[k] = -ga[k] / eps;
-            if (grad_eps)
-                grad_eps[k] = ge[k] / eps / eps;
-        }
-    }
-    if (hess) {
-        for (size_t a = 0; a < d * d; a++)
-            hess[a] = 0.0;
-        for (size_t j = 0; j < N; j++) {
-            if (L->pi[j] == 0.0)
-                continue;
-            double c = L->pi[j] * (L->r[j] + 1.0);
-            const double *sj = L->S + j * d;
-            for (size_t a = 0; a < d; a++)
-                for (size_t b = a; b < d; b++)
-                    hess[a * d + b] += c * sj[a] * sj[b];
-        }
-        for (size_t a = 0; a < d; a++)
-            for (size_t b = a; b < d; b++) {
-                double v = -hess[a * d + b] / eps / eps;
-                hess[a * d + b] = v;
-                hess[b * d + a] = v;
-            }
+        for (size_t k = 0; k < d; k++)
+            grad_eps[k] = ge[k] / eps / eps;
     }
     return HJ_OK;
 }

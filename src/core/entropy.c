@@ -40,11 +40,11 @@ hj_status hj_entropy_eval(const hj_lse_layer *L, const double *x, double *H,
         return hj_error_set(err, HJ_EINVAL, "entropy: output H is NULL");
     const size_t N = L->N, d = L->d;
     const double eps = L->eps;
-    double *mem = malloc((3 * N + 2 * d + d * d) * sizeof *mem);
+    double *mem = malloc((3 * N + d + N * d) * sizeof *mem);
     if (mem == NULL)
         return hj_error_set(err, HJ_ENOMEM, "entropy: out of memory");
     double *z = mem, *pi = mem + N, *ell = mem + 2 * N;
-    double *wbar = mem + 3 * N, *acc = wbar + d, *cov = acc + d;
+    double *wbar = mem + 3 * N, *S = wbar + d;
     hj__layer_logits(L, x, z);
     double m, log_s;
     hj__lse_full(z, N, eps, pi, &m, &log_s);
@@ -62,43 +62,51 @@ hj_status hj_entropy_eval(const hj_lse_layer *L, const double *x, double *H,
     for (size_t j = 0; j < N; j++)
         ell[j] = pi[j] > 0.0 ? hj__log_pi(z[j], m, eps, log_s) : 0.0;
     hj__pi_mean(pi, L->w, N, d, wbar);
+    /* s_j = w_j - wbar: grad H = -E_pi[l s] / eps, hess H = -(E_pi[(l + H) s s^T] + Cov_pi(w)) / eps^2 */
+    for (size_t j = 0; j < N; j++)
+        for (size_t k = 0; k < d; k++)
+            S[j * d + k] = L->w[j * d + k] - wbar[k];
+    hj__entropy_derivatives(pi, ell, h, 0.0, S, N, d, eps, grad, hess);
+    free(mem);
+    return HJ_OK;
+}
+
+void hj__entropy_derivatives(const double *pi, const double *ell, double H, double shift, const double *S,
+                             size_t N, size_t d, double eps, double *grad, double *hess)
+{
     if (grad) {
-        /* grad H = -E_pi[l s] / eps,  s_j = w_j - wbar */
-        memset(acc, 0, d * sizeof *acc);
+        for (size_t k = 0; k < d; k++)
+            grad[k] = 0.0;
         for (size_t j = 0; j < N; j++) {
             if (pi[j] == 0.0)
                 continue;
-            double c = pi[j] * ell[j];
+            const double c = pi[j] * (ell[j] + shift);
             for (size_t k = 0; k < d; k++)
-                acc[k] += c * (L->w[j * d + k] - wbar[k]);
+                grad[k] += c * S[j * d + k];
         }
         for (size_t k = 0; k < d; k++)
-            grad[k] = -acc[k] / eps;
+            grad[k] = -grad[k] / eps;
     }
     if (hess) {
-        /* hess H = -(E_pi[(l + H) s s^T] + Cov_pi(w)) / eps^2 */
-        memset(cov, 0, d * d * sizeof *cov);
+        for (size_t a = 0; a < d * d; a++)
+            hess[a] = 0.0;
         for (size_t j = 0; j < N; j++) {
             if (pi[j] == 0.0)
                 continue;
-            const double *wj = L->w + j * d;
-            double c = pi[j] * (ell[j] + h + 1.0);
-            for (size_t a = 0; a < d; a++) {
-                double sa = c * (wj[a] - wbar[a]);
+            const double c = pi[j] * (ell[j] + H + 1.0);
+            const double *sj = S + j * d;
+            for (size_t a = 0; a < d; a++)
                 for (size_t b = a; b < d; b++)
-                    cov[a * d + b] += sa * (wj[b] - wbar[b]);
-            }
+                    hess[a * d + b] += c * sj[a] * sj[b];
         }
         /* divide by eps twice: eps^2 underflows to 0 below ~1e-162 */
         for (size_t a = 0; a < d; a++)
             for (size_t b = a; b < d; b++) {
-                double v = -cov[a * d + b] / eps / eps;
+                const double v = -hess[a * d + b] / eps / eps;
                 hess[a * d + b] = v;
                 hess[b * d + a] = v;
             }
     }
-    free(mem);
-    return HJ_OK;
 }
 
 hj_status hj_entropy_batch(const hj_lse_layer *L, const double *x, size_t n,

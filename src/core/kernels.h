@@ -70,6 +70,20 @@
 HJ_INTERNAL double hj__lse_full(const double *z, size_t N, double eps, double *pi,
                     double *m, double *log_s);
 
+/* The derivatives of the attribution entropy H = -sum_j pi_j l_j
+ * (l_j = log pi_j) of a Gibbs state whose logits move with x as
+ * d l_j / dx = (s_j - sum_i pi_i s_i) / eps, given the centred directions
+ * S (N, d) (rows s_j - E_pi s) and eps > 0: one formula for the LSE layer
+ * (entropy.c: s_j = w_j) and the Hopf–Cole atoms (the landscape:
+ * s_j = y_j / (2t)),
+ *   grad H = -sum_j pi_j (l_j + shift) S_j / eps      (grad (d), may be NULL)
+ *   hess H = -sum_j pi_j (l_j + H + 1) S_j S_j^T / eps^2   (hess (d, d), may be NULL)
+ * where any shift gives the same gradient (sum_j pi_j S_j = 0); each
+ * caller keeps the one its numbers were made with (0, or H). Atoms with
+ * pi_j == 0 are skipped. */
+void hj__entropy_derivatives(const double *pi, const double *ell, double H, double shift, const double *S,
+                             size_t N, size_t d, double eps, double *grad, double *hess);
+
 /* A second-derivative term c/eps, with the eps == 0 convention of the
  * public headers: 0 stays 0 (f locally affine), anything else is +-inf. */
 static inline double hj__over_eps(double c, double eps)
