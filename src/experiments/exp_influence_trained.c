@@ -866,19 +866,17 @@ static hj_status if_neuron_level(const hj_experiment_options *opt, hj_result *re
     snprintf(title, sizeof title, "C12: removing one neuron of a trained lse-class:%zu (Fashion-MNIST)", K);
     pl.name = "influence_neurons";
     pl.title = title;
-    pl.xlabel = "closed form: change of the mean training loss, eps log(1 - pi_k), no retraining";
+    pl.xlabel = "closed form: change of the mean training loss (scores moved by eps log(1 - pi_k)), no retraining";
     pl.ylabel = "change after retraining the rest";
     pl.series[pl.n_series++] = (hj_plot_series){"influence_neurons_lse_class.csv", 4, 6, 0, t0, "points", NULL};
     pl.series[pl.n_series++] =
         (hj_plot_series){"influence_neurons_lse_class_budget2x.csv", 4, 6, 0, t1, "points", NULL};
-    pl.functions[0] = "x";
-    pl.function_titles[0] = "y = x";
-    pl.n_functions = 1;
     return hj__exp_figure(res, &pl,
                           "One point per readout neuron: the exact change of the trained model's mean training "
                           "cross-entropy when the neuron is removed (closed form, no retraining) against the change "
                           "after the rest is retrained from the trained parameters (the reference retrained the "
-                          "same steps with nothing removed). Below y = x, retraining recovers part of the loss.",
+                          "same steps with nothing removed); the y axis is scaled to the retrained changes, which "
+                          "are far smaller: retraining recovers most of the loss.",
                           err);
 }
 
