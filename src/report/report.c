@@ -442,7 +442,16 @@ static void verdict_row(FILE *f, const hj_result *r, const hj_claim *cl)
     exp_anchor(f, k, r);
     fputs("\">", f);
     html(f, r->experiment);
-    fputs("</a></td><td>", f);
+    /* the verdict third, where a reader looks first (the row is wide) */
+    fputs("</a></td><td class=\"vcell\">", f);
+    verdict_badge(f, cl->verdict, 0, 0);
+    provisional_tag(f, cl);
+    if (cl->why[0]) {
+        fputs("<div class=\"why\">", f);
+        html(f, cl->why);
+        fputs("</div>", f);
+    }
+    fputs("</td><td>", f);
     html(f, cl->statement);
     if (cl->paper_words[0]) {
         fputs("<div class=\"words\">paper: “", f);
@@ -471,21 +480,13 @@ static void verdict_row(FILE *f, const hj_result *r, const hj_claim *cl)
     interval_text(f, cl->lo, cl->hi);
     fputs("</td><td class=\"parts\">", f);
     parts_text(f, cl);
-    fputs("</td><td>", f);
-    verdict_badge(f, cl->verdict, 0, 0);
-    provisional_tag(f, cl);
-    if (cl->why[0]) {
-        fputs("<div class=\"why\">", f);
-        html(f, cl->why);
-        fputs("</div>", f);
-    }
     fputs("</td></tr>\n", f);
 }
 
 static const char VERDICT_HEAD[] =
-    "<thead><tr><th>Claim</th><th>Experiment</th><th>Statement</th><th>Form</th>"
+    "<thead><tr><th>Claim</th><th>Experiment</th><th>Verdict</th><th>Statement</th><th>Form</th>"
     "<th>Predicted</th><th>Tolerance</th><th>Measured</th><th>95 % interval</th>"
-    "<th>Interval parts</th><th>Verdict</th></tr></thead>\n<tbody>\n";
+    "<th>Interval parts</th></tr></thead>\n<tbody>\n";
 
 /* The verdict tables: the paper's claims, then hjdl's own tests. */
 static void write_verdict_tables(FILE *f, const report_ctx *c)
@@ -627,7 +628,7 @@ static const char CSS[] =
     "html{background:#eef0f3}\n"
     "body{margin:0;color:#202124;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,"
     "'DejaVu Sans',Arial,sans-serif}\n"
-    "main{max-width:1280px;margin:0 auto;padding:28px 36px 64px;background:#fff;"
+    "main{max-width:1360px;margin:0 auto;padding:28px 36px 64px;background:#fff;"
     "box-shadow:0 0 0 1px #e3e5e8}\n"
     "a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}\n"
     "h1{font-size:25px;line-height:1.25;margin:0 0 6px}\n"
@@ -698,12 +699,13 @@ static const char CSS[] =
     "background:#e8eaed;color:#3c4043;margin-left:4px}\n"
     ".why{font-size:12.5px;color:var(--muted);margin-top:2px}\n"
     ".words{font-size:12.5px;color:#3c4043;font-style:italic;margin-top:3px}\n"
-    ".parts{font-size:12.5px;white-space:nowrap}\n"
+    ".parts{font-size:12.5px;white-space:normal;min-width:130px}\n"
     ".wide{overflow-x:auto}\n"
     "table.verdicts,table.stability{font-size:13.5px}\n"
-    "table.verdicts td:nth-child(3),table.stability td:nth-child(3){min-width:300px}\n"
-    "td.tol{min-width:200px;max-width:280px;white-space:normal;font-variant-numeric:tabular-nums}\n"
+    "table.verdicts td:nth-child(4){min-width:240px}\ntable.stability td:nth-child(3){min-width:300px}\n"
+    "td.tol{min-width:130px;max-width:220px;white-space:normal;font-variant-numeric:tabular-nums}\n"
     "td.tol .why{white-space:normal}\n"
+    "td.vcell{min-width:130px;max-width:200px}\n"
     ".quickbanner{border:1px solid #c6cace;background:#f1f3f4;border-radius:8px;"
     "padding:10px 16px;margin:10px 0}\n"
     "nav.toc{font-size:14px;margin:10px 0 0}nav.toc a{margin-right:14px}\n";
