@@ -629,7 +629,10 @@ typedef struct if_neuron_run {
     size_t n_rm;           /* neurons compared (finite closed form) */
 } if_neuron_run;
 
-/* Mean softmax cross-entropy of 2-class scores S (m, 2) against labels y (m). */
+/* Mean softmax cross-entropy of 2-class scores S (m, 2) against labels y (m):
+ * the closed form's loss of scores moved by eps log(1 - pi_k). The models'
+ * own losses (brute force, retraining) come from hj_model_loss_grad, an
+ * independent path for the check. */
 static double if_mean_ce2(const double *S, const double *y, size_t m)
 {
     double s = 0.0;
@@ -638,17 +641,6 @@ static double if_mean_ce2(const double *S, const double *y, size_t m)
         s += mx + log(exp(a - mx) + exp(b - mx)) - S[2 * i + (y[i] != 0.0)];
     }
     return s / (double)m;
-}
-
-/* Mean training cross-entropy of model m (scores into S (n_tr, 2)): the
- * objective every fit lowers. */
-static hj_status if_train_ce(const hj_model *m, hj_workspace *ws, const if_data *D, double *S, double *L,
-                             hj_error *err)
-{
-    hj_status st = hj_model_forward(m, ws, D->xtr, D->n_tr, S, err);
-    if (st == HJ_OK)
-        *L = if_mean_ce2(S, D->ytr, D->n_tr);
-    return st;
 }
 
 /*
@@ -688,13 +680,14 @@ static hj_status if_neurons(const hj_experiment_options *opt, hj_result *res, co
         st = hj_error_set(err, HJ_ENOMEM, IF_NAME ": out of memory (neuron ablation)");
         goto out;
     }
-    double l0, l1, L0, Lref;
+    double l0, L0, Lref;   /* L0: the trained model's training loss (hj_model_loss_grad) */
     if ((st = hj_arch_parse(spec, d, 2, 0, &arch, err)) != HJ_OK ||
         (st = hj_model_init(&mb, &arch, IF_MODEL_EPS, IF_T, opt->seed * 31ULL + 11ULL, err)) != HJ_OK ||
         (st = hj_workspace_alloc(&ws, &mb, n > m ? n : m, err)) != HJ_OK ||
-        (st = if_train(&mb, D->xtr, D->ytr, n, run->iters, opt->seed, ws, &l0, &l1, err)) != HJ_OK ||
-        (st = if_train_ce(&mb, ws, D, S, &L0, err)) != HJ_OK)
+        (st = if_train(&mb, D->xtr, D->ytr, n, run->iters, opt->seed, ws, &l0, &L0, err)) != HJ_OK ||
+        (st = hj_model_forward(&mb, ws, D->xtr, n, S, err)) != HJ_OK)
         goto out;
+    const double L0cf = if_mean_ce2(S, D->ytr, n);   /* the closed form's baseline, same formula as its shifts */
     const hj_layer *ro = &arch.layers[arch.n_layers - 1];
     const size_t off_w = ro->offset, off_b = ro->offset + NT * d;
     double worst = 0.0, moved = 0.0;
@@ -711,13 +704,13 @@ static hj_status if_neurons(const hj_experiment_options *opt, hj_result *res, co
                 S2[2 * i + c] += delta[i * K + k];
                 pimax = fmax(pimax, -expm1(delta[i * K + k] / IF_MODEL_EPS));   /* pi_k = 1 - exp(delta/eps) */
             }
-            A[j] = if_mean_ce2(S2, D->ytr, n) - L0;
+            A[j] = if_mean_ce2(S2, D->ytr, n) - L0cf;
             hj_model_free(&mk);
             double Lbf;
             if ((st = hj_model_copy(&mk, &mb, err)) != HJ_OK)
                 break;
             mk.params[off_b + j] = IF_DEAD_BIAS;
-            if ((st = if_train_ce(&mk, ws, D, S2, &Lbf, err)) != HJ_OK)
+            if ((st = hj_model_loss_grad(&mk, mk.params, ws, D->xtr, D->ytr, n, &Lbf, NULL, err)) != HJ_OK)
                 break;
             if (isfinite(A[j]))
                 worst = fmax(worst, fabs(A[j] - (Lbf - L0)) / fmax(1.0, L0));
@@ -732,8 +725,7 @@ static hj_status if_neurons(const hj_experiment_options *opt, hj_result *res, co
         goto out;
     /* retraining: the reference (nothing removed) and each neuron removed, the same steps from the trained model */
     if ((st = hj_model_copy(&mr, &mb, err)) != HJ_OK ||
-        (st = if_train(&mr, D->xtr, D->ytr, n, run->retrain, opt->seed, ws, &l0, &l1, err)) != HJ_OK ||
-        (st = if_train_ce(&mr, ws, D, S2, &Lref, err)) != HJ_OK)
+        (st = if_train(&mr, D->xtr, D->ytr, n, run->retrain, opt->seed, ws, &l0, &Lref, err)) != HJ_OK)
         goto out;
     for (size_t j = 0; j < NT && st == HJ_OK; j++) {
         if (j % 8 == 0) {
@@ -746,8 +738,7 @@ static hj_status if_neurons(const hj_experiment_options *opt, hj_result *res, co
         if ((st = hj_model_copy(&mk, &mb, err)) != HJ_OK)
             break;
         mk.params[off_b + j] = IF_DEAD_BIAS;
-        if ((st = if_train(&mk, D->xtr, D->ytr, n, run->retrain, opt->seed, ws, &l0, &l1, err)) != HJ_OK ||
-            (st = if_train_ce(&mk, ws, D, S2, &Lk, err)) != HJ_OK)
+        if ((st = if_train(&mk, D->xtr, D->ytr, n, run->retrain, opt->seed, ws, &l0, &Lk, err)) != HJ_OK)
             break;
         moved = fmax(moved, fabs(mk.params[off_b + j] - IF_DEAD_BIAS));
         for (size_t i = 0; i < d; i++)

@@ -213,11 +213,57 @@ static void write_kvs(FILE *f, const hj_kv *kv, size_t n)
     fputc('}', f);
 }
 
+/* A field of a JSON object: the text before it (separator and "key": ),
+ * then its value. */
+static void json_str(FILE *f, const char *before, const char *s)
+{
+    fputs(before, f);
+    hj_json_write_string(f, s);
+}
+
+static void json_num(FILE *f, const char *before, double v)
+{
+    fputs(before, f);
+    hj_json_write_number(f, v);
+}
+
+static void json_bool(FILE *f, const char *before, int b)
+{
+    fputs(before, f);
+    fputs(b ? "true" : "false", f);
+}
+
+static void write_claim(FILE *f, const hj_claim *c)
+{
+    json_str(f, "\"claim\": ", c->claim);
+    json_str(f, ", \"statement\": ", c->statement);
+    json_num(f, ", \"predicted\": ", c->predicted);
+    json_num(f, ", \"measured\": ", c->measured);
+    json_num(f, ", \"uncertainty\": ", c->uncertainty);
+    json_str(f, ", \"verdict\": ", hj_verdict_name(c->verdict));
+    json_str(f, ", \"rule\": ", c->rule);
+    json_str(f, ",\n   \"source\": ", hj_claim_source_name(c->source));
+    json_str(f, ", \"paper_words\": ", c->paper_words);
+    json_str(f, ", \"form\": ", hj_claim_form_name(c->form));
+    json_num(f, ", \"tolerance\": ", c->tolerance);
+    json_str(f, ", \"tolerance_reason\": ", c->tolerance_reason);
+    json_num(f, ",\n   \"interval\": [", c->lo);
+    json_num(f, ", ", c->hi);
+    fputs("], \"parts\": {", f);
+    for (size_t k = 0; k < c->n_parts; k++) {
+        json_str(f, k ? ", " : "", c->parts[k].name);
+        json_num(f, ": ", c->parts[k].half_width);
+    }
+    json_bool(f, "}, \"trained\": ", c->trained);
+    json_str(f, ", \"why\": ", c->why);
+    json_bool(f, ", \"provisional\": ", c->provisional);
+    fputc('}', f);
+}
+
 static hj_status write_summary(FILE *f, const void *ctx, hj_error *err)
 {
     const hj_result *r = ctx;
-    fputs("{\"experiment\": ", f);
-    hj_json_write_string(f, r->experiment);
+    json_str(f, "{\"experiment\": ", r->experiment);
     fputs(",\n \"params\": ", f);
     write_kvs(f, r->params, r->n_params);
     fputs(",\n \"metrics\": ", f);
@@ -228,63 +274,17 @@ static hj_status write_summary(FILE *f, const void *ctx, hj_error *err)
         return st;
     fputs(",\n \"claims\": [", f);
     for (size_t i = 0; i < r->n_claims; i++) {
-        const hj_claim *c = &r->claims[i];
         fputs(i ? ",\n  {" : "\n  {", f);
-        fputs("\"claim\": ", f);
-        hj_json_write_string(f, c->claim);
-        fputs(", \"statement\": ", f);
-        hj_json_write_string(f, c->statement);
-        fputs(", \"predicted\": ", f);
-        hj_json_write_number(f, c->predicted);
-        fputs(", \"measured\": ", f);
-        hj_json_write_number(f, c->measured);
-        fputs(", \"uncertainty\": ", f);
-        hj_json_write_number(f, c->uncertainty);
-        fputs(", \"verdict\": ", f);
-        hj_json_write_string(f, hj_verdict_name(c->verdict));
-        fputs(", \"rule\": ", f);
-        hj_json_write_string(f, c->rule);
-        fputs(",\n   \"source\": ", f);
-        hj_json_write_string(f, hj_claim_source_name(c->source));
-        fputs(", \"paper_words\": ", f);
-        hj_json_write_string(f, c->paper_words);
-        fputs(", \"form\": ", f);
-        hj_json_write_string(f, hj_claim_form_name(c->form));
-        fputs(", \"tolerance\": ", f);
-        hj_json_write_number(f, c->tolerance);
-        fputs(", \"tolerance_reason\": ", f);
-        hj_json_write_string(f, c->tolerance_reason);
-        fputs(",\n   \"interval\": [", f);
-        hj_json_write_number(f, c->lo);
-        fputs(", ", f);
-        hj_json_write_number(f, c->hi);
-        fputs("], \"parts\": {", f);
-        for (size_t k = 0; k < c->n_parts; k++) {
-            fputs(k ? ", " : "", f);
-            hj_json_write_string(f, c->parts[k].name);
-            fputs(": ", f);
-            hj_json_write_number(f, c->parts[k].half_width);
-        }
-        fputs("}, \"trained\": ", f);
-        fputs(c->trained ? "true" : "false", f);
-        fputs(", \"why\": ", f);
-        hj_json_write_string(f, c->why);
-        fputs(", \"provisional\": ", f);
-        fputs(c->provisional ? "true" : "false", f);
-        fputc('}', f);
+        write_claim(f, &r->claims[i]);
     }
     fputs(r->n_claims ? "\n ],\n \"figures\": [" : "],\n \"figures\": [", f);
     for (size_t i = 0; i < r->n_figures; i++) {
-        fputs(i ? ", {\"file\": " : "{\"file\": ", f);
-        hj_json_write_string(f, r->figures[i].file);
-        fputs(", \"caption\": ", f);
-        hj_json_write_string(f, r->figures[i].caption);
+        json_str(f, i ? ", {\"file\": " : "{\"file\": ", r->figures[i].file);
+        json_str(f, ", \"caption\": ", r->figures[i].caption);
         fputc('}', f);
     }
-    fputs("],\n \"notes\": ", f);
-    hj_json_write_string(f, r->notes);
-    fputs(",\n \"seconds\": ", f);
-    hj_json_write_number(f, r->seconds);
+    json_str(f, "],\n \"notes\": ", r->notes);
+    json_num(f, ",\n \"seconds\": ", r->seconds);
     fputs("}\n", f);
     return ferror(f) ? hj_error_set(err, HJ_EIO, "write error") : HJ_OK;
 }
