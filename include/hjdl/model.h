@@ -15,6 +15,35 @@
  *                (s = 1/K for K residual layers: a time-1 Euler discretisation)
  *   gibbs:M      h' = sum_j pi_j(h) v_j, pi = softmax((k_j.h + beta_j)/eps)
  *                over M learned slots                        K (M, in), beta (M), V (M, in)
+ * Sequence models (hj_arch_parse_sequence: inputs are sequences of T steps
+ * of d features, stored flat as rows of T*d = d_in, step-major) start with
+ * one or more sequence layers, each mapping a sequence of T steps to a
+ * sequence of T steps of width H (state h_0 = 0, u_k the k-th input step):
+ *   rnn:H[:tanh|:softplus]  h_{k+1} = phi(W h_k + U u_k + b)
+ *                W (H, H), U (H, d), b (H); phi tanh (default) or softplus_eps
+ *   lstm:H       a = Wg [h_k; u_k] + bg, gates i, f, o = sigmoid, g = tanh
+ *                (rows of Wg in that order: i, f, g, o), c_{k+1} = f c_k + i g,
+ *                h_{k+1} = o tanh(c_{k+1});          Wg (4H, H + d), bg (4H)
+ *   ssm:H        diagonal linear state space, zero-order hold (S4D real):
+ *                A_n = -exp(a_n), Delta = exp(log_dt), Abar = exp(Delta A),
+ *                Bbar = diag((Abar - 1)/A) B, h_{k+1} = Abar h_k + Bbar u_k,
+ *                output softplus_eps(C h_{k+1} + c)
+ *                a (H), B (H, d), C (H, H), log_dt (1), c (H)
+ *   attn:H[:heads]  x_k = E u_k + e + pos_k, then a pre-LayerNorm block
+ *                x += Attn(LN x) (causal, heads of width H/heads, softmax
+ *                temperature sqrt(H/heads), output projection Wo), then
+ *                x += G(LN x), G(z) = sum_j pi_j(z) v_j with pi the Gibbs
+ *                weights of (K z + beta)/eps over H slots (LN without affine
+ *                part: (x - mean)/sqrt(var + 1e-5))
+ *                E (H, d), e (H), pos (T, H), Wq, Wk, Wv, Wo (H, H),
+ *                K (H, H), beta (H), V (H, H)
+ * (rnn and lstm: the layouts of pmp.h's hj_recurrent cells without its
+ * read-out; ssm: hj_recurrent's SSM with n_out = H, then the bias c), each
+ * layer's output at step k being h_k (rnn, lstm), its read-out (ssm) or
+ * x_k (attn), k = 1..T. Sequence layers may be stacked; then comes a pool:
+ *   last         the output at the last step (T)
+ *   mean         the mean of the outputs over the T steps
+ * then any vector layers and the readout, e.g. lstm:128,last,lse-class:16.
  * One eps (>= 0, 0 = ReLU / max-plus) is shared by every layer. With a
  * single `lse:N` layer the model *is* the Hopf–Cole solution of the atoms
  * y_j = 2t w_j, g_j = -b_j - t|w_j|^2 (see hopf.h; hj_model_initial_data).
@@ -47,8 +76,17 @@ typedef enum hj_layer_kind {
     HJ_LAYER_RESNET,
     HJ_LAYER_GIBBS,
     HJ_LAYER_LSE,
-    HJ_LAYER_LSE_CLASS
+    HJ_LAYER_LSE_CLASS,
+    HJ_LAYER_RNN,        /* sequence layers: in = steps * step_in, out = steps * width */
+    HJ_LAYER_LSTM,
+    HJ_LAYER_SSM,
+    HJ_LAYER_ATTN,
+    HJ_LAYER_POOL_LAST,  /* pools: in = steps * width, out = width, no parameters */
+    HJ_LAYER_POOL_MEAN
 } hj_layer_kind;
+
+/* Activation of an rnn layer. */
+typedef enum hj_rnn_activation { HJ_RNN_TANH = 0, HJ_RNN_SOFTPLUS } hj_rnn_activation;
 
 typedef struct hj_layer {
     hj_layer_kind kind;
@@ -57,12 +95,21 @@ typedef struct hj_layer {
     size_t out;      /* output width (1 for lse, n_classes for lse-class) */
     size_t offset;   /* first parameter in the flat array */
     size_t count;    /* number of parameters */
+    size_t steps;    /* sequence layers and pools: T; 0 for vector layers */
+    size_t step_in;  /* sequence layers: input width per step d (in = steps * step_in) */
+    size_t heads;    /* attn: attention heads (width % heads == 0); else 0 */
+    hj_rnn_activation activation; /* rnn: tanh or softplus_eps */
 } hj_layer;
+
+/* A sequence layer (rnn, lstm, ssm, attn), a pool, or neither. */
+HJ_API int hj_layer_is_sequence(hj_layer_kind k);
+HJ_API int hj_layer_is_pool(hj_layer_kind k);
 
 typedef struct hj_arch {
     size_t n_layers;
     hj_layer layers[HJ_MAX_LAYERS];
-    size_t d_in;          /* model input width (after preprocessing) */
+    size_t d_in;          /* model input width (after preprocessing); T * d for sequences */
+    size_t seq_len;       /* sequence models: T steps of d_in / T features; 0: vectors */
     size_t n_classes;     /* 0: regression, >= 2: classifier */
     int output_scale;     /* regression only: learned y = a f + c */
     size_t n_params;      /* including the output scale */
@@ -74,6 +121,12 @@ typedef struct hj_arch {
  * "layer 1 (resnet:12): a residual layer keeps its width, but its input is 2-dimensional". */
 HJ_API hj_status hj_arch_parse(const char *spec, size_t d_in, size_t n_classes, int output_scale,
                         hj_arch *arch, hj_error *err);
+/* The same for inputs that are sequences of T >= 1 steps of d features
+ * (d_in = T * d, step-major): the architecture must start with a sequence
+ * layer and pool before its vector layers, e.g. "lstm:128,last,lse-class:16".
+ * hj_arch_parse refuses sequence layers (its inputs are vectors). */
+HJ_API hj_status hj_arch_parse_sequence(const char *spec, size_t T, size_t d, size_t n_classes,
+                                        int output_scale, hj_arch *arch, hj_error *err);
 /* The string form ("dense:12,lse:16") into buf (always NUL-terminated). */
 HJ_API void hj_arch_format(const hj_arch *arch, char *buf, size_t len);
 

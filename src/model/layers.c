@@ -164,7 +164,16 @@ void hj__output_scale_backward(double *g, double *dP, const double *f, const dou
 
 size_t hj__layer_cache_width(const hj_layer *L)
 {
-    return L->kind == HJ_LAYER_LSE_CLASS ? L->width * L->out : L->width;
+    switch (L->kind) {
+    case HJ_LAYER_LSE_CLASS: return L->width * L->out;
+    case HJ_LAYER_RNN: return hj__rnn_cache_width(L);
+    case HJ_LAYER_LSTM: return hj__lstm_cache_width(L);
+    case HJ_LAYER_SSM: return hj__ssm_cache_width(L);
+    case HJ_LAYER_ATTN: return hj__attn_cache_width(L);
+    case HJ_LAYER_POOL_LAST:
+    case HJ_LAYER_POOL_MEAN: return 0;
+    default: return L->width;
+    }
 }
 
 void hj__layer_forward(const hj_layer *L, double *out, double *cache, const double *in,
@@ -183,6 +192,22 @@ void hj__layer_forward(const hj_layer *L, double *out, double *cache, const doub
     case HJ_LAYER_LSE:
     case HJ_LAYER_LSE_CLASS:
         hj__lse_readout_forward(out, cache, in, P, n, L->in, L->width, L->out, eps);
+        break;
+    case HJ_LAYER_RNN:
+        hj__rnn_forward(L, out, cache, in, P, n, eps);
+        break;
+    case HJ_LAYER_LSTM:
+        hj__lstm_forward(L, out, cache, in, P, n);
+        break;
+    case HJ_LAYER_SSM:
+        hj__ssm_forward(L, out, cache, in, P, n, eps);
+        break;
+    case HJ_LAYER_ATTN:
+        hj__attn_forward(L, out, cache, in, P, n, eps);
+        break;
+    case HJ_LAYER_POOL_LAST:
+    case HJ_LAYER_POOL_MEAN:
+        hj__pool_forward(L, out, in, n);
         break;
     }
 }
@@ -205,12 +230,30 @@ void hj__layer_backward(const hj_layer *L, double *din, double *dP, double *dz,
     case HJ_LAYER_LSE_CLASS:
         hj__lse_readout_backward(din, dP, dz, dout, cache, in, P, n, L->in, L->width, L->out);
         break;
+    case HJ_LAYER_RNN:
+        hj__rnn_backward(L, din, dP, dz, dout, cache, in, P, n, eps);
+        break;
+    case HJ_LAYER_LSTM:
+        hj__lstm_backward(L, din, dP, dz, dout, cache, in, P, n);
+        break;
+    case HJ_LAYER_SSM:
+        hj__ssm_backward(L, din, dP, dz, dout, cache, in, P, n, eps);
+        break;
+    case HJ_LAYER_ATTN:
+        hj__attn_backward(L, din, dP, dz, dout, cache, in, P, n, eps);
+        break;
+    case HJ_LAYER_POOL_LAST:
+    case HJ_LAYER_POOL_MEAN:
+        if (din)
+            hj__pool_backward(L, din, dout, n);
+        break;
     }
 }
 
-size_t hj__layer_weight_ranges(const hj_layer *L, size_t b[2], size_t e[2])
+size_t hj__layer_weight_ranges(const hj_layer *L, size_t b[HJ_MAX_WEIGHT_RANGES],
+                               size_t e[HJ_MAX_WEIGHT_RANGES])
 {
-    const size_t o = L->offset;
+    const size_t o = L->offset, H = L->width, d = L->step_in;
     switch (L->kind) {
     case HJ_LAYER_GIBBS: /* K (M, in), beta (M), V (M, in) */
         b[0] = o, e[0] = o + L->width * L->in;
@@ -219,8 +262,63 @@ size_t hj__layer_weight_ranges(const hj_layer *L, size_t b[2], size_t e[2])
     case HJ_LAYER_LSE_CLASS: /* w (C*N, in), b (C*N) */
         b[0] = o, e[0] = o + L->out * L->width * L->in;
         return 1;
+    case HJ_LAYER_RNN: /* W (H, H), U (H, d), b (H) */
+        b[0] = o, e[0] = o + H * H + H * d;
+        return 1;
+    case HJ_LAYER_LSTM: /* Wg (4H, H + d), bg (4H) */
+        b[0] = o, e[0] = o + 4 * H * (H + d);
+        return 1;
+    case HJ_LAYER_SSM: /* a (H), B (H, d), C (H, H), log_dt, c (H) */
+        b[0] = o + H, e[0] = b[0] + H * d + H * H;
+        return 1;
+    case HJ_LAYER_ATTN: /* E (H, d), e (H), pos (T, H), Wq Wk Wv Wo K (H, H), beta (H), V (H, H) */
+        b[0] = o, e[0] = o + H * d;
+        b[1] = e[0] + H + L->steps * H, e[1] = b[1] + 5 * H * H;
+        b[2] = e[1] + H, e[2] = b[2] + H * H;
+        return 3;
+    case HJ_LAYER_POOL_LAST:
+    case HJ_LAYER_POOL_MEAN:
+        return 0;
     default: /* dense, resnet, lse: A or w (width, in) first */
         b[0] = o, e[0] = o + L->width * L->in;
         return 1;
+    }
+}
+
+/* ---- pools (layers.h) ------------------------------------------------------- */
+
+void hj__pool_forward(const hj_layer *L, double *out, const double *in, size_t n)
+{
+    const size_t T = L->steps, H = L->width;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = in + i * T * H;
+        double *o = out + i * H;
+        if (L->kind == HJ_LAYER_POOL_LAST) {
+            memcpy(o, x + (T - 1) * H, H * sizeof *o);
+            continue;
+        }
+        memset(o, 0, H * sizeof *o);
+        for (size_t k = 0; k < T; k++)
+            for (size_t j = 0; j < H; j++)
+                o[j] += x[k * H + j];
+        for (size_t j = 0; j < H; j++)
+            o[j] /= (double)T;
+    }
+}
+
+void hj__pool_backward(const hj_layer *L, double *din, const double *dout, size_t n)
+{
+    const size_t T = L->steps, H = L->width;
+    for (size_t i = 0; i < n; i++) {
+        double *g = din + i * T * H;
+        const double *o = dout + i * H;
+        if (L->kind == HJ_LAYER_POOL_LAST) {
+            memset(g, 0, (T - 1) * H * sizeof *g);
+            memcpy(g + (T - 1) * H, o, H * sizeof *g);
+            continue;
+        }
+        for (size_t k = 0; k < T; k++)
+            for (size_t j = 0; j < H; j++)
+                g[k * H + j] = o[j] / (double)T;
     }
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "hjdl/model.h"
+#include "hjdl/rng.h"
 
 /* ---- dense:H   out = softplus_eps(in A^T + c),  P = [A (H, d), c (H)] ----------- */
 /* out (n, H), pre (n, H) the pre-activations; in (n, d). */
@@ -74,6 +75,43 @@ void hj__output_scale_forward(double *y, double *f, const double *P, size_t n);
  * of (a, c), f (n) from the forward pass. */
 void hj__output_scale_backward(double *g, double *dP, const double *f, const double *P, size_t n);
 
+/* ---- sequence layers (seq_*.c): rnn, lstm, ssm, attn ---------------------------
+ * Shapes: in (n, T, d) and out (n, T, H) row-major per point (step-major within a
+ * point: in[i][k][j] = in[i*T*d + k*d + j]); the cell equations and parameter
+ * layouts in model.h; T = L->steps, d = L->step_in, H = L->width. Each kind has
+ *   forward:  out and its cache (n, cache width), nothing else;
+ *   backward: dP += the parameter gradient (backprop through time), din (n, T, d)
+ *             written when != NULL, dz (n, cache width) scratch;
+ * on the same contract as the vector layers above. Deterministic for a given
+ * thread count. */
+size_t hj__rnn_cache_width(const hj_layer *L);
+void hj__rnn_forward(const hj_layer *L, double *out, double *cache, const double *in, const double *P,
+                     size_t n, double eps);
+void hj__rnn_backward(const hj_layer *L, double *din, double *dP, double *dz, const double *dout,
+                      const double *cache, const double *in, const double *P, size_t n, double eps);
+size_t hj__lstm_cache_width(const hj_layer *L);
+void hj__lstm_forward(const hj_layer *L, double *out, double *cache, const double *in, const double *P,
+                      size_t n);
+void hj__lstm_backward(const hj_layer *L, double *din, double *dP, double *dz, const double *dout,
+                       const double *cache, const double *in, const double *P, size_t n);
+size_t hj__ssm_cache_width(const hj_layer *L);
+void hj__ssm_forward(const hj_layer *L, double *out, double *cache, const double *in, const double *P,
+                     size_t n, double eps);
+void hj__ssm_backward(const hj_layer *L, double *din, double *dP, double *dz, const double *dout,
+                      const double *cache, const double *in, const double *P, size_t n, double eps);
+size_t hj__attn_cache_width(const hj_layer *L);
+void hj__attn_forward(const hj_layer *L, double *out, double *cache, const double *in, const double *P,
+                      size_t n, double eps);
+void hj__attn_backward(const hj_layer *L, double *din, double *dP, double *dz, const double *dout,
+                       const double *cache, const double *in, const double *P, size_t n, double eps);
+/* Initial parameters P (L->count) of a sequence layer from rng (hj_model_init). */
+void hj__sequence_layer_init(const hj_layer *L, double *P, hj_rng *rng);
+
+/* ---- pools: last and mean over the T steps; in (n, T, H), out (n, H) ---------- */
+void hj__pool_forward(const hj_layer *L, double *out, const double *in, size_t n);
+/* din (n, T, H) = the pool's backward of dout (n, H). */
+void hj__pool_backward(const hj_layer *L, double *din, const double *dout, size_t n);
+
 /* ---- the kinds, dispatched --------------------------------------------------- */
 /* Width per point of layer L's cache (pre-activations or Gibbs weights). */
 size_t hj__layer_cache_width(const hj_layer *L);
@@ -86,8 +124,11 @@ void hj__layer_forward(const hj_layer *L, double *out, double *cache, const doub
 void hj__layer_backward(const hj_layer *L, double *din, double *dP, double *dz,
                         const double *dout, const double *cache, const double *in,
                         const double *P, size_t n, double s, double eps);
-/* The weight matrices of L as up to two ranges [b[k], e[k]) of the flat
- * parameters (biases and the output scale are not weights); returns how many. */
-size_t hj__layer_weight_ranges(const hj_layer *L, size_t b[2], size_t e[2]);
+/* The weight matrices of L as up to HJ_MAX_WEIGHT_RANGES ranges [b[k], e[k]) of
+ * the flat parameters (biases, the ssm's a and log_dt, the attention's
+ * positions and the output scale are not weights); returns how many. */
+#define HJ_MAX_WEIGHT_RANGES 4
+size_t hj__layer_weight_ranges(const hj_layer *L, size_t b[HJ_MAX_WEIGHT_RANGES],
+                               size_t e[HJ_MAX_WEIGHT_RANGES]);
 
 #endif /* HJDL_MODEL_LAYERS_H */

@@ -28,7 +28,8 @@ static void add_weight_decay(const hj_arch *a, const double *params, double lamb
 {
     double s = 0.0;
     for (size_t l = 0; l < a->n_layers; l++) {
-        size_t b[2], e[2], nr = hj__layer_weight_ranges(&a->layers[l], b, e);
+        size_t b[HJ_MAX_WEIGHT_RANGES], e[HJ_MAX_WEIGHT_RANGES];
+        size_t nr = hj__layer_weight_ranges(&a->layers[l], b, e);
         for (size_t r = 0; r < nr; r++)
             for (size_t k = b[r]; k < e[r]; k++) {
                 s += params[k] * params[k];

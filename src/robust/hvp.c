@@ -126,6 +126,8 @@ static void tape_forward(tape *T, const double *x)
         double *pre = T->pre[l], *out = T->h[l + 1];
         const size_t d = L->in, W = L->width;
         switch (L->kind) {
+        default: /* sequence layers and pools: refused by check_model */
+            break;
         case HJ_LAYER_DENSE:
         case HJ_LAYER_RESNET:
             affine(P, P + W * d, W, d, h, pre);
@@ -170,6 +172,8 @@ static void tape_backward(tape *T, const double *gout)
         double *gin = T->g[l];
         const size_t d = L->in, W = L->width;
         switch (L->kind) {
+        default: /* sequence layers and pools: refused by check_model */
+            break;
         case HJ_LAYER_DENSE:
         case HJ_LAYER_RESNET: {
             double *y = T->aux[l]; /* scratch here; the tangent pass overwrites it */
@@ -221,6 +225,8 @@ static void tape_hvp(void *ctx, const double *v, double *hv)
         double *aux = T->aux[l], *out = T->ht[l + 1];
         const size_t d = L->in, W = L->width;
         switch (L->kind) {
+        default: /* sequence layers and pools: refused by check_model */
+            break;
         case HJ_LAYER_DENSE:
         case HJ_LAYER_RESNET:
             affine(P, NULL, W, d, ht, aux);
@@ -258,6 +264,8 @@ static void tape_hvp(void *ctx, const double *v, double *hv)
         double *gin = T->gt[l];
         const size_t d = L->in, W = L->width;
         switch (L->kind) {
+        default: /* sequence layers and pools: refused by check_model */
+            break;
         case HJ_LAYER_DENSE:
         case HJ_LAYER_RESNET: {
             const double f = L->kind == HJ_LAYER_DENSE ? 1.0 : T->s;
@@ -307,6 +315,10 @@ static hj_status check_model(const hj_model *m, const double *gout, hj_error *er
         return hj_error_set(err, HJ_EINVAL, "hessian: NULL model or output weights");
     if (m->arch.n_layers == 0 || m->arch.n_layers > HJ_MAX_LAYERS)
         return hj_error_set(err, HJ_EINVAL, "hessian: model has %zu layers", m->arch.n_layers);
+    if (m->arch.seq_len > 0)
+        return hj_error_set(err, HJ_EINVAL, "hessian: a sequence model (%s layers) has no curvature certificate "
+                                            "yet; input Hessians are for vector models",
+                            "rnn, lstm, ssm or attn");
     if (!(m->eps >= 0.0) || !isfinite(m->eps))
         return hj_error_set(err, HJ_EINVAL, "hessian: eps = %g must be finite and >= 0", m->eps);
     for (size_t c = 0; c < hj_model_n_out(m); c++)

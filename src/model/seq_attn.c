@@ -1,0 +1,24 @@
+/* seq_attn.c — STUB (to be replaced): attn sequence layers. */
+#include <string.h>
+
+#include "model/layers.h"
+
+size_t hj__attn_cache_width(const hj_layer *L) { return L->out; }
+void hj__attn_forward(const hj_layer *L, double *out, double *cache, const double *in, const double *P,
+                     size_t n, double eps)
+{
+    (void)cache, (void)in, (void)P, (void)eps;
+    memset(out, 0, n * L->out * sizeof *out);
+}
+void hj__attn_backward(const hj_layer *L, double *din, double *dP, double *dz, const double *dout,
+                      const double *cache, const double *in, const double *P, size_t n, double eps)
+{
+    (void)dP, (void)dz, (void)dout, (void)cache, (void)in, (void)P, (void)eps;
+    if (din)
+        memset(din, 0, n * L->in * sizeof *din);
+}
+void hj__sequence_layer_init(const hj_layer *L, double *P, hj_rng *rng)
+{
+    (void)rng;
+    memset(P, 0, L->count * sizeof *P);
+}
