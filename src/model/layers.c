@@ -285,6 +285,17 @@ size_t hj__layer_weight_ranges(const hj_layer *L, size_t b[HJ_MAX_WEIGHT_RANGES]
     }
 }
 
+void hj__sequence_layer_init(const hj_layer *L, double *P, hj_rng *rng)
+{
+    switch (L->kind) {
+    case HJ_LAYER_RNN: hj__rnn_init(L, P, rng); break;
+    case HJ_LAYER_LSTM: hj__lstm_init(L, P, rng); break;
+    case HJ_LAYER_SSM: hj__ssm_init(L, P, rng); break;
+    case HJ_LAYER_ATTN: hj__attn_init(L, P, rng); break;
+    default: break;
+    }
+}
+
 /* ---- pools (layers.h) ------------------------------------------------------- */
 
 void hj__pool_forward(const hj_layer *L, double *out, const double *in, size_t n)

@@ -104,7 +104,12 @@ void hj__attn_forward(const hj_layer *L, double *out, double *cache, const doubl
                       size_t n, double eps);
 void hj__attn_backward(const hj_layer *L, double *din, double *dP, double *dz, const double *dout,
                        const double *cache, const double *in, const double *P, size_t n, double eps);
-/* Initial parameters P (L->count) of a sequence layer from rng (hj_model_init). */
+/* Initial parameters P (L->count) of each kind from rng, and the dispatch on the
+ * kind (hj_model_init). */
+void hj__rnn_init(const hj_layer *L, double *P, hj_rng *rng);
+void hj__lstm_init(const hj_layer *L, double *P, hj_rng *rng);
+void hj__ssm_init(const hj_layer *L, double *P, hj_rng *rng);
+void hj__attn_init(const hj_layer *L, double *P, hj_rng *rng);
 void hj__sequence_layer_init(const hj_layer *L, double *P, hj_rng *rng);
 
 /* ---- pools: last and mean over the T steps; in (n, T, H), out (n, H) ---------- */

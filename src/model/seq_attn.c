@@ -17,7 +17,7 @@ void hj__attn_backward(const hj_layer *L, double *din, double *dP, double *dz, c
     if (din)
         memset(din, 0, n * L->in * sizeof *din);
 }
-void hj__sequence_layer_init(const hj_layer *L, double *P, hj_rng *rng)
+void hj__attn_init(const hj_layer *L, double *P, hj_rng *rng)
 {
     (void)rng;
     memset(P, 0, L->count * sizeof *P);

@@ -31,3 +31,13 @@ void hj__lstm_backward(const hj_layer *L, double *din, double *dP, double *dz, c
     if (din)
         memset(din, 0, n * L->in * sizeof *din);
 }
+void hj__rnn_init(const hj_layer *L, double *P, hj_rng *rng)
+{
+    (void)rng;
+    memset(P, 0, L->count * sizeof *P);
+}
+void hj__lstm_init(const hj_layer *L, double *P, hj_rng *rng)
+{
+    (void)rng;
+    memset(P, 0, L->count * sizeof *P);
+}

@@ -17,3 +17,8 @@ void hj__ssm_backward(const hj_layer *L, double *din, double *dP, double *dz, co
     if (din)
         memset(din, 0, n * L->in * sizeof *din);
 }
+void hj__ssm_init(const hj_layer *L, double *P, hj_rng *rng)
+{
+    (void)rng;
+    memset(P, 0, L->count * sizeof *P);
+}
