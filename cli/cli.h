@@ -177,6 +177,7 @@ void cli_remove_out_dir(const char *dir, int created);
 int cmd_verify(int argc, char **argv);
 int cmd_solve(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
+int cmd_hamiltonian(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_initial_data(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -14,6 +14,7 @@ static const cli_command COMMANDS[] = {
     {"initial-data", "print the atoms (y_j, g_j) a trained readout encodes", cmd_initial_data},
     {"info", "describe a saved model", cmd_info},
     {"explain", "top-K closed-form attributions, entropy and regime of points", cmd_explain},
+    {"hamiltonian", "a trained sequence model's recurrent layer as optimal control: co-states, H_k, stationarity", cmd_hamiltonian},
     {"landscape", "critical points and fold bifurcations of the entropy landscape", cmd_landscape},
     {"certify", "certified robustness radius of a classifier, per point", cmd_certify},
     {"attack", "FGSM / PGD attacks: clean and robust accuracy", cmd_attack},

@@ -462,7 +462,7 @@ static void recurrent_costate_should_equal_bptt_and_finite_differences(void **st
     for (int t = 0; t < 3; t++) {
         rec_case c;
         rec_make(&c, &r, kinds[t], 2, 4, 2, 7);
-        hj_recurrent m = {c.kind, c.ni, c.H, c.no, c.theta};
+        hj_recurrent m = {c.kind, c.ni, c.H, c.no, c.theta, 0, 0.0};
         const size_t np = hj_recurrent_num_params(c.kind, c.ni, c.H, c.no), S = hj_recurrent_state_dim(&m);
         double *g1 = dalloc(np), *g2 = dalloc(np), *gfd = dalloc(np), *P = dalloc((c.K + 1) * S);
         double *X = dalloc((c.K + 1) * S);
@@ -508,7 +508,7 @@ static void ssm_riccati_value_should_equal_bruteforce_loss_to_go(void **state)
     nr_seed(&r, 22);
     rec_case c;
     rec_make(&c, &r, HJ_RNN_SSM, 2, 5, 3, 9);
-    hj_recurrent m = {c.kind, c.ni, c.H, c.no, c.theta};
+    hj_recurrent m = {c.kind, c.ni, c.H, c.no, c.theta, 0, 0.0};
     const size_t H = c.H, K = c.K;
     double *P = dalloc((K + 1) * H * H), *q = dalloc((K + 1) * H), *rr = dalloc(K + 1);
     double *Pc = dalloc((K + 1) * H), *X = dalloc((K + 1) * H), *gv = dalloc(H);
@@ -544,7 +544,7 @@ static void ssm_riccati_value_should_equal_bruteforce_loss_to_go(void **state)
         for (size_t j = 0; j < c.ni; j++)
             assert_true(fabs(Bb[n * c.ni + j] - (exp(dt * A) - 1.0) / A * c.theta[H + n * c.ni + j]) <= 1e-14);
     }
-    hj_recurrent lstm = {HJ_RNN_LSTM, 1, 1, 1, c.theta};
+    hj_recurrent lstm = {HJ_RNN_LSTM, 1, 1, 1, c.theta, 0, 0.0};
     hj_error err = {0};
     assert_int_equal(hj_ssm_value_recursion(&lstm, c.u, c.y, K, P, q, rr, &err), HJ_EINVAL);
     free(P), free(q), free(rr), free(Pc), free(X), free(gv), free(g);
@@ -809,7 +809,7 @@ static void invalid_arguments_should_be_refused(void **state)
     hj_pmp_target tg = {2, NULL, x};
     double g[12], L;
     assert_int_equal(hj_resnet_pmp_gradient(&net, &tg, x, 1, &L, g, NULL, NULL, &err), HJ_ESHAPE);
-    hj_recurrent m = {(hj_rnn_kind)7, 1, 1, 1, th};
+    hj_recurrent m = {(hj_rnn_kind)7, 1, 1, 1, th, 0, 0.0};
     assert_int_equal(hj_recurrent_check(&m, &err), HJ_EINVAL);
     assert_int_equal(hj_recurrent_num_params((hj_rnn_kind)7, 1, 1, 1), 0);
     m.kind = HJ_RNN_ELMAN;

@@ -104,6 +104,8 @@ typedef struct hj_layer {
 /* A sequence layer (rnn, lstm, ssm, attn), a pool, or neither. */
 HJ_API int hj_layer_is_sequence(hj_layer_kind k);
 HJ_API int hj_layer_is_pool(hj_layer_kind k);
+/* The kind's name in architecture strings ("dense", "lstm", "last", ...; "?" if unknown). */
+HJ_API const char *hj_layer_kind_name(hj_layer_kind k);
 
 typedef struct hj_arch {
     size_t n_layers;
@@ -184,6 +186,17 @@ HJ_API hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const dou
 HJ_API hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspace *ws,
                              const double *x, const double *y, size_t n, double *loss,
                              double *grad, hj_error *err);
+
+/* Reverse mode around one layer: the mean loss of hj_model_loss_grad at the
+ * model's parameters over (x, y, n <= capacity), its gradient grad
+ * (n_params), and at layer `layer` its input in_l (n, L->in), the loss
+ * output out_l (n, L->out), the loss gradient in its output gout_l
+ * (n, L->out) and in its input gin_l (n, L->in) (each of the four may be NULL). For readings of one layer
+ * (pmp.h's hj_sequence_reading takes its running costs from gout_l). */
+HJ_API hj_status hj_model_layer_gradients(const hj_model *m, hj_workspace *ws, const double *x,
+                                          const double *y, size_t n, size_t layer, double *in_l,
+                                          double *out_l, double *gout_l, double *gin_l,
+                                          double *loss, double *grad, hj_error *err);
 
 /* Vector-Jacobian product with respect to the inputs: for each point i,
  * gx_i = sum_c gout[i][c] d out_c / d x_i, x (n, d_in) preprocessed,

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "hjdl/hopf.h"
+#include "hjdl/model.h"
 #include "hjdl/status.h"
 
 #ifdef __cplusplus
@@ -215,6 +216,8 @@ typedef struct hj_recurrent {
     hj_rnn_kind kind;
     size_t n_in, n_hid, n_out;
     const double *theta;   /* (hj_recurrent_num_params) */
+    int softplus;          /* ELMAN only: 1 = softplus_eps instead of tanh (0, the default: tanh) */
+    double eps;            /* its temperature (>= 0; 0 = ReLU) */
 } hj_recurrent;
 
 /* "elman", "lstm", "ssm". */
@@ -303,6 +306,57 @@ HJ_API hj_status hj_transformer_loss_grad(const hj_transformer *tf, const double
  * of H(softmax row)/log T, in [0, 1] (0 particle-like: one key; 1 wave-like: uniform). */
 HJ_API hj_status hj_transformer_entropy(const hj_transformer *tf, const double *s, size_t n,
                                  double *H_att, hj_error *err);
+
+/* ==== the HJ reading of a trained model's own layers ========================== */
+
+/* One row of the table: state equation, Hamiltonian, co-state and source of
+ * viscosity of a layer kind of model.h (static strings). */
+typedef struct hj_layer_reading {
+    hj_layer_kind kind;
+    const char *state, *hamiltonian, *costate, *viscosity;
+} hj_layer_reading;
+/* The row of a kind (NULL for an unknown kind). */
+HJ_API const hj_layer_reading *hj_layer_reading_of(hj_layer_kind kind);
+
+/* A trained recurrent layer (rnn, lstm or ssm; model.h) as a controlled system:
+ * layer `layer` of m is the hj_recurrent cell above with state x = h (rnn, ssm)
+ * or (h, c) (lstm), x_0 = 0, x_{k+1} = F(x_k, u_k, theta), u_k its input at step
+ * k = 0..T-1, and outputs o_k = h_k (rnn, lstm) or softplus_eps(C h_k + c) (ssm),
+ * k = 1..T. The network above the layer enters through the running-cost gradients
+ * g_k = dL/do_k of the mean loss L over the n inputs (hj_model_layer_gradients).
+ * The adjoint recursion (backprop sign, as above):
+ *     p_T = (do_T/dx_T)^T g_T,
+ *     p_k = grad_x H_k(x_k, p_{k+1}) + (do_k/dx_k)^T g_k   (k = T-1 .. 1; k = 0 without g),
+ *     H_k = p_{k+1} . F(x_k, u_k, theta)                    (k = 0 .. T-1),
+ * and Pontryagin's stationarity: dL/dtheta = sum_{i,k} grad_theta H_k (+ the
+ * ssm read-out's own terms), dL/du_k = grad_u H_k. Both are set against the
+ * model's reverse mode. */
+typedef struct hj_sequence_reading {
+    size_t layer;        /* 0-based */
+    size_t n, T, S, d;   /* inputs, steps, state dimension, input width per step */
+    size_t count;        /* the layer's parameters */
+    double loss;         /* mean loss over the n inputs */
+    double *X;           /* (n, T+1, S) states x_0 .. x_T (this module's own forward pass) */
+    double *P;           /* (n, T+1, S) co-states p_0 .. p_T */
+    double *H;           /* (n, T) H_k, k = 0 .. T-1 */
+    double *grad;        /* (count) dL/dtheta of the layer from the co-states */
+    double *grad_rev;    /* (count) the same by the model's reverse mode */
+    double *gin;         /* (n, T, d) dL/du_k from the co-states */
+    double *gin_rev;     /* (n, T, d) by reverse mode */
+    double *out_rev;     /* (n, T, H) the layer's outputs o_1 .. o_T in the model's forward pass */
+    double grad_rel;     /* max |grad - grad_rev| / max |grad_rev| */
+    double gin_rel;      /* the same for the input gradients */
+    double out_diff;     /* max |o_k from X - o_k of the model|: the two forward passes agree */
+    double stationarity; /* |dL/dtheta|_2 of the layer: the stationarity residual (0 at a critical point) */
+} hj_sequence_reading;
+
+/* Compute the reading of layer `layer` on x (n, d_in, preprocessed) with targets
+ * y (n) as for hj_model_loss_grad. Other layer kinds are refused with a message
+ * saying why (attn: its HJ time is depth). Free with hj_sequence_reading_free. */
+HJ_API hj_status hj_sequence_reading_compute(const hj_model *m, size_t layer, const double *x,
+                                             const double *y, size_t n, hj_sequence_reading *r,
+                                             hj_error *err);
+HJ_API void hj_sequence_reading_free(hj_sequence_reading *r);
 
 #ifdef __cplusplus
 }

@@ -148,7 +148,7 @@ static hj_status arch_recurrent(actx *c, hj_rnn_kind kind, int row_id)
             th[a] = hj_rng_range(&c->rng, log(0.2), log(3.0));
         th[np - 1] = log(0.3);
     }
-    hj_recurrent m = {kind, ni, H, no, th};
+    hj_recurrent m = {kind, ni, H, no, th, 0, 0.0};
     double L1 = NAN, L2 = NAN;
     TRY(hj_recurrent_costate_grad(&m, u, y, K, x0, &L1, g1, P, c->err));
     TRY(hj_recurrent_bptt_grad(&m, u, y, K, x0, &L2, g2, c->err));

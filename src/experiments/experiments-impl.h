@@ -13,6 +13,7 @@ hj_status hj__exp_intrinsic(const hj_experiment_options *opt, hj_result *res, hj
 hj_status hj__exp_generalization(const hj_experiment_options *opt, hj_result *res, hj_error *err);
 hj_status hj__exp_pmp(const hj_experiment_options *opt, hj_result *res, hj_error *err);
 hj_status hj__exp_architectures(const hj_experiment_options *opt, hj_result *res, hj_error *err);
+hj_status hj__exp_sequence(const hj_experiment_options *opt, hj_result *res, hj_error *err);
 hj_status hj__exp_influence(const hj_experiment_options *opt, hj_result *res, hj_error *err);
 /* Part (b) of `influence` (exp_influence_trained.c): the trained models on Fashion-MNIST. */
 hj_status hj__exp_influence_trained(const hj_experiment_options *opt, hj_result *res, hj_error *err);

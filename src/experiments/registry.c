@@ -24,6 +24,7 @@ static const hj_experiment EXPERIMENTS[] = {
     {"generalization", "C9", "Hopf-Cole estimator on noisy Lipschitz data: test RMSE ~ n^(-1/(d+2))", hj__exp_generalization},
     {"pmp", "C11", "residual networks: backprop = Pontryagin co-state; MSA vs Adam; viscosity = noise (Monte Carlo)", hj__exp_pmp},
     {"architectures", "C11", "ResNet, RNN, LSTM, SSM, transformer as HJ discretisations: state, Hamiltonian, co-state, viscosity", hj__exp_architectures},
+    {"sequence", "C11", "RNN, LSTM, SSM trained on row-sequential Fashion-MNIST: co-state = reverse mode, H_k per step, stationarity", hj__exp_sequence},
     {"influence", "C12", "closed-form O(N) leave-one-out and neuron ablation vs brute force; attribution vs retraining", hj__exp_influence},
     {"bifurcation", "C13", "critical points of the entropy landscape by continuation in eps; folds merging basins", hj__exp_bifurcation},
     {"phase", "C13", "entropy vs eps at query points: particle <-> wave; synthetic clusters and Fashion-MNIST", hj__exp_phase},

@@ -30,6 +30,8 @@ static const char *kind_name(hj_layer_kind k)
     return "?";
 }
 
+const char *hj_layer_kind_name(hj_layer_kind k) { return kind_name(k); }
+
 int hj_layer_is_sequence(hj_layer_kind k)
 {
     return k == HJ_LAYER_RNN || k == HJ_LAYER_LSTM || k == HJ_LAYER_SSM || k == HJ_LAYER_ATTN;

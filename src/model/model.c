@@ -9,6 +9,7 @@
  *   gtmp        (n, max(H, M, N*C)) scratch for dL/d(pre-activation)
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,8 +130,9 @@ hj_status hj_model_forward(const hj_model *m, hj_workspace *ws, const double *x,
 /* Backward from ws->gout (overwritten) through every layer at parameters params.
  * grad (n_params) receives the parameter gradient (zeroed here; NULL: computed
  * into workspace scratch and dropped); gx (n, d_in), if not NULL, dL/dx. */
-static void backward_chunk(const hj_model *m, const double *params, hj_workspace *ws,
-                           const double *x, size_t n, double *grad, double *gx)
+static void backward_chunk_at(const hj_model *m, const double *params, hj_workspace *ws,
+                              const double *x, size_t n, double *grad, double *gx, size_t at,
+                              double *gout_at, double *gin_at)
 {
     if (grad == NULL)
         grad = ws->pgrad;
@@ -144,15 +146,31 @@ static void backward_chunk(const hj_model *m, const double *params, hj_workspace
     for (size_t li = A->n_layers; li-- > 0;) {
         const hj_layer *L = &A->layers[li];
         double *Gin = li == 0 ? gx : ws->gbuf[li % 2];
+        if (li == at && gout_at)
+            memcpy(gout_at, G, n * L->out * sizeof *G);
+        if (li == at && gin_at && Gin == NULL)
+            Gin = ws->gbuf[0];
         hj__layer_backward(L, Gin, grad + L->offset, ws->gtmp, G, ws->pre[li], li == 0 ? x : ws->act[li],
                        params + L->offset, n, s, m->eps);
+        if (li == at && gin_at)
+            memcpy(gin_at, Gin, n * L->in * sizeof *Gin);
         G = Gin;
     }
 }
 
-hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspace *ws,
-                             const double *x, const double *y, size_t n, double *loss,
-                             double *grad, hj_error *err)
+static void backward_chunk(const hj_model *m, const double *params, hj_workspace *ws,
+                           const double *x, size_t n, double *grad, double *gx)
+{
+    backward_chunk_at(m, params, ws, x, n, grad, gx, SIZE_MAX, NULL, NULL);
+}
+
+static double loss_head(const hj_model *m, const double *params, hj_workspace *ws, const double *x,
+                        const double *y, size_t n);
+
+/* The argument checks of hj_model_loss_grad. */
+static hj_status check_loss_inputs(const hj_model *m, const double *params, hj_workspace *ws,
+                                   const double *x, const double *y, size_t n, double *loss,
+                                   hj_error *err)
 {
     if (m == NULL || params == NULL || ws == NULL || x == NULL || y == NULL || loss == NULL)
         return hj_error_set(err, HJ_EINVAL, "loss: NULL argument");
@@ -176,8 +194,52 @@ hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspa
             return hj_error_set(err, HJ_EINVAL, "loss: label %g of point %zu is not a class 0..%zu",
                                 y[i], i, C - 1);
     }
+    return HJ_OK;
+}
+
+hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspace *ws,
+                             const double *x, const double *y, size_t n, double *loss,
+                             double *grad, hj_error *err)
+{
+    hj_status st = check_loss_inputs(m, params, ws, x, y, n, loss, err);
+    if (st != HJ_OK)
+        return st;
     if (m->arch.n_layers == 1)
         return hj__readout_only_loss_grad(m, params, x, y, n, loss, grad, err);
+    *loss = loss_head(m, params, ws, x, y, n);
+    if (grad)
+        backward_chunk(m, params, ws, x, n, grad, NULL);
+    return HJ_OK;
+}
+
+hj_status hj_model_layer_gradients(const hj_model *m, hj_workspace *ws, const double *x,
+                                   const double *y, size_t n, size_t layer, double *in_l,
+                                   double *out_l, double *gout_l, double *gin_l, double *loss,
+                                   double *grad, hj_error *err)
+{
+    if (m == NULL || layer >= m->arch.n_layers)
+        return hj_error_set(err, HJ_EINVAL, "layer gradients: no layer %zu", layer);
+    if (grad == NULL)
+        return hj_error_set(err, HJ_EINVAL, "layer gradients: NULL gradient");
+    hj_status st = check_loss_inputs(m, m->params, ws, x, y, n, loss, err);
+    if (st != HJ_OK)
+        return st;
+    *loss = loss_head(m, m->params, ws, x, y, n);
+    const hj_layer *L = &m->arch.layers[layer];
+    if (in_l)
+        memcpy(in_l, layer == 0 ? x : ws->act[layer], n * L->in * sizeof *in_l);
+    if (out_l)
+        memcpy(out_l, ws->act[layer + 1], n * L->out * sizeof *out_l);
+    backward_chunk_at(m, m->params, ws, x, n, grad, NULL, layer, gout_l, gin_l);
+    return HJ_OK;
+}
+
+/* Forward at params and the mean loss over (x, y, n); ws->gout = its gradient
+ * in the outputs. Inputs validated by check_loss_inputs. */
+static double loss_head(const hj_model *m, const double *params, hj_workspace *ws, const double *x,
+                        const double *y, size_t n)
+{
+    const size_t C = m->arch.n_classes;
     const double *out = forward_chunk(m, params, ws, x, n);
     double total = 0.0;
     if (C == 0) {
@@ -197,10 +259,7 @@ hj_status hj_model_loss_grad(const hj_model *m, const double *params, hj_workspa
                 g[c] = (g[c] - (c == k)) / (double)n;
         }
     }
-    *loss = total / (double)n;
-    if (grad)
-        backward_chunk(m, params, ws, x, n, grad, NULL);
-    return HJ_OK;
+    return total / (double)n;
 }
 
 hj_status hj_model_input_gradient(const hj_model *m, hj_workspace *ws, const double *x, size_t n,

@@ -258,6 +258,8 @@ hj_status hj_recurrent_bptt_grad(const hj_recurrent *m, const double *u, const d
         return st;
     if (grad == NULL || (K > 0 && (u == NULL || y == NULL)))
         return hj_error_set(err, HJ_EINVAL, "bptt: NULL buffer");
+    if (m->softplus)
+        return hj_error_set(err, HJ_EINVAL, "bptt: the reverse-mode reference is written for the tanh Elman cell only");
     const hj__rnn_layout Lo = hj__rnn_layout_of(m->kind, m->n_in, m->n_hid, m->n_out);
     memset(grad, 0, Lo.total * sizeof *grad);
     double L = 0.0;

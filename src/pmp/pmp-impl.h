@@ -57,4 +57,10 @@ typedef struct hj__ssm_coef {
 
 hj__ssm_coef hj__ssm_coef_of(double a_n, double log_dt);
 
+/* The transition part of the Hamiltonian, p . F(x, u, theta), with its gradients in
+ * x (gx (S), overwritten), u (gu (n_in), overwritten) and theta (gtheta
+ * (num_params), ACCUMULATED); each may be NULL. Not validated. */
+double hj__recurrent_hamiltonian_u(const hj_recurrent *m, const double *x, const double *p,
+                                   const double *u, double *gx, double *gu, double *gtheta);
+
 #endif /* HJDL_PMP_IMPL_H */

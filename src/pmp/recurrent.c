@@ -87,6 +87,9 @@ hj_status hj_recurrent_check(const hj_recurrent *m, hj_error *err)
                             m->n_in, m->n_hid, m->n_out);
     if (m->theta == NULL)
         return hj_error_set(err, HJ_EINVAL, "recurrent: NULL parameters");
+    if (m->softplus && (m->kind != HJ_RNN_ELMAN || !(m->eps >= 0.0) || !isfinite(m->eps)))
+        return hj_error_set(err, HJ_EINVAL, "recurrent: softplus is an Elman activation with eps >= 0 (kind %s, eps %g)",
+                            hj_rnn_kind_name(m->kind), m->eps);
     const size_t np = hj_recurrent_num_params(m->kind, m->n_in, m->n_hid, m->n_out);
     for (size_t i = 0; i < np; i++)
         if (!isfinite(m->theta[i]))
@@ -116,6 +119,21 @@ static void lstm_gates(const double *th, const hj__rnn_layout *Lo, const double 
     }
 }
 
+/* The Elman activation phi(z) (tanh, or softplus_eps when m->softplus) and, when
+ * d != NULL, phi'(z) into *d. */
+static double elman_act(const hj_recurrent *m, double z, double *d)
+{
+    if (m->softplus) {
+        if (d)
+            *d = hj_softplus_grad(z, m->eps);
+        return hj_softplus(z, m->eps);
+    }
+    const double t = tanh(z);
+    if (d)
+        *d = 1.0 - t * t;
+    return t;
+}
+
 static void cell_step(const hj_recurrent *m, const hj__rnn_layout *Lo, const double *x,
                       const double *u, double *xo)
 {
@@ -129,7 +147,7 @@ static void cell_step(const hj_recurrent *m, const hj__rnn_layout *Lo, const dou
                 z += th[Lo->W + a * H + l] * x[l];
             for (size_t j = 0; j < ni; j++)
                 z += th[Lo->U + a * ni + j] * u[j];
-            xo[a] = tanh(z);
+            xo[a] = elman_act(m, z, NULL);
         }
         break;
     case HJ_RNN_LSTM: {
@@ -216,13 +234,15 @@ hj_status hj_recurrent_loss(const hj_recurrent *m, const double *X, const double
 /* H = p . F(x, u) + |C hid(x) - y|^2; gx (S) overwritten; gtheta accumulated. */
 static double hamiltonian_acc(const hj_recurrent *m, const hj__rnn_layout *Lo, const double *x,
                               const double *p, const double *u, const double *y, double *gx,
-                              double *gt)
+                              double *gu, double *gt)
 {
     const size_t H = m->n_hid, ni = m->n_in, S = hj_recurrent_state_dim(m);
     const double *th = m->theta;
     double Hv = 0.0;
     if (gx != NULL)
         memset(gx, 0, S * sizeof *gx);
+    if (gu != NULL)
+        memset(gu, 0, ni * sizeof *gu);
     if (p != NULL) {
         switch (m->kind) {
         case HJ_RNN_ELMAN:
@@ -233,11 +253,15 @@ static double hamiltonian_acc(const hj_recurrent *m, const hj__rnn_layout *Lo, c
                     z += Wa[l] * x[l];
                 for (size_t j = 0; j < ni; j++)
                     z += Ua[j] * u[j];
-                const double tz = tanh(z), dl = p[a] * (1.0 - tz * tz);
+                double dphi;
+                const double tz = elman_act(m, z, &dphi), dl = p[a] * dphi;
                 Hv += p[a] * tz;
                 if (gx != NULL)
                     for (size_t l = 0; l < H; l++)
                         gx[l] += Wa[l] * dl;
+                if (gu != NULL)
+                    for (size_t j = 0; j < ni; j++)
+                        gu[j] += Ua[j] * dl;
                 if (gt != NULL) {
                     for (size_t l = 0; l < H; l++)
                         gt[Lo->W + a * H + l] += dl * x[l];
@@ -272,6 +296,9 @@ static double hamiltonian_acc(const hj_recurrent *m, const hj__rnn_layout *Lo, c
                     if (gx != NULL)
                         for (size_t l = 0; l < H; l++)
                             gx[l] += w[l] * dl[gte];
+                    if (gu != NULL)
+                        for (size_t q = 0; q < ni; q++)
+                            gu[q] += w[H + q] * dl[gte];
                     if (gt != NULL) {
                         double *gw = gt + Lo->Wg + row * cols;
                         for (size_t l = 0; l < H; l++)
@@ -296,6 +323,9 @@ static double hamiltonian_acc(const hj_recurrent *m, const hj__rnn_layout *Lo, c
                 Hv += p[a] * (c.Abar * x[a] + c.beta * bu);
                 if (gx != NULL)
                     gx[a] = p[a] * c.Abar;
+                if (gu != NULL)
+                    for (size_t j = 0; j < ni; j++)
+                        gu[j] += p[a] * c.beta * Ba[j];
                 if (gt != NULL) {
                     for (size_t j = 0; j < ni; j++)
                         gt[Lo->B + a * ni + j] += p[a] * c.beta * u[j];
@@ -334,7 +364,14 @@ double hj_recurrent_hamiltonian(const hj_recurrent *m, const double *x, const do
     const hj__rnn_layout Lo = hj__rnn_layout_of(m->kind, m->n_in, m->n_hid, m->n_out);
     if (gtheta != NULL)
         memset(gtheta, 0, Lo.total * sizeof *gtheta);
-    return hamiltonian_acc(m, &Lo, x, p, u, y, gx, gtheta);
+    return hamiltonian_acc(m, &Lo, x, p, u, y, gx, NULL, gtheta);
+}
+
+double hj__recurrent_hamiltonian_u(const hj_recurrent *m, const double *x, const double *p,
+                                   const double *u, double *gx, double *gu, double *gtheta)
+{
+    const hj__rnn_layout Lo = hj__rnn_layout_of(m->kind, m->n_in, m->n_hid, m->n_out);
+    return hamiltonian_acc(m, &Lo, x, p, u, NULL, gx, gu, gtheta);
 }
 
 hj_status hj_recurrent_costate_grad(const hj_recurrent *m, const double *u, const double *y,
@@ -365,10 +402,10 @@ hj_status hj_recurrent_costate_grad(const hj_recurrent *m, const double *u, cons
         memset(Pw, 0, S * sizeof *Pw);
     } else {
         /* p_K = grad l_K(x_K), then p_k = grad_x H_k(x_k, p_{k+1}); grad = sum_k grad_theta H_k */
-        hamiltonian_acc(m, &Lo, X + K * S, NULL, NULL, y + (K - 1) * m->n_out, Pw + K * S, grad);
+        hamiltonian_acc(m, &Lo, X + K * S, NULL, NULL, y + (K - 1) * m->n_out, Pw + K * S, NULL, grad);
         for (size_t k = K; k-- > 0;)
             hamiltonian_acc(m, &Lo, X + k * S, Pw + (k + 1) * S, u + k * m->n_in,
-                            k >= 1 ? y + (k - 1) * m->n_out : NULL, Pw + k * S, grad);
+                            k >= 1 ? y + (k - 1) * m->n_out : NULL, Pw + k * S, NULL, grad);
     }
     if (loss != NULL)
         *loss = L;
