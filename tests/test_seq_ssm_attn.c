@@ -62,7 +62,7 @@ static void check_ssm_forward(size_t T, size_t d, size_t H, size_t n, double eps
     double *out = malloc(n * T * H * sizeof *out), *cache = malloc(n * hj__ssm_cache_width(L) * sizeof *cache);
     double *X = malloc((T + 1) * H * sizeof *X);
     hj__ssm_forward(L, out, cache, x, P, n, eps);
-    hj_recurrent rec = {HJ_RNN_SSM, d, H, H, P};
+    hj_recurrent rec = {HJ_RNN_SSM, d, H, H, P, 0, 0.0};
     hj_error err = {0};
     double worst = 0.0;
     for (size_t i = 0; i < n; i++) {
