@@ -28,13 +28,14 @@ static const char *DESCRIPTION =
     "labels in the data's last column when it has one (as for 'hjdl predict'), else\n"
     "against the model's own predictions; regression models need the target column.\n\n"
     "Writes into DIR (created if needed):\n"
-    "  steps.csv      input,step,H,x_norm,p_norm,x_1..x_S,p_1..p_S for steps 0..T\n"
-    "                 (H_k for k < T; the co-state is dL/dx_k, the backprop sign)\n"
+    "  steps.csv      input,step,x_norm,p_norm,x_1..x_S,p_1..p_S for steps 0..T\n"
+    "                 (the co-state is dL/dx_k, the backprop sign)\n"
+    "  hamiltonian.csv  input,step,H: H_k for steps 0..T-1\n"
     "  gradients.csv  parameter,costate,reverse_mode: the layer's dL/dtheta both ways\n"
     "  layers.md      per layer of the model: state equation, Hamiltonian, co-state and\n"
     "                 source of viscosity (also printed)\n"
     "  costate.png/.svg, hamiltonian.png/.svg  |p_k| and H_k over k for the first\n"
-    "                 inputs (figure.csv holds their numbers)\n"
+    "                 inputs (figure_costate.csv, figure_hamiltonian.csv hold their numbers)\n"
     "A summary goes to stdout.";
 
 #define HM_MAX_INPUTS 100000
@@ -67,21 +68,24 @@ static int predicted_classes(const hj_model *m, const double *x, size_t n, doubl
     return CLI_OK;
 }
 
-/* steps.csv: one row per input and step 0..T. */
-static hj_status write_steps(const char *path, const hj_sequence_reading *r, hj_error *err)
+/* steps.csv: one row per input and step 0..T (states and co-states); hamiltonian.csv:
+ * one per input and step 0..T-1. */
+static hj_status write_steps(const char *path, const char *hpath, const hj_sequence_reading *r, hj_error *err)
 {
-    const size_t S = r->S, cols = 5 + 2 * S, rows = r->n * (r->T + 1);
-    hj_matrix M = {0};
+    const size_t S = r->S, cols = 4 + 2 * S, rows = r->n * (r->T + 1);
+    hj_matrix M = {0}, Hm = {0};
     char **names = calloc(cols, sizeof *names);
     hj_status st = names ? hj_matrix_alloc(&M, rows, cols, err)
                          : hj_error_set(err, HJ_ENOMEM, "hamiltonian: out of memory");
+    if (st == HJ_OK)
+        st = hj_matrix_alloc(&Hm, r->n * r->T, 3, err);
     for (size_t j = 0; st == HJ_OK && j < cols; j++) {
         char b[32];
-        static const char *const fixed[] = {"input", "step", "H", "x_norm", "p_norm"};
-        if (j < 5)
+        static const char *const fixed[] = {"input", "step", "x_norm", "p_norm"};
+        if (j < 4)
             snprintf(b, sizeof b, "%s", fixed[j]);
         else
-            snprintf(b, sizeof b, "%c_%zu", j < 5 + S ? 'x' : 'p', (j - 5) % S + 1);
+            snprintf(b, sizeof b, "%c_%zu", j < 4 + S ? 'x' : 'p', (j - 4) % S + 1);
         if ((names[j] = strdup(b)) == NULL)
             st = hj_error_set(err, HJ_ENOMEM, "hamiltonian: out of memory");
     }
@@ -92,21 +96,28 @@ static hj_status write_steps(const char *path, const hj_sequence_reading *r, hj_
             double xx = 0.0, pp = 0.0;
             for (size_t s = 0; s < S; s++) {
                 xx += x[s] * x[s], pp += p[s] * p[s];
-                row[5 + s] = x[s], row[5 + S + s] = p[s];
+                row[4 + s] = x[s], row[4 + S + s] = p[s];
             }
-            row[0] = (double)(i + 1), row[1] = (double)k, row[2] = k < r->T ? r->H[i * r->T + k] : NAN;
-            row[3] = sqrt(xx), row[4] = sqrt(pp);
+            row[0] = (double)(i + 1), row[1] = (double)k, row[2] = sqrt(xx), row[3] = sqrt(pp);
+            if (k < r->T) {
+                double *h = Hm.data + 3 * (i * r->T + k);
+                h[0] = (double)(i + 1), h[1] = (double)k, h[2] = r->H[i * r->T + k];
+            }
         }
+    static const char *const hnames[] = {"input", "step", "H"};
     if (st == HJ_OK)
         st = hj_matrix_write(path, &M, (const char *const *)names, err);
+    if (st == HJ_OK)
+        st = hj_matrix_write(hpath, &Hm, hnames, err);
     for (size_t j = 0; names && j < cols; j++)
         free(names[j]);
     free(names);
     hj_matrix_free(&M);
+    hj_matrix_free(&Hm);
     return st;
 }
 
-/* gradients.csv and figure.csv. */
+/* gradients.csv. */
 static hj_status write_gradients(const char *path, const hj_sequence_reading *r, hj_error *err)
 {
     hj_matrix M = {0};
@@ -123,12 +134,15 @@ static hj_status write_gradients(const char *path, const hj_sequence_reading *r,
     return st;
 }
 
-static hj_status write_figure_data(const char *path, const hj_sequence_reading *r, size_t np, hj_error *err)
+/* The figures' numbers for the first np inputs: |p_k| for k = 0..T (hamiltonian = 0)
+ * or H_k for k = 0..T-1 (hamiltonian = 1), one column per input after the step. */
+static hj_status write_figure_data(const char *path, const hj_sequence_reading *r, size_t np, int hamiltonian,
+                                   hj_error *err)
 {
-    const size_t cols = 1 + 2 * np;
+    const size_t cols = 1 + np, rows = hamiltonian ? r->T : r->T + 1;
     hj_matrix M = {0};
-    hj_status st = hj_matrix_alloc(&M, r->T + 1, cols, err);
-    for (size_t k = 0; st == HJ_OK && k <= r->T; k++) {
+    hj_status st = hj_matrix_alloc(&M, rows, cols, err);
+    for (size_t k = 0; st == HJ_OK && k < rows; k++) {
         double *row = M.data + k * cols;
         row[0] = (double)k;
         for (size_t i = 0; i < np; i++) {
@@ -136,17 +150,15 @@ static hj_status write_figure_data(const char *path, const hj_sequence_reading *
             double pp = 0.0;
             for (size_t s = 0; s < r->S; s++)
                 pp += p[s] * p[s];
-            row[1 + i] = sqrt(pp);
-            row[1 + np + i] = k < r->T ? r->H[i * r->T + k] : NAN;
+            row[1 + i] = hamiltonian ? r->H[i * r->T + k] : sqrt(pp);
         }
     }
-    const char *names[1 + 2 * HM_PLOT_INPUTS];
-    char buf[2 * HM_PLOT_INPUTS][24];
+    const char *names[1 + HM_PLOT_INPUTS];
+    char buf[HM_PLOT_INPUTS][24];
     names[0] = "step";
     for (size_t i = 0; i < np; i++) {
-        snprintf(buf[i], sizeof buf[i], "p_norm_%zu", i + 1);
-        snprintf(buf[np + i], sizeof buf[np + i], "H_%zu", i + 1);
-        names[1 + i] = buf[i], names[1 + np + i] = buf[np + i];
+        snprintf(buf[i], sizeof buf[i], "%s_%zu", hamiltonian ? "H" : "p_norm", i + 1);
+        names[1 + i] = buf[i];
     }
     if (st == HJ_OK)
         st = hj_matrix_write(path, &M, names, err);
@@ -214,7 +226,7 @@ int cmd_hamiltonian(int argc, char **argv)
     double *xraw = NULL, *labels = NULL, *x = NULL;
     size_t tcol = SIZE_MAX;
     int created = 0;
-    char p_steps[1200] = "", p_grad[1200] = "", p_layers[1200] = "", p_fig[1200] = "";
+    char p_steps[1200] = "", p_ham[1200] = "", p_grad[1200] = "", p_layers[1200] = "", p_fig[2][1200] = {"", ""};
     if (hj_model_load(&m, pos[0], &err) != HJ_OK) {
         rc = cli_report("hamiltonian", &err);
         goto done;
@@ -292,10 +304,13 @@ int cmd_hamiltonian(int argc, char **argv)
     snprintf(p_steps, sizeof p_steps, "%s/steps.csv", out_dir);
     snprintf(p_grad, sizeof p_grad, "%s/gradients.csv", out_dir);
     snprintf(p_layers, sizeof p_layers, "%s/layers.md", out_dir);
-    snprintf(p_fig, sizeof p_fig, "%s/figure.csv", out_dir);
+    snprintf(p_ham, sizeof p_ham, "%s/hamiltonian.csv", out_dir);
+    snprintf(p_fig[0], sizeof p_fig[0], "%s/figure_costate.csv", out_dir);
+    snprintf(p_fig[1], sizeof p_fig[1], "%s/figure_hamiltonian.csv", out_dir);
     const size_t np = n < HM_PLOT_INPUTS ? n : HM_PLOT_INPUTS;
-    if (write_steps(p_steps, &r, &err) != HJ_OK || write_gradients(p_grad, &r, &err) != HJ_OK ||
-        write_figure_data(p_fig, &r, np, &err) != HJ_OK || write_layers(p_layers, &m, &err) != HJ_OK) {
+    if (write_steps(p_steps, p_ham, &r, &err) != HJ_OK || write_gradients(p_grad, &r, &err) != HJ_OK ||
+        write_figure_data(p_fig[0], &r, np, 0, &err) != HJ_OK || write_figure_data(p_fig[1], &r, np, 1, &err) != HJ_OK ||
+        write_layers(p_layers, &m, &err) != HJ_OK) {
         rc = cli_report("hamiltonian", &err);
         goto done;
     }
@@ -308,8 +323,8 @@ int cmd_hamiltonian(int argc, char **argv)
         q.xlabel = "step k", q.ylabel = "H_k", q.n_series = np;
         for (size_t i = 0; i < np; i++) {
             snprintf(titles[i], sizeof titles[i], "input %zu", i + 1);
-            p.series[i] = (hj_plot_series){"figure.csv", 1, (int)(2 + i), 0, titles[i], "linespoints", NULL};
-            q.series[i] = (hj_plot_series){"figure.csv", 1, (int)(2 + np + i), 0, titles[i], "linespoints", NULL};
+            p.series[i] = (hj_plot_series){"figure_costate.csv", 1, (int)(2 + i), 0, titles[i], "linespoints", NULL};
+            q.series[i] = (hj_plot_series){"figure_hamiltonian.csv", 1, (int)(2 + i), 0, titles[i], "linespoints", NULL};
         }
         hj_error pe = {0};
         if (hj_plot_render(out_dir, &p, &pe) != HJ_OK || hj_plot_render(out_dir, &q, &pe) != HJ_OK)
@@ -334,7 +349,7 @@ int cmd_hamiltonian(int argc, char **argv)
     }
 done:
     if (rc == CLI_USAGE && created) {
-        unlink(p_steps), unlink(p_grad), unlink(p_layers), unlink(p_fig);
+        unlink(p_steps), unlink(p_ham), unlink(p_grad), unlink(p_layers), unlink(p_fig[0]), unlink(p_fig[1]);
         cli_remove_out_dir(out_dir, created);
     }
     hj_sequence_reading_free(&r);
