@@ -704,6 +704,8 @@ int cli_model_table(const hj_model *m, const char *path, const cli_io *io, const
     *x = NULL;
     if (labels)
         *labels = NULL;
+    if (m->arch.seq_len > 0 || cli_is_sequence_file(path, io)) /* (n, T, d) inputs, or refused */
+        return cli_model_sequences(m, path, io, model_path, M, x, tcol, labels, cmd);
     cli_io mio = io ? *io : (cli_io){0};
     mio.features = m->pre.d_raw; /* libsvm: the model's width, whatever the largest index here */
     int rc = cli_read_table(path, &mio, m->arch.n_classes ? m->target_name : NULL, 0, 0, M, &tc, &texts, cmd);
