@@ -220,7 +220,7 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
         hj_dataset_free(&ds);
         if (o->sequence && (rc = cli_dataset_sequences(o->sequence, o->dataset, D, cmd)) != CLI_OK)
             return rc;
-    } else if (o->io.sequence_id || cli_is_sequence_file(o->data, &o->io)) {
+    } else if (o->io.sequence_id || o->y || cli_is_sequence_file(o->data, &o->io)) {
         if ((rc = cli_load_sequences(o, classify, D, cmd)) != CLI_OK)
             return rc;
         if (o->holdout > 0 && (rc = holdout_split(o->holdout, seed, D, cmd)) != CLI_OK)

@@ -90,6 +90,9 @@ void cli_strings_free(char **s, size_t n);
 int cli_read_table(const char *path, const cli_io *io, const char *text_col, int text_last, int required,
                    hj_matrix *M, size_t *tcol, char ***texts, const char *cmd);
 
+/* A column of M given by header name or 1-based number; SIZE_MAX if none. */
+size_t cli_find_column(const hj_matrix *M, const char *spec);
+
 /* "a, b, c" (at most ~400 bytes, then "...") of M's column names into buf. */
 void cli_list_columns(const hj_matrix *M, char *buf, size_t len);
 

@@ -37,20 +37,6 @@ int cli_is_sequence_file(const char *path, const cli_io *io)
     return hj_sequences_probe(path, f, shape, &nd, &err) == HJ_OK && nd == 3;
 }
 
-/* Column spec (a header name or a 1-based number) of M; SIZE_MAX if none. */
-static size_t column_of(const hj_matrix *M, const char *spec)
-{
-    for (size_t k = 0; M->names && k < M->cols; k++)
-        if (strcmp(M->names[k], spec) == 0)
-            return k;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(spec, &end, 10);
-    if (*spec && *end == '\0' && v >= 1 && v <= M->cols && errno == 0)
-        return (size_t)v - 1;
-    return SIZE_MAX;
-}
-
 int cli_read_sequences(const char *path, const cli_io *io, hj_sequences *S, const char *cmd)
 {
     memset(S, 0, sizeof *S);
@@ -60,7 +46,7 @@ int cli_read_sequences(const char *path, const cli_io *io, hj_sequences *S, cons
         int rc = cli_read_matrix(path, io, &M, cmd);
         if (rc != CLI_OK)
             return rc;
-        size_t id = column_of(&M, io->sequence_id);
+        size_t id = cli_find_column(&M, io->sequence_id);
         if (id == SIZE_MAX) {
             char list[512];
             cli_list_columns(&M, list, sizeof list);
