@@ -138,8 +138,7 @@ static hj_format table_format(const char *path, const hj_read_options *ro, const
     return f == HJ_FORMAT_AUTO ? HJ_FORMAT_CSV : f;
 }
 
-/* Resolve a column given by name or 1-based number; SIZE_MAX if none. */
-static size_t find_column(const hj_matrix *M, const char *spec)
+size_t cli_find_column(const hj_matrix *M, const char *spec)
 {
     if (M->names)
         for (size_t k = 0; k < M->cols; k++)
@@ -198,7 +197,7 @@ int cli_read_table(const char *path, const cli_io *io, const char *text_col, int
             return cli_report(cmd, &err);
         rc = check_duplicate_names(M, path, cmd);
         if (rc == CLI_OK && text_col) {
-            *tcol = find_column(M, text_col);
+            *tcol = cli_find_column(M, text_col);
             if (*tcol == SIZE_MAX && required)
                 rc = unknown_column(M, text_col, path, cmd);
         } else if (rc == CLI_OK && text_last) {
@@ -248,7 +247,7 @@ int cli_read_table(const char *path, const cli_io *io, const char *text_col, int
     free(hbuf);
     if ((rc = check_duplicate_names(&H, path, cmd)) != CLI_OK)
         goto done;
-    size_t col = text_col ? find_column(&H, text_col) : H.cols - 1;
+    size_t col = text_col ? cli_find_column(&H, text_col) : H.cols - 1;
     if (col == SIZE_MAX) {
         if (required) {
             rc = unknown_column(&H, text_col, path, cmd);
@@ -704,6 +703,8 @@ int cli_model_table(const hj_model *m, const char *path, const cli_io *io, const
     *x = NULL;
     if (labels)
         *labels = NULL;
+    if (m->arch.seq_len > 0 || cli_is_sequence_file(path, io)) /* (n, T, d) inputs, or refused */
+        return cli_model_sequences(m, path, io, model_path, M, x, tcol, labels, cmd);
     cli_io mio = io ? *io : (cli_io){0};
     mio.features = m->pre.d_raw; /* libsvm: the model's width, whatever the largest index here */
     int rc = cli_read_table(path, &mio, m->arch.n_classes ? m->target_name : NULL, 0, 0, M, &tc, &texts, cmd);

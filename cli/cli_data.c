@@ -101,11 +101,9 @@ static int keep_names(const hj_matrix *M, size_t col, cli_data *D, const char *c
     return CLI_OK;
 }
 
-/* Class labels of column col of M: texts (CSV) or the numbers (.npy);
- * build = 1 makes D's class list (training data), else maps onto it. y gets
- * the class indices. */
-static int class_labels_of(char **texts, const hj_matrix *M, size_t col, const char *path, cli_data *D,
-                           double *y, int build, const char *cmd)
+/* Class labels of column col of M: texts (CSV) or the numbers (.npy), see cli_data.h. */
+int cli_class_labels_of(char **texts, const hj_matrix *M, size_t col, const char *path, cli_data *D, double *y,
+                        int build, const char *cmd)
 {
     char **own = NULL;
     const size_t n = M->rows;
@@ -127,6 +125,39 @@ static int class_labels_of(char **texts, const hj_matrix *M, size_t col, const c
                    : cli_labels_map(texts, n, path, D->labels, D->n_classes, y, cmd);
     cli_strings_free(own, n);
     return rc;
+}
+
+/* --holdout FRAC: a seeded shuffle of D's training points, the last
+ * fraction becoming the test set. */
+static int holdout_split(double holdout, uint64_t seed, cli_data *D, const char *cmd)
+{
+    /* seeded shuffle, the last fraction becomes the test set */
+    size_t n = D->n_train, nt = (size_t)floor(holdout * (double)n);
+    if (nt == 0 || nt >= n)
+        return cli_error(cmd, "--holdout %g of %zu points leaves an empty split", holdout, n);
+    if (D->n_test)
+        return cli_error(cmd, "give --test or --holdout, not both");
+    size_t *perm = malloc(n * sizeof *perm);
+    double *xs = malloc(n * D->d_raw * sizeof *xs), *ys = malloc(n * sizeof *ys);
+    if (!perm || !xs || !ys) {
+        free(perm), free(xs), free(ys);
+        return cli_error(cmd, "out of memory");
+    }
+    cli_shuffled_order(n, seed ^ 0x5eedf00dULL, perm);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(xs + i * D->d_raw, D->x_train_raw + perm[i] * D->d_raw, D->d_raw * sizeof *xs);
+        ys[i] = D->y_train[perm[i]];
+    }
+    free(perm), free(D->x_train_raw), free(D->y_train);
+    D->x_train_raw = xs, D->y_train = ys;
+    D->n_train = n - nt, D->n_test = nt;
+    D->x_test_raw = malloc(nt * D->d_raw * sizeof *xs);
+    D->y_test = malloc(nt * sizeof *ys);
+    if (!D->x_test_raw || !D->y_test)
+        return cli_error(cmd, "out of memory");
+    memcpy(D->x_test_raw, xs + (n - nt) * D->d_raw, nt * D->d_raw * sizeof *xs);
+    memcpy(D->y_test, ys + (n - nt), nt * sizeof *ys);
+    return CLI_OK;
 }
 
 int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, const char *cmd)
@@ -154,6 +185,13 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
         return cli_error(cmd, "--holdout must be in [0, 1) (got %g)", o->holdout);
     if (o->standardize && o->pca)
         return cli_error(cmd, "--standardize and --pca are exclusive (--pca standardises its components)");
+    if (o->sequence && o->dataset == NULL)
+        return cli_error(cmd, "--sequence %s applies to --dataset; sequences in files are (n, T, d) .npy or .npz "
+                              "(or one row per step with --sequence-id COL)", o->sequence);
+    if ((o->y || o->test_y) && o->data == NULL)
+        return cli_error(cmd, "--y and --test-y give the targets of --data sequences, not of --dataset");
+    if (o->test_y && !o->test)
+        return cli_error(cmd, "--test-y FILE goes with --test FILE");
     int classify;
     if (o->task == NULL)
         classify = o->dataset != NULL;
@@ -180,7 +218,18 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
         D->x_test_raw = ds.x_test.data, ds.x_test.data = NULL;
         D->y_test = ds.y_test.data, ds.y_test.data = NULL;
         hj_dataset_free(&ds);
+        if (o->sequence && (rc = cli_dataset_sequences(o->sequence, o->dataset, D, cmd)) != CLI_OK)
+            return rc;
+    } else if (o->io.sequence_id || o->y || cli_is_sequence_file(o->data, &o->io)) {
+        if ((rc = cli_load_sequences(o, classify, D, cmd)) != CLI_OK)
+            return rc;
+        if (o->holdout > 0 && (rc = holdout_split(o->holdout, seed, D, cmd)) != CLI_OK)
+            return rc;
     } else {
+        if (o->y || o->test_y)
+            return cli_error(cmd, "--%s goes with sequence inputs ((n, T, d) .npy/.npz or --sequence-id); the "
+                                  "target of a table %s is one of its columns (--target COL)",
+                             o->y ? "y" : "test-y", o->data);
         hj_matrix M = {0}, T = {0};
         size_t col = 0;
         char **texts = NULL, **ttexts = NULL;
@@ -195,7 +244,7 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
         if ((!classify && (rc = target_column(&M, o->target, o->data, &col, cmd)) != CLI_OK) ||
             (rc = split_xy(&M, col, &D->x_train_raw, &D->y_train, cmd)) != CLI_OK ||
             (rc = keep_names(&M, col, D, cmd)) != CLI_OK ||
-            (classify && (rc = class_labels_of(texts, &M, col, o->data, D, D->y_train, 1, cmd)) != CLI_OK)) {
+            (classify && (rc = cli_class_labels_of(texts, &M, col, o->data, D, D->y_train, 1, cmd)) != CLI_OK)) {
             cli_strings_free(texts, M.rows);
             hj_matrix_free(&M);
             return rc;
@@ -218,7 +267,7 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
                 rc = split_xy(&T, classify ? tc : col, &D->x_test_raw, &D->y_test, cmd);
                 D->n_test = T.rows;
                 if (rc == CLI_OK && classify)
-                    rc = class_labels_of(ttexts, &T, tc, o->test, D, D->y_test, 0, cmd);
+                    rc = cli_class_labels_of(ttexts, &T, tc, o->test, D, D->y_test, 0, cmd);
             }
             cli_strings_free(ttexts, T.rows);
         }
@@ -226,34 +275,8 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
         hj_matrix_free(&T);
         if (rc != CLI_OK)
             return rc;
-        if (o->holdout > 0) {
-            /* seeded shuffle, the last fraction becomes the test set */
-            size_t n = D->n_train, nt = (size_t)floor(o->holdout * (double)n);
-            if (nt == 0 || nt >= n)
-                return cli_error(cmd, "--holdout %g of %zu points leaves an empty split", o->holdout, n);
-            if (D->n_test)
-                return cli_error(cmd, "give --test or --holdout, not both");
-            size_t *perm = malloc(n * sizeof *perm);
-            double *xs = malloc(n * D->d_raw * sizeof *xs), *ys = malloc(n * sizeof *ys);
-            if (!perm || !xs || !ys) {
-                free(perm), free(xs), free(ys);
-                return cli_error(cmd, "out of memory");
-            }
-            cli_shuffled_order(n, seed ^ 0x5eedf00dULL, perm);
-            for (size_t i = 0; i < n; i++) {
-                memcpy(xs + i * D->d_raw, D->x_train_raw + perm[i] * D->d_raw, D->d_raw * sizeof *xs);
-                ys[i] = D->y_train[perm[i]];
-            }
-            free(perm), free(D->x_train_raw), free(D->y_train);
-            D->x_train_raw = xs, D->y_train = ys;
-            D->n_train = n - nt, D->n_test = nt;
-            D->x_test_raw = malloc(nt * D->d_raw * sizeof *xs);
-            D->y_test = malloc(nt * sizeof *ys);
-            if (!D->x_test_raw || !D->y_test)
-                return cli_error(cmd, "out of memory");
-            memcpy(D->x_test_raw, xs + (n - nt) * D->d_raw, nt * D->d_raw * sizeof *xs);
-            memcpy(D->y_test, ys + (n - nt), nt * sizeof *ys);
-        }
+        if (o->holdout > 0 && (rc = holdout_split(o->holdout, seed, D, cmd)) != CLI_OK)
+            return rc;
     }
     if (o->limit && o->limit < D->n_train)
         D->n_train = o->limit;
@@ -263,9 +286,14 @@ int cli_data_load(const cli_data_options *given, uint64_t seed, cli_data *D, con
         return cli_error(cmd, "no training data");
 
     hj_preprocess_kind kind = o->pca ? HJ_PRE_PCA : o->standardize ? HJ_PRE_STANDARDIZE : HJ_PRE_NONE;
+    if (o->pca && D->steps)
+        return cli_error(cmd, "--pca %zu: the inputs are sequences (%zu steps of %zu features); PCA would mix "
+                              "the steps, so sequence models take --standardize (per feature) or none",
+                         o->pca, D->steps, D->step_d);
     if (o->pca > D->d_raw)
         return cli_error(cmd, "--pca %zu exceeds the %zu input features", o->pca, D->d_raw);
-    if (hj_preprocess_fit(&D->pre, kind, D->x_train_raw, D->n_train, D->d_raw, o->pca, &err) != HJ_OK)
+    if ((D->steps ? hj_preprocess_fit_sequence(&D->pre, kind, D->x_train_raw, D->n_train, D->steps, D->step_d, &err)
+                  : hj_preprocess_fit(&D->pre, kind, D->x_train_raw, D->n_train, D->d_raw, o->pca, &err)) != HJ_OK)
         return cli_report(cmd, &err);
     D->d = D->pre.d_out;
     if (kind == HJ_PRE_NONE) {

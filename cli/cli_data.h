@@ -18,6 +18,7 @@ typedef struct cli_io {
     const char *format;
     int no_header;
     size_t features;
+    const char *sequence_id; /* long sequence tables: the id column (NULL: none) */
 } cli_io;
 /* The two options every verb reading tables has. */
 #define CLI_IO_OPTIONS(io)                                                                              \
@@ -25,6 +26,11 @@ typedef struct cli_io {
      "input tables are csv, tsv, npy, npz or libsvm (default: by extension; '-': by content)", 0},      \
     {"no-header", CLI_FLAG, &(io).no_header, NULL,                                                       \
      "CSV/TSV inputs have no header line; columns are numbered 1, 2, ... (default: a header)", 0}
+/* --sequence-id, for the verbs that read sequence inputs. */
+#define CLI_SEQUENCE_ID_OPTION(io)                                                                      \
+    {"sequence-id", CLI_STRING, &(io).sequence_id, "COL",                                                \
+     "sequence inputs as a CSV/TSV of one row per step: consecutive rows with the same COL (name or "    \
+     "1-based number) are one sequence", 0}
 /* io -> library read options; prints one error and returns CLI_USAGE for an unknown --format. */
 int cli_io_options(const cli_io *io, hj_read_options *ro, const char *cmd);
 /* cli_read_table without a text column: a whole table (path "-": stdin). */
@@ -32,6 +38,8 @@ int cli_read_matrix(const char *path, const cli_io *io, hj_matrix *M, const char
 
 typedef struct cli_data_options {
     const char *data, *dataset, *target, *test, *task;
+    const char *sequence;            /* --dataset as sequences: "rows" or "columns" (NULL: vectors) */
+    const char *y, *test_y;          /* targets of sequence inputs in their own files */
     cli_io io;
     double holdout;
     size_t limit, test_limit, pca;   /* SIZE_MAX: not given; 0 is refused */
@@ -40,6 +48,7 @@ typedef struct cli_data_options {
 
 typedef struct cli_data {
     size_t d_raw, d, n_classes;
+    size_t steps, step_d;  /* sequence inputs: T steps of step_d features (d_raw = T*step_d); 0: vectors */
     size_t n_train, n_test;
     double *x_train_raw;   /* (n_train, d_raw) */
     double *x_train;       /* (n_train, d): preprocessed (== x_train_raw without preprocessing) */
@@ -80,6 +89,9 @@ void cli_strings_free(char **s, size_t n);
  * are refused. Prints one error and returns CLI_USAGE on bad input. */
 int cli_read_table(const char *path, const cli_io *io, const char *text_col, int text_last, int required,
                    hj_matrix *M, size_t *tcol, char ***texts, const char *cmd);
+
+/* A column of M given by header name or 1-based number; SIZE_MAX if none. */
+size_t cli_find_column(const hj_matrix *M, const char *spec);
 
 /* "a, b, c" (at most ~400 bytes, then "...") of M's column names into buf. */
 void cli_list_columns(const hj_matrix *M, char *buf, size_t len);
@@ -123,6 +135,31 @@ int cli_labels_map(char *const *texts, size_t n, const char *path, char *const *
 int cli_write_labelled_predictions(const char *path, const hj_model *m, const double *pred, size_t n,
                                    int proba, const double *pi_top, const size_t *idx_top, size_t K,
                                    const char *cmd);
+
+/* ---- sequence inputs (cli_sequences.c) ----------------------------------- */
+
+/* 1 when the inputs at path are sequences: --sequence-id given, or an .npy
+ * or .npz (by --format or extension) whose array (X) is 3-D; else 0 (also
+ * when it cannot be read: the table reader then reports why). */
+int cli_is_sequence_file(const char *path, const cli_io *io);
+/* The sequences at path: an (n, T, d) .npy, an .npz with X (n, T, d) [and
+ * y], or a long CSV/TSV by io->sequence_id. One error and CLI_USAGE on bad input. */
+int cli_read_sequences(const char *path, const cli_io *io, hj_sequences *S, const char *cmd);
+/* --dataset NAME --sequence rows|columns: the square images of D as
+ * T = side steps of side pixels (rows), or transposed (columns). */
+int cli_dataset_sequences(const char *how, const char *dataset, cli_data *D, const char *cmd);
+/* Training (and test) sequences of --data (and --test) with their targets
+ * (--y / --test-y, or the .npz arrays y) into D. */
+int cli_load_sequences(const cli_data_options *o, int classify, cli_data *D, const char *cmd);
+/* cli_model_table for a sequence model, and the refusal of sequences for a
+ * vector model: see cli_model_table. */
+int cli_model_sequences(const hj_model *m, const char *path, const cli_io *io, const char *model_path,
+                        hj_matrix *M, double **x, size_t *tcol, double **labels, const char *cmd);
+/* Class labels of column col of M (texts, or the numbers when texts is
+ * NULL): build = 1 makes D's class list (training data), else maps onto it;
+ * y gets the class indices. */
+int cli_class_labels_of(char **texts, const hj_matrix *M, size_t col, const char *path, cli_data *D, double *y,
+                        int build, const char *cmd);
 
 /* Refuse an output path that cannot be written (a directory, a missing or
  * unwritable directory) before any work; opt names the option. NULL: ok. */

@@ -65,6 +65,7 @@ int cmd_attack(int argc, char **argv)
         {"seed", CLI_U64, &seed, "S", "seed of the random starts (default 1)", 0},
         {"out", CLI_OUTPUT, &out_path, "FILE", "write the adversarial points (.csv, .tsv, .npy, .npz; default: none)", 0},
         CLI_IO_OPTIONS(io),
+        CLI_SEQUENCE_ID_OPTION(io),
         CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];

@@ -125,11 +125,13 @@ done:
 
 /* Model mode: the readout's Gibbs weights via hj_model_attribution with all
  * N weights, in chunks of points so no (n, N) matrix is held. */
-static int explain_model(const char *model_path, const hj_matrix *X, const char *x_path, size_t K,
-                         int K_given, hj_matrix *out, size_t *Kout)
+static int explain_model(const char *model_path, const char *x_path, const cli_io *io, size_t K, int K_given,
+                         hj_matrix *out, size_t *Kout)
 {
     hj_error err = {0};
     hj_model m = {0};
+    hj_matrix Xm = {0};
+    const hj_matrix *X = &Xm;
     hj_workspace *ws = NULL;
     double *xt = NULL, *pall = NULL, *pt = NULL, *xsel = NULL;
     size_t *iall = NULL, *it = NULL;
@@ -139,7 +141,7 @@ static int explain_model(const char *model_path, const hj_matrix *X, const char 
         goto done;
     }
     size_t tcol;
-    if ((rc = cli_model_inputs(&m, X, x_path, model_path, 1, &xsel, &tcol, "explain")) != CLI_OK)
+    if ((rc = cli_model_table(&m, x_path, io, model_path, 1, &Xm, &xsel, &tcol, NULL, "explain")) != CLI_OK)
         goto done;
     size_t Ntot;
     hj_model_readout_shape(&m, &Ntot, NULL);
@@ -190,6 +192,7 @@ static int explain_model(const char *model_path, const hj_matrix *X, const char 
 done:
     hj_workspace_free(ws);
     hj_model_free(&m);
+    hj_matrix_free(&Xm);
     free(xt), free(pall), free(iall), free(pt), free(it), free(xsel);
     return rc;
 }
@@ -201,6 +204,7 @@ int cmd_explain(int argc, char **argv)
     size_t K = (size_t)-1, npos = 0;   /* (size_t)-1: --top not given */
     size_t tile = (size_t)-1;          /* (size_t)-1: --tile-rows not given */
     size_t threads = 0;                /* 0: all cores */
+    cli_io io = {0};                   /* model mode: --sequence-id */
     const cli_opt opts[] = {
         {"x", CLI_INPUT, &x_path, "FILE", "points to explain, one row each (raw features for a model)", 1},
         {"atoms", CLI_INPUT, &atoms_path, "FILE", "initial data: rows y_1..y_d, g (instead of MODEL)", 0},
@@ -210,6 +214,7 @@ int cmd_explain(int argc, char **argv)
         {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv or .npy); default stdout", 0},
         {"tile-rows", CLI_SIZE, &tile, "R", "with --atoms: stream the atoms R rows at a time (default: all at once)", 0},
         CLI_THREADS_OPTION(threads),
+        CLI_SEQUENCE_ID_OPTION(io),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
     int rc = cli_parse(argc, argv, opts, nopts, pos, 1, &npos, "explain");
@@ -246,17 +251,21 @@ int cmd_explain(int argc, char **argv)
     hj_error err = {0};
     hj_matrix X = {0}, out = {0};
     size_t Kused = 0;
-    hj_status xs = hj_matrix_read(x_path, &X, &err);
-    if ((rc = atoms_path ? cli_dist_fail("explain", xs, &err)
-                         : (xs == HJ_OK ? CLI_OK : cli_report("explain", &err))) != CLI_OK)
+    if (atoms_path && io.sequence_id) {
+        rc = cli_error("explain", "--sequence-id goes with a sequence MODEL, not --atoms");
         goto done;
-    if (atoms_path)
+    }
+    if (atoms_path) {
+        hj_status xs = hj_matrix_read(x_path, &X, &err);
+        if ((rc = cli_dist_fail("explain", xs, &err)) != CLI_OK)
+            goto done;
         rc = explain_atoms(atoms_path, &X, x_path, t, eps, K, K_given, tile == (size_t)-1 ? 0 : tile,
                            &out, &Kused);
-    else if (hj_dist_rank(dist) != 0) /* a MODEL under mpirun: rank 0 alone */
+    } else if (hj_dist_rank(dist) != 0) { /* a MODEL under mpirun: rank 0 alone */
         goto done;
-    else
-        rc = explain_model(pos[0], &X, x_path, K, K_given, &out, &Kused);
+    } else {
+        rc = explain_model(pos[0], x_path, &io, K, K_given, &out, &Kused);
+    }
     if (rc != CLI_OK || hj_dist_rank(dist) != 0)
         goto done;
     rc = cli_write_table("explain", out_path, &out, column_name, NULL);

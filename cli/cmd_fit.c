@@ -22,6 +22,14 @@ static const char *DESCRIPTION =
     "is the test set). Architectures end in a readout: lse:N (regression) or\n"
     "lse-class:N (classification, one LSE of N neurons per class), optionally after\n"
     "dense:H, resnet:H and gibbs:M layers, e.g. --arch dense:12,resnet:12,gibbs:16,lse:16.\n"
+    "Sequence models (inputs of T steps of d features) start with sequence layers\n"
+    "rnn:H[:tanh|:softplus], lstm:H, ssm:H, attn:H[:heads], then a pool (last or mean),\n"
+    "e.g. --arch lstm:128,last,lse-class:16. Sequence data: --data X.npy of shape\n"
+    "(n, T, d) with --y Y (.npy (n,) or (n, 1), or a one-column CSV/TSV), an .npz\n"
+    "with arrays X (n, T, d) and y (n), a CSV/TSV of one row per step grouped by\n"
+    "--sequence-id COL (targets from --y, one per sequence), or --dataset\n"
+    "fashion-mnist --sequence rows|columns (28 steps of 28 pixels). --standardize on\n"
+    "sequences standardises each of the d features over all steps; --pca is refused.\n"
     "--iters counts optimiser steps (full batch unless --batch is given); --epochs\n"
     "counts passes over the data with mini-batches. Final train (and test) metrics go\n"
     "to stdout, e.g. 'test accuracy 0.8712'; progress goes to stderr. Runs are\n"
@@ -309,6 +317,10 @@ int cmd_fit(int argc, char **argv)
     const cli_opt opts[] = {
         {"data", CLI_INPUT, &dopt.data, "FILE", "training data (CSV, TSV, .npy, .npz X and y, libsvm; '-': stdin)", 0},
         {"dataset", CLI_STRING, &dopt.dataset, "NAME", "a built-in data set: fashion-mnist", 0},
+        {"sequence", CLI_STRING, &dopt.sequence, "HOW", "--dataset as sequences: rows (T = 28 rows of 28 pixels) or columns", 0},
+        {"y", CLI_INPUT, &dopt.y, "FILE", "targets or class labels of (n, T, d) --data sequences, one per sequence (.npy, CSV/TSV)", 0},
+        {"test-y", CLI_INPUT, &dopt.test_y, "FILE", "targets or class labels of --test sequences", 0},
+        CLI_SEQUENCE_ID_OPTION(dopt.io),
         {"target", CLI_STRING, &dopt.target, "COL", "target column of --data: name or 1-based index (default: last)", 0},
         {"test", CLI_INPUT, &dopt.test, "FILE", "test data with the same columns as --data", 0},
         {"holdout", CLI_DOUBLE, &dopt.holdout, "FRAC", "hold out this fraction of --data as the test set (default 0)", 0},
@@ -428,8 +440,16 @@ int cmd_fit(int argc, char **argv)
     cli_stage stage = {0};
     double *pred = NULL, *yscaled = NULL;
     hj_arch arch;
-    if (hj_arch_parse(arch_s, D.d, D.n_classes, output_scale && D.n_classes == 0, &arch, &err) != HJ_OK) {
-        rc = cli_error("fit", "--arch %s: %s", arch_s, err.msg);
+    if ((D.steps ? hj_arch_parse_sequence(arch_s, D.steps, D.step_d, D.n_classes, output_scale && D.n_classes == 0,
+                                          &arch, &err)
+                 : hj_arch_parse(arch_s, D.d, D.n_classes, output_scale && D.n_classes == 0, &arch, &err)) != HJ_OK) {
+        const char *opt = dopt.data ? "data" : "dataset", *src = dopt.data ? dopt.data : dopt.dataset;
+        if (D.steps)
+            rc = cli_error("fit", "--arch %s: %s (--%s %s: %zu sequences of shape (T, d) = (%zu, %zu))", arch_s,
+                           err.msg, opt, src, D.n_train, D.steps, D.step_d);
+        else
+            rc = cli_error("fit", "--arch %s: %s (--%s %s: %zu vectors of %zu features)", arch_s, err.msg, opt, src,
+                           D.n_train, D.d);
         goto done;
     }
     if ((rc = check_arch_size(&arch, D.n_train)) != CLI_OK)

@@ -17,11 +17,12 @@ int cmd_predict(int argc, char **argv)
     int proba = 0;
     cli_io io = {0};
     const cli_opt opts[] = {
-        {"x", CLI_INPUT, &x_path, "FILE", "inputs: the model's feature columns, by name (CSV/TSV with a header, .npz columns) or position; '-': stdin", 1},
+        {"x", CLI_INPUT, &x_path, "FILE", "inputs: the model's feature columns, by name (CSV/TSV with a header, .npz columns) or position; sequence models: (n, T, d) .npy/.npz; '-': stdin", 1},
         {"proba", CLI_FLAG, &proba, NULL, "classifiers: append one probability column p_LABEL per class", 0},
         {"attribution", CLI_SIZE, &K, "K", "append the K largest readout Gibbs weights pi_j and their neurons j", 0},
         {"out", CLI_OUTPUT, &out_path, "FILE", "output file (.csv, .tsv, .npy, .npz; default '-': CSV on stdout)", 0},
         CLI_IO_OPTIONS(io),
+        CLI_SEQUENCE_ID_OPTION(io),
         CLI_THREADS_OPTION(threads),
     };
     const size_t nopts = sizeof opts / sizeof opts[0];
@@ -237,6 +238,9 @@ int cmd_info(int argc, char **argv)
     printf("eps          %s\n", hj_double_text(m.eps, num, sizeof num));
     printf("t            %s\n", hj_double_text(m.t, num, sizeof num));
     printf("inputs       %zu raw -> %s -> %zu\n", m.pre.d_raw, PRE[m.pre.kind], m.arch.d_in);
+    if (m.arch.seq_len > 0)
+        printf("sequences    %zu steps of %zu features (inputs (n, %zu, %zu), step-major)\n", m.arch.seq_len,
+               m.arch.d_in / m.arch.seq_len, m.arch.seq_len, m.arch.d_in / m.arch.seq_len);
     printf("parameters   %zu\n", m.arch.n_params);
     printf("readout      %zu neurons on %zu inputs (%zu atoms)\n", R->width, d, N);
     printf("output scale %s\n", m.arch.output_scale ? "yes" : "no");

@@ -53,7 +53,9 @@ static void print_array(FILE *f, const char *key, const double *v, size_t n)
     fputc('\n', f);
 }
 
-/* The model as .hjm text (the documented format), with its crc32 line. */
+/* The model as .hjm text (the documented format), with its crc32 line:
+ * format 1 for vector models, format 3 (a steps line and the metadata
+ * block, without names) for sequence models. */
 static char *write_text(const hj_model *m, size_t *len)
 {
     static const char *const pre[] = {"none", "standardize", "pca"};
@@ -63,8 +65,11 @@ static char *write_text(const hj_model *m, size_t *len)
     check(f != NULL, "open_memstream");
     char spec[1024];
     hj_arch_format(&m->arch, spec, sizeof spec);
-    fprintf(f, "HJDL-MODEL 1\narch %s\nd_in %zu\nclasses %zu\noutput_scale %d\n", spec,
-            m->arch.d_in, m->arch.n_classes, m->arch.output_scale);
+    const size_t T = m->arch.seq_len;
+    fprintf(f, "HJDL-MODEL %d\narch %s\nd_in %zu\n", T ? 3 : 1, spec, m->arch.d_in);
+    if (T)
+        fprintf(f, "steps %zu\n", T);
+    fprintf(f, "classes %zu\noutput_scale %d\n", m->arch.n_classes, m->arch.output_scale);
     fprintf(f, "eps %.17g\nt %.17g\npreprocess %s\n", m->eps, m->t, pre[m->pre.kind]);
     if (m->pre.kind != HJ_PRE_NONE) {
         fprintf(f, "d_raw %zu\nd_out %zu\n", m->pre.d_raw, m->pre.d_out);
@@ -76,6 +81,9 @@ static char *write_text(const hj_model *m, size_t *len)
     fprintf(f, "params %zu\n", m->arch.n_params);
     for (size_t i = 0; i < m->arch.n_params; i++)
         fprintf(f, "%.17g\n", m->params[i]);
+    if (T)
+        fprintf(f, "target_shift %.17g\ntarget_scale %.17g\ntarget_name 0\nfeature_names 0\n"
+                   "class_labels 0\neps_curve 0\n", m->y_shift, m->y_scale);
     fflush(f);
     uLong c = crc32(0L, (const Bytef *)img, (uInt)n);
     fprintf(f, "crc32 %08lx\n", c & 0xffffffffUL);
@@ -119,7 +127,9 @@ static void run(const char *text, size_t len)
     char spec[1024];
     hj_arch_format(a, spec, sizeof spec);
     hj_arch again;
-    check(hj_arch_parse(spec, a->d_in, a->n_classes, a->output_scale, &again, &e) == HJ_OK,
+    check(a->seq_len == 0 || a->d_in % a->seq_len == 0, "steps divide d_in");
+    check(hj_arch_parse_sequence(spec, a->seq_len, a->seq_len ? a->d_in / a->seq_len : a->d_in,
+                                 a->n_classes, a->output_scale, &again, &e) == HJ_OK,
           "arch re-parses");
     check(again.n_params == a->n_params && again.n_layers == a->n_layers, "arch layout");
     for (size_t l = 0; l < a->n_layers; l++)
@@ -152,7 +162,7 @@ static void run(const char *text, size_t len)
     if (st != HJ_OK)
         fprintf(stderr, "fuzz_model: re-parse failed: %s\n", e.msg);
     check(st == HJ_OK, "written model parses");
-    check(r.arch.n_params == a->n_params && r.arch.d_in == a->d_in &&
+    check(r.arch.n_params == a->n_params && r.arch.d_in == a->d_in && r.arch.seq_len == a->seq_len &&
               r.arch.n_classes == a->n_classes && r.arch.output_scale == a->output_scale,
           "round trip arch");
     check(memcmp(&r.eps, &m.eps, sizeof m.eps) == 0 && memcmp(&r.t, &m.t, sizeof m.t) == 0,

@@ -747,12 +747,12 @@ static void foreign_and_future_files_are_refused_by_their_first_line(void **stat
     char *bad = edit(buf, len, 1, "HJDL-MODEX 1", 0, &n2);
     expect_refused(bad, n2, HJ_EFORMAT, 1, "not an hjdl model file");
     free(bad);
-    bad = edit(buf, len, 1, "HJDL-MODEL 3", 0, &n2);
+    bad = edit(buf, len, 1, "HJDL-MODEL 4", 0, &n2);
     expect_refused(bad, n2, HJ_EFORMAT, 1,
-                   "written by a newer hjdl (format 3); this build reads format 2");
+                   "written by a newer hjdl (format 4); this build reads format 3");
     free(bad);
-    bad = edit(buf, len, 1, "HJDL-MODEL 3", 1, &n2); /* even with a valid checksum */
-    expect_refused(bad, n2, HJ_EFORMAT, 1, "written by a newer hjdl (format 3)");
+    bad = edit(buf, len, 1, "HJDL-MODEL 4", 1, &n2); /* even with a valid checksum */
+    expect_refused(bad, n2, HJ_EFORMAT, 1, "written by a newer hjdl (format 4)");
     free(bad);
     static const char csv[] = "x,y\n1,2\n";
     expect_refused(csv, sizeof csv - 1, HJ_EFORMAT, 1, "not an hjdl model file");
@@ -908,6 +908,176 @@ static void structural_errors_with_a_valid_checksum_are_refused(void **state)
     hj_model_free(&m);
 }
 
+/* ---- sequence models (format 3) ------------------------------------------ */
+
+/* A sequence model of T steps of d features: parameters and a
+ * standardisation of d_raw = T*d inputs filled with the special values. */
+static void make_sequence_model(hj_model *m, const char *spec, size_t T, size_t d, size_t classes)
+{
+    hj_arch a;
+    hj_error e = {0};
+    assert_int_equal(hj_arch_parse_sequence(spec, T, d, classes, 0, &a, &e), HJ_OK);
+    assert_int_equal(a.seq_len, T);
+    assert_int_equal(hj_model_init(m, &a, 0.25, 1.0, 7, &e), HJ_OK);
+    fill(m->params, a.n_params, 3);
+    hj_preprocess_free(&m->pre);
+    m->pre.kind = HJ_PRE_STANDARDIZE;
+    m->pre.d_raw = m->pre.d_out = T * d;
+    m->pre.mean = dup_special(T * d, 1, 0);
+    m->pre.scale = dup_special(T * d, 2, 1);
+}
+
+static void sequence_models_round_trip_as_format_3_with_a_steps_line(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *spec;
+        size_t T, d, classes;
+    } cases[] = {
+        {"rnn:4,last,lse-class:3", 5, 2, 3},
+        {"rnn:3:softplus,lstm:4,mean,dense:3,lse-class:2", 6, 3, 2},
+        {"ssm:4,attn:4:2,last,lse:3", 4, 1, 0},
+        {"attn:6:3,mean,lse-class:4", 28, 28, 4},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        hj_model m, back;
+        make_sequence_model(&m, cases[c].spec, cases[c].T, cases[c].d, cases[c].classes);
+        char path[256], want[64];
+        path_in(f, "seq.hjm", path, sizeof path);
+        hj_error e = {0};
+        assert_int_equal(hj_model_save(&m, path, &e), HJ_OK);
+        size_t len;
+        char *buf = read_all(path, &len);
+        assert_line(buf, len, 1, "HJDL-MODEL 3");
+        snprintf(want, sizeof want, "arch %s", cases[c].spec);
+        assert_line(buf, len, 2, want);
+        snprintf(want, sizeof want, "d_in %zu", cases[c].T * cases[c].d);
+        assert_line(buf, len, 3, want);
+        snprintf(want, sizeof want, "steps %zu", cases[c].T);
+        assert_line(buf, len, 4, want);
+        expect_ok(buf, len, &back);
+        assert_same_model(&m, &back);
+        assert_int_equal(back.arch.seq_len, cases[c].T);
+        for (size_t l = 0; l < m.arch.n_layers; l++) {
+            const hj_layer *x = &m.arch.layers[l], *y = &back.arch.layers[l];
+            assert_int_equal(x->steps, y->steps);
+            assert_int_equal(x->step_in, y->step_in);
+            assert_int_equal(x->heads, y->heads);
+            assert_int_equal(x->activation, y->activation);
+        }
+        /* saved again: the same bytes */
+        assert_int_equal(hj_model_save(&back, path, &e), HJ_OK);
+        size_t len2;
+        char *buf2 = read_all(path, &len2);
+        assert_int_equal(len, len2);
+        assert_memory_equal(buf, buf2, len);
+        free(buf2);
+        free(buf);
+        hj_model_free(&back);
+        hj_model_free(&m);
+    }
+}
+
+static void vector_models_stay_format_2_without_a_steps_line(void **state)
+{
+    fixture *f = *state;
+    hj_model m;
+    size_t len;
+    char *buf = saved_regression(f, &m, &len);
+    assert_line(buf, len, 1, "HJDL-MODEL 2");
+    assert_line(buf, len, 3, "d_in 3");
+    assert_line(buf, len, 4, "classes 0");
+    /* a format-3 file of a vector model says steps 0 and reads the same */
+    size_t n2;
+    char *v3 = edit(buf, len, 3, "d_in 3\nsteps 0", 1, &n2);
+    char *v3b = edit(v3, n2, 1, "HJDL-MODEL 3", 1, &n2);
+    hj_model back;
+    expect_ok(v3b, n2, &back);
+    assert_same_model(&m, &back);
+    assert_int_equal(back.arch.seq_len, 0);
+    hj_model_free(&back);
+    free(v3), free(v3b);
+    free(buf);
+    hj_model_free(&m);
+}
+
+static void bad_steps_lines_are_refused_naming_the_line(void **state)
+{
+    fixture *f = *state;
+    hj_model m;
+    make_sequence_model(&m, "rnn:4,last,lse-class:3", 5, 2, 3); /* d_in 10 */
+    char path[256];
+    path_in(f, "seq.hjm", path, sizeof path);
+    hj_error e = {0};
+    assert_int_equal(hj_model_save(&m, path, &e), HJ_OK);
+    size_t len, n2;
+    char *buf = read_all(path, &len);
+    static const struct {
+        const char *line4;  /* NULL: deleted */
+        size_t at;
+        const char *needle;
+    } cases[] = {
+        {"steps x", 4, "steps: 'x' is not a non-negative integer"},
+        {"steps -5", 4, "is not a non-negative integer"},
+        {"steps 3", 4, "steps 3 does not divide the input width d_in 10"},
+        {"steps 20", 4, "steps 20 does not divide the input width d_in 10"},
+        {"steps 99999999999", 4, "exceeds the limit"},
+        /* divides d_in but another T: d = 5 changes the parameter count */
+        {"steps 2", 0, "parameters"},
+        /* steps 0 turns the inputs into vectors, which rnn cannot read */
+        {"steps 0", 2, "reads sequences, but its input is a vector"},
+        {"classes 3", 4, "expected 'steps ...', found 'classes 3'"},
+        {NULL, 4, "expected 'steps ...', found 'classes 3'"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *bad = edit(buf, len, 4, cases[c].line4, 1, &n2);
+        expect_refused(bad, n2, HJ_EFORMAT, cases[c].at, cases[c].needle);
+        free(bad);
+    }
+    /* d_in inconsistent with the steps of the arch */
+    char *bad = edit(buf, len, 3, "d_in 15", 1, &n2);
+    expect_refused(bad, n2, HJ_EFORMAT, 0, "d_out 10 does not match the model's input width d_in 15");
+    free(bad);
+    bad = edit(buf, len, 3, "d_in 11", 1, &n2);
+    expect_refused(bad, n2, HJ_EFORMAT, 4, "steps 5 does not divide the input width d_in 11");
+    free(bad);
+    /* a sequence arch in a format-2 file (no steps line) */
+    bad = edit(buf, len, 1, "HJDL-MODEL 2", 1, &n2);
+    char *bad2 = edit(bad, n2, 4, NULL, 1, &n2);
+    expect_refused(bad2, n2, HJ_EFORMAT, 2, "reads sequences, but its input is a vector");
+    free(bad2);
+    free(bad);
+    /* any flipped byte of the steps line fails the checksum */
+    char *flip = malloc(len);
+    memcpy(flip, buf, len);
+    char *at = strstr(flip, "steps 5");
+    assert_non_null(at);
+    at[6] = '7';
+    expect_refused(flip, len, HJ_EFORMAT, 0, "checksum mismatch");
+    free(flip);
+    free(buf);
+    hj_model_free(&m);
+}
+
+static void an_inconsistent_sequence_model_is_not_saved(void **state)
+{
+    fixture *f = *state;
+    hj_model m;
+    make_sequence_model(&m, "rnn:4,last,lse-class:3", 5, 2, 3);
+    char path[256];
+    path_in(f, "never.hjm", path, sizeof path);
+    hj_error e = {0};
+    m.arch.seq_len = 3; /* 3 does not divide d_in 10 */
+    assert_int_equal(hj_model_save(&m, path, &e), HJ_EINVAL);
+    assert_non_null(strstr(e.msg, "3 steps do not divide the input width d_in 10"));
+    m.arch.seq_len = 2; /* divides, but rnn:4 on d = 5 has other parameters */
+    assert_int_equal(hj_model_save(&m, path, &e), HJ_EINVAL);
+    assert_non_null(strstr(e.msg, "parameters"));
+    assert_int_equal(access(path, F_OK), -1);
+    m.arch.seq_len = 5;
+    hj_model_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -926,6 +1096,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(huge_eps_or_t_is_refused_at_load_naming_the_parameter, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(sequence_models_round_trip_as_format_3_with_a_steps_line, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(vector_models_stay_format_2_without_a_steps_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_steps_lines_are_refused_naming_the_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_inconsistent_sequence_model_is_not_saved, setup, teardown),
         cmocka_unit_test_setup_teardown(structural_errors_with_a_valid_checksum_are_refused, setup,
                                         teardown),
     };

@@ -233,6 +233,64 @@ HJ_API hj_status hj_rows_read(hj_rows *r, double *buf, size_t max_rows, size_t *
 HJ_API hj_status hj_rows_read_range(const char *path, size_t begin, size_t end, hj_matrix *out,
                              hj_error *err);
 
+/* ---- sequences -----------------------------------------------------------------
+ * Inputs that are sequences: n points of T steps of d features, held as a
+ * matrix of n rows of T*d values, step-major: feature j of step k of point
+ * i is data[i*T*d + k*d + j] (the input layout of model.h's sequence
+ * models). Files: .npy of shape (n, T, d); .npz with an array X of shape
+ * (n, T, d) and, optionally, y of shape (n,) or (n, 1) (targets or class
+ * labels); or a long table (hj_sequences_from_long). */
+
+/* A .npy array of 1 to max_ndim (<= 3) dimensions into out (shape[0],
+ * shape[1] * shape[2]) (1-D: (n, 1)); shape (may be NULL) gets the
+ * dimensions (1 for the missing ones), *ndim (may be NULL) their number.
+ * With max_ndim 2 it is hj_npy_parse. A non-finite element of a 3-D array
+ * is refused naming it: "NAME: element [I, K, J] (0-based) is NaN:
+ * sequence I+1, step K+1, feature J+1". */
+HJ_API hj_status hj_npy_parse_nd(const void *buf, size_t len, const char *name, size_t max_ndim,
+                                 hj_matrix *out, size_t shape[3], size_t *ndim, hj_error *err);
+HJ_API hj_status hj_npy_read_nd(const char *path, size_t max_ndim, hj_matrix *out, size_t shape[3],
+                                size_t *ndim, hj_error *err);
+
+typedef struct hj_sequences {
+    hj_matrix x;       /* (n, T*d), step-major */
+    size_t steps;      /* T >= 1 */
+    size_t features;   /* d >= 1 */
+    hj_matrix y;       /* (n, 1): the .npz array y; empty (rows 0, data NULL) when absent */
+} hj_sequences;
+
+/* Sequences from buf named name in format f (npy or npz; AUTO: by name's
+ * extension, else by content). Refused with HJ_EFORMAT: a 1-D or 2-D array
+ * ("NAME: a 2-D array of shape 10 x 5, but sequences need a 3-D array
+ * (n, T, d)"), an .npz without X, a y whose length is not n, any other
+ * format (its message says how to give sequences). */
+HJ_API hj_status hj_sequences_parse(const void *buf, size_t len, const char *name, hj_format f,
+                                    hj_sequences *s, hj_error *err);
+/* The same from path ("-": standard input, format by f or content). */
+HJ_API hj_status hj_sequences_read(const char *path, hj_format f, hj_sequences *s, hj_error *err);
+/* Free and zero (safe on a zeroed struct). */
+HJ_API void hj_sequences_free(hj_sequences *s);
+/* The shape of the inputs in the .npy or .npz file at path (format f, or
+ * by extension) without keeping them: *ndim (1 to 3) and shape (3; 1 for
+ * the missing dimensions); for an .npz those of X, else of its one array,
+ * else (n, number of arrays) for column arrays. A .npy is checked by its
+ * header alone. Errors as hj_sequences_read; HJ_EINVAL for other formats. */
+HJ_API hj_status hj_sequences_probe(const char *path, hj_format f, size_t shape[3], size_t *ndim,
+                                    hj_error *err);
+
+/* Long format: the rows of M (one per step, in order) grouped into
+ * sequences by column id_col, a new sequence starting wherever its value
+ * changes; the features of a step are the columns other than id_col and
+ * skip_col (SIZE_MAX: none, e.g. the target). Every sequence must have the
+ * same number of rows T: a ragged one is refused with HJ_EFORMAT "NAME:LINE:
+ * sequence S (id V) has R rows, but sequence 1 has T (every sequence must
+ * have the same number of steps)", LINE its first line (data row r is line
+ * r + 1 + header_lines). first (may be NULL) gets a fresh array (n) of the
+ * first row of each sequence (caller frees). s->y is left empty. */
+HJ_API hj_status hj_sequences_from_long(const hj_matrix *M, size_t id_col, size_t skip_col, const char *name,
+                                        size_t header_lines, hj_sequences *s, size_t **first,
+                                        hj_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -68,6 +68,13 @@ HJ_API hj_status hj_preprocess_fit(hj_preprocess *p, hj_preprocess_kind kind, co
 /* out (n, d_out) = transform of X (n, d_raw); out must not alias X unless NONE. */
 HJ_API hj_status hj_preprocess_apply(const hj_preprocess *p, const double *X, size_t n, double *out,
                               hj_error *err);
+/* The same for n sequences of T steps of d features, X (n, T*d)
+ * step-major (data.h): standardisation of each of the d features over all
+ * steps and points, stored as mean and scale of length T*d (the d values
+ * repeated for each step), so hj_preprocess_apply is unchanged. PCA is
+ * refused (HJ_EINVAL: it would mix the steps). */
+HJ_API hj_status hj_preprocess_fit_sequence(hj_preprocess *p, hj_preprocess_kind kind, const double *X,
+                                            size_t n, size_t T, size_t d, hj_error *err);
 HJ_API void hj_preprocess_free(hj_preprocess *p);
 /* Deep copy. */
 HJ_API hj_status hj_preprocess_copy(hj_preprocess *dst, const hj_preprocess *src, hj_error *err);

@@ -75,7 +75,9 @@ typedef struct hj_io_npy_info {
     size_t itemsize;    /* 1, 4 or 8 */
     int big_endian;
     int fortran;        /* column-major data */
-    size_t rows, cols;  /* 1-D arrays: (n, 1) */
+    size_t rows, cols;  /* 1-D arrays: (n, 1); 3-D (n, T, d): (n, T*d) */
+    size_t ndim;        /* 1, 2 or 3 */
+    size_t dims[3];     /* the shape, 1 for the missing dimensions */
     size_t data_offset; /* bytes before the first element */
 } hj_io_npy_info;
 
@@ -85,6 +87,18 @@ typedef struct hj_io_npy_info {
  * hj_npy_parse ("NAME: ..."). */
 hj_status hj_io_npy_header(const void *buf, size_t avail, size_t len, const char *name,
                            hj_io_npy_info *info, hj_error *err);
+/* The same for arrays of up to max_ndim (<= 3) dimensions. */
+hj_status hj_io_npy_header_nd(const void *buf, size_t avail, size_t len, const char *name,
+                              size_t max_ndim, hj_io_npy_info *info, hj_error *err);
+
+/* Sequences from an .npz image: X (n, T, d), y optional (hj_sequences_parse). */
+hj_status hj_io_npz_sequences(const void *buf, size_t len, const char *name, hj_sequences *s,
+                              hj_error *err);
+
+/* The shape of the inputs of an .npz image: of X, else of its one array
+ * (else a table of its columns, ndim 2). */
+hj_status hj_io_npz_probe(const void *buf, size_t len, const char *name, size_t shape[3], size_t *ndim,
+                          hj_error *err);
 
 /* One element of that dtype at p, as a double (int64 rounds to nearest). */
 double hj_io_npy_decode(const unsigned char *p, char kind, size_t itemsize, int big_endian);

@@ -7,6 +7,8 @@
  * takes the three keys in any order with any spacing, either quote style,
  * a trailing comma and Python 2 "3L" dimensions; anything else in the dict
  * is an error. The data must be exactly prod(shape) * itemsize bytes.
+ * Matrices are 1-D or 2-D; sequences (hj_npy_parse_nd) may be 3-D
+ * (n, T, d), read into n rows of T*d values, step-major.
  */
 #include "io/io-impl.h"
 
@@ -28,7 +30,7 @@ typedef struct npy_header {
     int big_endian;
     int fortran;      /* column-major data */
     size_t ndim;
-    size_t dims[2];   /* first two dimensions */
+    size_t dims[3];   /* first three dimensions */
 } npy_header;
 
 typedef struct npy_lexer {
@@ -113,7 +115,7 @@ static hj_status lex_bool(npy_lexer *lx, int *v)
     return HJ_OK;
 }
 
-/* '(' [int {',' int} [',']] ')' -> h->ndim, h->dims[0..1]. */
+/* '(' [int {',' int} [',']] ')' -> h->ndim, h->dims[0..2]. */
 static hj_status lex_shape(npy_lexer *lx, npy_header *h)
 {
     hj_status st = lex_expect(lx, '(', "shape must be a tuple");
@@ -140,7 +142,7 @@ static hj_status lex_shape(npy_lexer *lx, npy_header *h)
         }
         if (lex_peek(lx) == 'L')
             lx->i++; /* Python 2 long */
-        if (h->ndim < 2)
+        if (h->ndim < 3)
             h->dims[h->ndim] = v;
         h->ndim++;
         lex_ws(lx);
@@ -316,6 +318,12 @@ double hj_io_npy_decode(const unsigned char *p, char kind, size_t itemsize, int 
 hj_status hj_io_npy_header(const void *buf, size_t avail, size_t len, const char *name,
                            hj_io_npy_info *info, hj_error *err)
 {
+    return hj_io_npy_header_nd(buf, avail, len, name, 2, info, err);
+}
+
+hj_status hj_io_npy_header_nd(const void *buf, size_t avail, size_t len, const char *name,
+                              size_t max_ndim, hj_io_npy_info *info, hj_error *err)
+{
     const unsigned char *b = buf;
     if (len < sizeof npy_magic || memcmp(b, npy_magic, sizeof npy_magic) != 0)
         return hj_error_set(err, HJ_EFORMAT, "%s: not a .npy file (bad magic string)", name);
@@ -343,21 +351,32 @@ hj_status hj_io_npy_header(const void *buf, size_t avail, size_t len, const char
     hj_status st = parse_dict(&lx, &h);
     if (st != HJ_OK)
         return st;
-    if (h.ndim == 0 || h.ndim > 2)
-        return hj_error_set(err, HJ_EFORMAT,
-                            "%s: %zu-dimensional array (only 1-D and 2-D are supported)", name,
-                            h.ndim);
-    size_t rows = h.dims[0], cols = h.ndim == 2 ? h.dims[1] : 1;
-    if (rows == 0 || cols == 0)
-        return hj_error_set(err, HJ_EFORMAT, "%s: empty array (shape %zu x %zu)", name, rows,
-                            cols);
+    if (h.ndim == 0 || h.ndim > max_ndim)
+        return hj_error_set(err, HJ_EFORMAT, "%s: %zu-dimensional array (only %s are supported)",
+                            name, h.ndim, max_ndim >= 3 ? "1-D, 2-D and 3-D" : "1-D and 2-D");
+    size_t dims[3] = {h.dims[0], h.ndim >= 2 ? h.dims[1] : 1, h.ndim >= 3 ? h.dims[2] : 1};
+    if (dims[0] == 0 || dims[1] == 0 || dims[2] == 0) {
+        if (h.ndim == 3)
+            return hj_error_set(err, HJ_EFORMAT, "%s: empty array (shape %zu x %zu x %zu)", name,
+                                dims[0], dims[1], dims[2]);
+        return hj_error_set(err, HJ_EFORMAT, "%s: empty array (shape %zu x %zu)", name, dims[0],
+                            dims[1]);
+    }
+    char shape[96];
+    if (h.ndim == 3)
+        snprintf(shape, sizeof shape, "%zu x %zu x %zu", dims[0], dims[1], dims[2]);
+    else
+        snprintf(shape, sizeof shape, "%zu x %zu", dims[0], dims[1]);
+    if (dims[1] > SIZE_MAX / dims[2])
+        return hj_error_set(err, HJ_EFORMAT, "%s: shape %s is too large", name, shape);
+    size_t rows = dims[0], cols = dims[1] * dims[2];
     if (rows > SIZE_MAX / cols || rows * cols > SIZE_MAX / h.itemsize)
-        return hj_error_set(err, HJ_EFORMAT, "%s: shape %zu x %zu is too large", name, rows, cols);
+        return hj_error_set(err, HJ_EFORMAT, "%s: shape %s is too large", name, shape);
     size_t need = rows * cols * h.itemsize, have = len - pre - hlen;
     if (have < need)
         return hj_error_set(err, HJ_EFORMAT,
-                            "%s: truncated .npy data (shape %zu x %zu needs %zu bytes, %zu present)",
-                            name, rows, cols, need, have);
+                            "%s: truncated .npy data (shape %s needs %zu bytes, %zu present)",
+                            name, shape, need, have);
     if (have > need)
         return hj_error_set(err, HJ_EFORMAT, "%s: %zu unexpected bytes after the .npy data", name,
                             have - need);
@@ -367,14 +386,17 @@ hj_status hj_io_npy_header(const void *buf, size_t avail, size_t len, const char
     info->fortran = h.fortran;
     info->rows = rows;
     info->cols = cols;
+    info->ndim = h.ndim;
+    memcpy(info->dims, dims, sizeof dims);
     info->data_offset = pre + hlen;
     return HJ_OK;
 }
 
-/* Parse a .npy image (see data.h). Messages read "NAME: ...". On success
- * *out owns its data (names NULL); on failure *out is zeroed. */
-hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
-                       hj_error *err)
+/* Parse a .npy image of at most max_ndim dimensions (see data.h). Messages
+ * read "NAME: ...". On success *out owns its data (names NULL); on failure
+ * *out is zeroed. */
+static hj_status npy_parse(const void *buf, size_t len, const char *name, size_t max_ndim,
+                           hj_matrix *out, size_t shape[3], size_t *ndim, hj_error *err)
 {
     if (out == NULL)
         return hj_error_set(err, HJ_EINVAL, "hj_npy_parse: NULL output");
@@ -383,34 +405,60 @@ hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix 
         name = "<npy>";
     if (buf == NULL && len > 0)
         return hj_error_set(err, HJ_EINVAL, "%s: NULL buffer", name);
+    if (max_ndim < 1 || max_ndim > 3)
+        return hj_error_set(err, HJ_EINVAL, "%s: at most 1 to 3 dimensions can be read", name);
     hj_io_npy_info h;
-    hj_status st = hj_io_npy_header(buf, len, len, name, &h, err);
+    hj_status st = hj_io_npy_header_nd(buf, len, len, name, max_ndim, &h, err);
     if (st != HJ_OK)
         return st;
-    const size_t rows = h.rows, cols = h.cols;
+    const size_t rows = h.rows, cols = h.cols, T = h.dims[1], d = h.dims[2];
     st = hj_matrix_alloc(out, rows, cols, err);
     if (st != HJ_OK)
         return st;
     const unsigned char *p = (const unsigned char *)buf + h.data_offset;
     for (size_t k = 0; k < rows * cols; k++, p += h.itemsize) {
         /* element k sits at (i, j) = C order: (k / cols, k % cols),
-         * Fortran order: (k % rows, k / rows) */
-        size_t i = h.fortran ? k % rows : k / cols, j = h.fortran ? k / rows : k % cols;
+         * Fortran order: i = k % rows, then the other indices from the
+         * first fastest: (step, feature) = ((k / rows) % T, k / (rows T)),
+         * column j = step * d + feature (step-major rows) */
+        size_t i = h.fortran ? k % rows : k / cols;
+        size_t j = h.fortran ? ((k / rows) % T) * d + k / rows / T : k % cols;
         double v = hj_io_npy_decode(p, h.kind, h.itemsize, h.big_endian);
         if (!isfinite(v)) {
             hj_matrix_free(out);
+            if (h.ndim == 3)
+                return hj_error_set(err, HJ_ENAN,
+                                    "%s: element [%zu, %zu, %zu] (0-based) is %s: sequence %zu, "
+                                    "step %zu, feature %zu",
+                                    name, i, j / d, j % d, isnan(v) ? "NaN" : "infinite", i + 1,
+                                    j / d + 1, j % d + 1);
             return hj_error_set(err, HJ_ENAN, "%s: element [%zu, %zu] (0-based) is %s", name, i,
                                 j, isnan(v) ? "NaN" : "infinite");
         }
         out->data[i * cols + j] = v;
     }
+    if (shape)
+        memcpy(shape, h.dims, sizeof h.dims);
+    if (ndim)
+        *ndim = h.ndim;
     return HJ_OK;
 }
 
-/* Read and parse a .npy file; messages are named by `path`. */
+hj_status hj_npy_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
+                       hj_error *err)
+{
+    return npy_parse(buf, len, name, 2, out, NULL, NULL, err);
+}
+
+hj_status hj_npy_parse_nd(const void *buf, size_t len, const char *name, size_t max_ndim,
+                          hj_matrix *out, size_t shape[3], size_t *ndim, hj_error *err)
+{
+    return npy_parse(buf, len, name, max_ndim, out, shape, ndim, err);
+}
+
 /* Validate the header of the .npy file at path (first 1 MiB at most) and
  * the memory its matrix needs, without reading the data. */
-static hj_status npy_precheck(const char *path, hj_error *err)
+static hj_status npy_precheck(const char *path, size_t max_ndim, hj_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -430,7 +478,7 @@ static hj_status npy_precheck(const char *path, hj_error *err)
     size_t got = fread(head, 1, want, f);
     fclose(f);
     hj_io_npy_info info;
-    hj_status st = hj_io_npy_header(head, got, len, path, &info, err);
+    hj_status st = hj_io_npy_header_nd(head, got, len, path, max_ndim, &info, err);
     free(head);
     if (st != HJ_OK)
         return st;
@@ -439,7 +487,9 @@ static hj_status npy_precheck(const char *path, hj_error *err)
     return hj_memory_check(8.0 * (double)info.rows * (double)info.cols, what, err);
 }
 
-hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err)
+/* Read and parse a .npy file; messages are named by `path`. */
+static hj_status npy_read(const char *path, size_t max_ndim, hj_matrix *out, size_t shape[3],
+                          size_t *ndim, hj_error *err)
 {
     if (out != NULL)
         memset(out, 0, sizeof *out);
@@ -447,7 +497,7 @@ hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err)
         return hj_error_set(err, HJ_EINVAL, "hj_npy_read: NULL path or output");
     /* the header first: a file claiming more than fits is refused before
      * its data are read */
-    hj_status st = npy_precheck(path, err);
+    hj_status st = npy_precheck(path, max_ndim, err);
     if (st != HJ_OK)
         return st;
     char *buf;
@@ -455,9 +505,20 @@ hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err)
     st = hj_io_read_file(path, &buf, &len, err);
     if (st != HJ_OK)
         return st;
-    st = hj_npy_parse(buf, len, path, out, err);
+    st = npy_parse(buf, len, path, max_ndim, out, shape, ndim, err);
     free(buf);
     return st;
+}
+
+hj_status hj_npy_read(const char *path, hj_matrix *out, hj_error *err)
+{
+    return npy_read(path, 2, out, NULL, NULL, err);
+}
+
+hj_status hj_npy_read_nd(const char *path, size_t max_ndim, hj_matrix *out, size_t shape[3],
+                         size_t *ndim, hj_error *err)
+{
+    return npy_read(path, max_ndim, out, shape, ndim, err);
 }
 
 size_t hj_io_npy_head(unsigned char head[HJ_IO_NPY_HEAD_MAX], size_t rows, size_t cols, int one_d)

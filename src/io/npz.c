@@ -27,7 +27,8 @@ static uint64_t rd64(const unsigned char *p) { return (uint64_t)rd32(p) | (uint6
 
 typedef struct npz_member {
     char name[NPZ_NAME_MAX]; /* without ".npy" */
-    hj_matrix m;
+    hj_matrix m;             /* (shape[0], shape[1] * shape[2]) */
+    size_t ndim, shape[3];
 } npz_member;
 
 typedef struct npz_archive {
@@ -134,8 +135,8 @@ static hj_status unpack(const unsigned char *src, uint64_t csize, uint64_t usize
     return HJ_OK;
 }
 
-/* Every member of the archive, parsed as .npy. */
-static hj_status read_archive(const unsigned char *b, size_t len, const char *name,
+/* Every member of the archive, parsed as .npy of at most max_ndim dimensions. */
+static hj_status read_archive(const unsigned char *b, size_t len, const char *name, size_t max_ndim,
                               npz_archive *a, hj_error *err)
 {
     if (len < 22)
@@ -210,7 +211,7 @@ static hj_status read_archive(const unsigned char *b, size_t len, const char *na
             return st;
         char full[NPZ_NAME_MAX + 1100];
         snprintf(full, sizeof full, "%s[%s]", name, mb->name);
-        st = hj_npy_parse(raw, (size_t)usize, full, &mb->m, err);
+        st = hj_npy_parse_nd(raw, (size_t)usize, full, max_ndim, &mb->m, mb->shape, &mb->ndim, err);
         free(raw);
         if (st != HJ_OK)
             return st;
@@ -233,9 +234,15 @@ static void member_list(const npz_archive *a, char *buf, size_t len)
 {
     size_t k = 0;
     buf[0] = '\0';
-    for (size_t j = 0; j < a->n && k + 80 < len && k < 400; j++)
-        k += (size_t)snprintf(buf + k, len - k, "%s%s (%zu x %zu)", j ? ", " : "", a->mem[j].name,
-                              a->mem[j].m.rows, a->mem[j].m.cols);
+    for (size_t j = 0; j < a->n && k + 100 < len && k < 400; j++) {
+        const npz_member *m = &a->mem[j];
+        if (m->ndim == 3)
+            k += (size_t)snprintf(buf + k, len - k, "%s%s (%zu x %zu x %zu)", j ? ", " : "", m->name,
+                                  m->shape[0], m->shape[1], m->shape[2]);
+        else
+            k += (size_t)snprintf(buf + k, len - k, "%s%s (%zu x %zu)", j ? ", " : "", m->name,
+                                  m->m.rows, m->m.cols);
+    }
 }
 
 hj_status hj_npz_parse(const void *buf, size_t len, const char *name, hj_matrix *out,
@@ -247,7 +254,7 @@ hj_status hj_npz_parse(const void *buf, size_t len, const char *name, hj_matrix 
     if (name == NULL)
         name = "<npz>";
     npz_archive a = {0};
-    hj_status st = read_archive(buf, len, name, &a, err);
+    hj_status st = read_archive(buf, len, name, 2, &a, err);
     if (st != HJ_OK) {
         archive_free(&a);
         return st;
@@ -301,6 +308,73 @@ hj_status hj_npz_parse(const void *buf, size_t len, const char *name, hj_matrix 
     archive_free(&a);
     if (st != HJ_OK)
         hj_matrix_free(out);
+    return st;
+}
+
+hj_status hj_io_npz_probe(const void *buf, size_t len, const char *name, size_t shape[3], size_t *ndim,
+                          hj_error *err)
+{
+    npz_archive a = {0};
+    hj_status st = read_archive(buf, len, name, 3, &a, err);
+    if (st == HJ_OK) {
+        const npz_member *X = find(&a, "X");
+        if (X == NULL && a.n == 1)
+            X = &a.mem[0];
+        if (X != NULL) {
+            memcpy(shape, X->shape, 3 * sizeof *shape);
+            *ndim = X->ndim;
+        } else { /* columns: a table */
+            shape[0] = a.mem[0].m.rows, shape[1] = a.n, shape[2] = 1;
+            *ndim = 2;
+        }
+    }
+    archive_free(&a);
+    return st;
+}
+
+hj_status hj_io_npz_sequences(const void *buf, size_t len, const char *name, hj_sequences *s,
+                              hj_error *err)
+{
+    memset(s, 0, sizeof *s);
+    npz_archive a = {0};
+    hj_status st = read_archive(buf, len, name, 3, &a, err);
+    if (st != HJ_OK) {
+        archive_free(&a);
+        return st;
+    }
+    npz_member *X = NULL, *y = NULL;
+    for (size_t k = 0; k < a.n; k++) {
+        if (strcmp(a.mem[k].name, "X") == 0)
+            X = &a.mem[k];
+        else if (strcmp(a.mem[k].name, "y") == 0)
+            y = &a.mem[k];
+    }
+    char list[512];
+    member_list(&a, list, sizeof list);
+    if (X == NULL)
+        st = hj_error_set(err, HJ_EFORMAT,
+                          "%s: sequences need an array X of shape (n, T, d) (and optionally y); the "
+                          "arrays are %s",
+                          name, list);
+    else if (X->ndim != 3)
+        st = hj_error_set(err, HJ_EFORMAT,
+                          "%s: X is a %zu-D array of shape %zu x %zu, but sequences need a 3-D array "
+                          "(n, T, d)",
+                          name, X->ndim, X->m.rows, X->m.cols);
+    else if (y != NULL && (y->ndim > 2 || y->m.cols != 1 || y->m.rows != X->m.rows))
+        st = hj_error_set(err, HJ_EFORMAT,
+                          "%s: y must hold one value per sequence of X (shape (%zu,) or (%zu, 1)); the "
+                          "arrays are %s",
+                          name, X->m.rows, X->m.rows, list);
+    if (st == HJ_OK) {
+        s->x = X->m, s->steps = X->shape[1], s->features = X->shape[2];
+        memset(&X->m, 0, sizeof X->m);
+        if (y != NULL) {
+            s->y = y->m;
+            memset(&y->m, 0, sizeof y->m);
+        }
+    }
+    archive_free(&a);
     return st;
 }
 

@@ -318,6 +318,45 @@ hj_status hj_preprocess_fit(hj_preprocess *p, hj_preprocess_kind kind, const dou
     return HJ_OK;
 }
 
+hj_status hj_preprocess_fit_sequence(hj_preprocess *p, hj_preprocess_kind kind, const double *X,
+                                     size_t n, size_t T, size_t d, hj_error *err)
+{
+    if (p == NULL)
+        return hj_error_set(err, HJ_EINVAL, "hj_preprocess_fit_sequence: NULL transform");
+    memset(p, 0, sizeof *p);
+    if (kind == HJ_PRE_PCA)
+        return hj_error_set(err, HJ_EINVAL,
+                            "PCA projects the T*d inputs of a sequence onto axes that mix its steps; "
+                            "sequence models take standardisation or none");
+    if (T == 0 || d == 0 || T > SIZE_MAX / d || n > SIZE_MAX / T)
+        return hj_error_set(err, HJ_EINVAL, "hj_preprocess_fit_sequence: %zu sequences of %zu x %zu",
+                            n, T, d);
+    /* the n sequences of T steps are n*T rows of d features (step-major) */
+    hj_preprocess q;
+    hj_status st = hj_preprocess_fit(&q, kind, X, n * T, d, 0, err);
+    if (st != HJ_OK || kind == HJ_PRE_NONE) {
+        if (st == HJ_OK)
+            q.d_raw = q.d_out = T * d;
+        *p = q;
+        return st;
+    }
+    hj_preprocess r = {.kind = kind, .d_raw = T * d, .d_out = T * d};
+    r.mean = malloc(T * d * sizeof *r.mean);
+    r.scale = malloc(T * d * sizeof *r.scale);
+    if (r.mean == NULL || r.scale == NULL) {
+        hj_preprocess_free(&q);
+        hj_preprocess_free(&r);
+        return hj_error_set(err, HJ_ENOMEM, "hj_preprocess_fit_sequence: out of memory");
+    }
+    for (size_t k = 0; k < T; k++) {
+        memcpy(r.mean + k * d, q.mean, d * sizeof *r.mean);
+        memcpy(r.scale + k * d, q.scale, d * sizeof *r.scale);
+    }
+    hj_preprocess_free(&q);
+    *p = r;
+    return HJ_OK;
+}
+
 /* Do [a, a + na) and [b, b + nb) (in doubles) overlap? */
 static int overlaps(const double *a, size_t na, const double *b, size_t nb)
 {

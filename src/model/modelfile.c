@@ -1,9 +1,11 @@
 /* modelfile.c — the .hjm model file: atomic CRC-32-protected writer and a validating parser.
  *
  * Format (text, C locale, one item per line, '\n' line ends):
- *   HJDL-MODEL 1
+ *   HJDL-MODEL 2                       (3 for sequence models)
  *   arch dense:12,lse:16
  *   d_in 2
+ *   steps 28                           (format 3 on: T of a sequence model
+ *                                       (d_in = T*d), 0 for vectors)
  *   classes 0
  *   output_scale 0
  *   eps 0.35
@@ -26,7 +28,10 @@
  *   crc32 <8 lowercase hex digits>     (zlib crc32 of every byte before this line)
  * A name is a whole line: any bytes but control characters, at most
  * HJM_MAX_NAME bytes. Format 1 files end after the parameters (no
- * metadata) and are still read.
+ * metadata) and are still read. Vector models are written as format 2 (the
+ * files of earlier versions, byte for byte); sequence models as format 3,
+ * the first with the steps line, so that a build without sequence models
+ * refuses them as written by a newer hjdl.
  * Values are printed with %.17g (exact round trip) and separated by single
  * spaces. Numbers must match [+-](D+[.D*] | .D+)[(e|E)[+-]D+]; NaN and
  * infinities (and overflow to them) are refused with HJ_ENAN.
@@ -57,7 +62,8 @@
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 #define HJM_MAGIC "HJDL-MODEL"
-#define HJM_VERSION 2
+#define HJM_VERSION 3                       /* the newest format read */
+#define HJM_VERSION_VECTOR 2                /* what vector models are written as */
 #define HJM_MAX_NAME 4096                   /* bytes of one name or label */
 #define HJM_MAX_PARAMS ((size_t)1000000000) /* parameters in one file */
 #define HJM_MAX_DIM ((size_t)10000000)      /* d_in, d_raw, d_out */
@@ -182,7 +188,12 @@ static hj_status check_model(const hj_model *m, char *spec, size_t speclen, hj_e
     hj_arch_format(&m->arch, spec, speclen);
     hj_arch again;
     hj_error e2 = {0};
-    if (hj_arch_parse(spec, m->arch.d_in, m->arch.n_classes, m->arch.output_scale, &again, &e2) != HJ_OK)
+    const size_t T = m->arch.seq_len;
+    if (T > 0 && m->arch.d_in % T != 0)
+        return hj_error_set(err, HJ_EINVAL, "model: %zu steps do not divide the input width d_in %zu", T,
+                            m->arch.d_in);
+    if (hj_arch_parse_sequence(spec, T, T > 0 ? m->arch.d_in / T : m->arch.d_in, m->arch.n_classes,
+                               m->arch.output_scale, &again, &e2) != HJ_OK)
         return hj_error_set(err, HJ_EINVAL, "model: its architecture does not re-parse: %s", e2.msg);
     if (again.n_params != m->arch.n_params)
         return hj_error_set(err, HJ_EINVAL,
@@ -292,9 +303,11 @@ static hj_status write_model(FILE *f, const void *vctx, hj_error *err)
     o->failed = 0;
     o->used = 0;
 
-    out_printf(o, "%s %d\n", HJM_MAGIC, HJM_VERSION);
+    out_printf(o, "%s %d\n", HJM_MAGIC, m->arch.seq_len > 0 ? HJM_VERSION : HJM_VERSION_VECTOR);
     out_printf(o, "arch %s\n", c->spec);
     out_printf(o, "d_in %zu\n", m->arch.d_in);
+    if (m->arch.seq_len > 0)
+        out_printf(o, "steps %zu\n", m->arch.seq_len);
     out_printf(o, "classes %zu\n", m->arch.n_classes);
     out_printf(o, "output_scale %d\n", m->arch.output_scale ? 1 : 0);
     out_printf(o, "eps %.17g\n", m->eps);
@@ -360,7 +373,7 @@ typedef struct reader {
     const char *name;
     hj_error *err;
     size_t crc_ok_at;   /* offset of a crc32 line already verified, or SIZE_MAX */
-    unsigned version;   /* format of the file (1 or 2) */
+    unsigned version;   /* format of the file (1 to 3) */
 } reader;
 
 /* A message "NAME:LINE: ..." into r->err. */
@@ -552,16 +565,18 @@ static hj_status want_array(reader *r, const char *key, size_t count, double **o
     return HJ_OK;
 }
 
-/* The arch, its line and the three numbers it depends on -> arch. Guards
- * the classifier's parameter count against overflow before the real parse. */
-static hj_status build_arch(const reader *r, const char *spec, size_t line, size_t d_in,
+/* The arch, its line and the numbers it depends on (T: steps of a
+ * sequence model, d_in = T*d; 0: vectors) -> arch. Guards the classifier's
+ * parameter count against overflow before the real parse. */
+static hj_status build_arch(const reader *r, const char *spec, size_t line, size_t d_in, size_t T,
                             size_t classes, int oscale, hj_arch *arch)
 {
     hj_error e2 = {0};
+    const size_t d = T > 0 ? d_in / T : d_in;
     if (classes >= 2) {
         /* the readout's count is classes * N * (in + 1): parse with 2 classes
          * first to learn N and in, which hj_arch_parse bounds */
-        if (hj_arch_parse(spec, d_in, 2, oscale, arch, &e2) != HJ_OK)
+        if (hj_arch_parse_sequence(spec, T, d, 2, oscale, arch, &e2) != HJ_OK)
             return fail(r, HJ_EFORMAT, line, "arch '%s': %s", spec, e2.msg);
         const hj_layer *R = &arch->layers[arch->n_layers - 1];
         size_t per_class = R->width * (R->in + 1);
@@ -570,7 +585,7 @@ static hj_status build_arch(const reader *r, const char *spec, size_t line, size
                         "arch '%s' with %zu classes has more than %zu parameters", spec, classes,
                         HJM_MAX_PARAMS);
     }
-    if (hj_arch_parse(spec, d_in, classes, oscale, arch, &e2) != HJ_OK)
+    if (hj_arch_parse_sequence(spec, T, d, classes, oscale, arch, &e2) != HJ_OK)
         return fail(r, HJ_EFORMAT, line, "arch '%s': %s", spec, e2.msg);
     return HJ_OK;
 }
@@ -760,11 +775,21 @@ static hj_status parse_body(reader *r, hj_model *m, double **mean, double **scal
         return st;
     if (d_in == 0)
         return fail(r, HJ_EFORMAT, r->line, "d_in must be at least 1");
+    size_t steps = 0;
+    if (r->version >= 3) {
+        if ((st = want_size(r, "steps", HJM_MAX_DIM, &steps)) != HJ_OK)
+            return st;
+        if (steps > 0 && d_in % steps != 0)
+            return fail(r, HJ_EFORMAT, r->line,
+                        "steps %zu does not divide the input width d_in %zu (a sequence of T steps "
+                        "of d features has d_in = T*d)",
+                        steps, d_in);
+    }
     if ((st = want_size(r, "classes", HJM_MAX_PARAMS, &classes)) != HJ_OK)
         return st;
     if ((st = want_size(r, "output_scale", 1, &oscale)) != HJ_OK)
         return st;
-    if ((st = build_arch(r, spec, arch_line, d_in, classes, (int)oscale, &m->arch)) != HJ_OK)
+    if ((st = build_arch(r, spec, arch_line, d_in, steps, classes, (int)oscale, &m->arch)) != HJ_OK)
         return st;
 
     /* eps >= 0 and t > 0 */
