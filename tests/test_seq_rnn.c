@@ -200,7 +200,7 @@ static void forward_should_match_pmp_recurrent_states(void **state)
             double *theta = calloc(np, sizeof *theta), *X = malloc((s->T + 1) * S * sizeof *X);
             memcpy(theta, P, L->count * sizeof *theta); /* the read-out C stays 0: unused here */
             assert_int_equal(np, L->count + s->H);
-            hj_recurrent rm = {kind, s->d, s->H, 1, theta};
+            hj_recurrent rm = {kind, s->d, s->H, 1, theta, 0, 0.0};
             hj_error err = {0};
             double worst = 0.0;
             for (size_t i = 0; i < s->n; i++) {
@@ -388,7 +388,7 @@ static void backward_should_match_pmp_bptt(void **state)
             double *din = malloc(n * T * d * sizeof *din);
             hj__layer_backward(L, din, dP, dz, dout, cache, x, P, n, 1.0, m.eps);
             double *gb = calloc(np, sizeof *gb), *gc = calloc(np, sizeof *gc), *g1 = malloc(np * sizeof *g1);
-            hj_recurrent rm = {kind, d, H, no, theta};
+            hj_recurrent rm = {kind, d, H, no, theta, 0, 0.0};
             hj_error err = {0};
             for (size_t i = 0; i < n; i++) {
                 double loss;
