@@ -89,15 +89,6 @@ void hj__gibbs_forward(double *out, double *pi, const double *in, const double *
     hj__gemm(0, 0, n, d, M, 1.0, pi, M, V, d, 0.0, out, d);
 }
 
-void hj__gibbs_weights_backward(double *g, const double *pi, size_t M, double eps)
-{
-    double mean = 0.0;
-    for (size_t j = 0; j < M; j++)
-        mean += pi[j] * g[j];
-    for (size_t j = 0; j < M; j++)
-        g[j] = eps > 0.0 ? pi[j] * (g[j] - mean) / eps : 0.0;
-}
-
 void hj__gibbs_backward(double *din, double *dP, double *dz, const double *dout, const double *pi,
                         const double *in, const double *P, size_t n, size_t d, size_t M,
                         double eps)
