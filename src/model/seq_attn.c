@@ -88,6 +88,35 @@ static void add_rows(double *acc, const double *G, size_t rows, size_t H, size_t
             acc[j] += G[r * S + j];
 }
 
+/* a . b over n entries in four interleaved partial sums (a chain of one sum would wait
+ * on each addition; the order is fixed, so the bits do not depend on the threads). */
+static double dot(const double *a, const double *b, size_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t t = 0;
+    for (; t + 4 <= n; t += 4) {
+        s0 += a[t] * b[t];
+        s1 += a[t + 1] * b[t + 1];
+        s2 += a[t + 2] * b[t + 2];
+        s3 += a[t + 3] * b[t + 3];
+    }
+    for (; t < n; t++)
+        s0 += a[t] * b[t];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* The softmax backward in place: g (M) holds dL/dpi on entry, f dL/dz on return for
+ * pi = softmax(z): g_j = f pi_j (g_j - <pi, g>). f = 1/sqrt(dh) for the heads' scores,
+ * 1/eps for the Gibbs weights (0 at eps = 0, where pi is piecewise constant). (Not
+ * layers.c's hj__gibbs_weights_backward: layers.c dispatches to this file, and the
+ * files may not call each other.) */
+static void softmax_backward(double *g, const double *pi, size_t M, double f)
+{
+    const double mean = dot(pi, g, M);
+    for (size_t j = 0; j < M; j++)
+        g[j] = f * pi[j] * (g[j] - mean);
+}
+
 void hj__attn_forward(const hj_layer *L, double *out, double *cache, const double *in, const double *P,
                       size_t n, double eps)
 {
@@ -119,17 +148,14 @@ void hj__attn_forward(const hj_layer *L, double *out, double *cache, const doubl
                 const double *q = c + k * S + o.qkv + h * dh;
                 double *A = c + k * S + o.A + h * T, *att = c + k * S + o.att + h * dh;
                 for (size_t j = 0; j <= k; j++) {
-                    const double *kj = c + j * S + o.qkv + H + h * dh;
-                    double s = 0.0;
-                    for (size_t t = 0; t < dh; t++)
-                        s += q[t] * kj[t];
-                    A[j] = s * scale;
+                    A[j] = dot(q, c + j * S + o.qkv + H + h * dh, dh) * scale;
                 }
                 hj__lse_full(A, k + 1, 1.0, A, NULL, NULL);
                 memset(A + k + 1, 0, (T - k - 1) * sizeof *A);
                 memset(att, 0, dh * sizeof *att);
                 for (size_t j = 0; j <= k; j++) {
                     const double *vj = c + j * S + o.qkv + 2 * H + h * dh;
+                    HJ_SIMD()
                     for (size_t t = 0; t < dh; t++)
                         att[t] += A[j] * vj[t];
                 }
@@ -176,7 +202,7 @@ void hj__attn_backward(const hj_layer *L, double *din, double *dP, double *dz, c
 #pragma omp parallel for schedule(static) if (par)
 #endif
     for (size_t r = 0; r < rows; r++)
-        hj__gibbs_weights_backward(dz + r * S + o.dpi, cache + r * S + o.pi, H, eps);
+        softmax_backward(dz + r * S + o.dpi, cache + r * S + o.pi, H, eps > 0.0 ? 1.0 / eps : 0.0);
     hj__gemm(1, 0, H, H, rows, 1.0, dz + o.dpi, S, cache + o.y2, S, 1.0, dK, H);
     add_rows(dbeta, dz + o.dpi, rows, H, S);
     hj__gemm(0, 0, rows, H, H, 1.0, dz + o.dpi, S, p.K, H, 0.0, dz + o.dy, S);
@@ -198,21 +224,21 @@ void hj__attn_backward(const hj_layer *L, double *din, double *dP, double *dz, c
             for (size_t k = 0; k < T; k++) {
                 const double *A = c + k * S + o.A + h * T, *q = c + k * S + o.qkv + h * dh;
                 const double *datt = g + k * S + o.datt + h * dh;
-                double *dA = g + k * S + o.dA, *dq = g + k * S + o.dqkv + h * dh, mean = 0.0;
+                double *dA = g + k * S + o.dA, *dq = g + k * S + o.dqkv + h * dh;
                 for (size_t j = 0; j <= k; j++) {
                     const double *vj = c + j * S + o.qkv + 2 * H + h * dh;
-                    double *dvj = g + j * S + o.dqkv + 2 * H + h * dh, s = 0.0;
-                    for (size_t t = 0; t < dh; t++) {
-                        s += datt[t] * vj[t];
+                    double *dvj = g + j * S + o.dqkv + 2 * H + h * dh;
+                    HJ_SIMD()
+                    for (size_t t = 0; t < dh; t++)
                         dvj[t] += A[j] * datt[t];
-                    }
-                    dA[j] = s;
-                    mean += A[j] * s;
+                    dA[j] = dot(datt, vj, dh);
                 }
+                softmax_backward(dA, A, k + 1, scale);
                 for (size_t j = 0; j <= k; j++) {
-                    const double ds = A[j] * (dA[j] - mean) * scale;
+                    const double ds = dA[j];
                     const double *kj = c + j * S + o.qkv + H + h * dh;
                     double *dkj = g + j * S + o.dqkv + H + h * dh;
+                    HJ_SIMD()
                     for (size_t t = 0; t < dh; t++) {
                         dq[t] += ds * kj[t];
                         dkj[t] += ds * q[t];

@@ -8,19 +8,19 @@
  *   P = [a (H), B (H, d), C (H, H), log_dt (1), c (H)].
  *
  * Cache, per point (3 T H doubles), one row of 3H per step k = 0..T-1:
- *   [h_{k+1} (H) | pre_k = C h_{k+1} + c (H) | bu_k = B u_k (H)],
+ *   [h_{k+1} (H) | softplus_eps'(pre_k), pre_k = C h_{k+1} + c (H) | bu_k = B u_k (H)],
  * so that over the batch the n T rows of each part have the one stride 3H and feed a
  * GEMM directly. The backward's scratch dz has the same rows:
- *   [dL/dpre_k, then lam_k h_k | lam_k = dL/dh_{k+1}, then lam_k bu_k | beta lam_k],
- * the per-step products being summed over the batch in a fixed order (the same for
- * every thread count).
+ *   [dL/dpre_k, then step k's part of dL/da | lam_k = dL/dh_{k+1}, then its part of
+ *    dL/dlog_dt | beta lam_k],
+ * the per-step parts being summed over the batch in a fixed order (the same for every
+ * thread count).
  */
 #include <math.h>
 #include <string.h>
 
 #include "common/linalg.h"
 #include "core/kernels.h"
-#include "hjdl/lse.h"
 #include "model/layers.h"
 
 typedef struct ssm_coef {
@@ -59,6 +59,17 @@ static ssm_coef ssm_coef_of(double a_n, double log_dt)
 
 size_t hj__ssm_cache_width(const hj_layer *L) { return 3 * L->steps * L->width; }
 
+/* The modes are visited in blocks of SSM_BLOCK, so that each step of the recurrence is
+ * a short contiguous vector loop with the block's coefficients on the stack. */
+#define SSM_BLOCK 32
+
+/* The coefficients of modes j0 .. j0 + nb - 1. */
+static void block_coefs(ssm_coef *cf, const double *a, double log_dt, size_t j0, size_t nb)
+{
+    for (size_t j = 0; j < nb; j++)
+        cf[j] = ssm_coef_of(a[j0 + j], log_dt);
+}
+
 void hj__ssm_forward(const hj_layer *L, double *out, double *cache, const double *in, const double *P,
                      size_t n, double eps)
 {
@@ -71,25 +82,39 @@ void hj__ssm_forward(const hj_layer *L, double *out, double *cache, const double
 #endif
     for (size_t i = 0; i < n; i++) {
         double *r = cache + i * T * W;
-        for (size_t j = 0; j < H; j++) {
-            const ssm_coef cf = ssm_coef_of(a[j], log_dt);
-            double h = 0.0;
-            for (size_t k = 0; k < T; k++) {
-                h = cf.Abar * h + cf.beta * r[k * W + 2 * H + j];
-                r[k * W + j] = h;
+        for (size_t j0 = 0; j0 < H; j0 += SSM_BLOCK) {
+            const size_t nb = H - j0 < SSM_BLOCK ? H - j0 : SSM_BLOCK;
+            ssm_coef cf[SSM_BLOCK];
+            block_coefs(cf, a, log_dt, j0, nb);
+            for (size_t j = 0; j < nb; j++)
+                r[j0 + j] = cf[j].beta * r[2 * H + j0 + j];
+            for (size_t k = 1; k < T; k++) {
+                double *h = r + k * W + j0;
+                for (size_t j = 0; j < nb; j++)
+                    h[j] = cf[j].Abar * h[j - W] + cf[j].beta * h[2 * H + j];
             }
         }
     }
     hj__gemm(0, 1, rows, H, H, 1.0, cache, W, C, H, 0.0, cache + H, W);
+    /* out = softplus_eps(pre); the cache keeps softplus_eps'(pre) in pre's place (one
+     * exp for both, as hj_softplus and hj_softplus_grad compute them) */
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp parallel for schedule(static) if (rows * H >= HJ_PARALLEL_MIN_WORK)
 #endif
-    for (size_t r = 0; r < rows; r++)
+    for (size_t r = 0; r < rows; r++) {
+        double *pre = cache + r * W + H, *o = out + r * H;
         for (size_t j = 0; j < H; j++) {
-            double *pre = cache + r * W + H;
-            pre[j] += c[j];
-            out[r * H + j] = hj_softplus(pre[j], eps);
+            const double z = pre[j] + c[j];
+            if (eps == 0.0) {
+                o[j] = z > 0.0 ? z : 0.0;
+                pre[j] = z > 0.0 ? 1.0 : (z < 0.0 ? 0.0 : 0.5);
+                continue;
+            }
+            const double e = exp(-fabs(z) / eps);
+            o[j] = (z > 0.0 ? z : 0.0) + eps * log1p(e);
+            pre[j] = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
         }
+    }
 }
 
 void hj__ssm_backward(const hj_layer *L, double *din, double *dP, double *dz, const double *dout,
@@ -102,48 +127,53 @@ void hj__ssm_backward(const hj_layer *L, double *din, double *dP, double *dz, co
 #ifndef HJDL_HAVE_OPENMP
     (void)par;
 #endif
+    (void)eps; /* the forward cached softplus_eps'(pre) */
     /* the read-out: dpre = dout softplus'(pre); dC += dpre^T h, dc += sums; dL/dh = dpre C */
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp parallel for schedule(static) if (par)
 #endif
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < H; j++)
-            dz[r * W + j] = dout[r * H + j] * hj_softplus_grad(cache[r * W + H + j], eps);
+            dz[r * W + j] = dout[r * H + j] * cache[r * W + H + j];
     hj__gemm(1, 0, H, H, rows, 1.0, dz, W, cache, W, 1.0, dC, H);
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < H; j++)
             dc[j] += dz[r * W + j];
     hj__gemm(0, 0, rows, H, H, 1.0, dz, W, C, H, 0.0, dz + H, W);
-    /* backward through time: lam_k = dL/dh_{k+1} = g_k + Abar lam_{k+1} */
+    /* backward through time: lam_k = dL/dh_{k+1} = g_k + Abar lam_{k+1}; then per step
+     * dL/dAbar = lam_k h_k and dL/dbeta = lam_k bu_k carried to a and log_dt */
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp parallel for schedule(static) if (par)
 #endif
     for (size_t i = 0; i < n; i++) {
         const double *r = cache + i * T * W;
         double *g = dz + i * T * W;
-        for (size_t j = 0; j < H; j++) {
-            const ssm_coef cf = ssm_coef_of(a[j], log_dt);
-            double lam = 0.0;
+        for (size_t j0 = 0; j0 < H; j0 += SSM_BLOCK) {
+            const size_t nb = H - j0 < SSM_BLOCK ? H - j0 : SSM_BLOCK;
+            ssm_coef cf[SSM_BLOCK];
+            double lam[SSM_BLOCK] = {0};
+            block_coefs(cf, a, log_dt, j0, nb);
             for (size_t k = T; k-- > 0;) {
-                lam = g[k * W + H + j] + cf.Abar * lam;
-                g[k * W + j] = k > 0 ? lam * r[(k - 1) * W + j] : 0.0;
-                g[k * W + H + j] = lam * r[k * W + 2 * H + j];
-                g[k * W + 2 * H + j] = cf.beta * lam;
+                double *gk = g + k * W + j0;
+                const double *bu = r + k * W + 2 * H + j0, *hp = k > 0 ? r + (k - 1) * W + j0 : NULL;
+                for (size_t j = 0; j < nb; j++) {
+                    lam[j] = gk[H + j] + cf[j].Abar * lam[j];
+                    const double gA = k > 0 ? lam[j] * hp[j] * cf[j].dAbar : 0.0, gb = lam[j] * bu[j];
+                    gk[j] = gA + gb * cf[j].dbeta_a;
+                    gk[H + j] = gA + gb * cf[j].dbeta_dt;
+                    gk[2 * H + j] = cf[j].beta * lam[j];
+                }
             }
         }
     }
-    /* dL/dAbar, dL/dbeta summed over points and steps in a fixed order, then the chain
-     * rule to a and log_dt */
-    for (size_t j = 0; j < H; j++) {
-        double gA = 0.0, gb = 0.0;
-        for (size_t r = 0; r < rows; r++) {
-            gA += dz[r * W + j];
-            gb += dz[r * W + H + j];
+    /* the contributions to a and log_dt summed over points and steps in a fixed order */
+    double glog = 0.0;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < H; j++) {
+            da[j] += dz[r * W + j];
+            glog += dz[r * W + H + j];
         }
-        const ssm_coef cf = ssm_coef_of(a[j], log_dt);
-        da[j] += gA * cf.dAbar + gb * cf.dbeta_a;
-        *dlog_dt += gA * cf.dAbar + gb * cf.dbeta_dt;
-    }
+    *dlog_dt += glog;
     /* the input map: dB += (beta lam)^T u, din = (beta lam) B */
     hj__gemm(1, 0, H, d, rows, 1.0, dz + 2 * H, W, in, d, 1.0, dB, d);
     if (din)
