@@ -107,9 +107,9 @@ static double dot(const double *a, const double *b, size_t n)
 
 /* The softmax backward in place: g (M) holds dL/dpi on entry, f dL/dz on return for
  * pi = softmax(z): g_j = f pi_j (g_j - <pi, g>). f = 1/sqrt(dh) for the heads' scores,
- * 1/eps for the Gibbs weights (0 at eps = 0, where pi is piecewise constant). (Not
- * layers.c's hj__gibbs_weights_backward: layers.c dispatches to this file, and the
- * files may not call each other.) */
+ * 1/eps for the Gibbs weights (0 at eps = 0, where pi is piecewise constant): the
+ * step of gibbs_weights.c's hj__gibbs_weights_backward with a general factor f, so
+ * that one function serves the heads and the feed-forward here. */
 static void softmax_backward(double *g, const double *pi, size_t M, double f)
 {
     const double mean = dot(pi, g, M);
