@@ -25,8 +25,9 @@ static const char *DESCRIPTION =
     "Both gradients are compared with the model's own reverse mode (backprop through\n"
     "time); they agree to rounding when hjdl is correct (exit 1 if they differ by more\n"
     "than 1e-10 relative). L is the mean loss over the inputs: cross-entropy against the\n"
-    "labels in the data's last column when it has one (as for 'hjdl predict'), else\n"
-    "against the model's own predictions; regression models need the target column.\n\n"
+    "labels given with the data (an .npz y, or the last column of a table) when there\n"
+    "are some, else against the model's own predictions; regression models need their\n"
+    "targets.\n\n"
     "Writes into DIR (created if needed):\n"
     "  steps.csv      input,step,x_norm,p_norm,x_1..x_S,p_1..p_S for steps 0..T\n"
     "                 (the co-state is dL/dx_k, the backprop sign)\n"
@@ -271,7 +272,7 @@ int cmd_hamiltonian(int argc, char **argv)
         rc = cli_report("hamiltonian", &err);
         goto done;
     }
-    const char *label_source = "the labels in the data's last column";
+    const char *label_source = "the labels given with the data";
     if (nout == 0) {
         if (tcol == SIZE_MAX) {
             rc = cli_error("hamiltonian", "%s: a regression model's loss needs the targets: add them as the last "
