@@ -52,10 +52,15 @@ static int check_arch_size(const hj_arch *a, size_t n)
         if (L->width > HJ_MAX_WIDTH)
             return cli_error("fit", "--arch: layer %zu has %zu neurons, more than the limit of %d",
                              k + 1, L->width, HJ_MAX_WIDTH);
-        acts += (double)L->width * (double)(L->out > 1 ? L->out : 1);
+        /* per point: the outputs and the cache (pre-activations, Gibbs weights; a
+         * sequence layer keeps a few values per unit and step: 8 x its output bounds them) */
+        acts += (double)(hj_layer_is_sequence(L->kind) ? 8 * L->out
+                                                       : L->width * (L->out > 1 ? L->out : 1) + L->out);
     }
     hj_error err = {0};
-    const double bytes = 8.0 * (8.0 * (double)a->n_params + 2.0 * (double)n * acts);
+    /* training evaluates at most 8192 points at once (model.h: hj_model_train's chunks) */
+    const double pts = (double)(n < 8192 ? n : 8192);
+    const double bytes = 8.0 * (8.0 * (double)a->n_params + 2.0 * pts * acts);
     if (hj_memory_check(bytes, "--arch: training", &err) != HJ_OK)
         return cli_error("fit", "%s", err.msg);
     return CLI_OK;
