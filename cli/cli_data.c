@@ -101,32 +101,6 @@ static int keep_names(const hj_matrix *M, size_t col, cli_data *D, const char *c
     return CLI_OK;
 }
 
-/* Class labels of column col of M: texts (CSV) or the numbers (.npy), see cli_data.h. */
-int cli_class_labels_of(char **texts, const hj_matrix *M, size_t col, const char *path, cli_data *D, double *y,
-                        int build, const char *cmd)
-{
-    char **own = NULL;
-    const size_t n = M->rows;
-    if (texts == NULL) {
-        if ((own = calloc(n ? n : 1, sizeof *own)) == NULL)
-            return cli_error(cmd, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            char buf[40];
-            snprintf(buf, sizeof buf, "%.17g", M->data[i * M->cols + col]);
-            if ((own[i] = malloc(strlen(buf) + 1)) == NULL) {
-                cli_strings_free(own, n);
-                return cli_error(cmd, "out of memory");
-            }
-            strcpy(own[i], buf);
-        }
-        texts = own;
-    }
-    int rc = build ? cli_labels_build(texts, n, path, &D->labels, &D->n_classes, y, cmd)
-                   : cli_labels_map(texts, n, path, D->labels, D->n_classes, y, cmd);
-    cli_strings_free(own, n);
-    return rc;
-}
-
 /* --holdout FRAC: a seeded shuffle of D's training points, the last
  * fraction becoming the test set. */
 static int holdout_split(double holdout, uint64_t seed, cli_data *D, const char *cmd)

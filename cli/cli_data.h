@@ -106,11 +106,12 @@ void cli_list_columns(const hj_matrix *M, char *buf, size_t len);
 int cli_model_inputs(const hj_model *m, const hj_matrix *M, const char *path, const char *model_path,
                      int allow_extra_last, double **x, size_t *target_col, const char *cmd);
 
-/* Read path for model m (classifiers: its target column may hold text
+/* (cli_sequences.c) Read path for model m (classifiers: its target column may hold text
  * labels) and select the model inputs into *x (rows, d_raw; caller frees).
  * *M keeps the table (free with hj_matrix_free). When labels is not NULL,
  * it gets (rows) the class index of each row's target column, or stays
- * NULL when there is none (*tcol == SIZE_MAX). */
+ * NULL when there is none (*tcol == SIZE_MAX). A sequence model reads
+ * (n, T, d) sequences (cli_model_sequences); a vector model refuses them. */
 int cli_model_table(const hj_model *m, const char *path, const cli_io *io, const char *model_path,
                     int allow_extra_last, hj_matrix *M, double **x, size_t *tcol, double **labels,
                     const char *cmd);

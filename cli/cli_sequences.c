@@ -1,4 +1,5 @@
-/* cli_sequences.c — sequence inputs (n, T, d) for the CLI: files, targets, built-in data sets as sequences, and model inputs. */
+/* cli_sequences.c — sequence inputs (n, T, d) for the CLI: files, targets, built-in data sets as
+ * sequences; and the inputs of a saved model (cli_model_table: tables or sequences). */
 #include "cli_data.h"
 
 #include <errno.h>
@@ -99,6 +100,32 @@ int cli_dataset_sequences(const char *how, const char *dataset, cli_data *D, con
         }
     free(tmp);
     return CLI_OK;
+}
+
+/* Class labels of column col of M: texts (CSV) or the numbers (.npy), see cli_data.h. */
+int cli_class_labels_of(char **texts, const hj_matrix *M, size_t col, const char *path, cli_data *D, double *y,
+                        int build, const char *cmd)
+{
+    char **own = NULL;
+    const size_t n = M->rows;
+    if (texts == NULL) {
+        if ((own = calloc(n ? n : 1, sizeof *own)) == NULL)
+            return cli_error(cmd, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            char buf[40];
+            snprintf(buf, sizeof buf, "%.17g", M->data[i * M->cols + col]);
+            if ((own[i] = malloc(strlen(buf) + 1)) == NULL) {
+                cli_strings_free(own, n);
+                return cli_error(cmd, "out of memory");
+            }
+            strcpy(own[i], buf);
+        }
+        texts = own;
+    }
+    int rc = build ? cli_labels_build(texts, n, path, &D->labels, &D->n_classes, y, cmd)
+                   : cli_labels_map(texts, n, path, D->labels, D->n_classes, y, cmd);
+    cli_strings_free(own, n);
+    return rc;
 }
 
 /* The targets of n sequences of data_path: from y_path (one column; text
@@ -255,4 +282,50 @@ int cli_model_sequences(const hj_model *m, const char *path, const cli_io *io, c
     S.x.data = NULL;
     hj_sequences_free(&S);
     return CLI_OK;
+}
+
+int cli_model_table(const hj_model *m, const char *path, const cli_io *io, const char *model_path,
+                    int allow_extra_last, hj_matrix *M, double **x, size_t *tcol, double **labels,
+                    const char *cmd)
+{
+    char **texts = NULL;
+    size_t tc;
+    *x = NULL;
+    if (labels)
+        *labels = NULL;
+    if (m->arch.seq_len > 0 || cli_is_sequence_file(path, io)) /* (n, T, d) inputs, or refused */
+        return cli_model_sequences(m, path, io, model_path, M, x, tcol, labels, cmd);
+    cli_io mio = io ? *io : (cli_io){0};
+    mio.features = m->pre.d_raw; /* libsvm: the model's width, whatever the largest index here */
+    int rc = cli_read_table(path, &mio, m->arch.n_classes ? m->target_name : NULL, 0, 0, M, &tc, &texts, cmd);
+    if (rc != CLI_OK)
+        return rc;
+    rc = cli_model_inputs(m, M, path, model_path, allow_extra_last, x, tcol, cmd);
+    if (rc == CLI_OK && labels && *tcol != SIZE_MAX) {
+        double *y = malloc((M->rows ? M->rows : 1) * sizeof *y);
+        if (y == NULL)
+            rc = cli_error(cmd, "out of memory");
+        for (size_t i = 0; y && i < M->rows && rc == CLI_OK; i++) {
+            size_t c = 0;
+            const char *t = texts && *tcol == tc ? texts[i] : NULL;
+            if (!cli_label_class(m, t, M->data[i * M->cols + *tcol], &c)) {
+                char v[40];
+                snprintf(v, sizeof v, "%.17g", M->data[i * M->cols + *tcol]);
+                rc = cli_error(cmd, "%s: data row %zu: label '%s' is not one of the model's classes", path, i + 1,
+                               t ? t : v);
+            }
+            y[i] = (double)c;
+        }
+        if (rc == CLI_OK)
+            *labels = y;
+        else
+            free(y);
+    }
+    cli_strings_free(texts, M->rows);
+    if (rc != CLI_OK) {
+        free(*x);
+        *x = NULL;
+        hj_matrix_free(M);
+    }
+    return rc;
 }

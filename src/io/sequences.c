@@ -152,8 +152,8 @@ hj_status hj_sequences_from_long(const hj_matrix *M, size_t id_col, size_t skip_
         memset(s, 0, sizeof *s);
     if (first != NULL)
         *first = NULL;
-    if (M == NULL || s == NULL || M->data == NULL || id_col >= M->cols)
-        return hj_error_set(err, HJ_EINVAL, "hj_sequences_from_long: no table or no id column");
+    if (M == NULL || s == NULL || M->data == NULL || M->rows == 0 || id_col >= M->cols)
+        return hj_error_set(err, HJ_EINVAL, "hj_sequences_from_long: no table rows or no id column");
     if (name == NULL)
         name = "<table>";
     const size_t rows = M->rows, cols = M->cols;

@@ -65,6 +65,11 @@ tail -n +2 "$TMP/p.csv" | grep -qvx '[012]' && fail "predicted classes outside 0
 "$HJDL" explain "$TMP/m.hjm" --x "$TMP/x.npy" --top 2 --out "$TMP/e.csv" && [ "$(wc -l < "$TMP/e.csv")" -eq 41 ] \
   && pass || fail "explain on a sequence model"
 
+"$HJDL" attack "$TMP/m.hjm" --x "$TMP/xy.npz" --radius 0.1 --steps 3 | grep -qx 'points 40' \
+  && pass || fail "attack on a sequence model, labels from the .npz y"
+"$HJDL" predict "$TMP/m.hjm" --x "$TMP/x.npy" --attribution 1 | head -1 | grep -qx 'class,neuron_1,pi_1' \
+  && pass || fail "predict --attribution on a sequence model"
+
 # the same training through the other inputs: (n, 1) labels, an .npz with X and y, text labels, long CSV
 "$HJDL" fit --data "$TMP/x.npy" --y "$TMP/y2.npy" --arch $ARCH "${FIT[@]}" --out "$TMP/m2.hjm" >/dev/null \
   && pass || fail "fit with (n, 1) labels"
