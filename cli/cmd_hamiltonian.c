@@ -42,33 +42,6 @@ static const char *DESCRIPTION =
 #define HM_MAX_INPUTS 100000
 #define HM_PLOT_INPUTS 4
 
-/* The model's own predictions as class indices (the labels when the data have none). */
-static int predicted_classes(const hj_model *m, const double *x, size_t n, double *y)
-{
-    hj_error err = {0};
-    const size_t C = m->arch.n_classes;
-    double *out = malloc(n * C * sizeof *out);
-    hj_workspace *ws = NULL;
-    if (out == NULL)
-        return cli_error("hamiltonian", "out of memory");
-    if (hj_workspace_alloc(&ws, m, n < 1024 ? n : 1024, &err) != HJ_OK ||
-        hj_model_forward(m, ws, x, n, out, &err) != HJ_OK) {
-        hj_workspace_free(ws);
-        free(out);
-        return cli_report("hamiltonian", &err);
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t a = 0;
-        for (size_t c = 1; c < C; c++)
-            if (out[i * C + c] > out[i * C + a])
-                a = c;
-        y[i] = (double)a;
-    }
-    hj_workspace_free(ws);
-    free(out);
-    return CLI_OK;
-}
-
 /* steps.csv: one row per input and step 0..T (states and co-states); hamiltonian.csv:
  * one per input and step 0..T-1. */
 static hj_status write_steps(const char *path, const char *hpath, const hj_sequence_reading *r, hj_error *err)
@@ -292,8 +265,10 @@ int cmd_hamiltonian(int argc, char **argv)
             rc = cli_error("hamiltonian", "out of memory");
             goto done;
         }
-        if ((rc = predicted_classes(&m, x, n, labels)) != CLI_OK)
+        if (hj_model_classify(&m, x, n, labels, &err) != HJ_OK) {
+            rc = cli_report("hamiltonian", &err);
             goto done;
+        }
     }
     if (hj_sequence_reading_compute(&m, layer - 1, x, labels, n, &r, &err) != HJ_OK) {
         rc = cli_report("hamiltonian", &err);

@@ -151,6 +151,39 @@ static void test_refusals(void **state)
     hj_model_free(&m);
 }
 
+/* hj_model_classify: the argmax of the class scores, chunk by chunk (n > its chunk of
+ * 1024), against the scores of one hj_model_forward; regression refused. */
+static void test_classify(void **state)
+{
+    (void)state;
+    hj_model m;
+    make_model(&m, "rnn:3,mean,lse-class:2", 2, 2, 3, 0.5, 17);
+    const size_t n = 1500;
+    double *x = malloc(n * 4 * sizeof *x), *y = malloc(n * sizeof *y), *cls = malloc(n * sizeof *cls);
+    double *out = malloc(n * 3 * sizeof *out);
+    assert_true(x && y && cls && out);
+    make_data(x, y, n, 2, 2, 3, 19);
+    hj_error err = {0};
+    hj_workspace *ws;
+    assert_int_equal(hj_workspace_alloc(&ws, &m, n, &err), HJ_OK);
+    assert_int_equal(hj_model_forward(&m, ws, x, n, out, &err), HJ_OK);
+    assert_int_equal(hj_model_classify(&m, x, n, cls, &err), HJ_OK);
+    size_t seen[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        const double *o = out + 3 * i;
+        const size_t a = o[0] >= o[1] && o[0] >= o[2] ? 0 : o[1] >= o[2] ? 1 : 2;
+        assert_true(cls[i] == (double)a);
+        seen[a]++;
+    }
+    assert_true(seen[0] + seen[1] + seen[2] == n);
+    hj_workspace_free(ws);
+    hj_model_free(&m);
+    make_model(&m, "rnn:3,mean,lse:2", 2, 2, 0, 0.5, 17);
+    assert_int_equal(hj_model_classify(&m, x, n, cls, &err), HJ_EINVAL);
+    hj_model_free(&m);
+    free(x), free(y), free(cls), free(out);
+}
+
 static void test_table(void **state)
 {
     (void)state;
@@ -169,6 +202,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rnn),     cmocka_unit_test(test_lstm),      cmocka_unit_test(test_ssm),
         cmocka_unit_test(test_stacked), cmocka_unit_test(test_refusals), cmocka_unit_test(test_table),
+        cmocka_unit_test(test_classify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,6 +198,12 @@ HJ_API hj_status hj_model_layer_gradients(const hj_model *m, hj_workspace *ws, c
                                           double *out_l, double *gout_l, double *gin_l,
                                           double *loss, double *grad, hj_error *err);
 
+/* A classifier's predicted class of each of n preprocessed points x (n, d_in):
+ * cls (n) the index 0..C-1 of the largest class score (the first on ties), as
+ * doubles like hj_model_loss_grad's labels. HJ_EINVAL for a regression model. */
+HJ_API hj_status hj_model_classify(const hj_model *m, const double *x, size_t n, double *cls,
+                                   hj_error *err);
+
 /* Vector-Jacobian product with respect to the inputs: for each point i,
  * gx_i = sum_c gout[i][c] d out_c / d x_i, x (n, d_in) preprocessed,
  * gout (n, n_out), gx (n, d_in). With gout = e_c it is the input gradient of

@@ -55,24 +55,13 @@ typedef struct sq_out {
 static hj_status accuracy_of(const hj_model *m, const double *x, const double *y, size_t n, double *acc,
                              hj_error *err)
 {
-    const size_t C = m->arch.n_classes;
-    double *out = hj__exp_dnew(SQ_NAME, n * C, err);
-    hj_workspace *ws = NULL;
-    hj_status st = out ? HJ_OK : HJ_ENOMEM;
-    if (st == HJ_OK && (st = hj_workspace_alloc(&ws, m, 512, err)) == HJ_OK &&
-        (st = hj_model_forward(m, ws, x, n, out, err)) == HJ_OK) {
-        size_t right = 0;
-        for (size_t i = 0; i < n; i++) {
-            size_t a = 0;
-            for (size_t c = 1; c < C; c++)
-                if (out[i * C + c] > out[i * C + a])
-                    a = c;
-            right += a == (size_t)y[i];
-        }
-        *acc = (double)right / (double)n;
-    }
-    hj_workspace_free(ws);
-    free(out);
+    double *cls = hj__exp_dnew(SQ_NAME, n, err);
+    hj_status st = cls ? hj_model_classify(m, x, n, cls, err) : HJ_ENOMEM;
+    size_t right = 0;
+    for (size_t i = 0; st == HJ_OK && i < n; i++)
+        right += cls[i] == y[i];
+    *acc = (double)right / (double)n;
+    free(cls);
     return st;
 }
 

@@ -323,3 +323,31 @@ hj_status hj_model_initial_data(const hj_model *m, double t, double *y, double *
     const double *w = m->params + R->offset, *b = w + N * d;
     return hj_weights_to_atoms(w, b, N, d, t > 0.0 ? t : m->t, NULL, y, g, err);
 }
+
+hj_status hj_model_classify(const hj_model *m, const double *x, size_t n, double *cls, hj_error *err)
+{
+    if (m == NULL || (n > 0 && (x == NULL || cls == NULL)))
+        return hj_error_set(err, HJ_EINVAL, "classify: NULL argument");
+    const size_t C = m->arch.n_classes, chunk = n < 1024 ? (n ? n : 1) : 1024;
+    if (C == 0)
+        return hj_error_set(err, HJ_EINVAL, "classify: a regression model has no classes");
+    hj_workspace *ws = NULL;
+    double *out = malloc(chunk * C * sizeof *out);
+    hj_status st = out ? hj_workspace_alloc(&ws, m, chunk, err)
+                       : hj_error_set(err, HJ_ENOMEM, "classify: out of memory");
+    for (size_t b = 0; st == HJ_OK && b < n; b += chunk) {
+        const size_t len = n - b < chunk ? n - b : chunk;
+        if ((st = hj_model_forward(m, ws, x + b * m->arch.d_in, len, out, err)) != HJ_OK)
+            break;
+        for (size_t i = 0; i < len; i++) {
+            size_t a = 0;
+            for (size_t c = 1; c < C; c++)
+                if (out[i * C + c] > out[i * C + a])
+                    a = c;
+            cls[b + i] = (double)a;
+        }
+    }
+    hj_workspace_free(ws);
+    free(out);
+    return st;
+}
