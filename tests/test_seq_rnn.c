@@ -418,6 +418,7 @@ static void backward_should_match_pmp_bptt(void **state)
 
 /* ---- (d) thread count -------------------------------------------------------- */
 
+#ifdef _OPENMP
 /* Loss, parameter gradient and input gradient of m on x, y (n points) at the current
  * thread settings: out = [loss, grad (n_params), gx (n, d_in)]. */
 static void evaluate_all(hj_model *m, hj_workspace *ws, const double *x, const double *y,
@@ -427,6 +428,7 @@ static void evaluate_all(hj_model *m, hj_workspace *ws, const double *x, const d
     assert_int_equal(hj_model_loss_grad(m, m->params, ws, x, y, n, &out[0], out + 1, &err), HJ_OK);
     assert_int_equal(hj_model_input_gradient(m, ws, x, n, gout, out + 1 + m->arch.n_params, &err), HJ_OK);
 }
+#endif
 
 /* For a given thread count the bits repeat; the layers' own OpenMP loops do not change
  * them (OpenMP 1 vs 2 threads with OpenBLAS on one: identical); OpenBLAS itself is not
