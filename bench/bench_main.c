@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "hjdl/data.h"
+#include "hjdl/dataset.h"
 #include "hjdl/hopf.h"
 #include "hjdl/influence.h"
 #include "hjdl/lse.h"
@@ -367,11 +368,231 @@ static int adam_grid(const char *csv_path, const char *grid, size_t steps, const
     return 0;
 }
 
+/* ---- sequence models: Adam on row-sequential Fashion-MNIST -------------------------- */
+
+/* Mini-batch objective over the training images (n, 784) read as 28 steps of 28
+ * pixels: the batch gathered, then hj_model_loss_grad (what hj_model_train does, with a
+ * workspace of one batch). idx == NULL (hj_optimize's closing evaluation): the mean loss
+ * alone, chunk by chunk, and a zero gradient: it is reported, never stepped on. */
+typedef struct seq_ctx {
+    hj_model *m;
+    hj_workspace *ws;
+    size_t cap;
+    const double *x, *y;
+    double *xb, *yb;
+    /* progress: step times, epoch bookkeeping (the callback's) */
+    size_t steps_per_epoch, steps_done;
+    double *t_step;       /* (iters + 1) wall clock after each step, t_step[0] the start */
+    double epoch_loss;    /* sum of the batch losses of the current epoch */
+    hj_workspace *ws_eval;
+    const double *x_test, *y_test;
+    size_t n_test;
+    double t_epoch0;
+    double train_total;   /* seconds of training over the epochs so far */
+    FILE *csv;
+} seq_ctx;
+
+static hj_status seq_objective(void *vctx, const double *params, const size_t *idx, size_t n_idx,
+                               double *loss, double *grad, hj_error *err)
+{
+    seq_ctx *c = vctx;
+    const size_t d = c->m->arch.d_in;
+    if (idx == NULL) {
+        double acc = 0.0;
+        for (size_t s = 0; s < n_idx; s += c->cap) {
+            const size_t len = n_idx - s < c->cap ? n_idx - s : c->cap;
+            double l;
+            hj_status st = hj_model_loss_grad(c->m, params, c->ws, c->x + s * d, c->y + s, len, &l, NULL, err);
+            if (st != HJ_OK)
+                return st;
+            acc += l * (double)len;
+        }
+        *loss = acc / (double)n_idx;
+        memset(grad, 0, c->m->arch.n_params * sizeof *grad);
+        return HJ_OK;
+    }
+    for (size_t k = 0; k < n_idx; k++) {
+        memcpy(c->xb + k * d, c->x + idx[k] * d, d * sizeof *c->xb);
+        c->yb[k] = c->y[idx[k]];
+    }
+    return hj_model_loss_grad(c->m, params, c->ws, c->xb, c->yb, n_idx, loss, grad, err);
+}
+
+/* Test accuracy and mean test loss of the model at its current parameters. */
+static hj_status seq_evaluate(seq_ctx *c, double *acc, double *loss, hj_error *err)
+{
+    const size_t C = c->m->arch.n_classes, d = c->m->arch.d_in, cap = 500;
+    double *F = malloc(cap * C * sizeof *F);
+    if (F == NULL)
+        return hj_error_set(err, HJ_ENOMEM, "out of memory");
+    size_t right = 0;
+    double total = 0.0;
+    for (size_t s = 0; s < c->n_test; s += cap) {
+        const size_t len = c->n_test - s < cap ? c->n_test - s : cap;
+        hj_status st = hj_model_forward(c->m, c->ws_eval, c->x_test + s * d, len, F, err);
+        if (st != HJ_OK) {
+            free(F);
+            return st;
+        }
+        for (size_t i = 0; i < len; i++) {
+            const double *f = F + i * C;
+            size_t best = 0, label = (size_t)c->y_test[s + i];
+            double mx = f[0], se = 0.0;
+            for (size_t k = 1; k < C; k++)
+                if (f[k] > f[best])
+                    best = k, mx = f[k];
+            for (size_t k = 0; k < C; k++)
+                se += exp(f[k] - mx);
+            total += mx + log(se) - f[label];
+            right += best == label;
+        }
+    }
+    free(F);
+    *acc = (double)right / (double)c->n_test;
+    *loss = total / (double)c->n_test;
+    return HJ_OK;
+}
+
+/* Every step: its end time; at the end of each epoch (with test data) the test accuracy,
+ * one line on stdout and in the CSV. */
+static int seq_progress(const hj_train_progress *p, void *vctx)
+{
+    seq_ctx *c = vctx;
+    c->steps_done = p->step;
+    c->t_step[p->step] = hj_now_seconds();
+    c->epoch_loss += p->loss;
+    if (c->x_test == NULL || p->step % c->steps_per_epoch != 0)
+        return 0;
+    const double t_train = c->t_step[p->step] - c->t_epoch0;
+    c->train_total += t_train;
+    double acc = NAN, tloss = NAN;
+    hj_error err = {0};
+    if (seq_evaluate(c, &acc, &tloss, &err) != HJ_OK) {
+        fail(&err);
+        return 1;
+    }
+    const size_t e = p->step / c->steps_per_epoch;
+    const double mean_loss = c->epoch_loss / (double)c->steps_per_epoch;
+    printf("epoch %2zu  train %.1f s  batch loss %.4f  test loss %.4f  test accuracy %.4f\n", e, t_train,
+           mean_loss, tloss, acc);
+    fflush(stdout);
+    if (c->csv) {
+        fprintf(c->csv, "%zu,%.3f,%.6f,%.6f,%.6f\n", e, t_train, mean_loss, tloss, acc);
+        fflush(c->csv);
+    }
+    c->epoch_loss = 0.0;
+    c->t_epoch0 = hj_now_seconds(); /* the evaluation is not training time */
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* `--seq-time ARCH`: seconds per Adam step (batch 128) over `batches` steps after
+ * `warm` warm-up steps, extrapolated to an epoch of 60000 images (ceil(60000/128) = 469
+ * steps); one CSV row. `--seq-train ARCH`: `epochs` epochs, the test accuracy after each
+ * (CSV: epoch, train seconds, mean batch loss, test loss, test accuracy). */
+static int seq_fashion(const char *spec, double eps, double lr, size_t epochs, size_t batches,
+                       size_t warm, size_t threads, const char *csv_path, uint64_t seed)
+{
+    hj_error err = {0};
+    hj_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    if (hj_dataset_load("fashion-mnist", NULL, &ds, &err) != HJ_OK)
+        return fail(&err);
+    const size_t T = 28, D = 28, n = ds.x_train.rows, batch = 128;
+    hj_arch a;
+    hj_model m;
+    int rc = 1, have_model = 0;
+    seq_ctx c;
+    memset(&c, 0, sizeof c);
+    if (hj_arch_parse_sequence(spec, T, D, ds.n_classes, 0, &a, &err) != HJ_OK ||
+        hj_model_init(&m, &a, eps, 1.0, seed, &err) != HJ_OK)
+        goto done;
+    have_model = 1;
+    c.m = &m, c.cap = batch, c.x = ds.x_train.data, c.y = ds.y_train.data;
+    c.steps_per_epoch = (n + batch - 1) / batch;
+    const size_t iters = epochs ? epochs * c.steps_per_epoch : warm + batches;
+    c.xb = malloc(batch * a.d_in * sizeof *c.xb);
+    c.yb = malloc(batch * sizeof *c.yb);
+    c.t_step = malloc((iters + 1) * sizeof *c.t_step);
+    if (c.xb == NULL || c.yb == NULL || c.t_step == NULL) {
+        hj_error_set(&err, HJ_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (hj_workspace_alloc(&c.ws, &m, batch, &err) != HJ_OK)
+        goto done;
+    if (epochs) {
+        c.x_test = ds.x_test.data, c.y_test = ds.y_test.data, c.n_test = ds.x_test.rows;
+        if (hj_workspace_alloc(&c.ws_eval, &m, 500, &err) != HJ_OK)
+            goto done;
+        if (csv_path && (c.csv = fopen(csv_path, "w")) == NULL) {
+            hj_error_set(&err, HJ_EIO, "cannot write %s", csv_path);
+            goto done;
+        }
+        if (c.csv)
+            fprintf(c.csv, "epoch,train_seconds,batch_loss,test_loss,test_accuracy\n");
+        printf("%s on row-sequential Fashion-MNIST: eps %g, Adam lr %g, batch %zu, %zu epochs, "
+               "%zu threads, %zu parameters\n", spec, eps, lr, batch, epochs, threads, a.n_params);
+    }
+    hj_train_options o;
+    hj_train_options_default(&o);
+    o.optimizer = HJ_OPT_ADAM, o.lr = lr, o.batch = batch, o.iters = iters, o.n_data = n;
+    o.seed = seed, o.report_every = 1, o.callback = seq_progress, o.callback_ctx = &c;
+    hj_train_result res;
+    memset(&res, 0, sizeof res);
+    c.t_step[0] = c.t_epoch0 = hj_now_seconds();
+    hj_status st = hj_optimize(seq_objective, &c, m.params, a.n_params, &o, &res, &err);
+    free(res.loss_trace);
+    if (st != HJ_OK)
+        goto done;
+    if (epochs) {
+        printf("total training time %.1f s over %zu epochs (test evaluations excluded)\n", c.train_total, epochs);
+    } else {
+        double *dt = malloc(batches * sizeof *dt), sum = 0.0;
+        if (dt == NULL)
+            goto done;
+        for (size_t k = 0; k < batches; k++)
+            sum += dt[k] = c.t_step[warm + k + 1] - c.t_step[warm + k];
+        qsort(dt, batches, sizeof *dt, cmp_double);
+        const double med = dt[batches / 2], mean = sum / (double)batches;
+        printf("hjdl %s: %.4f s per batch of %zu (median of %zu; mean %.4f), %.1f s per epoch "
+               "(x %zu batches)\n", spec, med, batch, batches, mean, med * (double)c.steps_per_epoch,
+               c.steps_per_epoch);
+        FILE *f = csv_path ? fopen(csv_path, "w") : NULL;
+        if (f) {
+            fprintf(f, "impl,arch,threads,batch,batches,median_batch_s,mean_batch_s,epoch_s\n"
+                       "hjdl,%s,%zu,%zu,%zu,%.6f,%.6f,%.3f\n", spec, threads, batch, batches, med, mean,
+                    med * (double)c.steps_per_epoch);
+            fclose(f);
+        }
+        free(dt);
+    }
+    rc = 0;
+done:
+    if (rc != 0 && err.code != HJ_OK)
+        fail(&err);
+    if (c.csv)
+        fclose(c.csv);
+    hj_workspace_free(c.ws);
+    hj_workspace_free(c.ws_eval);
+    free(c.xb), free(c.yb), free(c.t_step);
+    if (have_model)
+        hj_model_free(&m);
+    hj_dataset_free(&ds);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = "bench-out", *export_dir = NULL, *grid = NULL, *grid_csv = NULL;
-    int quick = 0;
-    size_t threads = 0, steps = 50;
+    const char *seq_arch = NULL, *seq_csv = NULL;
+    int quick = 0, seq_train = 0;
+    size_t threads = 0, steps = 50, epochs = 10, batches = 40, warm = 3;
+    double eps = 1.0, lr = 1e-3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const int has = i + 1 < argc;
@@ -389,10 +610,25 @@ int main(int argc, char **argv)
             grid_csv = argv[++i];
         else if (strcmp(a, "--steps") == 0 && has)
             steps = (size_t)strtoul(argv[++i], NULL, 10);
+        else if ((strcmp(a, "--seq-time") == 0 || strcmp(a, "--seq-train") == 0) && has) {
+            seq_train = strcmp(a, "--seq-train") == 0;
+            seq_arch = argv[++i];
+        } else if (strcmp(a, "--csv") == 0 && has)
+            seq_csv = argv[++i];
+        else if (strcmp(a, "--epochs") == 0 && has)
+            epochs = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(a, "--batches") == 0 && has)
+            batches = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(a, "--eps") == 0 && has)
+            eps = strtod(argv[++i], NULL);
+        else if (strcmp(a, "--lr") == 0 && has)
+            lr = strtod(argv[++i], NULL);
         else {
             fprintf(stderr, "usage: hjdl_bench [--quick] [--out DIR] [--threads T]\n"
                             "       hjdl_bench --export DIR\n"
-                            "       hjdl_bench --adam-steps-csv FILE --grid d:N,... [--steps S] [--threads T]\n");
+                            "       hjdl_bench --adam-steps-csv FILE --grid d:N,... [--steps S] [--threads T]\n"
+                            "       hjdl_bench --seq-time ARCH [--batches B] [--csv FILE] [--threads T] [--eps E]\n"
+                            "       hjdl_bench --seq-train ARCH [--epochs E] [--lr LR] [--eps E] [--csv FILE] [--threads T]\n");
             return 2;
         }
     }
@@ -405,6 +641,14 @@ int main(int argc, char **argv)
     o.reps = quick ? QUICK_REPS : FULL_REPS;
     if (threads)
         hj_set_threads(threads);
+    if (seq_arch) {
+        if (!(eps >= 0.0) || !(lr > 0.0) || (seq_train ? epochs == 0 : batches == 0)) {
+            fprintf(stderr, "hjdl_bench: --seq-*: need eps >= 0, lr > 0, epochs / batches >= 1\n");
+            return 2;
+        }
+        return seq_fashion(seq_arch, eps, lr, seq_train ? epochs : 0, batches, warm,
+                           hj_get_threads(), seq_csv, 1);
+    }
     if (grid || grid_csv) {
         if (!grid || !grid_csv || steps == 0) {
             fprintf(stderr, "hjdl_bench: --adam-steps-csv needs --grid and --steps >= 1\n");

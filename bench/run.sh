@@ -14,6 +14,9 @@
 #      sequentially) projected from per-step times on the experiment's
 #      (d, N) grid x seeds x steps                    (scaling_times.csv)
 #   6. bench/report.py: bench.csv, the side-by-side table, bench.png
+#   7. bench/tabular.py: hjdl fit next to scikit-learn
+#   8. lstm:128,last,lse-class:16 against PyTorch nn.LSTM on row-sequential
+#      Fashion-MNIST: seconds per epoch (lstm_hjdl.csv, lstm_torch.csv, lstm.txt)
 #
 # Environment: BUILD (default build), BENCH_OUT, BENCH_THREADS (default 2),
 # BENCH_QUICK=1 (skip step 5, fewer repetitions), BENCH_REPS (override).
@@ -151,3 +154,29 @@ $PY bench/report.py "$OUT"
 echo
 echo "== 7. tabular: hjdl fit --eps auto next to scikit-learn (bench/tabular.py)"
 /usr/bin/python3 bench/tabular.py "$HJDL" | tee "$OUT/tabular.txt"
+
+echo
+echo "== 8. sequences: lstm:128,last,lse-class:16 (hjdl_bench --seq-time) next to PyTorch nn.LSTM (bench/torch_lstm.py)"
+# row-sequential Fashion-MNIST, Adam, batch 128, float64, $THREADS threads; the median
+# seconds per training step over a fixed number of batches (after 3 warm-up batches),
+# times the 469 batches of an epoch; two alternating rounds, each side's faster round kept
+if [ "$QUICK" = 1 ]; then SEQ_BATCHES=15; else SEQ_BATCHES=60; fi
+for round in 1 2; do
+  OMP_WAIT_POLICY=PASSIVE "$HJDL_BENCH" --seq-time lstm:128,last,lse-class:16 --batches "$SEQ_BATCHES" \
+    --threads "$THREADS" --csv "$OUT/lstm_hjdl_$round.csv"
+  ( cd bench && $PY torch_lstm.py time --batches "$SEQ_BATCHES" --threads "$THREADS" --csv "$OUT/lstm_torch_$round.csv" )
+done
+$PY - "$OUT" <<'PY' | tee "$OUT/lstm.txt"
+import csv, sys
+out = sys.argv[1]
+best = {}
+for impl in ("hjdl", "torch"):
+    rows = [next(csv.DictReader(open(f"{out}/lstm_{impl}_{r}.csv"))) for r in (1, 2)]
+    best[impl] = min(float(r["epoch_s"]) for r in rows)
+    with open(f"{out}/lstm_{impl}.csv", "w") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+print(f"seconds per epoch (469 batches of 128, median batch time x 469, best of 2 rounds): "
+      f"hjdl {best['hjdl']:.1f}, PyTorch {best['torch']:.1f}; hjdl / PyTorch = {best['hjdl'] / best['torch']:.3f}")
+PY

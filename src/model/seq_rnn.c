@@ -18,11 +18,11 @@
  * Cache layout (the regions are whole-batch blocks, not per-point rows; the cache holds
  * n * cache width doubles, as the contract says):
  *   rnn:   Z (n, T, H) the pre-activations a_k, then Hp (n, T, H), Hp[i][k] = h_k (the state
- *          step k reads; Hp[i][0] = h_0 = 0)                                   width 2 T H
+ *          step k reads; Hp[i][0] = h_0 = 0)                          width T (ROW(H) + H)
  *   lstm:  G (n, T, 4H) the gates after their nonlinearities [i f g o], C (n, T, H) the cell
- *          states c_{k+1}, Hp (n, T, H) as for rnn                              width 6 T H
- * dz scratch: dA (n, T, R), then dh (n, H) (and lstm: the carried dL/dc (n, H)), which
- * fits in the cache width since T >= 1.
+ *          states c_{k+1}, Hp (n, T, H) as for rnn                   width T (ROW(4H) + 2H)
+ * (Z, G and dA with rows ROW(R) apart, see ROW.) dz scratch: dA (n, T, R), then dh (n, H)
+ * (and lstm: the carried dL/dc (n, H)), which fits in the cache width since T >= 1.
  *
  * The lstm's sigmoids and tanhs go through the vector exp (hj__exp_inplace), in place in
  * the gate rows: sigmoid(x) = 1/(1 + exp(-x)), tanh(x) = 1 - 2/(exp(2x) + 1) (both exact
@@ -37,6 +37,11 @@
 #include "hjdl/lse.h"
 #include "model/layers.h"
 
+/* Row stride of the pre-activation and dA rows (R wide): 8 doubles of padding, so that
+ * the rows of one step, T rows apart, do not sit a multiple of 4 KiB apart (T R = 28 x 512
+ * doubles is 28 x 4 KiB) and fall into a quarter of the cache sets. */
+#define ROW(R) ((R) + 8)
+
 /* Pointwise loops over the points run threaded from this many elements on. */
 #define SEQ_PARALLEL_MIN 8192
 
@@ -45,9 +50,10 @@
 static void forward_begin(double *A, double *Hp, const double *in, const double *Win, size_t ldw,
                           const double *b, size_t n, size_t T, size_t d, size_t H, size_t R)
 {
+    const size_t S = ROW(R);
     for (size_t r = 0; r < n * T; r++)
-        memcpy(A + r * R, b, R * sizeof *A);
-    hj__gemm(0, 1, n * T, R, d, 1.0, in, d, Win, ldw, 1.0, A, R);
+        memcpy(A + r * S, b, R * sizeof *A);
+    hj__gemm(0, 1, n * T, R, d, 1.0, in, d, Win, ldw, 1.0, A, S);
     for (size_t i = 0; i < n; i++)
         memset(Hp + i * T * H, 0, H * sizeof *Hp);
 }
@@ -58,14 +64,14 @@ static void recurrent_step(double *A, const double *Hp, const double *Rm, size_t
                            size_t T, size_t H, size_t R, size_t k)
 {
     if (k > 0)
-        hj__gemm(0, 1, n, R, H, 1.0, Hp + k * H, T * H, Rm, ldr, 1.0, A + k * R, T * R);
+        hj__gemm(0, 1, n, R, H, 1.0, Hp + k * H, T * H, Rm, ldr, 1.0, A + k * ROW(R), T * ROW(R));
 }
 
 /* dh (n, H) = dA_k R_m: the state gradient step k sends back to step k - 1. */
 static void recurrent_step_backward(double *dh, const double *dA, const double *Rm, size_t ldr,
                                     size_t n, size_t T, size_t H, size_t R, size_t k)
 {
-    hj__gemm(0, 0, n, H, R, 1.0, dA + k * R, T * R, Rm, ldr, 0.0, dh, H);
+    hj__gemm(0, 0, n, H, R, 1.0, dA + k * ROW(R), T * ROW(R), Rm, ldr, 0.0, dh, H);
 }
 
 /* The parameter and input gradients from every step's dA (nT, R): dRm (R, H; stride ldr)
@@ -75,16 +81,17 @@ static void gate_gradients(double *din, double *dRm, double *dWin, size_t ldr, s
                            double *db, const double *dA, const double *Hp, const double *in,
                            const double *Win, size_t nT, size_t d, size_t H, size_t R)
 {
-    hj__gemm(1, 0, R, H, nT, 1.0, dA, R, Hp, H, 1.0, dRm, ldr);
-    hj__gemm(1, 0, R, d, nT, 1.0, dA, R, in, d, 1.0, dWin, ldw);
+    const size_t S = ROW(R);
+    hj__gemm(1, 0, R, H, nT, 1.0, dA, S, Hp, H, 1.0, dRm, ldr);
+    hj__gemm(1, 0, R, d, nT, 1.0, dA, S, in, d, 1.0, dWin, ldw);
     for (size_t r = 0; r < nT; r++) {
-        const double *g = dA + r * R;
+        const double *g = dA + r * S;
         HJ_SIMD()
         for (size_t j = 0; j < R; j++)
             db[j] += g[j];
     }
     if (din)
-        hj__gemm(0, 0, nT, d, R, 1.0, dA, R, Win, ldw, 0.0, din, d);
+        hj__gemm(0, 0, nT, d, R, 1.0, dA, S, Win, ldw, 0.0, din, d);
 }
 
 /* Hp[i][k + 1] = h_{k+1} (the output row o) for the next step, unless k is the last. */
@@ -96,7 +103,7 @@ static void keep_state(double *Hp, const double *o, size_t T, size_t H, size_t i
 
 /* ---- rnn:H   h_{k+1} = phi(W h_k + U u_k + b),  P = [W (H, H), U (H, d), b (H)] ----- */
 
-size_t hj__rnn_cache_width(const hj_layer *L) { return 2 * L->steps * L->width; }
+size_t hj__rnn_cache_width(const hj_layer *L) { return L->steps * (ROW(L->width) + L->width); }
 
 static double rnn_phi(double z, int tanh_cell, double eps)
 {
@@ -118,7 +125,7 @@ void hj__rnn_forward(const hj_layer *L, double *out, double *cache, const double
     const size_t T = L->steps, d = L->step_in, H = L->width;
     const double *W = P, *U = P + H * H, *b = U + H * d;
     const int tanh_cell = L->activation == HJ_RNN_TANH;
-    double *Z = cache, *Hp = cache + n * T * H;
+    double *Z = cache, *Hp = cache + n * T * ROW(H);
     forward_begin(Z, Hp, in, U, d, b, n, T, d, H, H);
     for (size_t k = 0; k < T; k++) {
         recurrent_step(Z, Hp, W, H, n, T, H, H, k);
@@ -126,7 +133,7 @@ void hj__rnn_forward(const hj_layer *L, double *out, double *cache, const double
 #pragma omp parallel for schedule(static) if (n * H >= SEQ_PARALLEL_MIN)
 #endif
         for (size_t i = 0; i < n; i++) {
-            const double *z = Z + (i * T + k) * H;
+            const double *z = Z + (i * T + k) * ROW(H);
             double *o = out + (i * T + k) * H;
             for (size_t j = 0; j < H; j++)
                 o[j] = rnn_phi(z[j], tanh_cell, eps);
@@ -141,16 +148,16 @@ void hj__rnn_backward(const hj_layer *L, double *din, double *dP, double *dz, co
     const size_t T = L->steps, d = L->step_in, H = L->width;
     const double *W = P, *U = P + H * H;
     const int tanh_cell = L->activation == HJ_RNN_TANH;
-    const double *Z = cache, *Hp = cache + n * T * H;
-    double *dZ = dz, *dh = dz + n * T * H;
+    const double *Z = cache, *Hp = cache + n * T * ROW(H);
+    double *dZ = dz, *dh = dz + n * T * ROW(H);
     for (size_t k = T; k-- > 0;) {
 #ifdef HJDL_HAVE_OPENMP
 #pragma omp parallel for schedule(static) if (n * H >= SEQ_PARALLEL_MIN)
 #endif
         for (size_t i = 0; i < n; i++) {
-            const size_t r = (i * T + k) * H;
-            const double *g = dout + r, *z = Z + r, *rec = dh + i * H;
-            double *dzr = dZ + r;
+            const size_t r = i * T + k;
+            const double *g = dout + r * H, *z = Z + r * ROW(H), *rec = dh + i * H;
+            double *dzr = dZ + r * ROW(H);
             for (size_t j = 0; j < H; j++)
                 dzr[j] = (g[j] + (k + 1 < T ? rec[j] : 0.0)) * rnn_phi_grad(z[j], tanh_cell, eps);
         }
@@ -174,23 +181,35 @@ void hj__rnn_init(const hj_layer *L, double *P, hj_rng *rng)
 
 /* ---- lstm:H   P = [Wg (4H, H + d), bg (4H)], gate rows i, f, g, o ------------------ */
 
-size_t hj__lstm_cache_width(const hj_layer *L) { return 6 * L->steps * L->width; }
+size_t hj__lstm_cache_width(const hj_layer *L) { return L->steps * (ROW(4 * L->width) + 2 * L->width); }
 
 /* One point's cell at one step: a (4H) the pre-activations, overwritten by the gates
  * [i f g o]; cprev (H) c_k or NULL for c_0 = 0; c (H) receives c_{k+1}, h (H) h_{k+1}. */
-static void lstm_cell(double *a, const double *cprev, double *c, double *h, size_t H)
+HJ_WIDE_CLONES static void lstm_cell(double *restrict a, const double *restrict cprev,
+                                     double *restrict c, double *restrict h, size_t H)
 {
-    for (size_t j = 0; j < 4 * H; j++)
-        a[j] = (j >= 2 * H && j < 3 * H) ? 2.0 * a[j] : -a[j];
-    hj__exp_inplace(a, 4 * H);
-    for (size_t j = 0; j < 4 * H; j++)
-        a[j] = (j >= 2 * H && j < 3 * H) ? 1.0 - 2.0 / (a[j] + 1.0) : 1.0 / (1.0 + a[j]);
-    const double *gi = a, *gf = a + H, *gg = a + 2 * H, *go = a + 3 * H;
+    double *gi = a, *gf = a + H, *gg = a + 2 * H, *go = a + 3 * H;
+    HJ_SIMD()
+    for (size_t j = 0; j < 2 * H; j++) /* i, f */
+        a[j] = -a[j];
+    HJ_SIMD()
     for (size_t j = 0; j < H; j++) {
+        gg[j] = 2.0 * gg[j];
+        go[j] = -go[j];
+    }
+    hj__exp_inplace(a, 4 * H);
+    HJ_SIMD()
+    for (size_t j = 0; j < 2 * H; j++)
+        a[j] = 1.0 / (1.0 + a[j]);
+    HJ_SIMD()
+    for (size_t j = 0; j < H; j++) {
+        gg[j] = 1.0 - 2.0 / (gg[j] + 1.0);
+        go[j] = 1.0 / (1.0 + go[j]);
         c[j] = (cprev ? gf[j] * cprev[j] : 0.0) + gi[j] * gg[j];
         h[j] = 2.0 * c[j];
     }
     hj__exp_inplace(h, H);
+    HJ_SIMD()
     for (size_t j = 0; j < H; j++)
         h[j] = go[j] * (1.0 - 2.0 / (h[j] + 1.0));
 }
@@ -199,7 +218,7 @@ void hj__lstm_forward(const hj_layer *L, double *out, double *cache, const doubl
                       size_t n)
 {
     const size_t T = L->steps, d = L->step_in, H = L->width, R = 4 * H, ld = H + d;
-    double *G = cache, *C = cache + n * T * R, *Hp = C + n * T * H;
+    double *G = cache, *C = cache + n * T * ROW(R), *Hp = C + n * T * H;
     forward_begin(G, Hp, in, P + H, ld, P + R * ld, n, T, d, H, R);
     for (size_t k = 0; k < T; k++) {
         recurrent_step(G, Hp, P, ld, n, T, H, R, k);
@@ -209,7 +228,7 @@ void hj__lstm_forward(const hj_layer *L, double *out, double *cache, const doubl
         for (size_t i = 0; i < n; i++) {
             const size_t r = i * T + k;
             double *o = out + r * H;
-            lstm_cell(G + r * R, k > 0 ? C + (r - 1) * H : NULL, C + r * H, o, H);
+            lstm_cell(G + r * ROW(R), k > 0 ? C + (r - 1) * H : NULL, C + r * H, o, H);
             keep_state(Hp, o, T, H, i, k);
         }
     }
@@ -218,14 +237,17 @@ void hj__lstm_forward(const hj_layer *L, double *out, double *cache, const doubl
 /* One point's cell backward at one step: g (4H) the gates, c (H) c_{k+1}, cprev (H) c_k or
  * NULL, dh (H) dL/dh_{k+1} in total, dc (H) dL/dc_{k+1} through c_{k+2} on entry (ignored
  * when last) and dL/dc_k through c_{k+1} on return; da (4H) receives dL/da. */
-static void lstm_cell_backward(double *da, double *dc, const double *g, const double *c,
-                               const double *cprev, const double *dh, int last, size_t H)
+HJ_WIDE_CLONES static void lstm_cell_backward(double *restrict da, double *restrict dc,
+                                              const double *restrict g, const double *restrict c,
+                                              const double *restrict cprev,
+                                              const double *restrict dh, int last, size_t H)
 {
     double *tc = da + 3 * H; /* tanh(c_{k+1}), as the forward computed it, then da_o */
     for (size_t j = 0; j < H; j++)
         tc[j] = 2.0 * c[j];
     hj__exp_inplace(tc, H);
     const double *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
+    HJ_SIMD()
     for (size_t j = 0; j < H; j++) {
         const double t = 1.0 - 2.0 / (tc[j] + 1.0);
         const double dcj = (last ? 0.0 : dc[j]) + dh[j] * go[j] * (1.0 - t * t);
@@ -241,8 +263,8 @@ void hj__lstm_backward(const hj_layer *L, double *din, double *dP, double *dz, c
                        const double *cache, const double *in, const double *P, size_t n)
 {
     const size_t T = L->steps, d = L->step_in, H = L->width, R = 4 * H, ld = H + d;
-    const double *G = cache, *C = cache + n * T * R, *Hp = C + n * T * H;
-    double *dA = dz, *dh = dz + n * T * R, *dc = dh + n * H;
+    const double *G = cache, *C = cache + n * T * ROW(R), *Hp = C + n * T * H;
+    double *dA = dz, *dh = dz + n * T * ROW(R), *dc = dh + n * H;
     for (size_t k = T; k-- > 0;) {
         const int last = k + 1 == T;
 #ifdef HJDL_HAVE_OPENMP
@@ -254,7 +276,7 @@ void hj__lstm_backward(const hj_layer *L, double *din, double *dP, double *dz, c
             const double *g = dout + r * H;
             for (size_t j = 0; j < H; j++) /* dL/dh_{k+1}: the output's and the next step's */
                 dhi[j] = last ? g[j] : g[j] + dhi[j];
-            lstm_cell_backward(dA + r * R, dc + i * H, G + r * R, C + r * H,
+            lstm_cell_backward(dA + r * ROW(R), dc + i * H, G + r * ROW(R), C + r * H,
                                k > 0 ? C + (r - 1) * H : NULL, dhi, last, H);
         }
         if (k > 0)
