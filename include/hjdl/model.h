@@ -293,7 +293,8 @@ HJ_API hj_status hj_model_set_names(hj_model *m, const char *const *features, co
 
 /* ---- files ------------------------------------------------------------- */
 
-/* Save as a .hjm text file: magic line "HJDL-MODEL 2", then key/value lines
+/* Save as a .hjm text file: magic line "HJDL-MODEL 2" ("HJDL-MODEL 3" for a
+ * sequence model, which adds a "steps T" line after d_in), then key/value lines
  * (arch, eps, t, dims, preprocessing arrays), the parameters with %.17g
  * (exact round trip), the metadata (target scaling, feature and target
  * names, class labels, eps curve), and a final "crc32 XXXXXXXX" line over
