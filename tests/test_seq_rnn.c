@@ -435,8 +435,10 @@ static void evaluate_all(hj_model *m, hj_workspace *ws, const double *x, const d
 }
 #endif
 
-/* For a given thread count the bits repeat; the layers' own OpenMP loops do not change
- * them (OpenMP 1 vs 2 threads with OpenBLAS on one: identical); OpenBLAS itself is not
+/* For a given thread count the bits repeat; the OpenMP thread count does not change them
+ * (1 vs 2 with OpenBLAS on one: identical; the rnn and lstm cell loops run on the calling
+ * thread, seq_rnn.c says why, so this guards against a threaded loop that would split a
+ * sum by thread); OpenBLAS itself is not
  * bitwise independent of its thread count for every shape (its threads split the output
  * into blocks whose edges take other kernels: e.g. 300 x 40 x 192 differs in the last
  * bits), so 1 vs 2 threads in both agree to rounding only. */

@@ -1,13 +1,11 @@
 /* arch.c — architecture strings, parameter layout, and freeing and copying models (their initialisation: init.c). */
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hjdl/model.h"
-#include "hjdl/rng.h"
 #include "model/model-impl.h"
 
 static const struct {

@@ -17,21 +17,13 @@ static void affine(double *out, const double *in, const double *W, const double 
             out[i * rows + j] += bias[j];
 }
 
-/* acc (cols) += column sums of G (n, cols). */
-static void add_colsum(double *acc, const double *G, size_t n, size_t cols)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < cols; j++)
-            acc[j] += G[i * cols + j];
-}
-
 /* The affine map's backward from dz (n, rows) = dL/d(in W^T + bias): dW += dz^T in,
  * dbias += column sums, din (n, d) = dz W + beta din when din != NULL. */
 static void affine_backward(double *din, double beta, double *dW, double *dbias, const double *dz,
                             const double *in, const double *W, size_t n, size_t d, size_t rows)
 {
     hj__gemm(1, 0, rows, d, n, 1.0, dz, rows, in, d, 1.0, dW, d);
-    add_colsum(dbias, dz, n, rows);
+    hj__add_column_sums(dbias, dz, n, rows, rows);
     if (din)
         hj__gemm(0, 0, n, d, rows, 1.0, dz, rows, W, d, beta, din, d);
 }

@@ -57,6 +57,10 @@ void hj__gibbs_backward(double *din, double *dP, double *dz, const double *dout,
  * blocks of the transformer (src/pmp/transformer.c). */
 void hj__gibbs_weights_backward(double *g, const double *pi, size_t M, double eps);
 
+/* acc (cols) += the column sums of G (rows, cols; row stride ld), row by row in
+ * order (the bias gradients of every layer; layer_math.c). */
+void hj__add_column_sums(double *acc, const double *G, size_t rows, size_t cols, size_t ld);
+
 /* ---- readouts: lse:N (C = 1) and lse-class:N (C classes of N neurons each)
  *      out_c = LSE_eps over class c's neurons of in w^T + b,
  *      P = [w (C N, d), b (C N)] ----------------------------------------------------- */

@@ -80,14 +80,6 @@ static void layer_norm_rows_backward(double *dX, const double *dY, const double 
         hj__layer_norm_backward(dX + r * S, dY + r * S, Y + r * S, R + r * S, 1, H);
 }
 
-/* acc (H) += the sums of the rows of G (rows, H, stride S), in row order. */
-static void add_rows(double *acc, const double *G, size_t rows, size_t H, size_t S)
-{
-    for (size_t r = 0; r < rows; r++)
-        for (size_t j = 0; j < H; j++)
-            acc[j] += G[r * S + j];
-}
-
 /* a . b over n entries in four interleaved partial sums (a chain of one sum would wait
  * on each addition; the order is fixed, so the bits do not depend on the threads). */
 static double dot(const double *a, const double *b, size_t n)
@@ -108,7 +100,7 @@ static double dot(const double *a, const double *b, size_t n)
 /* The softmax backward in place: g (M) holds dL/dpi on entry, f dL/dz on return for
  * pi = softmax(z): g_j = f pi_j (g_j - <pi, g>). f = 1/sqrt(dh) for the heads' scores,
  * 1/eps for the Gibbs weights (0 at eps = 0, where pi is piecewise constant): the
- * step of gibbs_weights.c's hj__gibbs_weights_backward with a general factor f, so
+ * step of layer_math.c's hj__gibbs_weights_backward with a general factor f, so
  * that one function serves the heads and the feed-forward here. */
 static void softmax_backward(double *g, const double *pi, size_t M, double f)
 {
@@ -204,7 +196,7 @@ void hj__attn_backward(const hj_layer *L, double *din, double *dP, double *dz, c
     for (size_t r = 0; r < rows; r++)
         softmax_backward(dz + r * S + o.dpi, cache + r * S + o.pi, H, eps > 0.0 ? 1.0 / eps : 0.0);
     hj__gemm(1, 0, H, H, rows, 1.0, dz + o.dpi, S, cache + o.y2, S, 1.0, dK, H);
-    add_rows(dbeta, dz + o.dpi, rows, H, S);
+    hj__add_column_sums(dbeta, dz + o.dpi, rows, H, S);
     hj__gemm(0, 0, rows, H, H, 1.0, dz + o.dpi, S, p.K, H, 0.0, dz + o.dy, S);
     layer_norm_rows_backward(dz, dz + o.dy, cache + o.y2, cache + o.r2, rows, H, S);
     /* the output projection: dWo += dx^T att, datt = dx Wo */
@@ -253,7 +245,7 @@ void hj__attn_backward(const hj_layer *L, double *din, double *dP, double *dz, c
     layer_norm_rows_backward(dz, dz + o.dy, cache, cache + o.r1, rows, H, S);
     /* the embedding: dE += dx^T u, de and dpos += sums, din = dx E */
     hj__gemm(1, 0, H, d, rows, 1.0, dz, S, in, d, 1.0, dE, d);
-    add_rows(de, dz, rows, H, S);
+    hj__add_column_sums(de, dz, rows, H, S);
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < H; j++)
             dpos[(r % T) * H + j] += dz[r * S + j];

@@ -42,15 +42,13 @@
  * doubles is 28 x 4 KiB) and fall into a quarter of the cache sets. */
 #define ROW(R) ((R) + 8)
 
-/* Pointwise loops over the points would run threaded from this many elements on; the
- * bound is out of reach, so the recurrence's cell loops stay on the calling thread.
- * Each step alternates a GEMM (OpenBLAS's threads) with the cell loop; an OpenMP region
- * there wakes the second pool between two GEMMs, and with OpenMP's default wait policy
- * (spin, then sleep) the two pools spin against each other on 2 cores. Measured for
- * lstm:128,last,lse-class:16, batch 128, 2 threads (hjdl_bench --seq-time): 0.138 s per
- * batch threaded against 0.036 s here; 0.029 s threaded with OMP_WAIT_POLICY=PASSIVE,
- * 0.034 s here. The loops keep their pragmas for the day the GEMMs run inside OpenMP. */
-#define SEQ_PARALLEL_MIN ((size_t)1 << 40)
+/* Threads: the GEMMs run on OpenBLAS's threads; the recurrence's cell loops stay on the
+ * calling thread. Each step alternates a GEMM with the cell loop, and an OpenMP region
+ * there would wake a second thread pool between two GEMMs: with OpenMP's default wait
+ * policy (spin, then sleep) the two pools spin against each other on 2 cores. Measured
+ * for lstm:128,last,lse-class:16, batch 128, 2 threads (hjdl_bench --seq-time): 0.138 s
+ * per batch with the cell loops in OpenMP regions against 0.036 s without; 0.029 s
+ * against 0.034 s with OMP_WAIT_POLICY=PASSIVE. */
 
 /* The start of a forward pass: A (n T, R) = in (n T, d) Win^T + b, Win (R, d) with row
  * stride ldw, and the initial states Hp[i][0] = h_0 = 0 (Hp (n, T, H)). */
@@ -91,12 +89,7 @@ static void gate_gradients(double *din, double *dRm, double *dWin, size_t ldr, s
     const size_t S = ROW(R);
     hj__gemm(1, 0, R, H, nT, 1.0, dA, S, Hp, H, 1.0, dRm, ldr);
     hj__gemm(1, 0, R, d, nT, 1.0, dA, S, in, d, 1.0, dWin, ldw);
-    for (size_t r = 0; r < nT; r++) {
-        const double *g = dA + r * S;
-        HJ_SIMD()
-        for (size_t j = 0; j < R; j++)
-            db[j] += g[j];
-    }
+    hj__add_column_sums(db, dA, nT, R, S);
     if (din)
         hj__gemm(0, 0, nT, d, R, 1.0, dA, S, Win, ldw, 0.0, din, d);
 }
@@ -136,9 +129,6 @@ void hj__rnn_forward(const hj_layer *L, double *out, double *cache, const double
     forward_begin(Z, Hp, in, U, d, b, n, T, d, H, H);
     for (size_t k = 0; k < T; k++) {
         recurrent_step(Z, Hp, W, H, n, T, H, H, k);
-#ifdef HJDL_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (n * H >= SEQ_PARALLEL_MIN)
-#endif
         for (size_t i = 0; i < n; i++) {
             const double *z = Z + (i * T + k) * ROW(H);
             double *o = out + (i * T + k) * H;
@@ -158,9 +148,6 @@ void hj__rnn_backward(const hj_layer *L, double *din, double *dP, double *dz, co
     const double *Z = cache, *Hp = cache + n * T * ROW(H);
     double *dZ = dz, *dh = dz + n * T * ROW(H);
     for (size_t k = T; k-- > 0;) {
-#ifdef HJDL_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (n * H >= SEQ_PARALLEL_MIN)
-#endif
         for (size_t i = 0; i < n; i++) {
             const size_t r = i * T + k;
             const double *g = dout + r * H, *z = Z + r * ROW(H), *rec = dh + i * H;
@@ -229,9 +216,6 @@ void hj__lstm_forward(const hj_layer *L, double *out, double *cache, const doubl
     forward_begin(G, Hp, in, P + H, ld, P + R * ld, n, T, d, H, R);
     for (size_t k = 0; k < T; k++) {
         recurrent_step(G, Hp, P, ld, n, T, H, R, k);
-#ifdef HJDL_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (n * R >= SEQ_PARALLEL_MIN)
-#endif
         for (size_t i = 0; i < n; i++) {
             const size_t r = i * T + k;
             double *o = out + r * H;
@@ -274,9 +258,6 @@ void hj__lstm_backward(const hj_layer *L, double *din, double *dP, double *dz, c
     double *dA = dz, *dh = dz + n * T * ROW(R), *dc = dh + n * H;
     for (size_t k = T; k-- > 0;) {
         const int last = k + 1 == T;
-#ifdef HJDL_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (n * R >= SEQ_PARALLEL_MIN)
-#endif
         for (size_t i = 0; i < n; i++) {
             const size_t r = i * T + k;
             double *dhi = dh + i * H;

@@ -136,9 +136,7 @@ void hj__ssm_backward(const hj_layer *L, double *din, double *dP, double *dz, co
         for (size_t j = 0; j < H; j++)
             dz[r * W + j] = dout[r * H + j] * cache[r * W + H + j];
     hj__gemm(1, 0, H, H, rows, 1.0, dz, W, cache, W, 1.0, dC, H);
-    for (size_t r = 0; r < rows; r++)
-        for (size_t j = 0; j < H; j++)
-            dc[j] += dz[r * W + j];
+    hj__add_column_sums(dc, dz, rows, H, W);
     hj__gemm(0, 0, rows, H, H, 1.0, dz, W, C, H, 0.0, dz + H, W);
     /* backward through time: lam_k = dL/dh_{k+1} = g_k + Abar lam_{k+1}; then per step
      * dL/dAbar = lam_k h_k and dL/dbeta = lam_k bu_k carried to a and log_dt */

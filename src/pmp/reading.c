@@ -114,11 +114,11 @@ hj_status hj_sequence_reading_compute(const hj_model *m, size_t layer, const dou
     r->gin_rev = malloc(n * T * d * sizeof *r->gin_rev);
     r->out_rev = malloc(n * T * H * sizeof *r->out_rev);
     double *u = malloc(n * T * d * sizeof *u), *g = malloc(n * T * H * sizeof *g);
-    double *theta = calloc(np, sizeof *theta), *gth = calloc(np, sizeof *gth), *gx = malloc(S * sizeof *gx);
+    double *theta = calloc(np, sizeof *theta), *gth = calloc(np, sizeof *gth);
     hj_workspace *ws = NULL;
     hj_status st = HJ_OK;
     if (!r->X || !r->P || !r->H || !r->grad || !r->grad_rev || !r->gin || !r->gin_rev || !r->out_rev || !u ||
-        !g || !theta || !gth || !gx) {
+        !g || !theta || !gth) {
         st = hj_error_set(err, HJ_ENOMEM, "sequence reading: out of memory (%zu inputs)", n);
         goto done;
     }
@@ -191,7 +191,7 @@ hj_status hj_sequence_reading_compute(const hj_model *m, size_t layer, const dou
         st = hj_error_set(err, HJ_ENAN, "sequence reading: non-finite co-state");
 done:
     hj_workspace_free(ws);
-    free(u), free(g), free(theta), free(gth), free(gx);
+    free(u), free(g), free(theta), free(gth);
     if (st != HJ_OK)
         hj_sequence_reading_free(r);
     return st;
