@@ -116,7 +116,9 @@ def main():
     if roof:
         r = roof[0]
         print(f"roofline ({r['threads']} threads): R_exp {fnum(r['r_exp']):.3g} exp/s, "
-              f"R_fma {fnum(r['r_fma']):.3g} FMA/s (dgemm {r['gemm_n']}^3), "
+              f"R_fma {fnum(r['r_fma']):.3g} FMA/s (the larger of dgemm {r['gemm_n']}^3 "
+              f"{fnum(r.get('r_fma_gemm', 'nan')):.3g} and the kernels' FMA loop "
+              f"{fnum(r.get('r_fma_loop', 'nan')):.3g}), "
               f"B_write {fnum(r['b_write']) / 1e9:.3g} GB/s")
     print("times: medians; 'x hjdl' = peer time / hjdl time (higher: hjdl faster); "
           "'roof' = roofline bound / time")

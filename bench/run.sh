@@ -29,6 +29,17 @@ THREADS=${BENCH_THREADS:-2}
 QUICK=${BENCH_QUICK:-0}
 PY=/usr/bin/python3
 export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS"
+# glibc malloc keeps freed memory instead of unmapping it (every process of
+# the run, hjdl's too). PyTorch and NumPy allocate and free tensors of n x N
+# doubles (6.4 MB at n = 4000, N = 200) several times per Adam step; by
+# default glibc hands the top of the heap back after each free (and maps
+# blocks over its threshold afresh), and the page faults dominated: measured
+# here 1400-1800 faults per PyTorch step at (d, N) = (2, 200) and 5-38 ms per
+# step from one run to the next (page faults on this VM cost more on some
+# days than others), against about 10 faults and 5-13 ms with these settings
+# (the mmap threshold at glibc's largest, 32 MiB; no trimming below 1 GiB).
+# The peers are timed at their best.
+export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=134217728
 if [ "$QUICK" = 1 ]; then
   REPS=${BENCH_REPS:-3}; HOPF_REPS=2; QFLAG=--quick
 else
@@ -67,6 +78,7 @@ done
   echo "$("$HJDL" --version | grep '^kernels:') (default); kernel sets benchmarked: $SETS"
   echo "python: $($PY --version 2>&1)"
   echo "peers: $(cd bench && $PY numpy_peer.py versions), $(cd bench && $PY torch_peer.py versions --threads "$THREADS")"
+  echo "malloc: MALLOC_MMAP_THRESHOLD_=$MALLOC_MMAP_THRESHOLD_ MALLOC_TRIM_THRESHOLD_=$MALLOC_TRIM_THRESHOLD_ MALLOC_TOP_PAD_=$MALLOC_TOP_PAD_ (freed memory kept: no page faults per tensor)"
   echo "mode: $([ "$QUICK" = 1 ] && echo "quick (BENCH_QUICK=1: no full scaling run, $REPS reps)" || echo "full ($REPS reps)")"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"

@@ -26,9 +26,11 @@ static const char *DESCRIPTION =
     "  roofline   only the machine measurements below; all = every kernel.\n"
     "--n, --N and --d take comma-separated lists; every combination is timed.\n\n"
     "The roofline. R_exp = exponentials/s of the exp the LSE kernels use on an\n"
-    "L1-resident buffer, R_fma = multiply-adds/s of dgemm on --gemm-n square\n"
-    "matrices, B_write = bytes/s filling a --write-mb array (the faster of plain\n"
-    "and streaming stores), all with the same threads. A kernel doing E exps\n"
+    "L1-resident buffer, R_fma = multiply-adds/s, the larger of dgemm on --gemm-n\n"
+    "square matrices and the kernel set's own FMAs in registers (a BLAS not\n"
+    "tuned for the CPU can be far below its peak), B_write = bytes/s filling a\n"
+    "--write-mb array (the faster of plain and streaming stores), all with the\n"
+    "same threads. A kernel doing E exps\n"
     "and F multiply-adds that must write B bytes cannot beat\n"
     "t_bound = max(E/R_exp + F/R_fma, B/B_write);\n"
     "lse: E = nN, F = nNd, B = 8nN (pi); adam and hopf-cole: E = nN, F = 2nNd,\n"
@@ -66,9 +68,10 @@ static const char *CSV_HEADER = "kernel,n,N,d,eps,threads,reps,median_s,min_s,ma
 
 static void print_roofline(const hj_roofline *r)
 {
-    printf("roofline (%zu threads, %s kernels): R_exp %.3g exp/s, R_fma %.3g FMA/s (%s dgemm "
-           "%zu^3), B_write %.3g GB/s\n", r->threads, hj_kernels(), r->r_exp, r->r_fma,
-           r->blas ? "OpenBLAS" : "plain-loop", r->gemm_n, r->b_write / 1e9);
+    printf("roofline (%zu threads, %s kernels): R_exp %.3g exp/s, R_fma %.3g FMA/s (the larger "
+           "of %s dgemm %zu^3 %.3g and the kernels' FMA loop %.3g), B_write %.3g GB/s\n",
+           r->threads, hj_kernels(), r->r_exp, r->r_fma, r->blas ? "OpenBLAS" : "plain-loop",
+           r->gemm_n, r->r_fma_gemm, r->r_fma_loop, r->b_write / 1e9);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -221,7 +224,7 @@ int cmd_bench(int argc, char **argv)
     int over = 0;
     if (want_roof) {
         if (!quiet)
-            fprintf(stderr, "bench: measuring the roofline (exp, dgemm %zu^3, stores)...\n", gemm_n);
+            fprintf(stderr, "bench: measuring the roofline (exp, dgemm %zu^3, FMA loop, stores)...\n", gemm_n);
         if (hj_perf_roofline(&o, &roof, &err) != HJ_OK) {
             rc = cli_report("bench", &err);
             goto done;

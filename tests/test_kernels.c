@@ -701,6 +701,73 @@ static void gibbs_exp_should_match_expl_and_flush(void **state)
     free(v), free(in);
 }
 
+/* The weights the blocked kernels form, e = exp((z - m) s) with s = 1/eps
+ * (the form that rounds k from (z - m) times s 8/ln2 or s 16/ln2, off the
+ * chain through t: exp_avx2.h), against expl of t = (z - m) s as rounded
+ * to double: within the same 1.02 ulp, flushed where expl(t) < 1e-307.
+ * With d = 1, x = 0 every logit is its bias exactly, the row's largest is
+ * 0, so z - m = b_j exactly; s = 1/eps for eps = 0.1 (inexact), 0.5 and
+ * 1/3. The biases sweep the whole range [-706.9 eps, 0] and the flush. */
+static void blocked_weights_should_match_expl_and_flush(void **state)
+{
+    (void)state;
+    const hj__kernel_set set = hj__kernels();
+    if (set == HJ_KERNELS_PORTABLE) {
+        printf("blocked weights: portable kernels, no blocked path to test\n");
+        return;
+    }
+    nr_rng r;
+    nr_seed(&r, 23);
+    const size_t N = 40000;
+    const double eps_list[] = {0.1, 0.5, 1.0 / 3.0};
+    double *w = nr_xmalloc(N * sizeof *w), *b = nr_xmalloc(N * sizeof *b);
+    for (size_t e = 0; e < sizeof eps_list / sizeof *eps_list; e++) {
+        const double eps = eps_list[e];
+        for (size_t j = 0; j < N; j++) {
+            w[j] = 1.0;
+            const double t = j == 0 ? 0.0 : j % 3 == 0 ? nr_unif(&r, -708.0, -705.0)
+                                     : j % 3 == 1   ? -ldexp(nr_unif(&r, 0.0, 1.0), -(int)(j % 60))
+                                                    : nr_unif(&r, -706.9, 0.0);
+            b[j] = t * eps;
+        }
+        hj__packed_layer pk;
+        assert_int_equal(hj__pack_layer(&pk, w, b, N, 1, eps), 0);
+        assert_true(pk.inv_eps != 0.0);
+        double *Z = hj__alloc_aligned(HJ_BLK_P * pk.Np), *xT = hj__alloc_aligned(HJ_VEC);
+        double m[HJ_BLK_P], sum[HJ_BLK_P];
+        for (size_t p = 0; p < HJ_BLK_P; p++)
+            xT[p] = 0.0;
+        hj__lse_block(set, &pk, xT, Z, m, sum);
+        double worst = 0.0;
+        for (size_t p = 0; p < HJ_BLK_P; p++) {
+            assert_true(m[p] == 0.0);
+            for (size_t j = 0; j < N; j++) {
+                const double t = b[j] * pk.inv_eps, v = Z[p * pk.Np + j];
+                const long double ref = expl((long double)t);
+                if (ref < 0.999999L * 1e-307L) {
+                    if (v != 0.0)
+                        fail_msg("%s eps=%g: exp(%.17g) = %.17g should be flushed",
+                                 hj__kernels_name(set), eps, t, v);
+                    continue;
+                }
+                if (v == 0.0 && ref < 1.000001L * 1e-307L)
+                    continue;
+                const double u =
+                    (double)(fabsl((long double)v - ref) / ldexpl(1.0L, ilogbl(ref) - 52));
+                if (!(u <= 1.02))
+                    fail_msg("%s eps=%g: exp(%.17g): got %.17g, expl %.21Lg (%g ulp)",
+                             hj__kernels_name(set), eps, t, v, ref, u);
+                worst = fmax(worst, u);
+            }
+        }
+        printf("blocked weights (%s kernels, eps = %g): worst %.3f ulp over %zu values\n",
+               hj__kernels_name(set), eps, worst, N);
+        free(Z), free(xT);
+        hj__packed_free(&pk);
+    }
+    free(w), free(b);
+}
+
 /* ---- the kernel set ---------------------------------------------------------------- */
 
 /* HJDL_KERNELS's rule on every kind of CPU (the flags passed in, not this
@@ -805,6 +872,7 @@ int main(void)
         cmocka_unit_test(readout_classifier_should_match_naive_reference),
         cmocka_unit_test(vector_exp_should_match_libm_within_4_ulp),
         cmocka_unit_test(gibbs_exp_should_match_expl_and_flush),
+        cmocka_unit_test(blocked_weights_should_match_expl_and_flush),
         cmocka_unit_test(adam_update_should_equal_plain_loop_bitwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

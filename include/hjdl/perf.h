@@ -112,13 +112,15 @@ HJ_API double hj_perf_memory_limit(void);
 
 typedef struct hj_roofline {
     double r_exp;          /* exponentials per second */
-    double r_fma;          /* multiply-adds per second */
+    double r_fma;          /* multiply-adds per second: the larger of the two below */
     double b_write;        /* bytes per second */
     size_t threads;        /* threads used for all three */
     size_t gemm_n;         /* dgemm matrix size */
     size_t write_bytes;    /* array size of the store test */
     size_t exp_len;        /* doubles per thread in the exp test */
-    int blas;              /* 1: R_fma is OpenBLAS dgemm; 0: the library's plain-loop GEMM */
+    int blas;              /* 1: r_fma_gemm is OpenBLAS dgemm; 0: the library's plain-loop GEMM */
+    double r_fma_gemm;     /* multiply-adds per second of dgemm (gemm_n^3) */
+    double r_fma_loop;     /* of the kernel set's own vectors, in registers (0: portable set) */
 } hj_roofline;
 
 /* Options of every measurement; hj_perf_options_default() fills them. */

@@ -58,13 +58,16 @@ __attribute__((target("avx512f"))) static inline hj__exp_table hj__exp_table_loa
     return T;
 }
 
-/* exp(t) lane-wise for t <= 0; exactly 0 where t < HJ_EXP_FLUSH_T or t is NaN. */
+/* 16/ln2 */
+#define HJ_EXP_AVX512_C 0x1.71547652b82fep+4
+
+/* The exp given t and y = k + 1.5 * 2^52 with k = t * 16/ln2 rounded to an
+ * integer (formed by the two callers below): exp(t) lane-wise for t <= 0,
+ * exactly 0 where t < HJ_EXP_FLUSH_T or t is NaN. */
 __attribute__((target("avx512f"), always_inline)) static inline __m512d
-hj__exp_nonpos(__m512d t, hj__exp_table T)
+hj__exp_nonpos_y(__m512d t, __m512d y, hj__exp_table T)
 {
-    const __m512d shifter = _mm512_set1_pd(0x1.8p52);
-    const __m512d y = _mm512_fmadd_pd(t, _mm512_set1_pd(0x1.71547652b82fep+4), shifter); /* 16/ln2 */
-    const __m512d k = _mm512_sub_pd(y, shifter);
+    const __m512d k = _mm512_sub_pd(y, _mm512_set1_pd(0x1.8p52));
     __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(0x1.62e42fefa39efp-5), t); /* ln2/16, hi */
     r = _mm512_fnmadd_pd(k, _mm512_set1_pd(0x1.abc9e3b39803fp-60), r);       /* and lo */
     const __m512i yi = _mm512_castpd_si512(y);
@@ -80,6 +83,24 @@ hj__exp_nonpos(__m512d t, hj__exp_table T)
     const __m512d em1 = _mm512_fmadd_pd(_mm512_mul_pd(r, r), h, r);
     const __mmask8 keep = _mm512_cmp_pd_mask(t, _mm512_set1_pd(HJ_EXP_FLUSH_T), _CMP_GE_OQ);
     return _mm512_maskz_fmadd_pd(keep, scale, em1, scale);
+}
+
+/* exp(t) lane-wise for t <= 0; exactly 0 where t < HJ_EXP_FLUSH_T or t is NaN. */
+__attribute__((target("avx512f"), always_inline)) static inline __m512d
+hj__exp_nonpos(__m512d t, hj__exp_table T)
+{
+    const __m512d y = _mm512_fmadd_pd(t, _mm512_set1_pd(HJ_EXP_AVX512_C), _mm512_set1_pd(0x1.8p52));
+    return hj__exp_nonpos_y(t, y, T);
+}
+
+/* exp(zm s) for zm s <= 0 with vc = s * HJ_EXP_AVX512_C rounded: k rounded
+ * from zm vc, off the chain through t = zm s (exp_avx2.h's
+ * hj__exp_nonpos_avx2_scaled says why the contract is unchanged). */
+__attribute__((target("avx512f"), always_inline)) static inline __m512d
+hj__exp_nonpos_scaled(__m512d zm, __m512d s, __m512d vc, hj__exp_table T)
+{
+    const __m512d y = _mm512_fmadd_pd(zm, vc, _mm512_set1_pd(0x1.8p52));
+    return hj__exp_nonpos_y(_mm512_mul_pd(zm, s), y, T);
 }
 
 #endif /* HJDL_EXP_AVX512_H */

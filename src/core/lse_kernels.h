@@ -73,15 +73,6 @@ V_TARGET static void V_NAME(block_logits)(const hj__packed_layer *pk, const doub
     }
 }
 
-/* t = (z - m) * scale when mul, else (z - m) / scale (mul is a constant at
- * every call, so the branch folds away). */
-V_TARGET static inline __attribute__((always_inline)) V V_NAME(shifted)(const double *z, V vm,
-                                                                      V vscale, int mul)
-{
-    const V t = V_SUB(V_LOAD(z), vm);
-    return mul ? V_MUL(t, vscale) : V_DIV(t, vscale);
-}
-
 /* One vector v of the pending row pr (NULL: none) streamed out. */
 V_TARGET static inline __attribute__((always_inline)) void
 V_NAME(pending_store)(const pending_row *pr, size_t v, V vinv)
@@ -97,15 +88,18 @@ V_NAME(pending_store)(const pending_row *pr, size_t v, V vinv)
 V_TARGET static inline __attribute__((always_inline)) double
 V_NAME(row_exp_loop)(double *z, size_t Np, double m, double scale, int mul, const pending_row *pr)
 {
-    const V vm = V_SET1(m), vs = V_SET1(scale);
+    const V vm = V_SET1(m), vs = V_SET1(scale), vc = V_SET1(scale * V_EXP_C);
     const V vinv = V_SET1(pr ? pr->inv : 0.0);
     V_EXP_SETUP;
+    /* exp((z - m) * scale) when mul (vc = scale V_EXP_C), else exp((z - m) / scale) */
+#define SHIFTED_EXP(at)                                                                           \
+    (mul ? V_EXP_SCALED(V_SUB(V_LOAD(at), vm), vs, vc) : V_EXP(V_DIV(V_SUB(V_LOAD(at), vm), vs)))
     V a0 = V_ZERO(), a1 = a0;
     size_t j = 0;
 #if V_EXP_PAIRS /* two vectors per iteration into two accumulators */
     for (; j + 2 * VW <= Np; j += 2 * VW) {
-        const V e0 = V_EXP(V_NAME(shifted)(z + j, vm, vs, mul));
-        const V e1 = V_EXP(V_NAME(shifted)(z + j + VW, vm, vs, mul));
+        const V e0 = SHIFTED_EXP(z + j);
+        const V e1 = SHIFTED_EXP(z + j + VW);
         V_STORE(z + j, e0);
         V_STORE(z + j + VW, e1);
         a0 = V_ADD(a0, e0);
@@ -115,11 +109,12 @@ V_NAME(row_exp_loop)(double *z, size_t Np, double m, double scale, int mul, cons
     }
 #endif
     for (; j < Np; j += VW) {
-        const V e0 = V_EXP(V_NAME(shifted)(z + j, vm, vs, mul));
+        const V e0 = SHIFTED_EXP(z + j);
         V_STORE(z + j, e0);
         a0 = V_ADD(a0, e0);
         V_NAME(pending_store)(pr, j / VW, vinv);
     }
+#undef SHIFTED_EXP
     return V_RADD(V_ADD(a0, a1));
 }
 

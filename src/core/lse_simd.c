@@ -17,7 +17,9 @@
  *      a normal number: one rounding more than a division, a relative error
  *      below 2^-52 |t| in a weight, where a division would cost more than
  *      the exp), e = exp(t) by the inline exp of exp_avx512.h (within 1.02
- *      ulp; weights below 1e-307 are 0, as hj__lse_full flushes them),
+ *      ulp; weights below 1e-307 are 0, as hj__lse_full flushes them; with
+ *      the multiply, its k is rounded from (z - m) (1/eps)(16/ln2) without
+ *      waiting for t: V_EXP_SCALED, simd_vec.h),
  *      summed in two 8-lane accumulators;
  *   3. the caller's outputs: f = m + eps log s, pi = e / s (for a large pi
  *      by streaming stores issued during the next row's exp pass, so the

@@ -16,7 +16,9 @@
  *   bytes), V_SET1, V_ZERO, V_ADD, V_SUB, V_MUL, V_DIV, V_MAX, V_FMA(a, b, c)
  *   = a b + c rounded once, V_RADD / V_RMAX (horizontal, a fixed order per
  *   set), V_EXP_SETUP (a statement, once per loop) and V_EXP(t): the set's
- *   inline Gibbs-weight exp (exp_avx512.h, exp_avx2.h); V_EXP_PAIRS 1 when
+ *   inline Gibbs-weight exp (exp_avx512.h, exp_avx2.h); V_EXP_SCALED(zm,
+ *   s, vc) = exp(zm s) with vc = s V_EXP_C (the exp's k/t ratio, 16/ln2 or
+ *   8/ln2) computed once per row; V_EXP_PAIRS 1 when
  *   the exp loop takes two vectors per iteration (AVX-512), 0 for one (AVX2:
  *   with 16 registers two interleaved exps spill, the running sum among
  *   them, and its store-reload chain then limits the loop).
@@ -44,6 +46,8 @@
 #undef V_RMAX
 #undef V_EXP_SETUP
 #undef V_EXP
+#undef V_EXP_SCALED
+#undef V_EXP_C
 #undef V_EXP_PAIRS
 
 #include <immintrin.h>
@@ -73,6 +77,8 @@
 #define V_RMAX _mm512_reduce_max_pd
 #define V_EXP_SETUP const hj__exp_table exp_table_ = hj__exp_table_load()
 #define V_EXP(t) hj__exp_nonpos((t), exp_table_)
+#define V_EXP_SCALED(zm, s, vc) hj__exp_nonpos_scaled((zm), (s), (vc), exp_table_)
+#define V_EXP_C HJ_EXP_AVX512_C
 #define V_EXP_PAIRS 1
 
 #elif defined(HJ_VSET_AVX2)
@@ -100,6 +106,8 @@
 #define V_RMAX hj__rmax_avx2
 #define V_EXP_SETUP ((void)0)
 #define V_EXP(t) hj__exp_nonpos_avx2(t)
+#define V_EXP_SCALED(zm, s, vc) hj__exp_nonpos_avx2_scaled((zm), (s), (vc))
+#define V_EXP_C HJ_EXP_AVX2_C
 #define V_EXP_PAIRS 0
 
 #ifndef HJDL_SIMD_VEC_AVX2_REDUCE
