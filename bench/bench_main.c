@@ -566,9 +566,15 @@ static int seq_fashion(const char *spec, double eps, double lr, size_t epochs, s
                "(x %zu batches)\n", spec, med, batch, batches, mean, med * (double)c.steps_per_epoch,
                c.steps_per_epoch);
         FILE *f = csv_path ? fopen(csv_path, "w") : NULL;
+        if (csv_path && f == NULL) {
+            perror(csv_path);
+            free(dt);
+            goto done;
+        }
         if (f) {
+            /* the spec is quoted: it has commas */
             fprintf(f, "impl,arch,threads,batch,batches,median_batch_s,mean_batch_s,epoch_s\n"
-                       "hjdl,\"%s\",%zu,%zu,%zu,%.6f,%.6f,%.3f\n", spec, /* quoted: the spec has commas */ threads, batch, batches, med, mean,
+                       "hjdl,\"%s\",%zu,%zu,%zu,%.6f,%.6f,%.3f\n", spec, threads, batch, batches, med, mean,
                     med * (double)c.steps_per_epoch);
             fclose(f);
         }

@@ -47,7 +47,7 @@ hj__exp_nonpos_avx2_y(__m256d t, __m256d y)
     const __m256i tlo = _mm256_setr_epi32(0x0, 0x3c7d517b, 0x0a31b715, (int)0xd5362a27,
                                           0x667f3bcd, 0x422aa0db, (int)0x995ad3ad,
                                           (int)0xdcfba487);
-    const __m256d k = _mm256_sub_pd(y, _mm256_set1_pd(0x1.8p52));
+    const __m256d k = _mm256_sub_pd(y, _mm256_set1_pd(HJ_EXP_SHIFTER));
     __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(0x1.62e42fefa39efp-4), t); /* ln2/8, hi */
     r = _mm256_fnmadd_pd(k, _mm256_set1_pd(0x1.abc9e3b39803fp-59), r);       /* and lo */
     const __m256i yi = _mm256_castpd_si256(y);
@@ -66,9 +66,8 @@ hj__exp_nonpos_avx2_y(__m256d t, __m256d y)
     return _mm256_and_pd(keep, _mm256_fmadd_pd(scale, em1, scale));
 }
 
-/* 8/ln2, and the shifter that rounds to an integer in the low mantissa bits */
+/* 8/ln2 (the shifter, HJ_EXP_SHIFTER, is exp_avx512.h's) */
 #define HJ_EXP_AVX2_C 0x1.71547652b82fep+3
-#define HJ_EXP_SHIFTER 0x1.8p52
 
 /* exp(t) lane-wise for t <= 0; exactly 0 where t < HJ_EXP_FLUSH_T or t is NaN. */
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256d

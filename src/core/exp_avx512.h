@@ -58,8 +58,10 @@ __attribute__((target("avx512f"))) static inline hj__exp_table hj__exp_table_loa
     return T;
 }
 
-/* 16/ln2 */
+/* 16/ln2, and the shifter 1.5 * 2^52 that rounds to an integer in the low
+ * mantissa bits (exp_avx2.h uses it too) */
 #define HJ_EXP_AVX512_C 0x1.71547652b82fep+4
+#define HJ_EXP_SHIFTER 0x1.8p52
 
 /* The exp given t and y = k + 1.5 * 2^52 with k = t * 16/ln2 rounded to an
  * integer (formed by the two callers below): exp(t) lane-wise for t <= 0,
@@ -67,7 +69,7 @@ __attribute__((target("avx512f"))) static inline hj__exp_table hj__exp_table_loa
 __attribute__((target("avx512f"), always_inline)) static inline __m512d
 hj__exp_nonpos_y(__m512d t, __m512d y, hj__exp_table T)
 {
-    const __m512d k = _mm512_sub_pd(y, _mm512_set1_pd(0x1.8p52));
+    const __m512d k = _mm512_sub_pd(y, _mm512_set1_pd(HJ_EXP_SHIFTER));
     __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(0x1.62e42fefa39efp-5), t); /* ln2/16, hi */
     r = _mm512_fnmadd_pd(k, _mm512_set1_pd(0x1.abc9e3b39803fp-60), r);       /* and lo */
     const __m512i yi = _mm512_castpd_si512(y);
@@ -89,7 +91,7 @@ hj__exp_nonpos_y(__m512d t, __m512d y, hj__exp_table T)
 __attribute__((target("avx512f"), always_inline)) static inline __m512d
 hj__exp_nonpos(__m512d t, hj__exp_table T)
 {
-    const __m512d y = _mm512_fmadd_pd(t, _mm512_set1_pd(HJ_EXP_AVX512_C), _mm512_set1_pd(0x1.8p52));
+    const __m512d y = _mm512_fmadd_pd(t, _mm512_set1_pd(HJ_EXP_AVX512_C), _mm512_set1_pd(HJ_EXP_SHIFTER));
     return hj__exp_nonpos_y(t, y, T);
 }
 
@@ -99,7 +101,7 @@ hj__exp_nonpos(__m512d t, hj__exp_table T)
 __attribute__((target("avx512f"), always_inline)) static inline __m512d
 hj__exp_nonpos_scaled(__m512d zm, __m512d s, __m512d vc, hj__exp_table T)
 {
-    const __m512d y = _mm512_fmadd_pd(zm, vc, _mm512_set1_pd(0x1.8p52));
+    const __m512d y = _mm512_fmadd_pd(zm, vc, _mm512_set1_pd(HJ_EXP_SHIFTER));
     return hj__exp_nonpos_y(_mm512_mul_pd(zm, s), y, T);
 }
 

@@ -149,10 +149,11 @@ static hj_status write_costate_figures(sq_ctx *c, const hj_sequence_reading *r, 
 }
 
 /* Train KIND:H,last,lse-class:4 for `epochs` and read it; the reading of the trained
- * model is kept in *keep (may be NULL). The initial parameters depend on the kind and
- * the seed only, so o->stat_init is computed when it is NaN and kept otherwise (the
- * second budget starts from the same model). */
-static hj_status run_model(sq_ctx *c, int kind, size_t epochs, sq_out *o, hj_sequence_reading *keep)
+ * model is kept in *keep (may be NULL). With read_init, o->stat_init is the initial
+ * model's stationarity residual; otherwise it is left alone (the initial parameters
+ * depend on the kind and the seed only: the second budget starts from the same model). */
+static hj_status run_model(sq_ctx *c, int kind, size_t epochs, int read_init, sq_out *o,
+                           hj_sequence_reading *keep)
 {
     hj_error *err = c->err;
     char spec[64];
@@ -164,7 +165,7 @@ static hj_status run_model(sq_ctx *c, int kind, size_t epochs, sq_out *o, hj_seq
     TRY(hj_arch_parse_sequence(spec, SQ_T, SQ_D, 10, 0, &arch, err));
     TRY(hj_model_init(&m, &arch, 1.0, 1.0, c->opt->seed * 7919u + (uint64_t)kind, err));
     /* stationarity on the training objective itself, at the start and the end */
-    if (isnan(o->stat_init)) {
+    if (read_init) {
         TRY(hj_sequence_reading_compute(&m, 0, c->x_train, c->y_train, c->n_train, &r, err));
         o->stat_init = r.stationarity;
         hj_sequence_reading_free(&r);
@@ -238,8 +239,9 @@ hj_status hj__exp_sequence(const hj_experiment_options *opt, hj_result *res, hj_
             char stage[64];
             snprintf(stage, sizeof stage, "%s, %zu epochs", SQ_KIND[k], c.epochs << b);
             hj_experiment_progress(opt, SQ_NAME, stage, (b * SQ_KINDS + k) / (2.0 * SQ_KINDS));
-            out[b][k].stat_init = b == 0 ? NAN : out[0][k].stat_init;
-            TRY(run_model(&c, k, c.epochs << b, &out[b][k], b == 0 && k == 1 ? &lstm_reading : NULL));
+            if (b > 0)
+                out[b][k].stat_init = out[0][k].stat_init;
+            TRY(run_model(&c, k, c.epochs << b, b == 0, &out[b][k], b == 0 && k == 1 ? &lstm_reading : NULL));
         }
     /* checks and metrics, per architecture at the base budget */
     double worst = 0.0, worst2 = 0.0;

@@ -161,14 +161,13 @@ static hj_status measure_gemm(size_t n, size_t reps, double *rate, int *blas, hj
 }
 
 /* R_fma's second measurement: the kernel set's own multiply-add rate with
- * everything in registers, 12 independent chains a = a b + c per thread
- * (b = c = 0.5: a converges to 1, no overflow or subnormal), so that the
- * FMA units' throughput, not their latency, is timed. dgemm alone is not a
+ * everything in registers (perf/fma_loop.h: independent chains, so that
+ * the FMA units' throughput, not their latency, is timed). dgemm alone is not a
  * bound where the BLAS has no kernel tuned for the CPU: Debian's OpenBLAS
  * reached 44 % of the AVX-512 FMA peak on the AMD EPYC (Zen 5) machine,
  * where the LSE forward at d = 64 then ran at 123 % of "its roofline".
  * fma_loop_SET returns the checksum of the chains (the caller keeps it
- * observable); the body, once over simd_vec.h, is perf/fma_loop.h. */
+ * observable). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HJ_VSET_AVX512
 #include "core/simd_vec.h"
@@ -181,15 +180,16 @@ static hj_status measure_gemm(size_t n, size_t reps, double *rate, int *blas, hj
 #endif
 
 /* FMAs per second of the set in force over `threads` threads, the best of
- * reps runs of about 0.05 s; 0 for the portable set (no loop of its own:
- * R_fma is then dgemm's). */
+ * reps runs (2^22 steps of the 12 chains: 8 ms each on the development
+ * machine, long against a parallel region's start); 0 for the portable set
+ * (no loop of its own: R_fma is then dgemm's). */
 static double measure_fma_loop(size_t threads, size_t reps)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     const hj__kernel_set set = hj__kernels();
     if (set == HJ_KERNELS_PORTABLE)
         return 0.0;
-    const size_t width = set == HJ_KERNELS_AVX512 ? 8 : 4, iters = (size_t)1 << 20;
+    const size_t width = set == HJ_KERNELS_AVX512 ? 8 : 4, iters = (size_t)1 << 22;
     double best = 0.0;
     for (size_t r = 0; r < reps + 1; r++) { /* r == 0: warm-up */
         double sink = 0.0;
